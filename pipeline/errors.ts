@@ -1,0 +1,30 @@
+/** One error class per external system; each message states the broken contract and what it concerns. */
+export class ArcforgeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The Python sandbox: interpreter missing, runner died, protocol broken. */
+export class SandboxError extends ArcforgeError {}
+
+/** The Hugging Face Hub (or a Hub emulator). */
+export class HubError extends ArcforgeError {
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A Docker engine. */
+export class DockerError extends ArcforgeError {}
+
+/** Input files: run logs, ARC tasks, datasets given to validate. */
+export class InputError extends ArcforgeError {}
+
+/** The stage cache directory. */
+export class CacheError extends ArcforgeError {}

@@ -1,0 +1,61 @@
+import type { Grid } from "../../schemas/grid.js";
+import type { Outcome, OutcomeStatus } from "../../schemas/outcome.js";
+
+/** One program and every input it must run on. */
+export interface ExecJob {
+  programId: string;
+  code: string;
+  inputs: Grid[];
+}
+
+/** Outcomes in input order: outcomes[i] belongs to job.inputs[i], whatever order they finished in. */
+export interface ExecResult {
+  programId: string;
+  outcomes: Outcome[];
+}
+
+export interface SandboxLimits {
+  /** CPU seconds per input before a soft timeout (a wall-clock hard kill follows at 2x + 0.5 s). */
+  timeoutSeconds: number;
+  /** Address space a program may add on top of the runner's own, in bytes. */
+  memoryBytes: number;
+}
+
+export interface SandboxInfo {
+  backend: string;
+  runnerVersion: number;
+  python: string;
+  numpy: string;
+  /** Isolation layers actually in force, as the runner reported them. */
+  layers: Record<string, unknown>;
+  warnings: string[];
+}
+
+export type ExecutorEvent =
+  | { type: "ready"; info: SandboxInfo }
+  | { type: "warning"; message: string }
+  | { type: "respawn"; worker: number; reason: string }
+  | {
+      type: "health";
+      programs: number;
+      executions: number;
+      rates: Record<OutcomeStatus, number>;
+      meanMsPerProgram: number;
+    };
+
+export interface Executor {
+  readonly name: string;
+  /** Runs every job; yields one result per job as it completes (pair by programId). */
+  run(jobs: Iterable<ExecJob> | AsyncIterable<ExecJob>): AsyncGenerator<ExecResult>;
+  info(): Promise<SandboxInfo>;
+  close(): Promise<void>;
+}
+
+export interface ExecutorOptions extends SandboxLimits {
+  workers: number;
+  /** Emit a health event every this many programs. */
+  healthEvery: number;
+  onEvent?: (event: ExecutorEvent) => void;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = { timeoutSeconds: 1, memoryBytes: 1 << 30 };
