@@ -76,6 +76,8 @@ def normalise(value):
             return None, "ragged"
         cells = []
         for cell in row:
+            if isinstance(cell, (list, tuple, np.ndarray)):
+                return None, "not_2d"
             if isinstance(cell, (bool, np.bool_)):
                 return None, "bool"
             if isinstance(cell, (float, np.floating)):

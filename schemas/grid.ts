@@ -34,6 +34,7 @@ export function gridProblem(value: unknown): GridProblem | null {
     if (width === -1) width = row.length;
     else if (row.length !== width) return "ragged";
     for (const cell of row) {
+      if (Array.isArray(cell)) return "not_2d";
       if (typeof cell === "boolean") return "bool";
       if (typeof cell === "bigint") {
         if (cell < 0n || cell > 9n) return "out_of_range";

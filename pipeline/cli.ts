@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { registerExecCommand } from "./commands/exec-cli.js";
+
+const program = new Command()
+  .name("arcforge")
+  .description("Turn LLM program-synthesis run logs for ARC-AGI tasks into verified fine-tuning datasets")
+  .version("0.1.0")
+  .showHelpAfterError();
+
+registerExecCommand(program);
+
+program.parseAsync(process.argv).catch((error: Error) => {
+  process.stderr.write(`arcforge: ${error.name === "Error" ? "" : error.name + ": "}${error.message}\n`);
+  process.exitCode = process.exitCode || 1;
+});
+

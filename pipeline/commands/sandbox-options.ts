@@ -1,0 +1,40 @@
+import { availableParallelism } from "node:os";
+import { Option, type Command } from "commander";
+import { createProcessExecutor } from "../executor/process-pool.js";
+import type { Executor, ExecutorEvent } from "../executor/types.js";
+
+export interface SandboxCliOptions {
+  timeout: number;
+  memory: number;
+  workers: number;
+  isolation: "auto" | "bubblewrap" | "none";
+}
+
+/** The sandbox options every command that runs programs shares. */
+export function addSandboxOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--timeout <seconds>", "CPU seconds per input before a program times out").default(1).argParser(positiveNumber))
+    .addOption(new Option("--memory <MiB>", "memory a program may use on top of the runner, in MiB").default(1024).argParser(positiveNumber))
+    .addOption(new Option("--workers <n>", "sandbox worker processes").default(availableParallelism()).argParser(positiveNumber))
+    .addOption(
+      new Option("--isolation <mode>", "auto: bubblewrap namespaces when available; none: Landlock+seccomp+rlimits only")
+        .choices(["auto", "bubblewrap", "none"])
+        .default("auto"),
+    );
+}
+
+export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event: ExecutorEvent) => void): Executor {
+  return createProcessExecutor({
+    timeoutSeconds: options.timeout,
+    memoryBytes: Math.round(options.memory * 1024 * 1024),
+    workers: Math.round(options.workers),
+    isolation: options.isolation,
+    onEvent,
+  });
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number, got '${value}'`);
+  return n;
+}

@@ -1,0 +1,36 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { arcTaskSchema, TASK_ID, type ArcTask } from "../schemas/task.js";
+import { InputError } from "./errors.js";
+
+export const SPLIT_FOLDERS = ["training", "evaluation"] as const;
+
+/**
+ * Reads `<root>/<dataset>/{training,evaluation}/<taskId>.json`, training first.
+ * Returns null when the task is in neither folder; throws InputError when a file is malformed.
+ */
+export async function loadTask(params: { root: string; dataset: string; taskId: string }): Promise<{ task: ArcTask; path: string } | null> {
+  if (!TASK_ID.test(params.taskId)) throw new InputError(`task id '${params.taskId}' is not 8 hex characters`);
+  for (const folder of SPLIT_FOLDERS) {
+    const path = join(params.root, params.dataset, folder, `${params.taskId}.json`);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw new InputError(`cannot read task file ${path}: ${(error as Error).message}`);
+    }
+    const parsed = arcTaskSchema.safeParse(safeJson(text));
+    if (!parsed.success) throw new InputError(`task file ${path} is not an ARC task: ${parsed.error.issues[0]?.message ?? "bad JSON"} at ${parsed.error.issues[0]?.path.join(".")}`);
+    return { task: parsed.data, path };
+  }
+  return null;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
