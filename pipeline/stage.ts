@@ -1,0 +1,53 @@
+import type { Executor } from "./executor/types.js";
+import type { ProgressEvent } from "./progress.js";
+
+/** Something a stage did not pass on, and why. Every drop lands in the manifest. */
+export interface Drop {
+  /** The attempt, program, log file or task the drop concerns. */
+  id: string;
+  /** snake_case; the runner counts it as dropped_<reason>. */
+  reason: string;
+  detail?: string;
+  taskId?: string;
+}
+
+export type Verdict = "keep" | { drop: string; detail?: string };
+
+/** What a stage hands on: its records, its drops, and counts worth reporting (not drops). */
+export interface StageOutput<T = unknown> {
+  records: T[];
+  drops: Drop[];
+  counts?: Record<string, number>;
+  /** Data that is not a stream of records (the tasks table, for example). */
+  data?: unknown;
+}
+
+export interface StageContext {
+  /** Starts the sandbox lazily: a build served from cache never starts Python. */
+  executor(): Promise<Executor>;
+  emit(event: ProgressEvent): void;
+  cacheDir: string;
+  fresh: boolean;
+}
+
+export interface Stage<O> {
+  name: string;
+  /** Bump when the stage's logic changes what it outputs: old cache entries stop matching. */
+  version: number;
+  after: string[];
+  /** Exactly the options (and input digests) that change this stage's output. */
+  key(options: O): unknown | Promise<unknown>;
+  run(params: { options: O; upstream: Record<string, StageOutput>; context: StageContext }): Promise<StageOutput>;
+}
+
+/** Applies a filter to records, turning drop verdicts into Drop entries. */
+export function applyFilter<T>(params: { records: T[]; id: (record: T) => string; taskId?: (record: T) => string; verdict: (record: T) => Verdict }): StageOutput<T> {
+  const kept: T[] = [];
+  const drops: Drop[] = [];
+  for (const record of params.records) {
+    const v = params.verdict(record);
+    if (v === "keep") kept.push(record);
+    else drops.push({ id: params.id(record), reason: v.drop, ...(v.detail ? { detail: v.detail } : {}), ...(params.taskId ? { taskId: params.taskId(record) } : {}) });
+  }
+  return { records: kept, drops };
+}
