@@ -25,6 +25,8 @@ export interface BuildOptions {
   dedup: boolean;
   reasoning: boolean;
   seed: number;
+  /** The `generation` column: which round of sampling and fine-tuning these programs come from. */
+  generation: number;
   limits: SandboxLimits;
 }
 
@@ -37,5 +39,6 @@ export const DEFAULT_BUILD_OPTIONS: Omit<BuildOptions, "logs" | "out"> = {
   dedup: true,
   reasoning: false,
   seed: 42,
+  generation: 0,
   limits: { timeoutSeconds: 1, memoryBytes: 1 << 30 },
 };

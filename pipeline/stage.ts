@@ -36,7 +36,7 @@ export interface Stage<O> {
   version: number;
   after: string[];
   /** Exactly the options (and input digests) that change this stage's output. */
-  key(options: O): unknown | Promise<unknown>;
+  key(options: O, upstream: Record<string, StageOutput>): unknown | Promise<unknown>;
   run(params: { options: O; upstream: Record<string, StageOutput>; context: StageContext }): Promise<StageOutput>;
 }
 

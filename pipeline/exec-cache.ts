@@ -1,0 +1,61 @@
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { Grid } from "../schemas/grid.js";
+import type { Outcome } from "../schemas/outcome.js";
+import { cacheKey } from "./cache.js";
+import type { SandboxLimits } from "./executor/types.js";
+
+/**
+ * Outcomes per (program code, input grid, sandbox version, limits), so no program runs twice
+ * for the same question. Each process appends to its own segment file, one line per outcome,
+ * written as soon as it is known: a killed build loses at most the program in flight.
+ * `namespace` keeps first executions and re-validations apart.
+ */
+export class ExecCache {
+  private readonly known = new Map<string, Outcome>();
+  private fd: number | undefined;
+  private readonly dir: string;
+  hits = 0;
+  misses = 0;
+
+  constructor(params: { cacheDir: string; namespace: "execute" | "revalidate"; fresh: boolean }) {
+    this.dir = join(params.cacheDir, "exec", params.namespace);
+    mkdirSync(this.dir, { recursive: true });
+    if (params.fresh) return;
+    for (const name of readdirSync(this.dir).filter((n) => n.endsWith(".jsonl")).sort()) {
+      for (const line of readFileSync(join(this.dir, name), "utf8").split("\n")) {
+        if (!line) continue;
+        try {
+          const { k, o } = JSON.parse(line) as { k: string; o: Outcome };
+          this.known.set(k, o);
+        } catch {
+          // the torn last line of a segment whose writer was killed: that outcome is simply redone
+        }
+      }
+    }
+  }
+
+  static key(params: { code: string; input: Grid; sandbox: string; limits: SandboxLimits }): string {
+    return cacheKey({ code: params.code, input: params.input, sandbox: params.sandbox, limits: params.limits });
+  }
+
+  get(key: string): Outcome | undefined {
+    const found = this.known.get(key);
+    if (found) this.hits++;
+    else this.misses++;
+    return found;
+  }
+
+  /** Persists a program's outcomes in one write. */
+  put(entries: [string, Outcome][]): void {
+    if (entries.length === 0) return;
+    this.fd ??= openSync(join(this.dir, `${Date.now()}-${process.pid}.jsonl`), "a");
+    writeSync(this.fd, entries.map(([k, o]) => JSON.stringify({ k, o }) + "\n").join(""));
+    for (const [k, o] of entries) this.known.set(k, o);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

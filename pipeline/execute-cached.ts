@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import type { Grid } from "../schemas/grid.js";
+import type { Outcome } from "../schemas/outcome.js";
+import { cacheKey } from "./cache.js";
+import { ExecCache } from "./exec-cache.js";
+import type { Executor, SandboxLimits } from "./executor/types.js";
+import { RUNNER_PATH } from "./paths.js";
+
+/** Identifies the runner by content, so changing it invalidates every cached outcome. */
+export const SANDBOX_VERSION = `runner-${cacheKey(readFileSync(RUNNER_PATH, "utf8")).slice(0, 16)}`;
+
+export interface CachedJob {
+  id: string;
+  code: string;
+  inputs: Grid[];
+}
+
+/**
+ * Outcomes for every job, executing only the (code, input) pairs the cache does not hold.
+ * The executor is started only when something is missing.
+ */
+export async function executeCached(params: {
+  jobs: CachedJob[];
+  cache: ExecCache;
+  limits: SandboxLimits;
+  executor: () => Promise<Executor>;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<Map<string, Outcome[]>> {
+  const { cache, limits } = params;
+  const results = new Map<string, Outcome[]>();
+  const missing: { id: string; code: string; inputs: Grid[]; positions: number[]; keys: string[] }[] = [];
+  for (const job of params.jobs) {
+    const keys = job.inputs.map((input) => ExecCache.key({ code: job.code, input, sandbox: SANDBOX_VERSION, limits }));
+    const outcomes = keys.map((k) => cache.get(k));
+    results.set(job.id, outcomes as Outcome[]);
+    const positions = outcomes.flatMap((o, i) => (o ? [] : [i]));
+    if (positions.length > 0) missing.push({ id: job.id, code: job.code, inputs: positions.map((i) => job.inputs[i]!), positions, keys });
+  }
+  let done = params.jobs.length - missing.length;
+  params.onProgress?.(done, params.jobs.length);
+  if (missing.length === 0) return results;
+  const byId = new Map(missing.map((m) => [m.id, m]));
+  const executor = await params.executor();
+  for await (const result of executor.run(missing.map((m) => ({ programId: m.id, code: m.code, inputs: m.inputs })))) {
+    const job = byId.get(result.programId)!;
+    const outcomes = results.get(job.id)!;
+    const fresh: [string, Outcome][] = [];
+    result.outcomes.forEach((outcome, k) => {
+      const position = job.positions[k]!;
+      outcomes[position] = outcome;
+      fresh.push([job.keys[position]!, outcome]);
+    });
+    cache.put(fresh);
+    params.onProgress?.(++done, params.jobs.length);
+  }
+  return results;
+}

@@ -1,0 +1,54 @@
+import { Bool, Field, Int64, List, Schema, Struct, Utf8, type DataType } from "apache-arrow";
+import type { Format } from "../pipeline/build-options.js";
+
+/** Child fields are named "item", as pyarrow names them. */
+const list = <T extends DataType>(type: T) => new List<T>(new Field("item", type, true));
+export const ROW = list(new Int64());
+export const GRID = list(ROW);
+export const GRIDS = list(GRID);
+export const BOOLS = list(new Bool());
+export const MESSAGES = list(new Struct([new Field("role", new Utf8(), true), new Field("content", new Utf8(), true)]));
+
+export type ColumnKind = "string" | "int" | "bools" | "grids" | "messages";
+
+/** Every Parquet column of every format, in order, with its kind. */
+export const COLUMNS: Record<Exclude<Format, "openai">, [string, ColumnKind][]> = {
+  flat: [
+    ["reasoning", "string"],
+    ["code", "string"],
+    ["correct_train_input", "bools"],
+    ["train_input", "grids"],
+    ["train_output", "grids"],
+    ["predicted_train_output", "grids"],
+    ["correct_test_input", "bools"],
+    ["test_input", "grids"],
+    ["test_output", "grids"],
+    ["predicted_test_output", "grids"],
+    ["task_id", "string"],
+    ["model", "string"],
+    ["generation", "int"],
+  ],
+  soar: [
+    ["code", "string"],
+    ["correct_train_input", "bools"],
+    ["predicted_train_output", "grids"],
+    ["correct_test_input", "bools"],
+    ["predicted_test_output", "grids"],
+    ["task_id", "string"],
+    ["model", "string"],
+    ["generation", "int"],
+  ],
+  messages: [["messages", "messages"]],
+};
+
+const ARROW_TYPES: Record<ColumnKind, () => DataType> = {
+  string: () => new Utf8(),
+  int: () => new Int64(),
+  bools: () => BOOLS,
+  grids: () => GRIDS,
+  messages: () => MESSAGES,
+};
+
+export function arrowSchema(format: Exclude<Format, "openai">): Schema {
+  return new Schema(COLUMNS[format].map(([name, kind]) => new Field(name, ARROW_TYPES[kind](), true)));
+}

@@ -1,0 +1,37 @@
+import type { Grid } from "./grid.js";
+import type { Outcome } from "./outcome.js";
+import type { Attempt } from "./run-log.js";
+
+/** An attempt bound to its task; from clean-code on, `code` is the cleaned code. */
+export interface Program extends Omit<Attempt, "embeddedTask"> {
+  /** `<dataset>/<task id>`: the key of the tasks table load-tasks builds. */
+  taskKey: string;
+  originalCode?: string;
+}
+
+/** A program with one outcome per input: train inputs first, then test inputs. */
+export interface ExecutedProgram extends Program {
+  outcomes: Outcome[];
+}
+
+/**
+ * A hindsight-relabelled row in canonical form; the writer turns it into any output format.
+ * predicted_* are the program's own outputs, i.e. the labels of the relabelled task.
+ */
+export interface Row {
+  id: string;
+  taskKey: string;
+  taskId: string;
+  model: string;
+  generation: number;
+  code: string;
+  reasoning: string | null;
+  predictedTrain: Grid[];
+  correctTrain: boolean[];
+  /** An empty grid ([]) where the program failed on a test input. */
+  predictedTest: Grid[];
+  correctTest: boolean[];
+  /** Correct on every test input. */
+  solvesTest: boolean;
+  loggedTestCorrect: boolean | null;
+}

@@ -1,0 +1,45 @@
+import type { BuildOptions } from "../pipeline/build-options.js";
+import { seededShuffle } from "../pipeline/seeded-shuffle.js";
+import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
+import type { Row } from "../schemas/program.js";
+
+export type TaskGroup = "correct" | "incorrect";
+
+/** Rows by task, and each task's group: "correct" when ANY of its rows gets a train output right. */
+export function groupTasks(rows: Row[]): Map<string, { group: TaskGroup; rows: Row[] }> {
+  const tasks = new Map<string, { group: TaskGroup; rows: Row[] }>();
+  for (const row of rows) {
+    const entry = tasks.get(row.taskKey) ?? { group: "incorrect" as TaskGroup, rows: [] };
+    entry.rows.push(row);
+    if (row.correctTrain.some(Boolean)) entry.group = "correct";
+    tasks.set(row.taskKey, entry);
+  }
+  return tasks;
+}
+
+/** With a validation split: drop whole tasks (seeded) from the larger group until both are equal. */
+export const balanceStage: Stage<BuildOptions> = {
+  name: "balance",
+  version: 1,
+  after: ["dedup"],
+  key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null }),
+  async run({ options, upstream }): Promise<StageOutput<Row>> {
+    const rows = upstream.dedup!.records as Row[];
+    if (!options.validation) return { records: rows, drops: [] };
+    const tasks = groupTasks(rows);
+    const keys = [...tasks.keys()];
+    const correct = keys.filter((k) => tasks.get(k)!.group === "correct");
+    const incorrect = keys.filter((k) => tasks.get(k)!.group === "incorrect");
+    const [larger, smaller] = correct.length >= incorrect.length ? [correct, incorrect] : [incorrect, correct];
+    const dropped = new Set(seededShuffle(larger, options.seed, (k) => k).slice(smaller.length));
+    const drops: Drop[] = [];
+    for (const key of [...dropped].sort()) {
+      for (const row of tasks.get(key)!.rows) drops.push({ id: row.id, reason: "balance_task_dropped", detail: `${tasks.get(key)!.group} group larger`, taskId: row.taskId });
+    }
+    return {
+      records: rows.filter((r) => !dropped.has(r.taskKey)),
+      drops,
+      counts: { tasks_correct: correct.length, tasks_incorrect: incorrect.length, tasks_dropped: dropped.size },
+    };
+  },
+};

@@ -1,0 +1,55 @@
+import type { BuildOptions } from "../pipeline/build-options.js";
+import { applyFilter, type Stage, type StageOutput, type Verdict } from "../pipeline/stage.js";
+import type { Grid } from "../schemas/grid.js";
+import type { Program } from "../schemas/program.js";
+import type { ArcTask } from "../schemas/task.js";
+import type { TaskTable } from "./load-tasks.js";
+
+export const MAX_LINE_LENGTH = 200;
+/** A literal this short matches by chance too easily to mean anything. */
+const MIN_LITERAL_LENGTH = 3;
+
+const stripSpace = (text: string) => text.replace(/\s+/g, "");
+const stripBrackets = (text: string) => text.replace(/[[\]()]/g, "");
+
+/**
+ * Is this program hard-coding answers? A line over 200 characters, or any train/test output of
+ * its task written literally in the code: compared with all white space removed (so a literal
+ * spread over several lines still matches), and also with brackets removed unless the task has
+ * a 1x1 output (then every lone digit would match).
+ */
+export function transductionVerdict(params: { code: string; task: ArcTask }): Verdict {
+  const { code, task } = params;
+  const longest = Math.max(...code.split("\n").map((line) => line.length));
+  if (longest > MAX_LINE_LENGTH) return { drop: "transductive_long_line", detail: `a line of ${longest} characters` };
+  const outputs: [string, Grid][] = [
+    ...task.test.flatMap((e, i): [string, Grid][] => (e.output ? [[`test ${i}`, e.output]] : [])),
+    ...task.train.map((e, i): [string, Grid] => [`train ${i}`, e.output]),
+  ];
+  const has1x1 = outputs.some(([, g]) => g.length === 1 && g[0]!.length === 1);
+  const compact = stripSpace(code);
+  const bare = stripBrackets(compact);
+  for (const [where, grid] of outputs) {
+    const literal = JSON.stringify(grid);
+    const reason = where.startsWith("test") ? "transductive_test_output" : "transductive_train_output";
+    if (literal.length >= MIN_LITERAL_LENGTH && compact.includes(literal)) return { drop: reason, detail: `the ${where} output appears literally` };
+    const bareLiteral = stripBrackets(literal);
+    if (!has1x1 && bareLiteral.length >= MIN_LITERAL_LENGTH && bare.includes(bareLiteral)) {
+      return { drop: reason, detail: `the ${where} output appears literally (brackets aside)` };
+    }
+  }
+  return "keep";
+}
+
+export const filterTransductiveStage: Stage<BuildOptions> = {
+  name: "filter-transductive",
+  version: 1,
+  after: ["clean-code", "load-tasks"],
+  key: (options) => ({ enabled: options.transductionFilter }),
+  async run({ options, upstream }): Promise<StageOutput<Program>> {
+    const programs = upstream["clean-code"]!.records as Program[];
+    if (!options.transductionFilter) return { records: programs, drops: [] };
+    const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
+    return applyFilter({ records: programs, id: (p) => p.id, taskId: (p) => p.taskId, verdict: (p) => transductionVerdict({ code: p.code, task: tasks[p.taskKey]! }) });
+  },
+};

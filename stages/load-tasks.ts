@@ -1,0 +1,71 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ArcTask } from "../schemas/task.js";
+import type { Program } from "../schemas/program.js";
+import type { Attempt } from "../schemas/run-log.js";
+import type { BuildOptions } from "../pipeline/build-options.js";
+import { loadTask, SPLIT_FOLDERS } from "../pipeline/load-task.js";
+import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
+import { sha256 } from "./read-logs.js";
+
+export type TaskTable = Record<string, ArcTask>;
+
+const taskKeyOf = (a: { dataset: string; taskId: string }) => `${a.dataset}/${a.taskId}`;
+
+/** Binds every attempt to its ARC task: a log's embedded task_data first, else the task folder. */
+export const loadTasksStage: Stage<BuildOptions> = {
+  name: "load-tasks",
+  version: 1,
+  after: ["read-logs"],
+  async key(options, upstream) {
+    const attempts = upstream["read-logs"]!.records as Attempt[];
+    const keys = [...new Set(attempts.filter((a) => !a.embeddedTask).map(taskKeyOf))].sort();
+    const digests: [string, string | null][] = [];
+    for (const key of keys) {
+      const [dataset, taskId] = key.split("/") as [string, string];
+      let digest: string | null = null;
+      for (const folder of SPLIT_FOLDERS) {
+        if (!options.tasks) break;
+        const bytes = await readFile(join(options.tasks, dataset, folder, `${taskId}.json`)).catch(() => null);
+        if (bytes) {
+          digest = sha256(bytes);
+          break;
+        }
+      }
+      digests.push([key, digest]);
+    }
+    return { tasks: digests };
+  },
+  async run({ options, upstream }): Promise<StageOutput<Program>> {
+    const attempts = upstream["read-logs"]!.records as Attempt[];
+    const tasks: TaskTable = {};
+    const missing = new Map<string, string>();
+    for (const attempt of attempts) {
+      const key = taskKeyOf(attempt);
+      if (tasks[key] || missing.has(key)) continue;
+      if (attempt.embeddedTask) {
+        tasks[key] = attempt.embeddedTask;
+        continue;
+      }
+      if (!options.tasks) {
+        missing.set(key, "the log embeds no task_data and no --tasks folder was given");
+        continue;
+      }
+      try {
+        const found = await loadTask({ root: options.tasks, dataset: attempt.dataset, taskId: attempt.taskId });
+        if (found) tasks[key] = found.task;
+        else missing.set(key, `not in ${options.tasks}/${attempt.dataset}/{training,evaluation}`);
+      } catch (error) {
+        missing.set(key, (error as Error).message);
+      }
+    }
+    const records: Program[] = [];
+    const drops: Drop[] = [];
+    for (const { embeddedTask: _embedded, ...attempt } of attempts) {
+      const key = taskKeyOf(attempt);
+      if (tasks[key]) records.push({ ...attempt, taskKey: key });
+      else drops.push({ id: attempt.id, reason: "task_not_found", detail: missing.get(key), taskId: attempt.taskId });
+    }
+    return { records, drops, data: { tasks } };
+  },
+};

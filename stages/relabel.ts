@@ -1,0 +1,53 @@
+import type { BuildOptions } from "../pipeline/build-options.js";
+import type { Stage, StageOutput } from "../pipeline/stage.js";
+import { gridsEqual, type Grid } from "../schemas/grid.js";
+import type { Outcome } from "../schemas/outcome.js";
+import type { ExecutedProgram, Row } from "../schemas/program.js";
+import type { ArcTask } from "../schemas/task.js";
+import type { TaskTable } from "./load-tasks.js";
+
+const gridOf = (o: Outcome): Grid => (o.status === "ok" ? o.grid : []);
+
+/** Hindsight relabelling: the program's own outputs become the labels of a new task. */
+export function relabel(params: { program: ExecutedProgram; task: ArcTask; generation: number }): Row {
+  const { program, task } = params;
+  const train = program.outcomes.slice(0, task.train.length);
+  const test = program.outcomes.slice(task.train.length);
+  const correctTest = test.map((o, i) => o.status === "ok" && gridsEqual(o.grid, task.test[i]!.output));
+  return {
+    id: program.id,
+    taskKey: program.taskKey,
+    taskId: program.taskId,
+    model: program.model,
+    generation: params.generation,
+    code: program.code,
+    reasoning: program.reasoning,
+    predictedTrain: train.map(gridOf),
+    correctTrain: train.map((o, i) => o.status === "ok" && gridsEqual(o.grid, task.train[i]!.output)),
+    predictedTest: test.map(gridOf),
+    correctTest,
+    solvesTest: correctTest.length > 0 && correctTest.every(Boolean),
+    loggedTestCorrect: program.loggedTestCorrect,
+  };
+}
+
+export const relabelStage: Stage<BuildOptions> = {
+  name: "relabel",
+  version: 1,
+  after: ["execute", "load-tasks"],
+  key: (options) => ({ generation: options.generation }),
+  async run({ options, upstream }): Promise<StageOutput<Row>> {
+    const programs = upstream.execute!.records as ExecutedProgram[];
+    const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
+    const records = programs.map((program) => relabel({ program, task: tasks[program.taskKey]!, generation: options.generation }));
+    const counts = {
+      rows: records.length,
+      any_train_correct: records.filter((r) => r.correctTrain.some(Boolean)).length,
+      all_train_correct: records.filter((r) => r.correctTrain.every(Boolean)).length,
+      test_solved: records.filter((r) => r.solvesTest).length,
+      all_train_and_test: records.filter((r) => r.solvesTest && r.correctTrain.every(Boolean)).length,
+      logged_vs_executed_mismatch: records.filter((r) => r.loggedTestCorrect !== null && r.loggedTestCorrect !== r.solvesTest).length,
+    };
+    return { records, drops: [], counts };
+  },
+};
