@@ -28,6 +28,19 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUME
 
 import numpy as np  # noqa: E402  (imported once here, shared by every forked child)
 
+# Imported once in the server so a child's `import` is a dictionary look-up: importing scipy in a
+# fresh child costs ~0.9 s of CPU on these machines, which would count against a 1 s time limit
+# and make a program's verdict depend on the machine. Best-effort: absent modules are skipped.
+PRELOAD = ("collections", "copy", "itertools", "math", "functools", "heapq", "typing", "re",
+           "scipy", "scipy.ndimage", "scipy.signal")
+PRELOADED = []
+for _module in PRELOAD:
+    try:
+        __import__(_module)
+        PRELOADED.append(_module)
+    except ImportError:
+        pass
+
 RUNNER_VERSION = 1
 MAX_SIDE = 30
 MESSAGE_CHARS = 500
@@ -411,7 +424,7 @@ def main():
         "uid": os.getuid(),
         "rlimits": True,
     }
-    hello = {"hello": {"runner": RUNNER_VERSION, "python": sys.version.split()[0], "numpy": np.__version__, "layers": layers}}
+    hello = {"hello": {"runner": RUNNER_VERSION, "python": sys.version.split()[0], "numpy": np.__version__, "layers": layers, "preloaded": PRELOADED}}
 
     def emit(message):
         _write_all(out.fileno(), (json.dumps(message) + "\n").encode())

@@ -24,9 +24,20 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
+/** What a stage output holds besides its records: small, always loaded. */
+export interface StageMeta {
+  drops: { id: string; reason: string; detail?: string; taskId?: string }[];
+  counts?: Record<string, number>;
+  data?: unknown;
+  /** A selection stage stores the ids it kept of its first upstream's records, not copies. */
+  selected?: string[];
+  length: number;
+}
+
 /**
- * Stage outputs under `<cache>/stages/<stage>/<key>/`. The `done` marker is removed before a
- * stage runs and written only after its output is complete: no marker, no cache hit.
+ * Stage outputs under `<cache>/stages/<stage>/<key>/`: meta.json, records.json (unless a
+ * selection) and a `done` marker that is removed before a stage runs and written only after its
+ * output is complete: no marker, no cache hit.
  */
 export class StageStore {
   constructor(private readonly dir: string) {}
@@ -35,14 +46,22 @@ export class StageStore {
     return join(this.dir, "stages", stage, key);
   }
 
-  read<T>(stage: string, key: string): T | undefined {
-    const dir = this.entry(stage, key);
-    if (!existsSync(join(dir, "done"))) return undefined;
+  private readJson<T>(stage: string, key: string, file: string): T {
+    const path = join(this.entry(stage, key), file);
     try {
-      return JSON.parse(readFileSync(join(dir, "output.json"), "utf8")) as T;
+      return JSON.parse(readFileSync(path, "utf8")) as T;
     } catch (error) {
-      throw new CacheError(`cache entry ${dir} is marked done but its output cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`);
+      throw new CacheError(`cache entry ${path} is marked done but cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`);
     }
+  }
+
+  readMeta(stage: string, key: string): StageMeta | undefined {
+    if (!existsSync(join(this.entry(stage, key), "done"))) return undefined;
+    return this.readJson<StageMeta>(stage, key, "meta.json");
+  }
+
+  readRecords<T>(stage: string, key: string): T[] {
+    return this.readJson<T[]>(stage, key, "records.json");
   }
 
   begin(stage: string, key: string): void {
@@ -51,9 +70,10 @@ export class StageStore {
     rmSync(join(dir, "done"), { force: true });
   }
 
-  commit(stage: string, key: string, output: unknown): void {
+  commit(stage: string, key: string, meta: StageMeta, records?: unknown[]): void {
     const dir = this.entry(stage, key);
-    writeFileAtomic(join(dir, "output.json"), JSON.stringify(output));
+    if (records) writeFileAtomic(join(dir, "records.json"), JSON.stringify(records));
+    writeFileAtomic(join(dir, "meta.json"), JSON.stringify(meta));
     writeFileSync(join(dir, "done"), new Date().toISOString());
   }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { registerBuildCommand } from "./commands/build-cli.js";
 import { registerExecCommand } from "./commands/exec-cli.js";
 
 const program = new Command()
@@ -8,6 +9,7 @@ const program = new Command()
   .version("0.1.0")
   .showHelpAfterError();
 
+registerBuildCommand(program);
 registerExecCommand(program);
 
 program.parseAsync(process.argv).catch((error: Error) => {

@@ -22,6 +22,9 @@ export interface StageOutput<T = unknown> {
   data?: unknown;
 }
 
+/** What a stage's key may look at upstream: never the records, which may not be loaded. */
+export type UpstreamMeta = Omit<StageOutput, "records">;
+
 export interface StageContext {
   /** Starts the sandbox lazily: a build served from cache never starts Python. */
   executor(): Promise<Executor>;
@@ -35,8 +38,10 @@ export interface Stage<O> {
   /** Bump when the stage's logic changes what it outputs: old cache entries stop matching. */
   version: number;
   after: string[];
+  /** Its records are a subset of its first upstream's (same objects): stored as ids only. */
+  selects?: boolean;
   /** Exactly the options (and input digests) that change this stage's output. */
-  key(options: O, upstream: Record<string, StageOutput>): unknown | Promise<unknown>;
+  key(options: O, upstream: Record<string, UpstreamMeta>): unknown | Promise<unknown>;
   run(params: { options: O; upstream: Record<string, StageOutput>; context: StageContext }): Promise<StageOutput>;
 }
 

@@ -21,6 +21,7 @@ export function groupTasks(rows: Row[]): Map<string, { group: TaskGroup; rows: R
 export const balanceStage: Stage<BuildOptions> = {
   name: "balance",
   version: 1,
+  selects: true,
   after: ["dedup"],
   key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {

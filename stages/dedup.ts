@@ -44,6 +44,7 @@ export function dedupRows(rows: Row[]): { kept: Row[]; drops: Drop[]; counts: Re
 export const dedupStage: Stage<BuildOptions> = {
   name: "dedup",
   version: 1,
+  selects: true,
   after: ["revalidate"],
   key: (options) => ({ dedup: options.dedup }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {

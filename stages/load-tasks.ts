@@ -18,8 +18,7 @@ export const loadTasksStage: Stage<BuildOptions> = {
   version: 1,
   after: ["read-logs"],
   async key(options, upstream) {
-    const attempts = upstream["read-logs"]!.records as Attempt[];
-    const keys = [...new Set(attempts.filter((a) => !a.embeddedTask).map(taskKeyOf))].sort();
+    const keys = (upstream["read-logs"]!.data as { taskKeys: string[] }).taskKeys;
     const digests: [string, string | null][] = [];
     for (const key of keys) {
       const [dataset, taskId] = key.split("/") as [string, string];

@@ -98,7 +98,8 @@ export const readLogsStage: Stage<BuildOptions> = {
     }
     fates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     for (const fate of fates) if (!fate.kept) drops.push({ id: fate.file, reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) });
-    return { records, drops, data: { logs: fates } };
+    const taskKeys = [...new Set(records.filter((a) => !a.embeddedTask).map((a) => `${a.dataset}/${a.taskId}`))].sort();
+    return { records, drops, data: { logs: fates, taskKeys, attemptIds: records.map((a) => a.id) } };
   },
 };
 

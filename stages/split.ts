@@ -8,6 +8,16 @@ export const MAX_VALIDATION_ROWS = 32;
 export type SplitName = "train" | "validation";
 export type SplitRow = Row & { split: SplitName };
 
+/** The split's decision, kept as data: its records are the balanced rows, unchanged. */
+export interface SplitData {
+  validationTasks: string[];
+}
+
+export function assignSplits(rows: Row[], data: SplitData): SplitRow[] {
+  const validation = new Set(data.validationTasks);
+  return rows.map((r) => ({ ...r, split: validation.has(r.taskKey) ? "validation" : "train" }));
+}
+
 /**
  * Whole tasks go to validation, half of the target from each group, where the target is about
  * min(10% of rows, 32). Tasks are taken in seeded order while they fit; a group's first task is
@@ -37,16 +47,14 @@ export function chooseValidationTasks(params: { rows: Row[]; seed: number }): Se
 export const splitStage: Stage<BuildOptions> = {
   name: "split",
   version: 1,
+  selects: true,
   after: ["balance"],
   key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null }),
-  async run({ options, upstream }): Promise<StageOutput<SplitRow>> {
+  async run({ options, upstream }): Promise<StageOutput<Row>> {
     const rows = upstream.balance!.records as Row[];
     const validation = options.validation ? chooseValidationTasks({ rows, seed: options.seed }) : new Set<string>();
-    const records = rows.map((r): SplitRow => ({ ...r, split: validation.has(r.taskKey) ? "validation" : "train" }));
-    return {
-      records,
-      drops: [],
-      counts: { train_rows: records.filter((r) => r.split === "train").length, validation_rows: records.filter((r) => r.split === "validation").length, validation_tasks: validation.size },
-    };
+    const validationRows = rows.filter((r) => validation.has(r.taskKey)).length;
+    const data: SplitData = { validationTasks: [...validation].sort() };
+    return { records: rows, drops: [], data, counts: { train_rows: rows.length - validationRows, validation_rows: validationRows, validation_tasks: validation.size } };
   },
 };

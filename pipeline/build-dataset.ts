@@ -1,0 +1,134 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { balanceStage } from "../stages/balance.js";
+import { cleanCodeStage } from "../stages/clean-code.js";
+import { dedupStage } from "../stages/dedup.js";
+import { executeStage } from "../stages/execute.js";
+import { filterTransductiveStage } from "../stages/filter-transductive.js";
+import { loadTasksStage, type TaskTable } from "../stages/load-tasks.js";
+import type { LogFate } from "../stages/read-logs.js";
+import { readLogsStage } from "../stages/read-logs.js";
+import { relabelStage } from "../stages/relabel.js";
+import { revalidateStage } from "../stages/revalidate.js";
+import { assignSplits, splitStage, type SplitData, type SplitRow } from "../stages/split.js";
+import type { Row } from "../schemas/program.js";
+import { datasetCard, writeCard, writeSplits, type WrittenSplit } from "../stages/write-dataset.js";
+import type { BuildOptions } from "./build-options.js";
+import { lockCache, StageStore, writeFileAtomic } from "./cache.js";
+import { createProcessExecutor } from "./executor/process-pool.js";
+import type { Executor, ExecutorEvent, SandboxInfo } from "./executor/types.js";
+import type { ProgressEvent } from "./progress.js";
+import { runStages, type StageReport } from "./run-stages.js";
+import type { Drop, Stage, UpstreamMeta } from "./stage.js";
+import { buildSummary } from "./build-summary.js";
+import { VERSION } from "./version.js";
+
+export const BUILD_STAGES: Stage<BuildOptions>[] = [
+  readLogsStage,
+  loadTasksStage,
+  cleanCodeStage,
+  filterTransductiveStage,
+  executeStage,
+  relabelStage,
+  revalidateStage,
+  dedupStage,
+  balanceStage,
+  splitStage,
+];
+
+export interface BuildManifest {
+  arcforge: string;
+  created: string;
+  options: BuildOptions;
+  sandbox: SandboxInfo | null;
+  stages: StageReport[];
+  logs: LogFate[];
+  attempts: { total: number; kept: number; dropped: Record<string, number>; adds_up: boolean };
+  fates: { id: string; fate: string; stage?: string; detail?: string }[];
+  outputs: WrittenSplit[];
+  summary: string[];
+}
+
+export interface BuildParams {
+  options: BuildOptions;
+  cacheDir: string;
+  fresh?: boolean;
+  /** The sandbox to use; the default process backend is started only when a program must run. */
+  createExecutor?: (onEvent: (event: ExecutorEvent) => void) => Executor;
+  onEvent?: (event: ProgressEvent) => void;
+  title?: string;
+}
+
+/** logs -> verified, deduplicated, balanced, task-split dataset in options.out, with manifest.json. */
+export async function buildDataset(params: BuildParams): Promise<BuildManifest> {
+  const { options } = params;
+  const emit = params.onEvent ?? (() => undefined);
+  const unlock = lockCache(params.cacheDir);
+  let executor: Executor | undefined;
+  const onExecutorEvent = (event: ExecutorEvent) => {
+    if (event.type === "warning") emit({ type: "message", level: "warn", text: event.message });
+    if (event.type === "respawn") emit({ type: "message", level: "warn", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
+  };
+  try {
+    const results = await runStages({
+      stages: BUILD_STAGES,
+      options,
+      store: new StageStore(params.cacheDir),
+      context: {
+        cacheDir: params.cacheDir,
+        fresh: params.fresh ?? false,
+        emit,
+        executor: async () => {
+          executor ??= (params.createExecutor ?? defaultExecutor(options))(onExecutorEvent);
+          const info = await executor.info();
+          for (const warning of info.warnings) emit({ type: "message", level: "warn", text: warning });
+          return executor;
+        },
+      },
+    });
+    const { meta, reports } = results;
+    const { tasks } = meta["load-tasks"]!.data as { tasks: TaskTable };
+    const rows = assignSplits(results.records<Row>("split"), meta.split!.data as SplitData);
+    await mkdir(options.out, { recursive: true });
+    const written = await writeSplits({ out: options.out, rows, tasks, options });
+    const logs = (meta["read-logs"]!.data as { logs: LogFate[] }).logs;
+    const drops = BUILD_STAGES.flatMap((stage) => meta[stage.name]!.drops.map((drop) => ({ ...drop, stage: stage.name })));
+    const summary = buildSummary({ reports, logs, written });
+    await writeCard({ out: options.out, card: datasetCard({ title: params.title ?? `ARC programs from ${options.logs.length} log folder(s)`, options, splits: written, summary }) });
+    const manifest: BuildManifest = {
+      arcforge: VERSION,
+      created: new Date().toISOString(),
+      options,
+      sandbox: executor ? await executor.info() : null,
+      stages: reports,
+      logs,
+      ...accountAttempts({ read: meta["read-logs"]!, attemptIds: () => (meta["read-logs"]!.data as { attemptIds: string[] }).attemptIds, drops, rows }),
+      outputs: written,
+      summary,
+    };
+    writeFileAtomic(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+    return manifest;
+  } finally {
+    await executor?.close();
+    unlock();
+  }
+}
+
+function defaultExecutor(options: BuildOptions) {
+  return (onEvent: (event: ExecutorEvent) => void) => createProcessExecutor({ ...options.limits, onEvent });
+}
+
+/** Every attempt is kept or dropped exactly once; log-level drops (whole files) are not attempts. */
+function accountAttempts(params: { read: UpstreamMeta; attemptIds: () => string[]; drops: (Drop & { stage: string })[]; rows: SplitRow[] }): Pick<BuildManifest, "attempts" | "fates"> {
+  const { drops, rows } = params;
+  const attemptDrops = drops.filter((d) => d.id.includes("#"));
+  const fates: BuildManifest["fates"] = [
+    ...rows.map((r) => ({ id: r.id, fate: `kept:${r.split}` })),
+    ...attemptDrops.map((d) => ({ id: d.id, fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) })),
+  ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const dropped: Record<string, number> = {};
+  for (const d of attemptDrops) dropped[d.reason] = (dropped[d.reason] ?? 0) + 1;
+  const read = new Set([...params.attemptIds(), ...params.read.drops.filter((d) => d.id.includes("#")).map((d) => d.id)]);
+  const addsUp = fates.length === read.size && fates.every((f) => read.has(f.id));
+  return { attempts: { total: read.size, kept: rows.length, dropped, adds_up: addsUp }, fates };
+}

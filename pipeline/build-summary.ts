@@ -1,0 +1,39 @@
+import type { LogFate } from "../stages/read-logs.js";
+import type { WrittenSplit } from "../stages/write-dataset.js";
+import type { StageReport } from "./run-stages.js";
+
+const list = (counts: Record<string, number>, strip = "") =>
+  Object.entries(counts)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k.replace(strip, "")} ${v}`)
+    .join(", ") || "none";
+
+/** The end-of-run summary, in the shape users know from their current tool. */
+export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; written: WrittenSplit[] }): string[] {
+  const r = Object.fromEntries(params.reports.map((report) => [report.stage, report]));
+  const logDrops: Record<string, number> = {};
+  for (const log of params.logs) if (!log.kept) logDrops[log.reason!] = (logDrops[log.reason!] ?? 0) + 1;
+  const attemptDrops = Object.fromEntries(Object.entries(r["read-logs"]!.dropped).filter(([k]) => !(k in logDrops)));
+  const relabel = r.relabel!.counts;
+  const dedup = r.dedup!.counts;
+  const execute = r.execute!;
+  return [
+    `log files: ${params.logs.length}, kept ${params.logs.filter((l) => l.kept).length} (dropped: ${list(logDrops)})`,
+    `programs: ${r["read-logs"]!.kept} (attempts dropped: ${list(attemptDrops)})`,
+    `tasks: ${r["load-tasks"]!.kept} programs matched to their task (dropped: ${list(r["load-tasks"]!.dropped)})`,
+    `clean code: ${list(r["clean-code"]!.counts)}`,
+    `transduction rejections: ${list(r["filter-transductive"]!.dropped, "transductive_")}`,
+    `execution: ${execute.counts.executions ?? 0} executions, ${execute.kept} programs ran cleanly on every train input (dropped: ${list(execute.dropped)})`,
+    `relabelled rows: ${relabel.rows ?? 0}; >=1 train correct ${relabel.any_train_correct ?? 0}, all train correct ${relabel.all_train_correct ?? 0}, ` +
+      `test solved ${relabel.test_solved ?? 0}, all train and test ${relabel.all_train_and_test ?? 0}`,
+    `logged vs re-executed test result: ${relabel.logged_vs_executed_mismatch ?? 0} differ`,
+    `re-validation: ${r.revalidate!.counts.revalidated ?? 0} rows re-executed, ${r.revalidate!.dropped.revalidation_mismatch ?? 0} mismatches dropped`,
+    dedup.dedup_disabled !== undefined
+      ? `dedup: off (${dedup.dedup_disabled} rows)`
+      : `dedup: kept ${dedup.kept_test_solving ?? 0} test-solving (duplicate code ${dedup.duplicate_code ?? 0}), ${dedup.kept_other ?? 0} others (duplicate behaviour ${dedup.duplicate_behaviour ?? 0})`,
+    r.balance!.counts.tasks_correct !== undefined
+      ? `balance: tasks correct ${r.balance!.counts.tasks_correct}, incorrect ${r.balance!.counts.tasks_incorrect}, dropped ${r.balance!.counts.tasks_dropped}`
+      : "balance: off (no validation split)",
+    `splits: ${params.written.map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`).join(", ")}`,
+  ];
+}

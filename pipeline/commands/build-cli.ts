@@ -1,0 +1,141 @@
+import { Option, type Command } from "commander";
+import { buildDataset, type BuildManifest } from "../build-dataset.js";
+import { DEFAULT_BUILD_OPTIONS, FORMATS, type BuildOptions, type Format } from "../build-options.js";
+import { InputError } from "../errors.js";
+import { createProgressRenderer } from "../progress.js";
+import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { createProcessExecutor } from "../executor/process-pool.js";
+
+export interface BuildCliOptions extends SandboxCliOptions {
+  logs: string[];
+  tasks?: string;
+  out: string;
+  model: string[];
+  dataset?: string;
+  subset?: string;
+  dateFrom?: string;
+  dateTo?: string;
+  pattern?: string;
+  limit?: number;
+  validation?: boolean;
+  format: Format;
+  cleanCode: boolean;
+  transductionFilter: boolean;
+  dedup: boolean;
+  reasoning?: boolean;
+  seed: number;
+  generation: number;
+  json?: boolean;
+  debug?: boolean;
+  cacheDir: string;
+  fresh?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
+const yyyymmdd = (value: string) => {
+  if (!/^\d{8}$/.test(value)) throw new InputError(`expected a date as YYYYMMDD, got '${value}'`);
+  return value;
+};
+const integer = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`expected a whole number, got '${value}'`);
+  return n;
+};
+
+/** The build options shared by `build` and `demo`. */
+export function addBuildOptions(command: Command): Command {
+  return addSandboxOptions(
+    command
+      .option("--tasks <arc-data-root>", "folder holding <dataset>/{training,evaluation}/<id>.json", process.env.ARC_DATA)
+      .option("--out <dir>", "output folder", "training_data/dataset")
+      .option("--model <name,...>", "keep logs of these models (repeatable, case-insensitive)", collect, [])
+      .option("--dataset <name>", "keep logs of this dataset (arc-agi-1, arc-agi-2)")
+      .option("--subset <name>", "keep logs of this subset")
+      .option("--date-from <YYYYMMDD>", "keep log files named from this date", yyyymmdd)
+      .option("--date-to <YYYYMMDD>", "keep log files named up to this date", yyyymmdd)
+      .option("--pattern <glob>", "keep log files whose name matches")
+      .option("--limit <n>", "keep only the last n log files", integer)
+      .option("--validation", "make a validation split (balances tasks first)")
+      .addOption(new Option("--format <format>", "row format").choices(FORMATS).default("flat"))
+      .option("--no-clean-code", "keep comments, docstrings and blank lines")
+      .option("--no-transduction-filter", "keep programs that hard-code outputs")
+      .option("--no-dedup", "keep duplicate programs")
+      .option("--reasoning", "include reasoning text (only for programs that solve the test)")
+      .option("--seed <n>", "seed for balancing and splitting", integer, DEFAULT_BUILD_OPTIONS.seed)
+      .option("--generation <n>", "value of the generation column", integer, 0)
+      .option("--cache-dir <dir>", "stage and execution cache", ".arcforge-cache")
+      .option("--fresh", "ignore every cache")
+      .option("--json", "print the run summary as JSON")
+      .option("--debug", "per-task detail: what was dropped and why")
+      .option("--quiet", "no progress output"),
+  );
+}
+
+export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
+  return {
+    logs: cli.logs,
+    tasks: cli.tasks,
+    out: cli.out,
+    models: cli.model,
+    dataset: cli.dataset,
+    subset: cli.subset,
+    dateFrom: cli.dateFrom,
+    dateTo: cli.dateTo,
+    pattern: cli.pattern,
+    limit: cli.limit,
+    validation: Boolean(cli.validation),
+    format: cli.format,
+    cleanCode: cli.cleanCode,
+    transductionFilter: cli.transductionFilter,
+    dedup: cli.dedup,
+    reasoning: Boolean(cli.reasoning),
+    seed: cli.seed,
+    generation: cli.generation,
+    limits: { timeoutSeconds: cli.timeout, memoryBytes: Math.round(cli.memory * 2 ** 20) },
+  };
+}
+
+export async function runBuildCommand(cli: BuildCliOptions, title?: string): Promise<BuildManifest> {
+  const renderer = createProgressRenderer({ quiet: cli.quiet || cli.json });
+  const manifest = await buildDataset({
+    options: toBuildOptions(cli),
+    cacheDir: cli.cacheDir,
+    fresh: cli.fresh,
+    title,
+    onEvent: renderer.onEvent,
+    createExecutor: (onEvent) =>
+      createProcessExecutor({ timeoutSeconds: cli.timeout, memoryBytes: Math.round(cli.memory * 2 ** 20), workers: Math.round(cli.workers), isolation: cli.isolation, onEvent }),
+  });
+  if (cli.debug) printDebug(manifest);
+  if (cli.json) {
+    const { fates: _fates, logs: _logs, ...summary } = manifest;
+    process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+  } else {
+    process.stdout.write(manifest.summary.join("\n") + "\n");
+    process.stdout.write(`wrote ${manifest.outputs.map((o) => `${cli.out}/${o.path}`).join(", ")} and ${cli.out}/manifest.json\n`);
+    if (!manifest.attempts.adds_up) process.stdout.write("warning: the manifest's attempt fates do not add up; please report this\n");
+  }
+  return manifest;
+}
+
+function printDebug(manifest: BuildManifest): void {
+  const byFile = new Map<string, string[]>();
+  for (const fate of manifest.fates) {
+    const file = fate.id.slice(0, fate.id.lastIndexOf("#"));
+    const line = `  #${fate.id.slice(fate.id.lastIndexOf("#") + 1)} ${fate.fate}${fate.stage ? ` (${fate.stage})` : ""}${fate.detail ? `: ${fate.detail}` : ""}`;
+    byFile.set(file, [...(byFile.get(file) ?? []), line]);
+  }
+  for (const [file, lines] of [...byFile].sort()) process.stderr.write(`${file}\n${lines.join("\n")}\n`);
+}
+
+export function registerBuildCommand(program: Command): void {
+  addBuildOptions(
+    program
+      .command("build")
+      .description("run logs -> verified, deduplicated, balanced, task-split dataset")
+      .requiredOption("--logs <dir...>", "folders of run logs (searched recursively)"),
+  ).action(async (cli: BuildCliOptions) => {
+    await runBuildCommand(cli);
+  });
+}

@@ -1,0 +1,105 @@
+import { cacheKey, type StageMeta, type StageStore } from "./cache.js";
+import type { Stage, StageContext, StageOutput, UpstreamMeta } from "./stage.js";
+
+/** Bumped when the layout of cache entries changes, so older entries never match. */
+const STORE_FORMAT = 2;
+
+export interface StageReport {
+  stage: string;
+  key: string;
+  ran: boolean;
+  /** Why it ran (which key part changed) or "cached". */
+  reason: string;
+  ms: number;
+  kept: number;
+  dropped: Record<string, number>;
+  counts: Record<string, number>;
+}
+
+export interface StageResults {
+  meta: Record<string, UpstreamMeta>;
+  /** A stage's records, read from the cache only when asked for. */
+  records<T>(stage: string): T[];
+  reports: StageReport[];
+}
+
+/**
+ * Runs stages in declared order (each after its upstream stages). A stage's cache key is the
+ * sha256 of its name, version, the options that change its output and its upstream keys, so a
+ * change re-runs exactly the stages it reaches; cached stages' records are never read unless a
+ * stage that runs, or the caller, needs them.
+ */
+export async function runStages<O>(params: { stages: Stage<O>[]; options: O; store: StageStore; context: StageContext }): Promise<StageResults> {
+  const { store } = params;
+  const meta: Record<string, StageMeta> = {};
+  const keys: Record<string, string> = {};
+  const loaded = new Map<string, unknown[]>();
+  const byName = new Map(params.stages.map((s) => [s.name, s]));
+  const records = <T>(name: string): T[] => {
+    let found = loaded.get(name);
+    if (!found) {
+      const m = meta[name]!;
+      if (m.selected) {
+        const source = new Map((records(byName.get(name)!.after[0]!) as { id: string }[]).map((r) => [r.id, r]));
+        found = m.selected.map((id) => source.get(id)!);
+      } else {
+        found = store.readRecords(name, keys[name]!);
+      }
+      loaded.set(name, found);
+    }
+    return found as T[];
+  };
+  const reports: StageReport[] = [];
+  for (const stage of params.stages) {
+    const started = performance.now();
+    const upstreamMeta = Object.fromEntries(stage.after.map((name) => [name, meta[name]!]));
+    const parts = {
+      store: STORE_FORMAT,
+      stage: stage.name,
+      version: stage.version,
+      options: await stage.key(params.options, upstreamMeta),
+      upstream: Object.fromEntries(stage.after.map((name) => [name, keys[name]!])),
+    };
+    const key = cacheKey(parts);
+    keys[stage.name] = key;
+    const cached = params.context.fresh ? undefined : store.readMeta(stage.name, key);
+    const reason = cached ? "cached" : whyRun(parts, store.lastParts(stage.name), params.context.fresh);
+    params.context.emit({ type: "stage-start", stage: stage.name, cached: Boolean(cached), reason });
+    if (cached) {
+      meta[stage.name] = cached;
+    } else {
+      store.begin(stage.name, key);
+      const upstream: Record<string, StageOutput> = Object.fromEntries(stage.after.map((name) => [name, { ...meta[name]!, records: records(name) }]));
+      const output = await stage.run({ options: params.options, upstream, context: params.context });
+      const m: StageMeta = { drops: output.drops, counts: output.counts, data: output.data, length: output.records.length };
+      if (stage.selects) m.selected = (output.records as { id: string }[]).map((r) => r.id);
+      store.commit(stage.name, key, m, stage.selects ? undefined : output.records);
+      meta[stage.name] = m;
+      loaded.set(stage.name, output.records);
+    }
+    store.rememberParts(stage.name, parts);
+    const m = meta[stage.name]!;
+    const dropped: Record<string, number> = {};
+    for (const drop of m.drops) dropped[drop.reason] = (dropped[drop.reason] ?? 0) + 1;
+    const ms = performance.now() - started;
+    reports.push({ stage: stage.name, key, ran: !cached, reason, ms: Math.round(ms), kept: m.length, dropped, counts: m.counts ?? {} });
+    params.context.emit({ type: "stage-end", stage: stage.name, kept: m.length, dropped: m.drops.length, ms });
+  }
+  return { meta, records, reports };
+}
+
+function whyRun(parts: Record<string, unknown>, last: Record<string, unknown> | undefined, fresh: boolean): string {
+  if (fresh) return "--fresh";
+  if (!last) return "no earlier run in this cache";
+  if (last.version !== parts.version) return `stage version ${String(last.version)} -> ${String(parts.version)}`;
+  const changed: string[] = [];
+  const options = (parts.options ?? {}) as Record<string, unknown>;
+  const lastOptions = (last.options ?? {}) as Record<string, unknown>;
+  for (const name of new Set([...Object.keys(options), ...Object.keys(lastOptions)])) {
+    if (cacheKey(options[name] ?? null) !== cacheKey(lastOptions[name] ?? null)) changed.push(`option ${name}`);
+  }
+  const upstream = (parts.upstream ?? {}) as Record<string, string>;
+  const lastUpstream = (last.upstream ?? {}) as Record<string, string>;
+  for (const name of Object.keys(upstream)) if (upstream[name] !== lastUpstream[name]) changed.push(`input from ${name}`);
+  return changed.length ? `changed: ${changed.join(", ")}` : "its cache entry is missing or was not completed";
+}

@@ -1,0 +1,58 @@
+import type { Format } from "../pipeline/build-options.js";
+import type { Row } from "./program.js";
+import { assistantAnswer, SYSTEM_PROMPT, userPrompt } from "./prompt.js";
+import type { ArcTask } from "./task.js";
+
+export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
+
+/**
+ * One output row of the chosen format. Reasoning is written only when asked for, and only for
+ * programs that solve the test: reasoning that led to a wrong answer is not worth learning.
+ */
+export function formatRow(params: { row: Row; task: ArcTask; format: Format; reasoning: boolean }): Record<string, unknown> {
+  const { row, task } = params;
+  const reasoning = params.reasoning && row.solvesTest && row.reasoning ? row.reasoning : "";
+  switch (params.format) {
+    case "flat":
+      return {
+        reasoning,
+        code: row.code,
+        correct_train_input: row.correctTrain,
+        train_input: task.train.map((e) => e.input),
+        train_output: task.train.map((e) => e.output),
+        predicted_train_output: row.predictedTrain,
+        correct_test_input: row.correctTest,
+        test_input: task.test.map((e) => e.input),
+        test_output: task.test.map((e) => e.output ?? []),
+        predicted_test_output: row.predictedTest,
+        task_id: row.taskId,
+        model: row.model,
+        generation: row.generation,
+      };
+    case "soar":
+      return {
+        code: row.code,
+        correct_train_input: row.correctTrain,
+        predicted_train_output: row.predictedTrain,
+        correct_test_input: row.correctTest,
+        predicted_test_output: row.predictedTest,
+        task_id: row.taskId,
+        model: row.model,
+        generation: row.generation,
+      };
+    case "messages":
+    case "openai":
+      return { messages: chatMessages({ row, task, reasoning }) };
+  }
+}
+
+/** The relabelled task as a chat: its train outputs are the program's own predictions. */
+export function chatMessages(params: { row: Row; task: ArcTask; reasoning: string }): ChatMessage[] {
+  const { row, task } = params;
+  const train = task.train.map((e, i) => ({ input: e.input, output: row.predictedTrain[i]! }));
+  return [
+    { role: "system", content: SYSTEM_PROMPT },
+    { role: "user", content: userPrompt({ train, testInputs: task.test.map((e) => e.input) }) },
+    { role: "assistant", content: assistantAnswer({ code: row.code, reasoning: params.reasoning }) },
+  ];
+}

@@ -1,0 +1,121 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BuildOptions } from "../pipeline/build-options.js";
+import { writeFileAtomic } from "../pipeline/cache.js";
+import { writeParquet } from "../pipeline/parquet-writer.js";
+import { arrowSchema, COLUMNS } from "../schemas/arrow.js";
+import { formatRow } from "../schemas/row-formats.js";
+import type { TaskTable } from "./load-tasks.js";
+import { stableOrder } from "./dedup.js";
+import type { SplitName, SplitRow } from "./split.js";
+
+export interface WrittenSplit {
+  split: SplitName;
+  path: string;
+  rows: number;
+  tasks: number;
+  sha256: string;
+}
+
+export const splitFileName = (split: SplitName, format: BuildOptions["format"]) =>
+  format === "openai" ? `data/${split}-00000-of-00001.jsonl` : `data/${split}-00000-of-00001.parquet`;
+
+/** Writes each split under <out>/data/, rows ordered by task then log file and attempt. */
+export async function writeSplits(params: { out: string; rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): Promise<WrittenSplit[]> {
+  const { out, options } = params;
+  await rm(join(out, "data"), { recursive: true, force: true });
+  await mkdir(join(out, "data"), { recursive: true });
+  const splits: SplitName[] = options.validation ? ["train", "validation"] : ["train"];
+  const written: WrittenSplit[] = [];
+  for (const split of splits) {
+    const rows = params.rows.filter((r) => r.split === split).sort((a, b) => (a.taskKey === b.taskKey ? stableOrder(a, b) : a.taskKey < b.taskKey ? -1 : 1));
+    const formatted = rows.map((row) => formatRow({ row, task: params.tasks[row.taskKey]!, format: options.format, reasoning: options.reasoning }));
+    const relative = splitFileName(split, options.format);
+    const path = join(out, relative);
+    if (options.format === "openai") {
+      await writeFile(path, formatted.map((r) => JSON.stringify(r) + "\n").join(""));
+    } else {
+      await writeParquet({ path, schema: arrowSchema(options.format), kinds: COLUMNS[options.format].map(([, kind]) => kind), rows: formatted });
+    }
+    written.push({ split, path: relative, rows: rows.length, tasks: new Set(rows.map((r) => r.taskKey)).size, sha256: await fileSha256(path) });
+  }
+  return written;
+}
+
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+const COLUMN_DOCS: Record<string, string> = {
+  reasoning: "the model's reasoning text; empty unless built with --reasoning, and then only for programs that solve the test",
+  code: "the program (comments, docstrings and blank lines stripped unless built with --no-clean-code)",
+  correct_train_input: "per train example: does the program's output equal the task's real output",
+  train_input: "the task's train inputs",
+  train_output: "the task's REAL train outputs",
+  predicted_train_output: "the program's own outputs on the train inputs: the labels of the relabelled task",
+  correct_test_input: "per test example: does the program's output equal the task's real output",
+  test_input: "the task's test inputs",
+  test_output: "the task's REAL test outputs",
+  predicted_test_output: "the program's outputs on the test inputs; [] where it failed on one",
+  task_id: "the ARC task id",
+  model: "the model that wrote the program",
+  generation: "the sampling round",
+  messages: "system, user (the relabelled task: train inputs with the program's own outputs, then the test input), assistant (optional <think> reasoning, then the code in a python block); grids as rows of space-separated digits, an empty row written [EMPTY_ROW]",
+};
+
+/** The dataset card: YAML configs naming the splits, then how the data was made. No timestamps: same build, same bytes. */
+export function datasetCard(params: { title: string; options: BuildOptions; splits: WrittenSplit[]; summary: string[] }): string {
+  const { options, splits } = params;
+  const yaml = [
+    "---",
+    "configs:",
+    "- config_name: default",
+    "  data_files:",
+    ...splits.flatMap((s) => [`  - split: ${s.split}`, `    path: data/${s.split}-*`]),
+    "tags:",
+    "- arc-agi",
+    "- program-synthesis",
+    "- arcforge",
+    "---",
+  ];
+  const columns = options.format === "openai" ? ["messages"] : COLUMNS[options.format].map(([name]) => name);
+  return [
+    ...yaml,
+    `# ${params.title}`,
+    "",
+    "Programs written by language models for ARC-AGI tasks, executed in a sandbox and hindsight-relabelled by",
+    "arcforge: every program that runs cleanly on all train inputs becomes a row whose task is",
+    "the task's inputs paired with the program's own outputs. A wrong program is a right answer to that relabelled task.",
+    "",
+    "## Splits",
+    "",
+    "| split | rows | tasks |",
+    "| --- | --- | --- |",
+    ...splits.map((s) => `| ${s.split} | ${s.rows} | ${s.tasks} |`),
+    "",
+    options.validation ? "Validation holds whole tasks: no task is in both splits." : "",
+    "",
+    `## Columns (format: ${options.format})`,
+    "",
+    ...columns.map((c) => `- \`${c}\`: ${COLUMN_DOCS[c] ?? ""}`),
+    "",
+    "## How it was built",
+    "",
+    "```",
+    ...params.summary,
+    "```",
+    "",
+    `Options: clean code ${options.cleanCode ? "on" : "off"}, transduction filter ${options.transductionFilter ? "on" : "off"}, ` +
+      `dedup ${options.dedup ? "on" : "off"}, validation ${options.validation ? "on" : "off"}, seed ${options.seed}, ` +
+      `timeout ${options.limits.timeoutSeconds} s CPU per input, memory ${Math.round(options.limits.memoryBytes / 2 ** 20)} MiB.`,
+    "",
+  ].join("\n");
+}
+
+export async function writeCard(params: { out: string; card: string }): Promise<void> {
+  writeFileAtomic(join(params.out, "README.md"), params.card);
+}
