@@ -32,7 +32,8 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
       ? `dedup: off (${dedup.dedup_disabled} rows)`
       : `dedup: kept ${dedup.kept_test_solving ?? 0} test-solving (duplicate code ${dedup.duplicate_code ?? 0}), ${dedup.kept_other ?? 0} others (duplicate behaviour ${dedup.duplicate_behaviour ?? 0})`,
     r.balance!.counts.tasks_correct !== undefined
-      ? `balance: tasks correct ${r.balance!.counts.tasks_correct}, incorrect ${r.balance!.counts.tasks_incorrect}, dropped ${r.balance!.counts.tasks_dropped}`
+      ? `balance: tasks correct ${r.balance!.counts.tasks_correct}, incorrect ${r.balance!.counts.tasks_incorrect}, dropped ${r.balance!.counts.tasks_dropped}` +
+        (r.balance!.counts.balance_skipped_empty_group ? " (skipped: one group is empty)" : "")
       : "balance: off (no validation split)",
     `splits: ${params.written.map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`).join(", ")}`,
   ];

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { registerBuildCommand } from "./commands/build-cli.js";
+import { registerDemoCommand } from "./commands/demo-cli.js";
 import { registerExecCommand } from "./commands/exec-cli.js";
 
 const program = new Command()
@@ -11,6 +12,7 @@ const program = new Command()
 
 registerBuildCommand(program);
 registerExecCommand(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`arcforge: ${error.name === "Error" ? "" : error.name + ": "}${error.message}\n`);

@@ -17,7 +17,10 @@ export function groupTasks(rows: Row[]): Map<string, { group: TaskGroup; rows: R
   return tasks;
 }
 
-/** With a validation split: drop whole tasks (seeded) from the larger group until both are equal. */
+/**
+ * With a validation split: drop whole tasks (seeded) from the larger group until both are equal.
+ * When one group is empty, nothing is dropped (counted as balance_skipped_empty_group).
+ */
 export const balanceStage: Stage<BuildOptions> = {
   name: "balance",
   version: 1,
@@ -32,6 +35,10 @@ export const balanceStage: Stage<BuildOptions> = {
     const correct = keys.filter((k) => tasks.get(k)!.group === "correct");
     const incorrect = keys.filter((k) => tasks.get(k)!.group === "incorrect");
     const [larger, smaller] = correct.length >= incorrect.length ? [correct, incorrect] : [incorrect, correct];
+    if (smaller.length === 0) {
+      // Balancing against an empty group would drop every task: keep them all and say so.
+      return { records: rows, drops: [], counts: { tasks_correct: correct.length, tasks_incorrect: incorrect.length, tasks_dropped: 0, balance_skipped_empty_group: 1 } };
+    }
     const dropped = new Set(seededShuffle(larger, options.seed, (k) => k).slice(smaller.length));
     const drops: Drop[] = [];
     for (const key of [...dropped].sort()) {
