@@ -12,13 +12,14 @@ import { relabelStage } from "../stages/relabel.js";
 import { revalidateStage } from "../stages/revalidate.js";
 import { assignSplits, splitStage, type SplitData, type SplitRow } from "../stages/split.js";
 import type { Row } from "../schemas/program.js";
-import { datasetCard, writeCard, writeSplits, type WrittenSplit } from "../stages/write-dataset.js";
+import { datasetCard, formatSplits, writeCard, writeSplits, type WrittenSplit } from "../stages/write-dataset.js";
 import type { BuildOptions } from "./build-options.js";
 import { lockCache, StageStore, writeFileAtomic } from "./cache.js";
 import { createProcessExecutor } from "./executor/process-pool.js";
 import type { Executor, ExecutorEvent, SandboxInfo } from "./executor/types.js";
 import type { ProgressEvent } from "./progress.js";
-import { runStages, type StageReport } from "./run-stages.js";
+import { runStages, type StageReport, type StageResults } from "./run-stages.js";
+import { CacheError } from "./errors.js";
 import type { Drop, Stage, UpstreamMeta } from "./stage.js";
 import { buildSummary } from "./build-summary.js";
 import { VERSION } from "./version.js";
@@ -87,8 +88,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       },
     });
     const { meta, reports } = results;
-    const { tasks } = meta["load-tasks"]!.data as { tasks: TaskTable };
-    const rows = assignSplits(results.records<Row>("split"), meta.split!.data as SplitData);
+    const { tasks, rows } = finalRows(results);
     await mkdir(options.out, { recursive: true });
     const written = await writeSplits({ out: options.out, rows, tasks, options });
     const logs = (meta["read-logs"]!.data as { logs: LogFate[] }).logs;
@@ -112,6 +112,25 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     await executor?.close();
     unlock();
   }
+}
+
+function finalRows(results: StageResults): { tasks: TaskTable; rows: SplitRow[] } {
+  const { tasks } = results.meta["load-tasks"]!.data as { tasks: TaskTable };
+  return { tasks, rows: assignSplits(results.records<Row>("split"), results.meta.split!.data as SplitData) };
+}
+
+/**
+ * The rows a finished build wrote, in output format, read back from its cache (every stage must
+ * be cached): what arcforge meant to write, to check files against.
+ */
+export async function builtRows(params: { options: BuildOptions; cacheDir: string }) {
+  const results = await runStages({
+    stages: BUILD_STAGES,
+    options: params.options,
+    store: new StageStore(params.cacheDir),
+    context: { cacheDir: params.cacheDir, fresh: false, emit: () => undefined, executor: () => Promise.reject(new CacheError("builtRows needs a finished build in this cache: a stage wanted to execute programs")) },
+  });
+  return formatSplits({ ...finalRows(results), options: params.options });
 }
 
 function defaultExecutor(options: BuildOptions) {

@@ -28,7 +28,7 @@ export function chooseValidationTasks(params: { rows: Row[]; seed: number }): Se
   const target = Math.min(Math.round(params.rows.length * 0.1), MAX_VALIDATION_ROWS);
   const chosen = new Set<string>();
   for (const group of ["correct", "incorrect"] as TaskGroup[]) {
-    const quota = target / 2;
+    const quota = group === "correct" ? Math.ceil(target / 2) : Math.floor(target / 2);
     let taken = 0;
     const keys = seededShuffle([...tasks.keys()].filter((k) => tasks.get(k)!.group === group), params.seed, (k) => k);
     for (const key of keys) {

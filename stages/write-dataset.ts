@@ -22,16 +22,23 @@ export interface WrittenSplit {
 export const splitFileName = (split: SplitName, format: BuildOptions["format"]) =>
   format === "openai" ? `data/${split}-00000-of-00001.jsonl` : `data/${split}-00000-of-00001.parquet`;
 
-/** Writes each split under <out>/data/, rows ordered by task then log file and attempt. */
+/** Each split's rows in output order (by task, then log file and attempt) and output format. */
+export function formatSplits(params: { rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): { split: SplitName; rows: SplitRow[]; formatted: Record<string, unknown>[] }[] {
+  const splits: SplitName[] = params.options.validation ? ["train", "validation"] : ["train"];
+  return splits.map((split) => {
+    const rows = params.rows.filter((r) => r.split === split).sort((a, b) => (a.taskKey === b.taskKey ? stableOrder(a, b) : a.taskKey < b.taskKey ? -1 : 1));
+    const formatted = rows.map((row) => formatRow({ row, task: params.tasks[row.taskKey]!, format: params.options.format, reasoning: params.options.reasoning }));
+    return { split, rows, formatted };
+  });
+}
+
+/** Writes each split under <out>/data/, replacing what an earlier build left there. */
 export async function writeSplits(params: { out: string; rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): Promise<WrittenSplit[]> {
   const { out, options } = params;
   await rm(join(out, "data"), { recursive: true, force: true });
   await mkdir(join(out, "data"), { recursive: true });
-  const splits: SplitName[] = options.validation ? ["train", "validation"] : ["train"];
   const written: WrittenSplit[] = [];
-  for (const split of splits) {
-    const rows = params.rows.filter((r) => r.split === split).sort((a, b) => (a.taskKey === b.taskKey ? stableOrder(a, b) : a.taskKey < b.taskKey ? -1 : 1));
-    const formatted = rows.map((row) => formatRow({ row, task: params.tasks[row.taskKey]!, format: options.format, reasoning: options.reasoning }));
+  for (const { split, rows, formatted } of formatSplits(params)) {
     const relative = splitFileName(split, options.format);
     const path = join(out, relative);
     if (options.format === "openai") {
