@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.spec.ts", "{pipeline,stages,schemas}/**/*.spec.ts"],
+    exclude: ["tests/real-data/**", "node_modules/**"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Sandbox tests fork many processes; two files at a time suit a 2-core machine.

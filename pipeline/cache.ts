@@ -108,8 +108,8 @@ export function lockCache(dir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = Number(readFileSync(path, "utf8").trim());
-      if (holder && holder !== process.pid && isAlive(holder)) {
-        throw new CacheError(`another arcforge process (pid ${holder}) is using the cache ${dir}; wait for it, or give this build its own --cache-dir`);
+      if (holder && isAlive(holder)) {
+        throw new CacheError(`another arcforge build (pid ${holder}) is using the cache ${dir}; wait for it, or give this build its own --cache-dir`);
       }
       rmSync(path, { force: true });
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { registerBuildCommand } from "./commands/build-cli.js";
+import { registerCacheCommand } from "./commands/cache-cli.js";
 import { registerDemoCommand } from "./commands/demo-cli.js";
 import { registerExecCommand } from "./commands/exec-cli.js";
 
@@ -13,6 +14,7 @@ const program = new Command()
 registerBuildCommand(program);
 registerExecCommand(program);
 registerDemoCommand(program);
+registerCacheCommand(program);
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`arcforge: ${error.name === "Error" ? "" : error.name + ": "}${error.message}\n`);

@@ -1,0 +1,28 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildDataset } from "../pipeline/build-dataset.js";
+import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../pipeline/build-options.js";
+import { SHARED } from "./real-programs.js";
+
+/** Cold build of ../shared/run-logs, then a rebuild with --no-dedup on the same cache, in one run. */
+const dir = await mkdtemp(join(tmpdir(), "arcforge-bench-rebuild-"));
+const options: BuildOptions = { ...DEFAULT_BUILD_OPTIONS, logs: [join(SHARED, "run-logs")], tasks: join(SHARED, "arc-data"), out: join(dir, "out"), validation: true };
+const cacheDir = join(dir, "cache");
+
+async function timed(label: string, params: BuildOptions): Promise<number> {
+  const started = performance.now();
+  const manifest = await buildDataset({ options: params, cacheDir });
+  const seconds = (performance.now() - started) / 1000;
+  const ran = manifest.stages.filter((s) => s.ran).map((s) => s.stage);
+  console.log(`${label.padEnd(22)} ${seconds.toFixed(2)} s  (stages run: ${ran.join(", ") || "none"}; rows: ${manifest.outputs.map((o) => `${o.split} ${o.rows}`).join(", ")})`);
+  return seconds;
+}
+
+try {
+  const cold = await timed("cold build", options);
+  const rebuild = await timed("rebuild --no-dedup", { ...options, dedup: false });
+  console.log(`rebuild / cold = ${((rebuild / cold) * 100).toFixed(1)}%  (goal: <= 5%)`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,67 @@
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { lockCache } from "../cache.js";
+
+interface Usage {
+  entries: number;
+  bytes: number;
+}
+
+async function usage(dir: string): Promise<Usage> {
+  let entries = 0;
+  let bytes = 0;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])) {
+    if (!entry.isFile()) continue;
+    entries++;
+    bytes += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return { entries, bytes };
+}
+
+/** Per stage: completed entries and size; per execution namespace: cached outcomes and size. */
+export async function cacheStats(cacheDir: string) {
+  const stages: Record<string, Usage & { completed: number }> = {};
+  for (const stage of await readdir(join(cacheDir, "stages")).catch(() => [] as string[])) {
+    const keys = (await readdir(join(cacheDir, "stages", stage), { withFileTypes: true })).filter((e) => e.isDirectory());
+    const completed = (await Promise.all(keys.map((k) => stat(join(cacheDir, "stages", stage, k.name, "done")).then(() => 1, () => 0)))).reduce<number>((a, b) => a + b, 0);
+    stages[stage] = { ...(await usage(join(cacheDir, "stages", stage))), completed };
+  }
+  const executions: Record<string, Usage & { outcomes: number }> = {};
+  for (const namespace of await readdir(join(cacheDir, "exec")).catch(() => [] as string[])) {
+    const dir = join(cacheDir, "exec", namespace);
+    let outcomes = 0;
+    for (const file of await readdir(dir)) {
+      outcomes += (await readFile(join(dir, file), "utf8")).split("\n").filter(Boolean).length;
+    }
+    executions[namespace] = { ...(await usage(dir)), outcomes };
+  }
+  return { cacheDir, stages, executions, total: await usage(cacheDir) };
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+export function registerCacheCommand(program: Command): void {
+  const cache = program.command("cache").description("inspect or clear the stage and execution cache");
+  cache
+    .command("stats")
+    .option("--cache-dir <dir>", "cache folder", ".arcforge-cache")
+    .option("--json", "print as JSON")
+    .action(async (options: { cacheDir: string; json?: boolean }) => {
+      const stats = await cacheStats(options.cacheDir);
+      if (options.json) return void process.stdout.write(JSON.stringify(stats, null, 2) + "\n");
+      process.stdout.write(`${options.cacheDir}: ${mib(stats.total.bytes)} in ${stats.total.entries} files\n`);
+      for (const [stage, s] of Object.entries(stats.stages)) process.stdout.write(`  stage ${stage.padEnd(20)} ${String(s.completed).padStart(4)} entries  ${mib(s.bytes)}\n`);
+      for (const [ns, s] of Object.entries(stats.executions)) process.stdout.write(`  ${ns.padEnd(26)} ${String(s.outcomes).padStart(7)} outcomes  ${mib(s.bytes)}\n`);
+    });
+  cache
+    .command("clear")
+    .option("--cache-dir <dir>", "cache folder", ".arcforge-cache")
+    .action(async (options: { cacheDir: string }) => {
+      const unlock = lockCache(options.cacheDir);
+      const before = await usage(options.cacheDir);
+      await rm(options.cacheDir, { recursive: true, force: true });
+      unlock();
+      process.stdout.write(`cleared ${options.cacheDir} (${mib(before.bytes)})\n`);
+    });
+}

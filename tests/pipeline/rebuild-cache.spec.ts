@@ -1,0 +1,143 @@
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildDataset, type BuildManifest } from "../../pipeline/build-dataset.js";
+import type { BuildOptions } from "../../pipeline/build-options.js";
+import { lockCache } from "../../pipeline/cache.js";
+import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
+import type { ExecJob, Executor } from "../../pipeline/executor/types.js";
+import { DEMO_TASKS } from "../../pipeline/demo-data.js";
+import { demoWorld, tempDir } from "../support/stage-harness.js";
+
+/** A process executor that counts the programs it is asked to run. */
+function countingExecutor(counter: { programs: number }) {
+  return (onEvent: Parameters<typeof createProcessExecutor>[0]["onEvent"]): Executor => {
+    const inner = createProcessExecutor({ workers: 2, timeoutSeconds: 0.5, onEvent });
+    return {
+      ...inner,
+      name: inner.name,
+      info: () => inner.info(),
+      close: () => inner.close(),
+      run: (jobs) => {
+        const counted = (async function* () {
+          for await (const job of jobs as AsyncIterable<ExecJob>) {
+            counter.programs++;
+            yield job;
+          }
+        })();
+        return inner.run(counted);
+      },
+    };
+  };
+}
+
+async function build(options: BuildOptions, cacheDir: string, counter = { programs: 0 }): Promise<BuildManifest> {
+  return buildDataset({ options, cacheDir, createExecutor: countingExecutor(counter) });
+}
+
+const ran = (m: BuildManifest) => m.stages.filter((s) => s.ran).map((s) => s.stage);
+
+describe("incremental rebuilds", () => {
+  it("re-runs nothing and executes nothing when nothing changed, and writes the same bytes", async () => {
+    const { options } = await demoWorld({ validation: true });
+    const cacheDir = await tempDir();
+    const cold = { programs: 0 };
+    const first = await build(options, cacheDir, cold);
+    expect(cold.programs).toBeGreaterThan(0);
+    const warm = { programs: 0 };
+    const second = await build(options, cacheDir, warm);
+    expect(warm.programs).toBe(0);
+    expect(ran(second)).toEqual([]);
+    expect(second.sandbox).toBeNull();
+    expect(second.outputs.map((o) => o.sha256)).toEqual(first.outputs.map((o) => o.sha256));
+  });
+
+  it("re-runs only dedup and the stages after it when the dedup rule changes, executing no program", async () => {
+    const { options } = await demoWorld({ validation: true });
+    const cacheDir = await tempDir();
+    await build(options, cacheDir);
+    for (const change of [{ dedup: false }, { dedup: true }]) {
+      const counter = { programs: 0 };
+      const manifest = await build({ ...options, ...change }, cacheDir, counter);
+      expect(counter.programs).toBe(0);
+      expect(ran(manifest)).toEqual(change.dedup ? [] : ["dedup", "balance", "split"]);
+    }
+    const counter = { programs: 0 };
+    const manifest = await build({ ...options, dedup: false }, cacheDir, counter);
+    expect(manifest.stages.find((s) => s.stage === "dedup")!.reason).toBe("cached");
+    const fresh = await build({ ...options, dedup: false, out: options.out + "-fresh" }, await tempDir());
+    expect(manifest.outputs.map((o) => o.sha256)).toEqual(fresh.outputs.map((o) => o.sha256));
+  });
+
+  it("says which part of a stage's key changed", async () => {
+    const { options } = await demoWorld();
+    const cacheDir = await tempDir();
+    await build(options, cacheDir);
+    const manifest = await build({ ...options, seed: 7, validation: true }, cacheDir);
+    expect(manifest.stages.find((s) => s.stage === "balance")!.reason).toBe("changed: option validation, option seed");
+    expect(manifest.stages.find((s) => s.stage === "read-logs")!.reason).toBe("cached");
+  });
+
+  it("executes only the new programs when logs are added", async () => {
+    const { options } = await demoWorld();
+    const cacheDir = await tempDir();
+    await build(options, cacheDir);
+    const extra = { task_id: "a1b2c3d4", model: "demo/coder-c", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: [{ attempt_number: 1, program_extracted: true, program: "def transform(grid):\n    return [list(reversed(r)) for r in grid]\n" }] } };
+    await writeFile(join(options.logs[0]!, "20250803_000000_000001_1_a1b2c3d4.json"), JSON.stringify(extra));
+    const counter = { programs: 0 };
+    const manifest = await build(options, cacheDir, counter);
+    expect(counter.programs).toBe(2); // the new program: its first execution and its re-validation
+    expect(manifest.stages.find((s) => s.stage === "read-logs")!.reason).toBe("changed: option files");
+    expect(manifest.stages.find((s) => s.stage === "execute")!.counts).toMatchObject({ cache_misses: 4 });
+  });
+
+  it("refuses a second build on the same cache while one holds it", async () => {
+    const cacheDir = await tempDir();
+    const unlock = lockCache(cacheDir);
+    const { options } = await demoWorld();
+    await expect(build(options, cacheDir)).rejects.toThrow(/another arcforge build \(pid \d+\) is using the cache/);
+    unlock();
+  });
+});
+
+describe("a killed build", () => {
+  it("resumes without re-executing what was done and writes what an uninterrupted build writes", async () => {
+    // Enough work to be killed in the middle of: 60 distinct programs that each spin ~20 ms per input.
+    const { dir, options } = await demoWorld();
+    const logs = join(dir, "slow-logs");
+    await mkdir(logs);
+    const attempts = Array.from({ length: 60 }, (_, k) => ({
+      attempt_number: k + 1,
+      program_extracted: true,
+      program: `import time\ndef transform(grid):\n    end = time.process_time() + 0.02\n    while time.process_time() < end:\n        pass\n    return [[${k % 10}]]\n`,
+    }));
+    await writeFile(join(logs, "20250901_000000_000001_1_a1b2c3d4.json"), JSON.stringify({ task_id: "a1b2c3d4", model: "slow", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: attempts } }));
+    expect(DEMO_TASKS.a1b2c3d4).toBeDefined();
+    const cli = join(process.cwd(), "dist", "pipeline", "cli.js");
+    const args = (out: string, cache: string) => [cli, "build", "--logs", logs, "--tasks", options.tasks!, "--out", out, "--cache-dir", cache, "--quiet", "--workers", "1"];
+    const cacheDir = await tempDir();
+    const segmentDir = join(cacheDir, "exec", "execute");
+    const child = spawn(process.execPath, args(join(dir, "killed"), cacheDir), { stdio: "ignore" });
+    const lines = () => (existsSync(segmentDir) ? readdirSync(segmentDir).reduce((n, f) => n + readFileSync(join(segmentDir, f), "utf8").split("\n").length - 1, 0) : 0);
+    const deadline = Date.now() + 60_000;
+    while (lines() < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const done = lines();
+    expect(done).toBeGreaterThanOrEqual(40);
+    expect(done).toBeLessThan(240);
+
+    const resume = spawn(process.execPath, args(join(dir, "killed"), cacheDir), { stdio: "ignore" });
+    expect(await new Promise((r) => resume.once("exit", r))).toBe(0);
+    const resumed = JSON.parse(readFileSync(join(dir, "killed", "manifest.json"), "utf8")) as BuildManifest;
+    expect(resumed.stages.find((s) => s.stage === "execute")!.counts.cache_hits).toBeGreaterThanOrEqual(done - 4);
+
+    const clean = spawn(process.execPath, args(join(dir, "clean"), await tempDir()), { stdio: "ignore" });
+    expect(await new Promise((r) => clean.once("exit", r))).toBe(0);
+    const cleanManifest = JSON.parse(readFileSync(join(dir, "clean", "manifest.json"), "utf8")) as BuildManifest;
+    expect(resumed.outputs.map((o) => o.sha256)).toEqual(cleanManifest.outputs.map((o) => o.sha256));
+    expect(resumed.outputs[0]!.rows).toBe(10);
+  });
+});

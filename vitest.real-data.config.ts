@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+/** The real-data suite: builds from ../shared (977 run logs, all ARC tasks). Run by .ci/run after npm test. */
+export default defineConfig({
+  test: {
+    include: ["tests/real-data/**/*.spec.ts"],
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
+    maxWorkers: 1,
+    minWorkers: 1,
+  },
+});
