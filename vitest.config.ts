@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    globalSetup: ["tests/support/global-setup.ts"],
     include: ["tests/**/*.spec.ts", "{pipeline,stages,schemas}/**/*.spec.ts"],
     exclude: ["tests/real-data/**", "node_modules/**"],
     testTimeout: 120_000,

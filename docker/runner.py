@@ -175,6 +175,15 @@ DENIED_SYSCALLS = (
 )
 
 
+class _ArgCmp(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
+
+
+SCMP_CMP_MASKED_EQ = 7
+# open(2) flags that write or create: denied even where Landlock is missing.
+WRITE_FLAGS = (os.O_WRONLY, os.O_RDWR, os.O_CREAT, os.O_TRUNC, os.O_APPEND)
+
+
 def seccomp():
     """Deny process creation, sockets, signals to others and filesystem changes. Returns count."""
     try:
@@ -183,18 +192,24 @@ def seccomp():
         return 0
     lib.seccomp_init.restype = ctypes.c_void_p
     lib.seccomp_init.argtypes = [ctypes.c_uint32]
-    lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+    lib.seccomp_rule_add.argtypes = None  # variadic: argument comparisons follow the count
     lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
     lib.seccomp_load.argtypes = [ctypes.c_void_p]
     ctx = lib.seccomp_init(0x7FFF0000)  # SCMP_ACT_ALLOW
     deny = 0x00050000 | errno.EPERM  # SCMP_ACT_ERRNO(EPERM)
     denied = 0
-    for name in DENIED_SYSCALLS:
+    for name in DENIED_SYSCALLS + ("openat2", "open_tree", "creat"):
         nr = lib.seccomp_syscall_resolve_name(name.encode())
         if nr < 0:
             continue
-        if lib.seccomp_rule_add(ctx, deny, nr, 0) == 0:
+        if lib.seccomp_rule_add(ctypes.c_void_p(ctx), ctypes.c_uint32(deny), ctypes.c_int(nr), ctypes.c_uint(0)) == 0:
             denied += 1
+    for name, flags_arg in (("open", 1), ("openat", 2)):
+        nr = lib.seccomp_syscall_resolve_name(name.encode())
+        for flag in WRITE_FLAGS:
+            cmp = _ArgCmp(flags_arg, SCMP_CMP_MASKED_EQ, flag, flag)
+            if lib.seccomp_rule_add(ctypes.c_void_p(ctx), ctypes.c_uint32(deny), ctypes.c_int(nr), ctypes.c_uint(1), cmp) == 0:
+                denied += 1
     LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     if lib.seccomp_load(ctx) != 0:
         raise OSError(ctypes.get_errno(), "seccomp_load failed")

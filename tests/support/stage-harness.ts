@@ -7,7 +7,7 @@ import type { ProgressEvent } from "../../pipeline/progress.js";
 import type { Stage, StageContext, StageOutput } from "../../pipeline/stage.js";
 
 export async function tempDir(prefix = "arcforge-test-"): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  return mkdtemp(join(process.env.ARCFORGE_TEST_TMP ?? tmpdir(), prefix));
 }
 
 /** Demo tasks and logs in a fresh folder, with build options pointing at them. */

@@ -1,13 +1,13 @@
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";
 import type { ExecResult, Executor } from "../../../pipeline/executor/types.js";
 import type { OutcomeStatus } from "../../../schemas/outcome.js";
+import { tempDir } from "../../support/stage-harness.js";
 
 const INPUTS = [[[1, 2], [3, 4]], [[5]]];
 const CANARY = "import numpy as np\ndef transform(grid):\n    return np.rot90(np.array(grid)).tolist()";
@@ -20,7 +20,7 @@ let port: number;
 let connections = 0;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "arcforge-hostile-"));
+  dir = await tempDir("arcforge-hostile-");
   secretPath = join(dir, "secret.txt");
   await writeFile(secretPath, "TOP-SECRET-7f3a");
   server = createServer((socket) => {
