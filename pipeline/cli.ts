@@ -4,6 +4,8 @@ import { registerBuildCommand } from "./commands/build-cli.js";
 import { registerCacheCommand } from "./commands/cache-cli.js";
 import { registerDemoCommand } from "./commands/demo-cli.js";
 import { registerExecCommand } from "./commands/exec-cli.js";
+import { registerPushCommand } from "./commands/push-cli.js";
+import { registerValidateCommand } from "./commands/validate-cli.js";
 
 const program = new Command()
   .name("arcforge")
@@ -13,6 +15,8 @@ const program = new Command()
 
 registerBuildCommand(program);
 registerExecCommand(program);
+registerPushCommand(program);
+registerValidateCommand(program);
 registerDemoCommand(program);
 registerCacheCommand(program);
 

@@ -5,8 +5,11 @@ import { InputError } from "../errors.js";
 import { createProgressRenderer } from "../progress.js";
 import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
+import { addHubOptions } from "./hub-options.js";
+import { runPush, type PushCliOptions } from "./push-cli.js";
 
-export interface BuildCliOptions extends SandboxCliOptions {
+export interface BuildCliOptions extends SandboxCliOptions, PushCliOptions {
+  push?: boolean;
   logs: string[];
   tasks?: string;
   out: string;
@@ -45,7 +48,7 @@ const integer = (value: string) => {
 
 /** The build options shared by `build` and `demo`. */
 export function addBuildOptions(command: Command): Command {
-  return addSandboxOptions(
+  return addHubOptions(addSandboxOptions(
     command
       .option("--tasks <arc-data-root>", "folder holding <dataset>/{training,evaluation}/<id>.json", process.env.ARC_DATA)
       .option("--out <dir>", "output folder", "training_data/dataset")
@@ -68,8 +71,12 @@ export function addBuildOptions(command: Command): Command {
       .option("--fresh", "ignore every cache")
       .option("--json", "print the run summary as JSON")
       .option("--debug", "per-task detail: what was dropped and why")
-      .option("--quiet", "no progress output"),
-  );
+      .option("--quiet", "no progress output")
+      .option("--push", "push the result to the Hub after building")
+      .option("--repo <org/name>", "with --push: dataset repo")
+      .option("--org <org>", "with --push: push to <org>/synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS>")
+      .option("--private", "with --push: create the repo private"),
+  ));
 }
 
 export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
@@ -137,5 +144,6 @@ export function registerBuildCommand(program: Command): void {
       .requiredOption("--logs <dir...>", "folders of run logs (searched recursively)"),
   ).action(async (cli: BuildCliOptions) => {
     await runBuildCommand(cli);
+    if (cli.push) await runPush(cli.out, cli);
   });
 }

@@ -1,0 +1,67 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Command } from "commander";
+import cliProgress from "cli-progress";
+import { HubError } from "../errors.js";
+import { pushDataset, type PushEvent } from "../hub/push-dataset.js";
+import type { BuildManifest } from "../build-dataset.js";
+import { addHubOptions, tokenOf, type HubCliOptions } from "./hub-options.js";
+
+export interface PushCliOptions extends HubCliOptions {
+  repo?: string;
+  org?: string;
+  private?: boolean;
+}
+
+/** `<org>/synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS>`, from the build's options. */
+export function defaultRepoName(params: { org: string; manifest: Pick<BuildManifest, "options">; now?: Date }): string {
+  const stamp = (params.now ?? new Date()).toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 15);
+  const clean = (s: string) => s.replace(/[^\w.-]+/g, "-");
+  return `${params.org}/synth_${clean(params.manifest.options.dataset ?? "arc-agi-1")}_${clean(params.manifest.options.subset ?? "all")}_${stamp}`;
+}
+
+/** Pushes a built folder, rendering upload progress; prints the dataset URL at the end. */
+export async function runPush(dir: string, options: PushCliOptions): Promise<string> {
+  const token = tokenOf(options);
+  if (!token) throw new HubError("no Hugging Face token: give --token or set HF_TOKEN");
+  let repo = options.repo;
+  if (!repo) {
+    if (!options.org) throw new HubError("say where to push: --repo org/name, or --org org for the default name");
+    const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as BuildManifest;
+    repo = defaultRepoName({ org: options.org, manifest });
+  }
+  const bars = new cliProgress.MultiBar({ format: "  {file} [{bar}] {percentage}% {state}", hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const fileBars = new Map<string, cliProgress.SingleBar>();
+  const onEvent = (event: PushEvent) => {
+    if (event.type === "repo") process.stderr.write(`${event.created ? "created" : "using"} dataset repo ${event.repo}\n`);
+    else if (event.type === "retry") process.stderr.write(`retrying after ${event.reason} (attempt ${event.attempt}, waiting ${event.delayMs} ms)\n`);
+    else if (event.type === "conflict") process.stderr.write("someone committed meanwhile: retrying on the new head\n");
+    else if (event.type === "file" && process.stderr.isTTY) {
+      let bar = fileBars.get(event.path);
+      if (!bar) fileBars.set(event.path, (bar = bars.create(100, 0, { file: event.path, state: event.state })));
+      bar.update(Math.round(event.progress * 100), { state: event.state });
+    }
+  };
+  try {
+    const result = await pushDataset({ dir, repo, token, private: options.private, hubUrl: options.hubUrl, onEvent });
+    bars.stop();
+    process.stdout.write(`pushed ${dir} to ${result.url} (commit ${result.commit})\n`);
+    return result.url;
+  } finally {
+    bars.stop();
+  }
+}
+
+export function registerPushCommand(program: Command): void {
+  addHubOptions(
+    program
+      .command("push")
+      .description("push a built dataset folder (README.md + data/) to the Hub in one commit")
+      .argument("<built-dir>", "a folder written by arcforge build")
+      .option("--repo <org/name>", "dataset repo (created if missing)")
+      .option("--org <org>", "push to <org>/synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS>")
+      .option("--private", "create the repo private"),
+  ).action(async (dir: string, options: PushCliOptions) => {
+    await runPush(dir, options);
+  });
+}
