@@ -70,11 +70,12 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
 
     if (req.method === "POST" && path === "/api/repos/create") {
       auth(req);
-      const b = JSON.parse((await body(req)).toString()) as { name: string; organization?: string; type?: string; private?: boolean };
+      const b = JSON.parse((await body(req)).toString()) as { name: string; organization?: string; type?: string; private?: boolean; visibility?: string };
       const id = b.organization ? `${b.organization}/${b.name}` : b.name.includes("/") ? b.name : `user/${b.name}`;
       const type = (b.type ?? "model") as Repo["type"];
       if (store.get(type, id)) throw new HttpError(409, "You already created this repo", "RepoExists");
-      store.create(type, id, Boolean(b.private));
+      // huggingface_hub sends `private`, @huggingface/hub sends `visibility`.
+      store.create(type, id, Boolean(b.private) || b.visibility === "private");
       return json(res, 200, { url: `${base}/${type === "model" ? "" : type + "s/"}${id}`, id, name: id });
     }
     if (path === "/api/whoami-v2") {
