@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { findPython } from "../pipeline/executor/find-python.js";
+import { connectDocker, createDockerExecutor } from "../pipeline/executor/docker-pool.js";
 import { createProcessExecutor } from "../pipeline/executor/process-pool.js";
 import type { ExecJob, Executor } from "../pipeline/executor/types.js";
 import { freshProcessBaseline } from "./fresh-process-baseline.js";
@@ -34,3 +35,15 @@ const mixRate = sameMix.executions / sameMix.seconds;
 const fullRate = full.executions / full.seconds;
 console.log(`(b) process backend, same mix:   ${mixRate.toFixed(1)} exec/s  (${(mixRate / baselineRate).toFixed(1)}x the baseline)`);
 console.log(`(b) process backend, all ${all.length} programs: ${fullRate.toFixed(1)} exec/s  (${(fullRate / baselineRate).toFixed(1)}x the baseline), ${full.executions} executions in ${full.seconds.toFixed(1)} s`);
+
+const docker = await connectDocker().catch((error: Error) => {
+  console.log(`(c) docker backend: skipped (${error.message.split(":")[0]})`);
+  return null;
+});
+if (docker) {
+  const dockerExecutor = createDockerExecutor({ workers, timeoutSeconds, docker });
+  const viaDocker = await throughput(dockerExecutor, all);
+  await dockerExecutor.close();
+  const dockerRate = viaDocker.executions / viaDocker.seconds;
+  console.log(`(c) docker backend, all ${all.length} programs:  ${dockerRate.toFixed(1)} exec/s  (${(dockerRate / baselineRate).toFixed(1)}x the baseline)`);
+}

@@ -5,6 +5,7 @@ import { registerCacheCommand } from "./commands/cache-cli.js";
 import { registerDemoCommand } from "./commands/demo-cli.js";
 import { registerExecCommand } from "./commands/exec-cli.js";
 import { registerPushCommand } from "./commands/push-cli.js";
+import { registerSandboxCommand } from "./commands/sandbox-cli.js";
 import { registerValidateCommand } from "./commands/validate-cli.js";
 
 const program = new Command()
@@ -19,6 +20,12 @@ registerPushCommand(program);
 registerValidateCommand(program);
 registerDemoCommand(program);
 registerCacheCommand(program);
+registerSandboxCommand(program);
+
+// `arcforge ... | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`arcforge: ${error.name === "Error" ? "" : error.name + ": "}${error.message}\n`);

@@ -3,8 +3,7 @@ import { buildDataset, type BuildManifest } from "../build-dataset.js";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, type BuildOptions, type Format } from "../build-options.js";
 import { InputError } from "../errors.js";
 import { createProgressRenderer } from "../progress.js";
-import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
-import { createProcessExecutor } from "../executor/process-pool.js";
+import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
 import { addHubOptions } from "./hub-options.js";
 import { runPush, type PushCliOptions } from "./push-cli.js";
 
@@ -111,8 +110,7 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     fresh: cli.fresh,
     title,
     onEvent: renderer.onEvent,
-    createExecutor: (onEvent) =>
-      createProcessExecutor({ timeoutSeconds: cli.timeout, memoryBytes: Math.round(cli.memory * 2 ** 20), workers: Math.round(cli.workers), isolation: cli.isolation, onEvent }),
+    createExecutor: (onEvent) => executorFromOptions(cli, onEvent),
   });
   if (cli.debug) printDebug(manifest);
   if (cli.json) {

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Option, type Command } from "commander";
+import { createDockerExecutor } from "../executor/docker-pool.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
 import type { Executor, ExecutorEvent } from "../executor/types.js";
 
@@ -8,6 +9,8 @@ export interface SandboxCliOptions {
   memory: number;
   workers: number;
   isolation: "auto" | "bubblewrap" | "none";
+  executor: "process" | "docker";
+  recycleEvery: number;
 }
 
 /** The sandbox options every command that runs programs shares. */
@@ -20,17 +23,15 @@ export function addSandboxOptions(command: Command): Command {
       new Option("--isolation <mode>", "auto: bubblewrap namespaces when available; none: Landlock+seccomp+rlimits only")
         .choices(["auto", "bubblewrap", "none"])
         .default("auto"),
-    );
+    )
+    .addOption(new Option("--executor <backend>", "process: hardened fork servers; docker: the same runner in locked-down containers").choices(["process", "docker"]).default("process"))
+    .addOption(new Option("--recycle-every <n>", "docker: replace a container after this many programs").default(1000).argParser(positiveNumber));
 }
 
 export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event: ExecutorEvent) => void): Executor {
-  return createProcessExecutor({
-    timeoutSeconds: options.timeout,
-    memoryBytes: Math.round(options.memory * 1024 * 1024),
-    workers: Math.round(options.workers),
-    isolation: options.isolation,
-    onEvent,
-  });
+  const common = { timeoutSeconds: options.timeout, memoryBytes: Math.round(options.memory * 1024 * 1024), workers: Math.round(options.workers), onEvent };
+  if (options.executor === "docker") return createDockerExecutor({ ...common, recycleEvery: Math.round(options.recycleEvery) });
+  return createProcessExecutor({ ...common, isolation: options.isolation });
 }
 
 function positiveNumber(value: string): number {

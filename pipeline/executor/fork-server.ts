@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { runnerMessageSchema, runnerOutcomeSchema, type Outcome } from "../../schemas/outcome.js";
 import { SandboxError } from "../errors.js";
 import type { Grid } from "../../schemas/grid.js";
@@ -29,6 +29,35 @@ export interface RunnerCommand {
   env: Record<string, string>;
 }
 
+/** How a runner is reached: a local process, or a container attached over the Docker API. */
+export interface RunnerIo {
+  stdin: Writable;
+  results: Readable;
+  stderr: Readable;
+  /** Called once when the runner is gone, with a description of how it ended. */
+  onExit(listener: (how: string) => void): void;
+  onStartError?(listener: (error: Error) => void): void;
+  kill(): void;
+}
+
+export const runnerArgs = (limits: SandboxLimits) => ["--timeout", String(limits.timeoutSeconds), "--memory", String(limits.memoryBytes)];
+
+/** The runner as a child process; results come on its fd 3. */
+export function processRunnerIo(params: { runner: RunnerCommand; limits: SandboxLimits }): RunnerIo {
+  const child = spawn(params.runner.command, [...params.runner.args, ...runnerArgs(params.limits)], {
+    stdio: ["pipe", "ignore", "pipe", "pipe"],
+    env: params.runner.env,
+  });
+  return {
+    stdin: child.stdin!,
+    results: child.stdio[3] as Readable,
+    stderr: child.stderr!,
+    onExit: (listener) => child.on("exit", (code, signal) => listener(signal ?? `code ${code}`)),
+    onStartError: (listener) => child.on("error", (error) => listener(new SandboxError(`could not start '${params.runner.command}': ${error.message}`))),
+    kill: () => child.kill("SIGKILL"),
+  };
+}
+
 interface InFlight {
   requestId: string;
   outcomes: Map<number, Outcome>;
@@ -36,26 +65,23 @@ interface InFlight {
   reject: (error: Error) => void;
 }
 
-/** One runner process (docker/runner.py) that executes one program at a time. */
+/** One runner (docker/runner.py) that executes one program at a time. */
 export class ForkServer {
-  private child: ChildProcess;
+  private readonly io: RunnerIo;
   private inFlight: InFlight | undefined;
   private stderrTail = "";
   private sequence = 0;
   private exited: string | undefined;
+  private readonly exitListeners: (() => void)[] = [];
   readonly hello: Promise<Hello>;
 
-  constructor(params: { runner: RunnerCommand; limits: SandboxLimits; label: string }) {
-    const limitArgs = ["--timeout", String(params.limits.timeoutSeconds), "--memory", String(params.limits.memoryBytes)];
-    this.child = spawn(params.runner.command, [...params.runner.args, ...limitArgs], {
-      stdio: ["pipe", "ignore", "pipe", "pipe"],
-      env: params.runner.env,
-    });
-    this.child.stderr!.on("data", (chunk: Buffer) => {
+  constructor(params: { io: RunnerIo; label: string }) {
+    this.io = params.io;
+    this.io.stderr.on("data", (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
     });
-    this.child.stdin!.on("error", () => undefined); // a dead server is reported by 'exit'
-    const lines = createInterface({ input: this.child.stdio[3] as Readable });
+    this.io.stdin.on("error", () => undefined); // a dead runner is reported by onExit
+    const lines = createInterface({ input: this.io.results });
     let helloResolve: (hello: Hello) => void;
     let helloReject: (error: Error) => void;
     this.hello = new Promise((resolve, reject) => {
@@ -64,14 +90,20 @@ export class ForkServer {
     });
     this.hello.catch(() => undefined);
     lines.on("line", (line) => this.onLine(line, helloResolve));
-    this.child.on("error", (error) => helloReject(new SandboxError(`${params.label}: could not start '${params.runner.command}': ${error.message}`)));
-    this.child.on("exit", (code, signal) => {
-      this.exited = `${params.label} exited (${signal ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`;
+    this.io.onStartError?.((error) => helloReject(new SandboxError(`${params.label}: ${error.message}`)));
+    this.io.onExit((how) => {
+      if (this.exited) return;
+      this.exited = `${params.label} exited (${how})${this.stderrTail ? `: ${this.stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`;
       helloReject(new SandboxError(`the sandbox runner did not start: ${this.exited}`));
       const flight = this.inFlight;
       this.inFlight = undefined;
       flight?.reject(new ServerDiedError(this.exited, flight.outcomes));
+      for (const listener of this.exitListeners.splice(0)) listener();
     });
+  }
+
+  static fromProcess(params: { runner: RunnerCommand; limits: SandboxLimits; label: string }): ForkServer {
+    return new ForkServer({ io: processRunnerIo(params), label: params.label });
   }
 
   get alive(): boolean {
@@ -85,7 +117,7 @@ export class ForkServer {
     const requestId = `r${++this.sequence}`;
     return new Promise((resolve, reject) => {
       this.inFlight = { requestId, outcomes: new Map(), resolve, reject };
-      this.child.stdin!.write(JSON.stringify({ id: requestId, code: params.code, inputs: params.inputs }) + "\n");
+      this.io.stdin.write(JSON.stringify({ id: requestId, code: params.code, inputs: params.inputs }) + "\n");
     });
   }
 
@@ -116,23 +148,19 @@ export class ForkServer {
   /** A protocol break means the process cannot be trusted: kill it; the pool respawns. */
   private fail(reason: string): void {
     this.stderrTail += `\n${reason}`;
-    this.child.kill("SIGKILL");
+    this.io.kill();
   }
 
   async close(): Promise<void> {
     if (!this.alive) return;
-    const exited = new Promise((resolve) => this.child.once("exit", resolve));
-    this.child.stdin!.end();
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 2000);
+    const exited = new Promise<void>((resolve) => this.exitListeners.push(resolve));
+    this.io.stdin.end();
+    const timer = setTimeout(() => this.io.kill(), 2000);
     await exited;
     clearTimeout(timer);
   }
 
   kill(): void {
-    this.child.kill("SIGKILL");
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
+    this.io.kill();
   }
 }

@@ -33,7 +33,7 @@ export function createProcessExecutor(params: Partial<ProcessExecutorOptions> = 
   const warnings: string[] = [];
   const command = resolveCommand(options, warnings);
   const factory: WorkerFactory = async (index) => {
-    const server = new ForkServer({ runner: await command, limits: options, label: `sandbox worker ${index}` });
+    const server = ForkServer.fromProcess({ runner: await command, limits: options, label: `sandbox worker ${index}` });
     await server.hello;
     return server;
   };
@@ -94,6 +94,9 @@ export function createServerPool(params: {
 
   const attempt = async (index: number, job: ExecJob, indices: number[]): Promise<Map<number, Outcome>> => {
     const server = await worker(index);
+    // The runner bounds every input itself; a worker silent for far longer has hung: replace it.
+    const watchdogMs = indices.length * (options.timeoutSeconds * 2 + 0.5) * 1000 + 15_000;
+    const watchdog = setTimeout(() => server.kill(), watchdogMs);
     try {
       const outcomes = await server.execute({ code: job.code, inputs: indices.map((i) => job.inputs[i]!) });
       const count = (served.get(server) ?? 0) + 1;
@@ -104,6 +107,8 @@ export function createServerPool(params: {
       if (!(error instanceof ServerDiedError)) throw error;
       await replace(index, error.message);
       throw new ServerDiedError(error.message, new Map([...error.outcomes].map(([position, outcome]) => [indices[position]!, outcome])));
+    } finally {
+      clearTimeout(watchdog);
     }
   };
 

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build-dataset.js";
 import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../pipeline/build-options.js";
+import { createDockerExecutor } from "../../pipeline/executor/docker-pool.js";
+import { dockerAvailable } from "../support/docker.js";
 import { readBack } from "../support/python.js";
 import { tempDir } from "../support/stage-harness.js";
 
@@ -42,6 +44,16 @@ describe.skipIf(!existsSync(join(SHARED, "run-logs")))("a build of ../shared/run
     for (const id of validation!) expect(train!.has(id)).toBe(false);
     expect(meant[1]!.formatted.length).toBeLessThanOrEqual(40);
   }, 300_000);
+
+  it.skipIf(!dockerAvailable)("gives the same bytes with the docker backend as with the process backend", async () => {
+    const viaDocker = await buildDataset({
+      options: { ...options, out: options.out + "-docker" },
+      cacheDir: cacheDir + "-docker",
+      createExecutor: (onEvent) => createDockerExecutor({ ...options.limits, onEvent }),
+    });
+    expect(viaDocker.sandbox?.backend).toBe("docker");
+    expect(viaDocker.outputs.map((o) => o.sha256)).toEqual(manifest.outputs.map((o) => o.sha256));
+  }, 900_000);
 
   it("gives byte-identical files when built again from scratch", async () => {
     const again = await buildDataset({ options: { ...options, out: options.out + "-again" }, cacheDir: cacheDir + "-again" });

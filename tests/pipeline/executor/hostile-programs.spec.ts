@@ -4,7 +4,9 @@ import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDockerExecutor } from "../../../pipeline/executor/docker-pool.js";
 import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";
+import { arcforgeContainers, dockerAvailable, waitFor } from "../../support/docker.js";
 import type { ExecResult, Executor } from "../../../pipeline/executor/types.js";
 import type { OutcomeStatus } from "../../../schemas/outcome.js";
 import { tempDir } from "../../support/stage-harness.js";
@@ -62,12 +64,17 @@ const hostile: Hostile[] = [
   { name: "monkeypatching numpy", code: () => "import numpy as np\nnp.rot90 = lambda *a, **k: [[0]]\ndef transform(g):\n    return [[1]]", expect: "ok" },
 ];
 
-describe("the process sandbox against hostile programs", () => {
+const BACKENDS = [
+  { name: "process", available: true, create: () => createProcessExecutor({ workers: 2, memoryBytes: 256 * 1024 ** 2, timeoutSeconds: 0.5 }) },
+  { name: "docker", available: dockerAvailable, create: () => createDockerExecutor({ workers: 2, memoryBytes: 256 * 1024 ** 2, timeoutSeconds: 0.5 }) },
+];
+
+describe.each(BACKENDS.filter((b) => b.available))("the $name sandbox against hostile programs", ({ name, create }) => {
   let executor: Executor;
   const results = new Map<string, ExecResult>();
 
   beforeAll(async () => {
-    executor = createProcessExecutor({ workers: 2, memoryBytes: 256 * 1024 ** 2, timeoutSeconds: 0.5 });
+    executor = create();
     // Every hostile program is followed by a canary that uses numpy: nothing may leak into it.
     const jobs = hostile.flatMap((h, k) => [
       { programId: `hostile-${k}`, code: h.code(), inputs: INPUTS },
@@ -75,7 +82,10 @@ describe("the process sandbox against hostile programs", () => {
     ]);
     for await (const result of executor.run(jobs)) results.set(result.programId, result);
   });
-  afterAll(() => executor.close());
+  afterAll(async () => {
+    await executor.close();
+    if (name === "docker") expect(await waitFor(async () => (await arcforgeContainers((executor as Executor & { runId: string }).runId)).length === 0)).toBe(true);
+  });
 
   it.each(hostile.map((h, k) => [h.name, h, k] as const))("%s gets the right outcome and harms nothing", (_name, h, k) => {
     const result = results.get(`hostile-${k}`)!;

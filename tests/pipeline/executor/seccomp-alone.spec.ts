@@ -14,7 +14,7 @@ describe("the runner with seccomp and rlimits alone", () => {
   beforeAll(async () => {
     dir = await tempDir();
     const python = await findPython();
-    server = new ForkServer({
+    server = ForkServer.fromProcess({
       runner: { command: python.executable, args: ["-S", RUNNER_PATH, "--no-landlock"], env: { PYTHONPATH: python.sitePaths.join(":"), PYTHONHASHSEED: "0" } },
       limits: { timeoutSeconds: 0.5, memoryBytes: 1 << 30 },
       label: "test runner",
