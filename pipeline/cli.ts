@@ -5,6 +5,7 @@ import { registerCacheCommand } from "./commands/cache-cli.js";
 import { registerDemoCommand } from "./commands/demo-cli.js";
 import { registerExecCommand } from "./commands/exec-cli.js";
 import { registerPushCommand } from "./commands/push-cli.js";
+import { registerSampleCommand } from "./commands/sample-cli.js";
 import { registerSandboxCommand } from "./commands/sandbox-cli.js";
 import { registerValidateCommand } from "./commands/validate-cli.js";
 
@@ -14,6 +15,7 @@ const program = new Command()
   .version("0.1.0")
   .showHelpAfterError();
 
+registerSampleCommand(program);
 registerBuildCommand(program);
 registerExecCommand(program);
 registerPushCommand(program);

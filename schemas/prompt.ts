@@ -10,13 +10,20 @@ function dims(grid: Grid): string {
   return `${grid.length}x${grid[0]?.length ?? 0}`;
 }
 
-/** The user turn: training pairs, then the test input(s); grids as rows of space-separated digits. */
-export function userPrompt(params: { train: { input: Grid; output: Grid }[]; testInputs: Grid[] }): string {
-  const parts = params.train.map(
-    (pair, i) => `## Example ${i + 1}\nInput (${dims(pair.input)}):\n${gridToText(pair.input)}\nOutput (${dims(pair.output)}):\n${gridToText(pair.output)}`,
-  );
-  params.testInputs.forEach((input, i) => parts.push(`## Test input${params.testInputs.length > 1 ? ` ${i + 1}` : ""} (${dims(input)}):\n${gridToText(input)}`));
-  return `Solve this ARC puzzle.\n\n${parts.join("\n\n")}\n\nWrite the rule as \`def transform(grid)\` in a single \`\`\`python code block.`;
+export const USER_TEMPLATE = "Solve this ARC puzzle.\n\n{{examples}}\n\n{{test}}\n\nWrite the rule as `def transform(grid)` in a single ```python code block.";
+
+/**
+ * The user turn: training pairs, then the test input(s); grids as rows of space-separated
+ * digits. A template (from `--prompt <dir>/user.md`) places them with {{examples}} and {{test}}.
+ */
+export function userPrompt(params: { train: { input: Grid; output: Grid }[]; testInputs: Grid[]; template?: string }): string {
+  const examples = params.train
+    .map((pair, i) => `## Example ${i + 1}\nInput (${dims(pair.input)}):\n${gridToText(pair.input)}\nOutput (${dims(pair.output)}):\n${gridToText(pair.output)}`)
+    .join("\n\n");
+  const test = params.testInputs
+    .map((input, i) => `## Test input${params.testInputs.length > 1 ? ` ${i + 1}` : ""} (${dims(input)}):\n${gridToText(input)}`)
+    .join("\n\n");
+  return (params.template ?? USER_TEMPLATE).replace("{{examples}}", examples).replace("{{test}}", test);
 }
 
 /** The assistant turn: optional reasoning in <think> tags, then the code in a python block. */

@@ -8,17 +8,19 @@ export interface SandboxCliOptions {
   timeout: number;
   memory: number;
   workers: number;
+  /** `sample` names the sandbox's workers --sandbox-workers: its --workers counts requests. */
+  sandboxWorkers?: number;
   isolation: "auto" | "bubblewrap" | "none";
   executor: "process" | "docker";
   recycleEvery: number;
 }
 
 /** The sandbox options every command that runs programs shares. */
-export function addSandboxOptions(command: Command): Command {
+export function addSandboxOptions(command: Command, params: { workersFlag?: string } = {}): Command {
   return command
     .addOption(new Option("--timeout <seconds>", "CPU seconds per input before a program times out").default(1).argParser(positiveNumber))
     .addOption(new Option("--memory <MiB>", "memory a program may use on top of the runner, in MiB").default(1024).argParser(positiveNumber))
-    .addOption(new Option("--workers <n>", "sandbox worker processes").default(availableParallelism()).argParser(positiveNumber))
+    .addOption(new Option(`${params.workersFlag ?? "--workers"} <n>`, "sandbox worker processes").default(availableParallelism()).argParser(positiveNumber))
     .addOption(
       new Option("--isolation <mode>", "auto: bubblewrap namespaces when available; none: Landlock+seccomp+rlimits only")
         .choices(["auto", "bubblewrap", "none"])
@@ -29,7 +31,7 @@ export function addSandboxOptions(command: Command): Command {
 }
 
 export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event: ExecutorEvent) => void): Executor {
-  const common = { timeoutSeconds: options.timeout, memoryBytes: Math.round(options.memory * 1024 * 1024), workers: Math.round(options.workers), onEvent };
+  const common = { timeoutSeconds: options.timeout, memoryBytes: Math.round(options.memory * 1024 * 1024), workers: Math.round(options.sandboxWorkers ?? options.workers), onEvent };
   if (options.executor === "docker") return createDockerExecutor({ ...common, recycleEvery: Math.round(options.recycleEvery) });
   return createProcessExecutor({ ...common, isolation: options.isolation });
 }

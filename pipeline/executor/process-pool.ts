@@ -92,7 +92,16 @@ export function createServerPool(params: {
     if (old) (await old.catch(() => undefined))?.kill();
   };
 
-  const attempt = async (index: number, job: ExecJob, indices: number[]): Promise<Map<number, Outcome>> => {
+  // run() may be called concurrently (sample executes attempts as they arrive): one program at a time per worker.
+  const queues: Promise<unknown>[] = [];
+  const exclusive = <T>(index: number, task: () => Promise<T>): Promise<T> => {
+    const next = (queues[index] ?? Promise.resolve()).then(task, task);
+    queues[index] = next.catch(() => undefined);
+    return next;
+  };
+
+  const attempt = (index: number, job: ExecJob, indices: number[]): Promise<Map<number, Outcome>> => exclusive(index, () => attemptNow(index, job, indices));
+  const attemptNow = async (index: number, job: ExecJob, indices: number[]): Promise<Map<number, Outcome>> => {
     const server = await worker(index);
     // The runner bounds every input itself; a worker silent for far longer has hung: replace it.
     const watchdogMs = indices.length * (options.timeoutSeconds * 2 + 0.5) * 1000 + 15_000;

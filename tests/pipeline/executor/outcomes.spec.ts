@@ -111,3 +111,23 @@ describe("execution outcomes", () => {
     await expect(executor.info()).rejects.toThrow(/needs Python 3 with numpy.*ARCFORGE_PYTHON/);
   });
 });
+
+describe("concurrent runs on one executor", () => {
+  it("pairs every outcome correctly when several run() calls share the workers", async () => {
+    const shared = createProcessExecutor({ workers: 2 });
+    const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 10 }, (_, k) => ({ programId: `b${b}p${k}`, code: `def transform(g):\n    return [[${(b * 10 + k) % 10}, g[0][0]]]`, inputs: [[[b]], [[k % 10]]] })));
+    const all = await Promise.all(batches.map(async (jobs) => {
+      const out: { programId: string; grids: unknown[] }[] = [];
+      for await (const r of shared.run(jobs)) out.push({ programId: r.programId, grids: r.outcomes.map((o) => (o.status === "ok" ? o.grid : o)) });
+      return out;
+    }));
+    await shared.close();
+    all.forEach((results, b) => {
+      expect(results).toHaveLength(10);
+      for (const r of results) {
+        const k = Number(r.programId.split("p")[1]);
+        expect(r.grids).toEqual([[[(b * 10 + k) % 10, b]], [[(b * 10 + k) % 10, k % 10]]]);
+      }
+    });
+  });
+});

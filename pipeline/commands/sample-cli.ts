@@ -1,0 +1,123 @@
+import { readFile } from "node:fs/promises";
+import { Option, type Command } from "commander";
+import cliProgress from "cli-progress";
+import { InputError } from "../errors.js";
+import { runSample, type SampleSummary } from "../sample/run-sample.js";
+import { SUBSET_HELP } from "../sample/subsets.js";
+import type { Prices } from "../sample/sample-attempt.js";
+import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
+
+interface SampleCliOptions extends SandboxCliOptions {
+  tasks: string;
+  dataset: string;
+  subset: string;
+  model: string;
+  baseUrl: string;
+  apiKey?: string;
+  attempts: string;
+  workers: number;
+  temperature?: string;
+  topP?: string;
+  minP?: string;
+  maxTokens?: string;
+  reasoningEffort?: "low" | "medium" | "high";
+  think: boolean;
+  limit?: string;
+  out: string;
+  prompt?: string;
+  requestTimeout: string;
+  retries: string;
+  prices?: string;
+  json?: boolean;
+}
+
+const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export function formatSampleSummary(s: SampleSummary): string {
+  const c = s.categories;
+  return [
+    `tasks: ${s.tasks} (${s.tasksSkipped} already logged), attempts: ${s.attempts}`,
+    `test-correct tasks (any attempt, the oracle): ${s.tasksTestCorrect} (${pct(s.oracle)})`,
+    `tasks with an all-train-correct attempt: ${s.tasksAllTrainCorrect}; with at least one train example right: ${s.tasksSomeTrainCorrect}`,
+    `attempts: test correct ${c.test_correct}, all train correct ${c.all_train_correct}, some train correct ${c.some_train_correct}, none correct ${c.no_train_correct}, ` +
+      `execution error ${c.execution_error}, execution timeout ${c.execution_timeout}, no code ${c.no_code}, max length ${c.max_length}, API timeout ${c.api_timeout}, API failure ${c.api_failure}`,
+    `max length: ${pct(s.maxLengthRate)}, API timeouts: ${pct(s.timeoutRate)}, API failures: ${pct(s.apiFailureRate)}, retries: ${s.retries}`,
+    `tokens: ${s.inputTokens} in, ${s.outputTokens} out; cost: $${s.cost.toFixed(4)}`,
+    `logs: ${s.runDir}  (arcforge build --logs ${s.runDir})`,
+  ].join("\n");
+}
+
+export function registerSampleCommand(program: Command): void {
+  addSandboxOptions(
+    program
+      .command("sample")
+      .description("sample programs from an OpenAI-compatible endpoint and write run logs that build reads")
+      .requiredOption("--tasks <arc-data-root>", "folder holding <dataset>/{training,evaluation}/<id>.json", process.env.ARC_DATA)
+      .option("--dataset <name>", "arc-agi-1 or arc-agi-2", "arc-agi-1")
+      .requiredOption("--subset <subset>", SUBSET_HELP)
+      .requiredOption("--model <name>", "model name as the endpoint knows it")
+      .requiredOption("--base-url <url>", "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+      .option("--api-key <key>", "API key (default: OPENAI_API_KEY); never printed or logged")
+      .option("--attempts <n>", "independent attempts per task", "8")
+      .option("--workers <n>", "requests in flight at once", "16")
+      .option("--temperature <t>")
+      .option("--top-p <p>")
+      .option("--min-p <p>", "sent as min_p (vLLM, sglang)")
+      .option("--max-tokens <n>")
+      .addOption(new Option("--reasoning-effort <effort>").choices(["low", "medium", "high"]))
+      .option("--no-think", "send chat_template_kwargs.enable_thinking=false (Qwen3), whatever the model is called")
+      .option("--limit <n>", "only the first n tasks of the subset")
+      .option("--out <dir>", "logs go to <out>/<YYYYMMDD_HHMMSS>/", "logs")
+      .option("--prompt <dir>", "system.md and user.md (with {{examples}} and {{test}}) replacing the built-in prompt")
+      .option("--request-timeout <s>", "seconds before a request is abandoned and retried", "600")
+      .option("--retries <n>", "retries per request on 429, 5xx and timeouts", "3")
+      .option("--prices <file.json>", '{"<model>": {"input": USD per 1M tokens, "output": USD per 1M tokens}}')
+      .option("--json", "print the summary as JSON"),
+    { workersFlag: "--sandbox-workers" },
+  ).action(async (cli: SampleCliOptions) => {
+    const apiKey = cli.apiKey ?? process.env.OPENAI_API_KEY ?? "none";
+    let prices: Prices | undefined;
+    if (cli.prices) {
+      const table = JSON.parse(await readFile(cli.prices, "utf8")) as Record<string, Prices>;
+      prices = table[cli.model];
+      if (!prices) throw new InputError(`${cli.prices} has no prices for model ${cli.model}`);
+    }
+    const executor = executorFromOptions(cli);
+    const bar = process.stderr.isTTY && !cli.json ? new cliProgress.SingleBar({ format: "  sample [{bar}] {value}/{total} attempts | {rates}", hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+    try {
+      const summary = await runSample({
+        executor,
+        options: {
+          tasks: cli.tasks,
+          dataset: cli.dataset,
+          subset: cli.subset,
+          limit: num(cli.limit),
+          attempts: Number(cli.attempts),
+          workers: Number(cli.workers),
+          baseUrl: cli.baseUrl,
+          apiKey,
+          out: cli.out,
+          promptDir: cli.prompt,
+          prices,
+          sampling: { model: cli.model, temperature: num(cli.temperature), topP: num(cli.topP), minP: num(cli.minP), maxTokens: num(cli.maxTokens), reasoningEffort: cli.reasoningEffort, noThink: !cli.think },
+          policy: { timeoutMs: Number(cli.requestTimeout) * 1000, retries: Number(cli.retries), backoffMs: 1000 },
+        },
+        onEvent: (e) => {
+          if (e.type === "start") {
+            process.stderr.write(`${e.resumed ? "resuming" : "writing"} ${e.runDir}: ${e.tasks} tasks (${e.skipped} already logged), ${e.attempts} attempts to sample\n`);
+            bar?.start(e.attempts, 0, { rates: "" });
+          } else if (e.type === "attempt") {
+            const rates = Object.entries(e.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${((n / e.done) * 100).toFixed(0)}%`).join(" ");
+            bar?.update(e.done, { rates });
+          }
+        },
+      });
+      bar?.stop();
+      process.stdout.write(cli.json ? JSON.stringify(summary, null, 2) + "\n" : formatSampleSummary(summary) + "\n");
+    } finally {
+      bar?.stop();
+      await executor.close();
+    }
+  });
+}
