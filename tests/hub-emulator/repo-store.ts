@@ -41,7 +41,7 @@ export class RepoStore {
   private readonly objects: string;
   private readonly statePath: string;
 
-  constructor(private readonly dir: string) {
+  constructor(dir: string) {
     this.objects = join(dir, "objects");
     this.statePath = join(dir, "state.json");
     mkdirSync(this.objects, { recursive: true });

@@ -7,13 +7,13 @@ import { buildDataset, type BuildManifest } from "../../pipeline/build-dataset.j
 import type { BuildOptions } from "../../pipeline/build-options.js";
 import { lockCache } from "../../pipeline/cache.js";
 import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
-import type { ExecJob, Executor } from "../../pipeline/executor/types.js";
+import type { ExecJob, Executor, ExecutorOptions } from "../../pipeline/executor/types.js";
 import { DEMO_TASKS } from "../../pipeline/demo-data.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 
 /** A process executor that counts the programs it is asked to run. */
 function countingExecutor(counter: { programs: number }) {
-  return (onEvent: Parameters<typeof createProcessExecutor>[0]["onEvent"]): Executor => {
+  return (onEvent: ExecutorOptions["onEvent"]): Executor => {
     const inner = createProcessExecutor({ workers: 2, timeoutSeconds: 0.5, onEvent });
     return {
       ...inner,

@@ -89,7 +89,8 @@ describe("balance", () => {
     const first = await run(rows);
     expect(first.records).toHaveLength(2);
     expect(first.drops.every((d) => d.reason === "balance_task_dropped")).toBe(true);
-    expect((await run([...rows].reverse())).records.map((r) => r.id).sort()).toEqual(first.records.map((r) => r.id).sort());
+    const ids = (out: { records: unknown[] }) => (out.records as Row[]).map((r) => r.id).sort();
+    expect(ids(await run([...rows].reverse()))).toEqual(ids(first));
   });
 
   it("keeps every task when one group is empty rather than dropping them all", async () => {
