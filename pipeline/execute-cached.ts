@@ -4,6 +4,7 @@ import type { Outcome } from "../schemas/outcome.js";
 import { cacheKey } from "./cache.js";
 import { ExecCache } from "./exec-cache.js";
 import type { Executor, SandboxLimits } from "./executor/types.js";
+import type { ProgressEvent } from "./progress.js";
 import { RUNNER_PATH } from "./paths.js";
 
 /** Identifies the runner by content, so changing it invalidates every cached outcome. */
@@ -54,4 +55,30 @@ export async function executeCached(params: {
     params.onProgress?.(++done, params.jobs.length);
   }
   return results;
+}
+
+/**
+ * executeCached for a stage: opens the stage's cache namespace, reports progress under the stage's
+ * name, and closes the cache however the run ends.
+ */
+export async function executeForStage(params: {
+  stage: string;
+  namespace: "execute" | "revalidate";
+  jobs: CachedJob[];
+  limits: SandboxLimits;
+  context: { cacheDir: string; fresh: boolean; executor: () => Promise<Executor>; emit: (event: ProgressEvent) => void };
+}): Promise<{ outcomes: Map<string, Outcome[]>; hits: number; misses: number }> {
+  const cache = new ExecCache({ cacheDir: params.context.cacheDir, namespace: params.namespace, fresh: params.context.fresh });
+  try {
+    const outcomes = await executeCached({
+      jobs: params.jobs,
+      cache,
+      limits: params.limits,
+      executor: params.context.executor,
+      onProgress: (done, total) => params.context.emit({ type: "progress", stage: params.stage, done, total }),
+    });
+    return { outcomes, hits: cache.hits, misses: cache.misses };
+  } finally {
+    cache.close();
+  }
 }

@@ -1,6 +1,5 @@
 import type { BuildOptions } from "../pipeline/build-options.js";
-import { ExecCache } from "../pipeline/exec-cache.js";
-import { executeCached, SANDBOX_VERSION } from "../pipeline/execute-cached.js";
+import { executeForStage, SANDBOX_VERSION } from "../pipeline/execute-cached.js";
 import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
 import type { ExecutedProgram, Program } from "../schemas/program.js";
 import { taskInputs } from "../schemas/task.js";
@@ -18,32 +17,27 @@ export const executeStage: Stage<BuildOptions> = {
   async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram>> {
     const programs = upstream["filter-transductive"]!.records as Program[];
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
-    const cache = new ExecCache({ cacheDir: context.cacheDir, namespace: "execute", fresh: context.fresh });
-    try {
-      const outcomes = await executeCached({
-        jobs: programs.map((p) => ({ id: p.id, code: p.code, inputs: taskInputs(tasks[p.taskKey]!) })),
-        cache,
-        limits: options.limits,
-        executor: context.executor,
-        onProgress: (done, total) => context.emit({ type: "progress", stage: "execute", done, total }),
-      });
-      const records: ExecutedProgram[] = [];
-      const drops: Drop[] = [];
-      for (const program of programs) {
-        const results = outcomes.get(program.id)!;
-        const trainCount = tasks[program.taskKey]!.train.length;
-        const failed = results.slice(0, trainCount).findIndex((o) => o.status !== "ok");
-        if (failed === -1) {
-          records.push({ ...program, outcomes: results });
-          continue;
-        }
-        const o = results[failed]!;
-        const detail = `train ${failed}: ${"message" in o ? o.message : "reason" in o ? o.reason : o.status}`;
-        drops.push({ id: program.id, reason: `train_${o.status}`, detail, taskId: program.taskId });
+    const { outcomes, hits, misses } = await executeForStage({
+      stage: "execute",
+      namespace: "execute",
+      jobs: programs.map((p) => ({ id: p.id, code: p.code, inputs: taskInputs(tasks[p.taskKey]!) })),
+      limits: options.limits,
+      context,
+    });
+    const records: ExecutedProgram[] = [];
+    const drops: Drop[] = [];
+    for (const program of programs) {
+      const results = outcomes.get(program.id)!;
+      const trainCount = tasks[program.taskKey]!.train.length;
+      const failed = results.slice(0, trainCount).findIndex((o) => o.status !== "ok");
+      if (failed === -1) {
+        records.push({ ...program, outcomes: results });
+        continue;
       }
-      return { records, drops, counts: { executions: programs.reduce((n, p) => n + taskInputs(tasks[p.taskKey]!).length, 0), cache_hits: cache.hits, cache_misses: cache.misses } };
-    } finally {
-      cache.close();
+      const o = results[failed]!;
+      const detail = `train ${failed}: ${"message" in o ? o.message : "reason" in o ? o.reason : o.status}`;
+      drops.push({ id: program.id, reason: `train_${o.status}`, detail, taskId: program.taskId });
     }
+    return { records, drops, counts: { executions: programs.reduce((n, p) => n + taskInputs(tasks[p.taskKey]!).length, 0), cache_hits: hits, cache_misses: misses } };
   },
 };

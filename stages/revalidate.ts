@@ -1,6 +1,5 @@
 import type { BuildOptions } from "../pipeline/build-options.js";
-import { ExecCache } from "../pipeline/exec-cache.js";
-import { executeCached, SANDBOX_VERSION } from "../pipeline/execute-cached.js";
+import { executeForStage, SANDBOX_VERSION } from "../pipeline/execute-cached.js";
 import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
 import { gridsEqual } from "../schemas/grid.js";
 import type { Outcome } from "../schemas/outcome.js";
@@ -38,25 +37,20 @@ export const revalidateStage: Stage<BuildOptions> = {
   async run({ options, upstream, context }): Promise<StageOutput<Row>> {
     const rows = upstream.relabel!.records as Row[];
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
-    const cache = new ExecCache({ cacheDir: context.cacheDir, namespace: "revalidate", fresh: context.fresh });
-    try {
-      const outcomes = await executeCached({
-        jobs: rows.map((r) => ({ id: r.id, code: r.code, inputs: taskInputs(tasks[r.taskKey]!) })),
-        cache,
-        limits: options.limits,
-        executor: context.executor,
-        onProgress: (done, total) => context.emit({ type: "progress", stage: "revalidate", done, total }),
-      });
-      const records: Row[] = [];
-      const drops: Drop[] = [];
-      for (const row of rows) {
-        const mismatch = revalidationMismatch({ row, task: tasks[row.taskKey]!, outcomes: outcomes.get(row.id)! });
-        if (mismatch) drops.push({ id: row.id, reason: "revalidation_mismatch", detail: mismatch, taskId: row.taskId });
-        else records.push(row);
-      }
-      return { records, drops, counts: { revalidated: rows.length } };
-    } finally {
-      cache.close();
+    const { outcomes } = await executeForStage({
+      stage: "revalidate",
+      namespace: "revalidate",
+      jobs: rows.map((r) => ({ id: r.id, code: r.code, inputs: taskInputs(tasks[r.taskKey]!) })),
+      limits: options.limits,
+      context,
+    });
+    const records: Row[] = [];
+    const drops: Drop[] = [];
+    for (const row of rows) {
+      const mismatch = revalidationMismatch({ row, task: tasks[row.taskKey]!, outcomes: outcomes.get(row.id)! });
+      if (mismatch) drops.push({ id: row.id, reason: "revalidation_mismatch", detail: mismatch, taskId: row.taskId });
+      else records.push(row);
     }
+    return { records, drops, counts: { revalidated: rows.length } };
   },
 };

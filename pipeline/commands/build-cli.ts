@@ -1,32 +1,20 @@
 import { Option, type Command } from "commander";
 import { buildDataset, type BuildManifest } from "../build-dataset.js";
-import { DEFAULT_BUILD_OPTIONS, FORMATS, type BuildOptions, type Format } from "../build-options.js";
+import { DEFAULT_BUILD_OPTIONS, FORMATS, type BuildOptions } from "../build-options.js";
 import { InputError } from "../errors.js";
 import { createProgressRenderer } from "../progress.js";
 import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
 import { addHubOptions } from "./hub-options.js";
 import { runPush, type PushCliOptions } from "./push-cli.js";
 
-export interface BuildCliOptions extends SandboxCliOptions, PushCliOptions {
+/** What commander hands over: the build's own options under their CLI names, plus the CLI's. */
+export interface BuildCliOptions
+  extends SandboxCliOptions,
+    PushCliOptions,
+    Pick<BuildOptions, "logs" | "tasks" | "out" | "dataset" | "subset" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation">,
+    Partial<Pick<BuildOptions, "validation" | "reasoning">> {
+  model: BuildOptions["models"];
   push?: boolean;
-  logs: string[];
-  tasks?: string;
-  out: string;
-  model: string[];
-  dataset?: string;
-  subset?: string;
-  dateFrom?: string;
-  dateTo?: string;
-  pattern?: string;
-  limit?: number;
-  validation?: boolean;
-  format: Format;
-  cleanCode: boolean;
-  transductionFilter: boolean;
-  dedup: boolean;
-  reasoning?: boolean;
-  seed: number;
-  generation: number;
   json?: boolean;
   debug?: boolean;
   cacheDir: string;
