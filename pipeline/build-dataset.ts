@@ -45,7 +45,7 @@ export interface BuildManifest {
   stages: StageReport[];
   logs: LogFate[];
   attempts: { total: number; kept: number; dropped: Record<string, number>; adds_up: boolean };
-  fates: { id: string; fate: string; stage?: string; detail?: string }[];
+  fates: { id: string; taskId?: string; fate: string; stage?: string; detail?: string }[];
   outputs: WrittenSplit[];
   summary: string[];
 }
@@ -142,8 +142,8 @@ function accountAttempts(params: { read: UpstreamMeta; attemptIds: () => string[
   const { drops, rows } = params;
   const attemptDrops = drops.filter((d) => d.id.includes("#"));
   const fates: BuildManifest["fates"] = [
-    ...rows.map((r) => ({ id: r.id, fate: `kept:${r.split}` })),
-    ...attemptDrops.map((d) => ({ id: d.id, fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) })),
+    ...rows.map((r) => ({ id: r.id, taskId: r.taskId, fate: `kept:${r.split}` })),
+    ...attemptDrops.map((d) => ({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) })),
   ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const dropped: Record<string, number> = {};
   for (const d of attemptDrops) dropped[d.reason] = (dropped[d.reason] ?? 0) + 1;

@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { attemptList, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
 import type { BuildOptions } from "../pipeline/build-options.js";
+import { InputError } from "../pipeline/errors.js";
 import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
 
 export interface LogFile {
@@ -28,7 +29,9 @@ const TIMESTAMP = /^(\d{8})_(\d{6})/;
 export async function listLogFiles(folders: string[]): Promise<LogFile[]> {
   const files: LogFile[] = [];
   for (const folder of folders) {
-    const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+    const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      throw new InputError(`cannot read the log folder ${folder}: ${error.code === "ENOENT" ? "it does not exist" : error.message}`);
+    });
     for (const entry of entries) {
       if (!entry.isFile() || !entry.name.endsWith(".json")) continue;
       const path = join(entry.parentPath, entry.name);

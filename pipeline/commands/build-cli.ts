@@ -100,7 +100,7 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     onEvent: renderer.onEvent,
     createExecutor: (onEvent) => executorFromOptions(cli, onEvent),
   });
-  if (cli.debug) printDebug(manifest);
+  if (cli.debug) process.stderr.write(debugReport(manifest) + "\n");
   if (cli.json) {
     const { fates: _fates, logs: _logs, ...summary } = manifest;
     process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
@@ -112,14 +112,19 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
   return manifest;
 }
 
-function printDebug(manifest: BuildManifest): void {
-  const byFile = new Map<string, string[]>();
+/** Per task: every attempt with what became of it and why. */
+export function debugReport(manifest: BuildManifest): string {
+  const byTask = new Map<string, string[]>();
   for (const fate of manifest.fates) {
-    const file = fate.id.slice(0, fate.id.lastIndexOf("#"));
-    const line = `  #${fate.id.slice(fate.id.lastIndexOf("#") + 1)} ${fate.fate}${fate.stage ? ` (${fate.stage})` : ""}${fate.detail ? `: ${fate.detail}` : ""}`;
-    byFile.set(file, [...(byFile.get(file) ?? []), line]);
+    const task = fate.taskId ?? "(task unknown)";
+    const line = `  ${fate.id}: ${fate.fate}${fate.stage ? ` at ${fate.stage}` : ""}${fate.detail ? ` (${fate.detail})` : ""}`;
+    byTask.set(task, [...(byTask.get(task) ?? []), line]);
   }
-  for (const [file, lines] of [...byFile].sort()) process.stderr.write(`${file}\n${lines.join("\n")}\n`);
+  const files = manifest.logs.filter((l) => !l.kept).map((l) => `  ${l.file}: ${l.reason}${l.detail ? ` (${l.detail})` : ""}`);
+  return [
+    ...[...byTask].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([task, lines]) => [`task ${task}`, ...lines]),
+    ...(files.length ? ["log files left out", ...files] : []),
+  ].join("\n");
 }
 
 export function registerBuildCommand(program: Command): void {

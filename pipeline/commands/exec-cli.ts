@@ -28,7 +28,9 @@ export function registerExecCommand(program: Command): void {
       .option("--inputs <file.json>", "a JSON list of grids to run on instead of a task")
       .option("--json", "print {outcomes: [...]} as JSON"),
   ).action(async (file: string, options: ExecCliOptions) => {
-    const code = await readFile(file, "utf8");
+    const code = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+      throw new InputError(`cannot read the program ${file}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
+    });
     const source = await loadSource(options);
     const executor = executorFromOptions(options);
     try {

@@ -1,0 +1,51 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { demoWorld, tempDir } from "../support/stage-harness.js";
+
+const run = promisify(execFile);
+const CLI = join(process.cwd(), "dist", "pipeline", "cli.js");
+const arcforge = (args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 1 << 26 });
+
+describe("the arcforge command line", () => {
+  it("builds with --debug, showing per task what was kept or dropped and why", async () => {
+    const { options } = await demoWorld();
+    const cache = await tempDir();
+    const { stdout, stderr } = await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", cache, "--timeout", "0.5", "--debug", "--quiet"]);
+    expect(stdout).toMatch(/^log files: 13, kept 10/m);
+    expect(stderr).toMatch(/^task a1b2c3d4\n/m);
+    expect(stderr).toMatch(/a1b2c3d4\.json#6: transductive_test_output at filter-transductive \(the test 0 output appears literally\)/);
+    expect(stderr).toMatch(/b2c3d4e5_simple\.json#5: train_timeout at execute/);
+    expect(stderr).toMatch(/log files left out\n[\s\S]*summary\.json: summary_file/);
+  });
+
+  it("prints the run summary as JSON", async () => {
+    const { options } = await demoWorld();
+    const { stdout } = await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", await tempDir(), "--timeout", "0.5", "--json"]);
+    const summary = JSON.parse(stdout) as { attempts: { adds_up: boolean }; stages: unknown[] };
+    expect(summary.attempts.adds_up).toBe(true);
+    expect(summary.stages).toHaveLength(10);
+  });
+
+  it("reports and clears the cache", async () => {
+    const { options } = await demoWorld();
+    const cache = await tempDir();
+    await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", cache, "--timeout", "0.5", "--quiet"]);
+    const stats = JSON.parse((await arcforge(["cache", "stats", "--cache-dir", cache, "--json"])).stdout) as { stages: Record<string, { completed: number }>; executions: Record<string, { outcomes: number }> };
+    expect(stats.stages.execute!.completed).toBe(1);
+    expect(stats.executions.execute!.outcomes).toBe(102);
+    expect(stats.executions.revalidate!.outcomes).toBeGreaterThan(0);
+    expect((await arcforge(["cache", "clear", "--cache-dir", cache])).stdout).toMatch(/^cleared /);
+    expect(existsSync(join(cache, "stages"))).toBe(false);
+  });
+
+  it("explains a missing option instead of failing obscurely", async () => {
+    const failure = await arcforge(["exec", "/nonexistent.py"]).catch((e: { stderr: string; code: number }) => e);
+    expect((failure as { code: number }).code).toBe(1);
+    expect((failure as { stderr: string }).stderr).toBe("arcforge: InputError: cannot read the program /nonexistent.py: no such file\n");
+    const noTask = await arcforge(["build", "--logs", "/nonexistent-logs"]).catch((e: { stderr: string }) => e);
+    expect((noTask as { stderr: string }).stderr).toContain("cannot read the log folder /nonexistent-logs: it does not exist");
+  });
+});
