@@ -6,7 +6,7 @@ import { DockerError } from "../errors.js";
 import { buildSandboxImage, RUNNER_IN_IMAGE } from "./docker-image.js";
 import { findPython } from "./find-python.js";
 import { ForkServer, runnerArgs, type RunnerIo } from "./fork-server.js";
-import { createServerPool } from "./process-pool.js";
+import { createServerPool } from "./server-pool.js";
 import { DEFAULT_LIMITS, type Executor, type ExecutorOptions } from "./types.js";
 
 export interface DockerExecutorOptions extends ExecutorOptions {
