@@ -71,6 +71,17 @@ describe("incremental rebuilds", () => {
     expect(manifest.outputs.map((o) => o.sha256)).toEqual(fresh.outputs.map((o) => o.sha256));
   });
 
+  it("runs every stage and executes every program again with --fresh, and still writes the same bytes", async () => {
+    const { options } = await demoWorld();
+    const cacheDir = await tempDir();
+    const first = await build(options, cacheDir);
+    const counter = { programs: 0 };
+    const fresh = await buildDataset({ options, cacheDir, fresh: true, createExecutor: countingExecutor(counter) });
+    expect(fresh.stages.every((s) => s.ran && s.reason === "--fresh")).toBe(true);
+    expect(counter.programs).toBeGreaterThan(0);
+    expect(fresh.outputs.map((o) => o.sha256)).toEqual(first.outputs.map((o) => o.sha256));
+  });
+
   it("says which part of a stage's key changed", async () => {
     const { options } = await demoWorld();
     const cacheDir = await tempDir();
