@@ -67,8 +67,11 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   const unlock = lockCache(params.cacheDir);
   let executor: Executor | undefined;
   const onExecutorEvent = (event: ExecutorEvent) => {
-    if (event.type === "warning") emit({ type: "message", level: "warn", text: event.message });
     if (event.type === "respawn") emit({ type: "message", level: "warn", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
+    if (event.type === "health") {
+      const rates = Object.entries(event.rates).filter(([, r]) => r > 0).map(([status, r]) => `${status} ${(r * 100).toFixed(1)}%`).join(", ");
+      emit({ type: "message", level: "info", text: `sandbox: ${event.programs} programs, ${event.executions} executions (${rates}), ${event.meanMsPerProgram.toFixed(1)} ms a program` });
+    }
   };
   try {
     const results = await runStages({

@@ -14,7 +14,7 @@ export function createProgressRenderer(params: { stream?: NodeJS.WriteStream; qu
   const interactive = Boolean(stream.isTTY) && !params.quiet;
   return {
     onEvent(event: ProgressEvent) {
-      if (params.quiet && event.type !== "message") return;
+      if (params.quiet && !(event.type === "message" && event.level === "warn")) return;
       switch (event.type) {
         case "stage-start":
           if (!event.cached) stream.write(`▸ ${event.stage}: ${event.reason}\n`);

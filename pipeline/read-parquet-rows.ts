@@ -35,11 +35,3 @@ export async function* readParquetRows(params: { path: string; batchSize?: numbe
     }
   }
 }
-
-/** Column names and types as the file declares them. */
-export async function parquetSchema(path: string): Promise<{ name: string; type: string }[]> {
-  const file = await ParquetFile.fromFile(await openAsBlob(path));
-  const stream = (await file.stream({ batchSize: 1, limit: 1 })) as ReadableStream<RecordBatch>;
-  for await (const batch of stream) return tableFromIPC(batch.intoIPCStream()).schema.fields.map((f) => ({ name: f.name, type: String(f.type) }));
-  return [];
-}

@@ -49,10 +49,6 @@ export function gridProblem(value: unknown): GridProblem | null {
   return null;
 }
 
-export const gridSchema = z.custom<Grid>((value) => gridProblem(value) === null, {
-  message: "not a valid ARC grid (non-empty rectangular list of rows of ints 0-9, at most 30x30)",
-});
-
 /**
  * Task files are looser than program outputs: a task may hold what a program could never
  * return validly, and it is still the task. Only the cell type is enforced.

@@ -31,17 +31,3 @@ export const runnerMessageSchema = z.union([
   z.object({ id: z.string().nullable(), fatal: z.string() }),
   z.object({ id: z.string(), i: z.number().int().nonnegative() }).passthrough(),
 ]);
-
-/** A compact, comparable form: equal behaviour gives equal keys. */
-export function outcomeKey(outcome: Outcome): string {
-  switch (outcome.status) {
-    case "ok":
-      return JSON.stringify(outcome.grid);
-    case "invalid_output":
-      return `!invalid_output:${outcome.reason}`;
-    case "error":
-      return `!error:${outcome.message.split(":")[0]}`;
-    default:
-      return `!${outcome.status}`;
-  }
-}

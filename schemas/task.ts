@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { taskGridSchema } from "./grid.js";
 
-export const DATASETS = ["arc-agi-1", "arc-agi-2"] as const;
 export const TASK_ID = /^[0-9a-f]{8}$/;
 
 const exampleSchema = z.object({ input: taskGridSchema, output: taskGridSchema });

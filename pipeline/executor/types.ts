@@ -32,8 +32,6 @@ export interface SandboxInfo {
 }
 
 export type ExecutorEvent =
-  | { type: "ready"; info: SandboxInfo }
-  | { type: "warning"; message: string }
   | { type: "respawn"; worker: number; reason: string }
   | {
       type: "health";
