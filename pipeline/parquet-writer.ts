@@ -38,7 +38,10 @@ export async function writeParquet(params: {
       if (next.done) return controller.close();
       count += next.value.length;
       const table = toArrowTable({ schema: params.schema, kinds: params.kinds, rows: next.value });
-      for (const batch of WasmTable.fromIPCStream(tableToIPC(table, "stream")).recordBatches()) controller.enqueue(batch);
+      // wasm-side objects live outside the JS heap: free the table once its batches are handed over.
+      const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, "stream"));
+      for (const batch of wasmTable.recordBatches()) controller.enqueue(batch);
+      wasmTable.free();
     },
   });
   const properties = new WriterPropertiesBuilder()

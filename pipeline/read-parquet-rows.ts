@@ -22,16 +22,20 @@ export function toPlain(value: unknown): unknown {
 /** Rows of a Parquet file, a record batch at a time (memory bounded by the batch). */
 export async function* readParquetRows(params: { path: string; batchSize?: number; limit?: number }): AsyncGenerator<Record<string, unknown>> {
   const file = await ParquetFile.fromFile(await openAsBlob(params.path));
-  const stream = (await file.stream({ batchSize: params.batchSize ?? 1024, ...(params.limit !== undefined ? { limit: params.limit } : {}) })) as ReadableStream<RecordBatch>;
-  let emitted = 0;
-  for await (const batch of stream) {
-    const table: Table = tableFromIPC(batch.intoIPCStream());
-    for (let i = 0; i < table.numRows; i++) {
-      if (params.limit !== undefined && emitted >= params.limit) return;
-      const row: Record<string, unknown> = {};
-      for (const field of table.schema.fields) row[field.name] = toPlain(table.getChild(field.name)!.get(i));
-      emitted++;
-      yield row;
+  try {
+    const stream = (await file.stream({ batchSize: params.batchSize ?? 1024, ...(params.limit !== undefined ? { limit: params.limit } : {}) })) as ReadableStream<RecordBatch>;
+    let emitted = 0;
+    for await (const batch of stream) {
+      const table: Table = tableFromIPC(batch.intoIPCStream());
+      for (let i = 0; i < table.numRows; i++) {
+        if (params.limit !== undefined && emitted >= params.limit) return;
+        const row: Record<string, unknown> = {};
+        for (const field of table.schema.fields) row[field.name] = toPlain(table.getChild(field.name)!.get(i));
+        emitted++;
+        yield row;
+      }
     }
+  } finally {
+    file.free(); // wasm memory is not garbage-collected
   }
 }
