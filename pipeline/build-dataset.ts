@@ -44,6 +44,8 @@ export interface BuildManifest {
   sandbox: SandboxInfo | null;
   stages: StageReport[];
   logs: LogFate[];
+  /** The datasets and subsets the kept logs name. */
+  source: { datasets: string[]; subsets: string[] };
   attempts: { total: number; kept: number; dropped: Record<string, number>; adds_up: boolean };
   fates: { id: string; taskId?: string; fate: string; stage?: string; detail?: string }[];
   outputs: WrittenSplit[];
@@ -105,6 +107,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       sandbox: executor ? await executor.info() : null,
       stages: reports,
       logs,
+      source: (meta["read-logs"]!.data as { source: BuildManifest["source"] }).source,
       ...accountAttempts({ read: meta["read-logs"]!, attemptIds: () => (meta["read-logs"]!.data as { attemptIds: string[] }).attemptIds, drops, rows }),
       outputs: written,
       summary,

@@ -61,7 +61,7 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
 
 export const readLogsStage: Stage<BuildOptions> = {
   name: "read-logs",
-  version: 1,
+  version: 2,
   after: [],
   async key(options) {
     const files = await listLogFiles(options.logs);
@@ -102,7 +102,9 @@ export const readLogsStage: Stage<BuildOptions> = {
     fates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     for (const fate of fates) if (!fate.kept) drops.push({ id: fate.file, reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) });
     const taskKeys = [...new Set(records.filter((a) => !a.embeddedTask).map((a) => `${a.dataset}/${a.taskId}`))].sort();
-    return { records, drops, data: { logs: fates, taskKeys, attemptIds: records.map((a) => a.id) } };
+    const unique = (values: (string | null)[]) => [...new Set(values.map((v) => v ?? "unknown"))].sort();
+    const source = { datasets: unique(records.map((a) => a.dataset)), subsets: unique(records.map((a) => a.subset)) };
+    return { records, drops, data: { logs: fates, taskKeys, attemptIds: records.map((a) => a.id), source } };
   },
 };
 

@@ -13,11 +13,16 @@ export interface PushCliOptions extends HubCliOptions {
   private?: boolean;
 }
 
-/** `<org>/synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS>`, from the build's options. */
-export function defaultRepoName(params: { org: string; manifest: Pick<BuildManifest, "options">; now?: Date }): string {
+/**
+ * `<org>/synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS>`: the dataset and subset the build filtered on,
+ * else the one the kept logs all name, else "mixed".
+ */
+export function defaultRepoName(params: { org: string; manifest: Pick<BuildManifest, "options" | "source">; now?: Date }): string {
   const stamp = (params.now ?? new Date()).toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 15);
   const clean = (s: string) => s.replace(/[^\w.-]+/g, "-");
-  return `${params.org}/synth_${clean(params.manifest.options.dataset ?? "arc-agi-1")}_${clean(params.manifest.options.subset ?? "all")}_${stamp}`;
+  const one = (filter: string | undefined, seen: string[]) => clean(filter ?? (seen.length === 1 ? seen[0]! : "mixed"));
+  const { options, source } = params.manifest;
+  return `${params.org}/synth_${one(options.dataset, source.datasets)}_${one(options.subset, source.subsets)}_${stamp}`;
 }
 
 /** Pushes a built folder, rendering upload progress; prints the dataset URL at the end. */

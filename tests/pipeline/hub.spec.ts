@@ -97,8 +97,12 @@ describe("pushing to the Hub", () => {
     expect(anonymous.headers.get("x-error-code")).toBe("RepoNotFound");
   });
 
-  it("names the default repo synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS>", () => {
-    expect(defaultRepoName({ org: "me", manifest, now: new Date("2026-11-25T20:34:13Z") })).toBe("me/synth_arc-agi-1_all_20261125_203413");
+  it("names the default repo synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS> after what the logs hold", () => {
+    const now = new Date("2026-11-25T20:34:13Z");
+    expect(manifest.source).toEqual({ datasets: ["arc-agi-1", "arc-agi-2"], subsets: ["demo", "unknown"] });
+    expect(defaultRepoName({ org: "me", manifest, now })).toBe("me/synth_mixed_mixed_20261125_203413");
+    expect(defaultRepoName({ org: "me", manifest: { ...manifest, options: { ...manifest.options, dataset: "arc-agi-2", subset: "demo" } }, now })).toBe("me/synth_arc-agi-2_demo_20261125_203413");
+    expect(defaultRepoName({ org: "me", manifest: { ...manifest, source: { datasets: ["arc-agi-1"], subsets: ["middle_training_10"] } }, now })).toBe("me/synth_arc-agi-1_middle_training_10_20261125_203413");
   });
 
   it("keeps the token out of everything the CLI prints, even on failure", async () => {
