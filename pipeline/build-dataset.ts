@@ -69,7 +69,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   const unlock = lockCache(params.cacheDir);
   let executor: Executor | undefined;
   const onExecutorEvent = (event: ExecutorEvent) => {
-    if (event.type === "respawn") emit({ type: "message", level: "warn", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
+    if (event.type === "respawn") emit({ type: "message", level: event.cause === "died" ? "warn" : "info", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
     if (event.type === "health") {
       const rates = Object.entries(event.rates).filter(([, r]) => r > 0).map(([status, r]) => `${status} ${(r * 100).toFixed(1)}%`).join(", ");
       emit({ type: "message", level: "info", text: `sandbox: ${event.programs} programs, ${event.executions} executions (${rates}), ${event.meanMsPerProgram.toFixed(1)} ms a program` });
@@ -108,7 +108,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       stages: reports,
       logs,
       source: (meta["read-logs"]!.data as { source: BuildManifest["source"] }).source,
-      ...accountAttempts({ read: meta["read-logs"]!, attemptIds: () => (meta["read-logs"]!.data as { attemptIds: string[] }).attemptIds, drops, rows }),
+      ...accountAttempts({ readLogs: meta["read-logs"]!, drops, rows }),
       outputs: written,
       summary,
     };
@@ -144,16 +144,17 @@ function defaultExecutor(options: BuildOptions) {
 }
 
 /** Every attempt is kept or dropped exactly once; log-level drops (whole files) are not attempts. */
-function accountAttempts(params: { read: UpstreamMeta; attemptIds: () => string[]; drops: (Drop & { stage: string })[]; rows: SplitRow[] }): Pick<BuildManifest, "attempts" | "fates"> {
+function accountAttempts(params: { readLogs: UpstreamMeta; drops: (Drop & { stage: string })[]; rows: SplitRow[] }): Pick<BuildManifest, "attempts" | "fates"> {
   const { drops, rows } = params;
-  const attemptDrops = drops.filter((d) => d.id.includes("#"));
+  const attemptDrops = drops.filter((d) => d.scope !== "file");
   const fates: BuildManifest["fates"] = [
     ...rows.map((r) => ({ id: r.id, taskId: r.taskId, fate: `kept:${r.split}` })),
     ...attemptDrops.map((d) => ({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) })),
   ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const dropped: Record<string, number> = {};
   for (const d of attemptDrops) dropped[d.reason] = (dropped[d.reason] ?? 0) + 1;
-  const read = new Set([...params.attemptIds(), ...params.read.drops.filter((d) => d.id.includes("#")).map((d) => d.id)]);
+  const { attemptIds } = params.readLogs.data as { attemptIds: string[] };
+  const read = new Set([...attemptIds, ...params.readLogs.drops.filter((d) => d.scope !== "file").map((d) => d.id)]);
   const addsUp = fates.length === read.size && fates.every((f) => read.has(f.id));
   return { attempts: { total: read.size, kept: rows.length, dropped, adds_up: addsUp }, fates };
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { CacheError } from "./errors.js";
+import type { UpstreamMeta } from "./stage.js";
 
 /** JSON with sorted keys and no undefined members: equal values give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -25,10 +26,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 }
 
 /** What a stage output holds besides its records: small, always loaded. */
-export interface StageMeta {
-  drops: { id: string; reason: string; detail?: string; taskId?: string }[];
-  counts?: Record<string, number>;
-  data?: unknown;
+export interface StageMeta extends UpstreamMeta {
   /** A selection stage stores the ids it kept of its first upstream's records, not copies. */
   selected?: string[];
   length: number;

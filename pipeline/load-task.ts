@@ -5,21 +5,30 @@ import { InputError } from "./errors.js";
 
 export const SPLIT_FOLDERS = ["training", "evaluation"] as const;
 
-/**
- * Reads `<root>/<dataset>/{training,evaluation}/<taskId>.json`, training first.
- * Returns null when the task is in neither folder; throws InputError when a file is malformed.
- */
-export async function loadTask(params: { root: string; dataset: string; taskId: string }): Promise<{ task: ArcTask; path: string } | null> {
-  if (!TASK_ID.test(params.taskId)) throw new InputError(`task id '${params.taskId}' is not 8 hex characters`);
+/** The bytes and path of `<root>/<dataset>/{training,evaluation}/<taskId>.json`, training first, or null. */
+export async function readTaskFile(params: { root: string; dataset: string; taskId: string }): Promise<{ bytes: Buffer; path: string } | null> {
   for (const folder of SPLIT_FOLDERS) {
     const path = join(params.root, params.dataset, folder, `${params.taskId}.json`);
-    let text: string;
     try {
-      text = await readFile(path, "utf8");
+      return { bytes: await readFile(path), path };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
       throw new InputError(`cannot read task file ${path}: ${(error as Error).message}`);
     }
+  }
+  return null;
+}
+
+/**
+ * Reads and checks a task. Returns null when the task is in neither folder; throws InputError
+ * when a file is malformed.
+ */
+export async function loadTask(params: { root: string; dataset: string; taskId: string }): Promise<{ task: ArcTask; path: string } | null> {
+  if (!TASK_ID.test(params.taskId)) throw new InputError(`task id '${params.taskId}' is not 8 hex characters`);
+  const file = await readTaskFile(params);
+  if (file) {
+    const { path } = file;
+    const text = file.bytes.toString("utf8");
     const parsed = arcTaskSchema.safeParse(safeJson(text));
     if (!parsed.success) throw new InputError(`task file ${path} is not an ARC task: ${parsed.error.issues[0]?.message ?? "bad JSON"} at ${parsed.error.issues[0]?.path.join(".")}`);
     return { task: parsed.data, path };

@@ -22,6 +22,7 @@ export interface Attempt {
 /** Attempts a log holds that never become programs, each with the reason. */
 export interface AttemptDrop {
   id: string;
+  taskId: string;
   reason: "no_program" | "multiturn_later_turn" | "malformed_attempt";
   detail?: string;
 }

@@ -17,6 +17,11 @@ export function groupTasks(rows: Row[]): Map<string, { group: TaskGroup; rows: R
   return tasks;
 }
 
+/** The keys of a group's tasks, sorted. */
+export function taskKeysIn(tasks: ReturnType<typeof groupTasks>, group: TaskGroup): string[] {
+  return [...tasks].filter(([, t]) => t.group === group).map(([key]) => key).sort();
+}
+
 /**
  * With a validation split: drop whole tasks (seeded) from the larger group until both are equal.
  * When one group is empty, nothing is dropped (counted as balance_skipped_empty_group).
@@ -31,9 +36,8 @@ export const balanceStage: Stage<BuildOptions> = {
     const rows = upstream.dedup!.records as Row[];
     if (!options.validation) return { records: rows, drops: [] };
     const tasks = groupTasks(rows);
-    const keys = [...tasks.keys()];
-    const correct = keys.filter((k) => tasks.get(k)!.group === "correct");
-    const incorrect = keys.filter((k) => tasks.get(k)!.group === "incorrect");
+    const correct = taskKeysIn(tasks, "correct");
+    const incorrect = taskKeysIn(tasks, "incorrect");
     const [larger, smaller] = correct.length >= incorrect.length ? [correct, incorrect] : [incorrect, correct];
     if (smaller.length === 0) {
       // Balancing against an empty group would drop every task: keep them all and say so.

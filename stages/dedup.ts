@@ -48,8 +48,8 @@ export const dedupStage: Stage<BuildOptions> = {
   after: ["revalidate"],
   key: (options) => ({ dedup: options.dedup }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const rows = (upstream.revalidate!.records as Row[]).slice().sort(stableOrder);
-    if (!options.dedup) return { records: rows, drops: [], counts: { dedup_disabled: rows.length } };
+    const rows = upstream.revalidate!.records as Row[];
+    if (!options.dedup) return { records: [...rows].sort(stableOrder), drops: [], counts: { dedup_disabled: rows.length } };
     const { kept, drops, counts } = dedupRows(rows);
     return { records: kept, drops, counts };
   },

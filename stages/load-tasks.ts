@@ -1,10 +1,8 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { ArcTask } from "../schemas/task.js";
 import type { Program } from "../schemas/program.js";
 import type { Attempt } from "../schemas/run-log.js";
 import type { BuildOptions } from "../pipeline/build-options.js";
-import { loadTask, SPLIT_FOLDERS } from "../pipeline/load-task.js";
+import { loadTask, readTaskFile } from "../pipeline/load-task.js";
 import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
 import { sha256 } from "./read-logs.js";
 
@@ -22,16 +20,8 @@ export const loadTasksStage: Stage<BuildOptions> = {
     const digests: [string, string | null][] = [];
     for (const key of keys) {
       const [dataset, taskId] = key.split("/") as [string, string];
-      let digest: string | null = null;
-      for (const folder of SPLIT_FOLDERS) {
-        if (!options.tasks) break;
-        const bytes = await readFile(join(options.tasks, dataset, folder, `${taskId}.json`)).catch(() => null);
-        if (bytes) {
-          digest = sha256(bytes);
-          break;
-        }
-      }
-      digests.push([key, digest]);
+      const file = options.tasks ? await readTaskFile({ root: options.tasks, dataset, taskId }).catch(() => null) : null;
+      digests.push([key, file ? sha256(file.bytes) : null]);
     }
     return { tasks: digests };
   },

@@ -61,7 +61,7 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
 
 export const readLogsStage: Stage<BuildOptions> = {
   name: "read-logs",
-  version: 2,
+  version: 3,
   after: [],
   async key(options) {
     const files = await listLogFiles(options.logs);
@@ -97,10 +97,10 @@ export const readLogsStage: Stage<BuildOptions> = {
       }
       fates.push({ file: entry.file.id, sha256: entry.sha256, kept: true, attempts: entry.attempts.length + entry.drops.length });
       records.push(...entry.attempts);
-      drops.push(...entry.drops.map((d) => ({ ...d, taskId: entry.attempts[0]?.taskId })));
+      drops.push(...entry.drops);
     }
     fates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-    for (const fate of fates) if (!fate.kept) drops.push({ id: fate.file, reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) });
+    for (const fate of fates) if (!fate.kept) drops.push({ id: fate.file, scope: "file", reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) });
     const taskKeys = [...new Set(records.filter((a) => !a.embeddedTask).map((a) => `${a.dataset}/${a.taskId}`))].sort();
     const unique = (values: (string | null)[]) => [...new Set(values.map((v) => v ?? "unknown"))].sort();
     const source = { datasets: unique(records.map((a) => a.dataset)), subsets: unique(records.map((a) => a.subset)) };
@@ -142,9 +142,10 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
     const attempt = parseAttempt(item);
     const number = typeof attempt === "string" ? position + 1 : (attempt.attempt_number ?? position + 1);
     const id = `${file.id}#${number}`;
-    if (layout === "multiturn" && position > 0) return drops.push({ id, reason: "multiturn_later_turn" });
-    if (typeof attempt === "string") return drops.push({ id, reason: "malformed_attempt", detail: attempt });
-    if (attempt.program_extracted === false || !attempt.program?.trim()) return drops.push({ id, reason: "no_program" });
+    const taskId = log.task_id;
+    if (layout === "multiturn" && position > 0) return drops.push({ id, taskId, reason: "multiturn_later_turn" });
+    if (typeof attempt === "string") return drops.push({ id, taskId, reason: "malformed_attempt", detail: attempt });
+    if (attempt.program_extracted === false || !attempt.program?.trim()) return drops.push({ id, taskId, reason: "no_program" });
     attempts.push({
       id,
       logFile: file.id,

@@ -2,7 +2,7 @@ import type { BuildOptions } from "../pipeline/build-options.js";
 import { seededShuffle } from "../pipeline/seeded-shuffle.js";
 import type { Stage, StageOutput } from "../pipeline/stage.js";
 import type { Row } from "../schemas/program.js";
-import { groupTasks, type TaskGroup } from "./balance.js";
+import { groupTasks, taskKeysIn, type TaskGroup } from "./balance.js";
 
 export const MAX_VALIDATION_ROWS = 32;
 export type SplitName = "train" | "validation";
@@ -30,7 +30,7 @@ export function chooseValidationTasks(params: { rows: Row[]; seed: number }): Se
   for (const group of ["correct", "incorrect"] as TaskGroup[]) {
     const quota = group === "correct" ? Math.ceil(target / 2) : Math.floor(target / 2);
     let taken = 0;
-    const keys = seededShuffle([...tasks.keys()].filter((k) => tasks.get(k)!.group === group), params.seed, (k) => k);
+    const keys = seededShuffle(taskKeysIn(tasks, group), params.seed, (k) => k);
     for (const key of keys) {
       const size = tasks.get(key)!.rows.length;
       if (taken >= quota) break;

@@ -18,7 +18,7 @@ export function createServerPool(params: {
 }): Executor {
   const { options, factory } = params;
   const workers: (Promise<ForkServer> | undefined)[] = [];
-  const served = new Map<ForkServer, number>();
+  const served = new WeakMap<ForkServer, number>();
   const health = new HealthMeter({ every: options.healthEvery, onEvent: options.onEvent });
   let infoPromise: Promise<SandboxInfo> | undefined;
 
@@ -31,10 +31,10 @@ export function createServerPool(params: {
     }
     return current;
   };
-  const replace = async (index: number, reason: string) => {
+  const replace = async (index: number, cause: "died" | "recycled", reason: string) => {
     const old = workers[index];
     workers[index] = undefined;
-    options.onEvent?.({ type: "respawn", worker: index, reason });
+    options.onEvent?.({ type: "respawn", worker: index, cause, reason });
     if (old) (await old.catch(() => undefined))?.kill();
   };
 
@@ -56,11 +56,11 @@ export function createServerPool(params: {
       const outcomes = await server.execute({ code: job.code, inputs: indices.map((i) => job.inputs[i]!) });
       const count = (served.get(server) ?? 0) + 1;
       served.set(server, count);
-      if (params.recycle?.(server, count)) await replace(index, `recycled after ${count} programs`);
+      if (params.recycle?.(server, count)) await replace(index, "recycled", `recycled after ${count} programs`);
       return new Map([...outcomes].map(([position, outcome]) => [indices[position]!, outcome]));
     } catch (error) {
       if (!(error instanceof ServerDiedError)) throw error;
-      await replace(index, error.message);
+      await replace(index, "died", error.message);
       throw new ServerDiedError(error.message, new Map([...error.outcomes].map(([position, outcome]) => [indices[position]!, outcome])));
     } finally {
       clearTimeout(watchdog);

@@ -32,7 +32,7 @@ export interface SandboxInfo {
 }
 
 export type ExecutorEvent =
-  | { type: "respawn"; worker: number; reason: string }
+  | { type: "respawn"; worker: number; cause: "died" | "recycled"; reason: string }
   | {
       type: "health";
       programs: number;

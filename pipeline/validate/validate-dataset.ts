@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ArcTask } from "../../schemas/task.js";
 import type { Executor } from "../executor/types.js";
 import { loadTask } from "../load-task.js";
 import { readParquetRows } from "../read-parquet-rows.js";
 import { resolveDataset } from "./dataset-source.js";
-import { validateRows, type RowReport, type RowStatus } from "./validate-rows.js";
+import { validateRows, type RowReport, type RowStatus, type TaskLookup } from "./validate-rows.js";
 
 export interface ValidationSummary {
   target: string;
@@ -40,12 +39,16 @@ export async function validateDataset(params: ValidateParams): Promise<{ summary
     const all = await resolveDataset({ target: params.target, workDir, hubUrl: params.hubUrl, token: params.token, fetch: params.fetch });
     const splits = params.split === "all" ? all : all.filter((s) => s.split === params.split);
     if (splits.length === 0) throw new Error(`${params.target} has no '${params.split}' split (it has: ${all.map((s) => s.split).join(", ")})`);
-    const cache = new Map<string, Promise<ArcTask | undefined>>();
-    const tasks = (taskId: string) => {
-      if (!params.tasksRoot) return Promise.resolve(undefined);
+    const cache = new Map<string, Promise<TaskLookup>>();
+    const tasks = (taskId: string): Promise<TaskLookup> => {
+      const root = params.tasksRoot;
+      if (!root) return Promise.resolve({ problem: "no --tasks folder was given to find its task" });
       let found = cache.get(taskId);
       if (!found) {
-        found = loadTask({ root: params.tasksRoot, dataset: params.dataset, taskId }).then((t) => t?.task, () => undefined);
+        found = loadTask({ root, dataset: params.dataset, taskId }).then(
+          (t): TaskLookup => (t ? { task: t.task } : { problem: `task ${taskId} is not in ${root}/${params.dataset}/{training,evaluation}` }),
+          (error: Error): TaskLookup => ({ problem: error.message }),
+        );
         cache.set(taskId, found);
       }
       return found;

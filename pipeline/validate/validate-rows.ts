@@ -29,8 +29,12 @@ interface Prepared {
 
 const asGrids = (v: unknown): Grid[] | null => (Array.isArray(v) ? (v as Grid[]) : null);
 
+/** A row's task, or why there is none to give it inputs. */
+export type TaskLookup = { task: ArcTask } | { problem: string };
+
 /** A row's data or its schema problems. SOAR rows take their inputs from the task. */
-export function prepareRow(row: Record<string, unknown>, task: ArcTask | undefined): Prepared | string[] {
+export function prepareRow(row: Record<string, unknown>, lookup: TaskLookup): Prepared | string[] {
+  const task = "task" in lookup ? lookup.task : undefined;
   const problems: string[] = [];
   const code = row.code;
   if (typeof code !== "string" || !code.trim()) problems.push("column code is missing or empty");
@@ -40,7 +44,7 @@ export function prepareRow(row: Record<string, unknown>, task: ArcTask | undefin
   const testOutputs = asGrids(row.test_output) ?? task?.test.map((e) => e.output ?? []) ?? null;
   const predictedTrain = asGrids(row.predicted_train_output);
   const predictedTest = asGrids(row.predicted_test_output);
-  if (!trainInputs) problems.push("no train inputs: the row has no train_input column and its task was not found (give --tasks)");
+  if (!trainInputs) problems.push(`no train inputs: the row has no train_input column, and ${"problem" in lookup ? lookup.problem : "its task has none"}`);
   if (!predictedTrain) problems.push("column predicted_train_output is missing");
   if (trainInputs && predictedTrain && trainInputs.length !== predictedTrain.length) problems.push(`predicted_train_output has ${predictedTrain.length} grids for ${trainInputs.length} train inputs`);
   for (const [name, grids] of [["predicted_train_output", predictedTrain], ["train_input", trainInputs]] as const) {
@@ -96,7 +100,7 @@ export function judgeRow(prepared: Prepared, outcomes: Outcome[]): Pick<RowRepor
 /** Re-executes rows in the sandbox and reports each, in row order. */
 export async function validateRows(params: {
   rows: AsyncIterable<{ split: string; row: number; data: Record<string, unknown> }>;
-  tasks: (taskId: string) => Promise<ArcTask | undefined>;
+  tasks: (taskId: string) => Promise<TaskLookup>;
   executor: Executor;
   onReport?: (report: RowReport) => void;
 }): Promise<RowReport[]> {
@@ -111,7 +115,7 @@ export async function validateRows(params: {
       const key = `${split}\0${row}`;
       const taskId = typeof data.task_id === "string" ? data.task_id : null;
       const base = { split, row, taskId };
-      const prepared = prepareRow(data, taskId ? await params.tasks(taskId) : undefined);
+      const prepared = prepareRow(data, taskId ? await params.tasks(taskId) : { problem: "it has no task_id" });
       if (Array.isArray(prepared)) {
         finish(key, { ...base, status: "schema", problems: prepared, examplesTested: 0, examplesCorrect: 0 });
         continue;

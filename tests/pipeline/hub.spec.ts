@@ -137,10 +137,12 @@ describe("validating a Hub dataset written by other tools", () => {
   it("validates SOAR rows with inputs taken from --tasks, across shards", async () => {
     const { options: soar } = await demoWorld({ format: "soar" });
     await buildDataset({ options: soar, cacheDir: await tempDir() });
-    const { summary } = await validateDataset({ target: soar.out, split: "train", dataset: "arc-agi-1", tasksRoot: soar.tasks, hubUrl: hub.url, executor });
+    const { summary, reports } = await validateDataset({ target: soar.out, split: "train", dataset: "arc-agi-1", tasksRoot: soar.tasks, hubUrl: hub.url, executor });
     // Rows of tasks found only in logs (embedded task_data) or in arc-agi-2 have no inputs in --tasks.
     expect(summary.rows.mismatch + summary.rows.error + summary.rows.timeout).toBe(0);
     expect(summary.rows.ok).toBeGreaterThan(0);
+    const missing = reports.find((r) => r.status === "schema" && r.taskId === "e5f6a7b8")!;
+    expect(missing.problems).toEqual([`no train inputs: the row has no train_input column, and task e5f6a7b8 is not in ${soar.tasks}/arc-agi-1/{training,evaluation}`]);
   });
 });
 

@@ -29,6 +29,7 @@ describe("read-logs", () => {
     const { output } = await read();
     const fileDrops = output.drops.filter((d) => !d.id.includes("#"));
     expect(reasons(fileDrops)).toEqual(["invalid_json", "summary_file", "unknown_layout"]);
+    expect(fileDrops.every((d) => d.scope === "file")).toBe(true);
     expect(fileDrops.find((d) => d.reason === "unknown_layout")!.detail).toContain("telepathy");
   });
 
@@ -36,6 +37,7 @@ describe("read-logs", () => {
     const { attempts, output } = await read();
     expect(attempts.filter((a) => a.taskId === "c3d4e5f6")).toHaveLength(1);
     expect(reasons(output.drops.filter((d) => d.id.includes("#")))).toEqual(["multiturn_later_turn", "multiturn_later_turn", "no_program"]);
+    expect(output.drops.find((d) => d.reason === "no_program")).toMatchObject({ taskId: "a1b2c3d4", id: expect.stringContaining("a1b2c3d4.json#8") });
   });
 
   it("defaults a log without dataset to arc-agi-1 and reads the dataset a log names", async () => {
@@ -77,7 +79,7 @@ describe("read-logs", () => {
     await mkdir(logs);
     await writeFile(join(logs, "20250901_000000_1_1_zzzzzzzz.json"), JSON.stringify({ task_id: "not-hex", model: "m", api_type: "simple" }));
     const output = await runStage(readLogsStage, { ...options, logs: [logs] }, {}, context({ cacheDir: dir }));
-    expect(output.drops).toEqual([{ id: "more/20250901_000000_1_1_zzzzzzzz.json", reason: "malformed_log", detail: "task_id: task_id must be 8 hex characters" }]);
+    expect(output.drops).toEqual([{ id: "more/20250901_000000_1_1_zzzzzzzz.json", scope: "file", reason: "malformed_log", detail: "task_id: task_id must be 8 hex characters" }]);
   });
 
   it("keys its cache on file contents, not modification times", async () => {
