@@ -1,7 +1,7 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeParquet } from "../pipeline/parquet-writer.js";
+import { writeParquet } from "../pipeline/parquet/parquet-writer.js";
 import { arrowSchema, COLUMNS } from "../schemas/arrow.js";
 
 /**

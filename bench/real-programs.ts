@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import { loadTask } from "../pipeline/load-task.js";
+import { loadTask } from "../pipeline/sources/load-task.js";
 import type { ExecJob } from "../pipeline/executor/types.js";
 import { listLogFiles, parseLog } from "../stages/read-logs.js";
 import { readFile } from "node:fs/promises";
 import { taskInputs } from "../schemas/task.js";
-import { DEFAULT_BUILD_OPTIONS } from "../pipeline/build-options.js";
+import { DEFAULT_BUILD_OPTIONS } from "../schemas/build-options.js";
 
 export const SHARED = process.env.ARCFORGE_SHARED ?? join(process.cwd(), "..", "shared");
 

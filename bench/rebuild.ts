@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildDataset } from "../pipeline/build-dataset.js";
-import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../pipeline/build-options.js";
+import { buildDataset } from "../pipeline/build/build-dataset.js";
+import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../schemas/build-options.js";
 import { SHARED } from "./real-programs.js";
 
 /** Cold build of ../shared/run-logs, then a rebuild with --no-dedup on the same cache, in one run. */

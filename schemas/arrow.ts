@@ -1,5 +1,5 @@
 import { Bool, Field, Int64, List, Schema, Struct, Utf8, type DataType } from "apache-arrow";
-import type { Format } from "../pipeline/build-options.js";
+import type { Format } from "./build-options.js";
 
 /** Child fields are named "item", as pyarrow names them. */
 const list = <T extends DataType>(type: T) => new List<T>(new Field("item", type, true));

@@ -1,4 +1,4 @@
-import type { Format } from "../pipeline/build-options.js";
+import type { Format } from "./build-options.js";
 import type { Row } from "./program.js";
 import { assistantAnswer, SYSTEM_PROMPT, userPrompt } from "./prompt.js";
 import type { ArcTask } from "./task.js";

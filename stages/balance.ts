@@ -1,7 +1,8 @@
-import type { BuildOptions } from "../pipeline/build-options.js";
-import { seededShuffle } from "../pipeline/seeded-shuffle.js";
-import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import { seededShuffle } from "../pipeline/engine/seeded-shuffle.js";
+import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
+import { type Drop } from "../schemas/drop.js";
 
 export type TaskGroup = "correct" | "incorrect";
 

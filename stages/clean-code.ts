@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import type { BuildOptions } from "../pipeline/build-options.js";
-import { cleanPrograms, CLEANER_PATH } from "../pipeline/clean-code-helper.js";
-import type { Stage, StageOutput } from "../pipeline/stage.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import { cleanPrograms, CLEANER_PATH } from "../pipeline/executor/clean-code-helper.js";
+import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Program } from "../schemas/program.js";
 import { sha256 } from "./read-logs.js";
 

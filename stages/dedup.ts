@@ -1,6 +1,7 @@
-import type { BuildOptions } from "../pipeline/build-options.js";
-import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
+import { type Drop } from "../schemas/drop.js";
 
 /** Log file name, then attempt number: the order "first" means, never completion order. */
 export function stableOrder(a: Row, b: Row): number {

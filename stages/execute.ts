@@ -1,9 +1,10 @@
-import type { BuildOptions } from "../pipeline/build-options.js";
-import { executeForStage, SANDBOX_VERSION } from "../pipeline/execute-cached.js";
-import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import { executeForStage, SANDBOX_VERSION } from "../pipeline/store/execute-cached.js";
+import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { ExecutedProgram, Program } from "../schemas/program.js";
 import { taskInputs } from "../schemas/task.js";
 import type { TaskTable } from "./load-tasks.js";
+import { type Drop } from "../schemas/drop.js";
 
 /**
  * Runs every program on every train and test input; keeps the programs that return a valid grid

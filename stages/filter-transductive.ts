@@ -1,9 +1,10 @@
-import type { BuildOptions } from "../pipeline/build-options.js";
-import { applyFilter, type Stage, type StageOutput, type Verdict } from "../pipeline/stage.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import { applyFilter, type Stage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Grid } from "../schemas/grid.js";
 import type { Program } from "../schemas/program.js";
 import type { ArcTask } from "../schemas/task.js";
 import type { TaskTable } from "./load-tasks.js";
+import { type Verdict } from "../schemas/drop.js";
 
 export const MAX_LINE_LENGTH = 200;
 /** A literal this short matches by chance too easily to mean anything. */

@@ -1,10 +1,11 @@
 import type { ArcTask } from "../schemas/task.js";
 import type { Program } from "../schemas/program.js";
 import type { Attempt } from "../schemas/run-log.js";
-import type { BuildOptions } from "../pipeline/build-options.js";
-import { loadTask, readTaskFile } from "../pipeline/load-task.js";
-import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import { loadTask, readTaskFile } from "../pipeline/sources/load-task.js";
+import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { sha256 } from "./read-logs.js";
+import { type Drop } from "../schemas/drop.js";
 
 export type TaskTable = Record<string, ArcTask>;
 

@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { attemptList, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
-import type { BuildOptions } from "../pipeline/build-options.js";
-import { InputError } from "../pipeline/errors.js";
-import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import { InputError } from "../pipeline/common/errors.js";
+import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { type Drop } from "../schemas/drop.js";
 
 export interface LogFile {
   /** `<logs folder name>/<path inside it>`: stable whatever the working directory. */

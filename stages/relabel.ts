@@ -1,5 +1,5 @@
-import type { BuildOptions } from "../pipeline/build-options.js";
-import type { Stage, StageOutput } from "../pipeline/stage.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { gridsEqual, type Grid } from "../schemas/grid.js";
 import type { Outcome } from "../schemas/outcome.js";
 import type { ExecutedProgram, Row } from "../schemas/program.js";

@@ -1,11 +1,12 @@
-import type { BuildOptions } from "../pipeline/build-options.js";
-import { executeForStage, SANDBOX_VERSION } from "../pipeline/execute-cached.js";
-import type { Drop, Stage, StageOutput } from "../pipeline/stage.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import { executeForStage, SANDBOX_VERSION } from "../pipeline/store/execute-cached.js";
+import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { gridsEqual } from "../schemas/grid.js";
 import type { Outcome } from "../schemas/outcome.js";
 import type { Row } from "../schemas/program.js";
 import { taskInputs, type ArcTask } from "../schemas/task.js";
 import type { TaskTable } from "./load-tasks.js";
+import { type Drop } from "../schemas/drop.js";
 
 /** Where a fresh execution disagrees with a row, or null when it agrees everywhere. */
 export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes: Outcome[] }): string | null {

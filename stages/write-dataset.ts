@@ -2,14 +2,14 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BuildOptions } from "../pipeline/build-options.js";
-import { writeFileAtomic } from "../pipeline/cache.js";
-import { writeParquet } from "../pipeline/parquet-writer.js";
+import type { BuildOptions } from "../schemas/build-options.js";
+import { writeParquet } from "../pipeline/parquet/parquet-writer.js";
 import { arrowSchema, COLUMNS } from "../schemas/arrow.js";
 import { formatRow } from "../schemas/row-formats.js";
 import type { TaskTable } from "./load-tasks.js";
 import { stableOrder } from "./dedup.js";
 import type { SplitName, SplitRow } from "./split.js";
+import { writeFileAtomic } from "../pipeline/common/write-file-atomic.js";
 
 export interface WrittenSplit {
   split: SplitName;

@@ -1,8 +1,8 @@
 import { Option, type Command } from "commander";
-import { buildDataset, type BuildManifest } from "../build-dataset.js";
-import { DEFAULT_BUILD_OPTIONS, FORMATS, type BuildOptions } from "../build-options.js";
-import { InputError } from "../errors.js";
-import { createProgressRenderer } from "../progress.js";
+import { buildDataset, type BuildManifest } from "../build/build-dataset.js";
+import { DEFAULT_BUILD_OPTIONS, FORMATS, type BuildOptions } from "../../schemas/build-options.js";
+import { InputError } from "../common/errors.js";
+import { createProgressRenderer } from "../common/progress.js";
 import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
 import { addHubOptions } from "./hub-options.js";
 import { runPush, type PushCliOptions } from "./push-cli.js";

@@ -1,7 +1,7 @@
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { lockCache } from "../cache.js";
+import { lockCache } from "../store/cache-lock.js";
 
 interface Usage {
   entries: number;

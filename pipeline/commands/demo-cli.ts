@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { writeDemoData } from "../demo-data.js";
+import { writeDemoData } from "../build/demo-data.js";
 import { addBuildOptions, runBuildCommand, type BuildCliOptions } from "./build-cli.js";
 
 /** `npm start`: writes the bundled demo tasks and logs, then builds them like any other logs. */

@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { gridToText } from "../../schemas/grid.js";
 import { taskGridSchema } from "../../schemas/grid.js";
-import { InputError } from "../errors.js";
-import { loadTask } from "../load-task.js";
+import { InputError } from "../common/errors.js";
+import { loadTask } from "../sources/load-task.js";
 import { execProgram } from "./exec-program.js";
 import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
 

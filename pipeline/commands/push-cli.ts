@@ -2,9 +2,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
-import { HubError } from "../errors.js";
+import { HubError } from "../common/errors.js";
 import { pushDataset, type PushEvent } from "../hub/push-dataset.js";
-import type { BuildManifest } from "../build-dataset.js";
+import type { BuildManifest } from "../build/build-dataset.js";
 import { addHubOptions, tokenOf, type HubCliOptions } from "./hub-options.js";
 
 export interface PushCliOptions extends HubCliOptions {

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { InputError } from "../errors.js";
+import { InputError } from "../common/errors.js";
 import { runSample, type SampleSummary } from "../sample/run-sample.js";
 import { SUBSET_HELP } from "../sample/subsets.js";
 import type { Prices } from "../sample/sample-attempt.js";

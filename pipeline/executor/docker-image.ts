@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import type Dockerode from "dockerode";
-import { cacheKey } from "../cache.js";
-import { DockerError } from "../errors.js";
-import { RUNNER_PATH } from "../paths.js";
+import { DockerError } from "../common/errors.js";
+import { RUNNER_PATH } from "../common/paths.js";
 import type { PythonRuntime } from "./find-python.js";
+import { cacheKey } from "../common/canonical-json.js";
 
 const run = promisify(execFile);
 export const RUNNER_IN_IMAGE = "/arcforge/runner.py";

@@ -2,12 +2,13 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
-import { DockerError } from "../errors.js";
+import { DockerError } from "../common/errors.js";
 import { buildSandboxImage, RUNNER_IN_IMAGE } from "./docker-image.js";
 import { findPython } from "./find-python.js";
 import { ForkServer, runnerArgs, type RunnerIo } from "./fork-server.js";
 import { createServerPool } from "./server-pool.js";
-import { DEFAULT_LIMITS, type Executor, type ExecutorOptions } from "./types.js";
+import { type Executor, type ExecutorOptions } from "./types.js";
+import { DEFAULT_LIMITS } from "../../schemas/sandbox-limits.js";
 
 export interface DockerExecutorOptions extends ExecutorOptions {
   /** Replace a container after this many programs (long-lived sandboxes degrade). */

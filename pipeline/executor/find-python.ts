@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { SandboxError } from "../errors.js";
+import { SandboxError } from "../common/errors.js";
 
 const run = promisify(execFile);
 

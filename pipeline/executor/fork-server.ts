@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { runnerMessageSchema, runnerOutcomeSchema, type Outcome } from "../../schemas/outcome.js";
-import { SandboxError } from "../errors.js";
+import { SandboxError } from "../common/errors.js";
 import type { Grid } from "../../schemas/grid.js";
-import type { SandboxLimits } from "./types.js";
+import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
 
 export interface Hello {
   runner: number;

@@ -1,11 +1,12 @@
 import { availableParallelism } from "node:os";
-import { SandboxError } from "../errors.js";
-import { RUNNER_PATH } from "../paths.js";
+import { SandboxError } from "../common/errors.js";
+import { RUNNER_PATH } from "../common/paths.js";
 import { bubblewrapArgs, findBubblewrap, RUNNER_IN_SANDBOX } from "./bubblewrap.js";
 import { findPython } from "./find-python.js";
 import { ForkServer, type RunnerCommand } from "./fork-server.js";
 import { createServerPool, type WorkerFactory } from "./server-pool.js";
-import { DEFAULT_LIMITS, type Executor, type ExecutorOptions } from "./types.js";
+import { type Executor, type ExecutorOptions } from "./types.js";
+import { DEFAULT_LIMITS } from "../../schemas/sandbox-limits.js";
 
 export interface ProcessExecutorOptions extends ExecutorOptions {
   /** "auto" uses bubblewrap when it works here; "none" relies on Landlock, seccomp and rlimits alone. */

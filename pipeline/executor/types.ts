@@ -1,3 +1,4 @@
+import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
 import type { Grid } from "../../schemas/grid.js";
 import type { Outcome, OutcomeStatus } from "../../schemas/outcome.js";
 
@@ -14,12 +15,6 @@ export interface ExecResult {
   outcomes: Outcome[];
 }
 
-export interface SandboxLimits {
-  /** CPU seconds per input before a soft timeout (a wall-clock hard kill follows at 2x + 0.5 s). */
-  timeoutSeconds: number;
-  /** Address space a program may add on top of the runner's own, in bytes. */
-  memoryBytes: number;
-}
 
 export interface SandboxInfo {
   backend: string;
@@ -56,4 +51,3 @@ export interface ExecutorOptions extends SandboxLimits {
   onEvent?: (event: ExecutorEvent) => void;
 }
 
-export const DEFAULT_LIMITS: SandboxLimits = { timeoutSeconds: 1, memoryBytes: 1 << 30 };

@@ -1,4 +1,4 @@
-import { HubError } from "../errors.js";
+import { HubError } from "../common/errors.js";
 
 export interface RetryOptions {
   /** Attempts per request, the first included. */

@@ -2,7 +2,7 @@ import { openAsBlob } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { commitIter, createRepo, HubApiError, repoExists, type CommitOperation } from "@huggingface/hub";
-import { HubError } from "../errors.js";
+import { HubError } from "../common/errors.js";
 import { hubError, retryingFetch, type RetryOptions } from "./hub-fetch.js";
 
 export const DEFAULT_HUB_URL = "https://huggingface.co";

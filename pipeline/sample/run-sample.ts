@@ -5,12 +5,13 @@ import OpenAI from "openai";
 import pLimit from "p-limit";
 import { ATTEMPT_CATEGORIES, type AttemptCategory, type SampledAttempt, type SampleLog } from "../../schemas/sample-log.js";
 import { SYSTEM_PROMPT, userPrompt, USER_TEMPLATE } from "../../schemas/prompt.js";
-import { cacheKey, writeFileAtomic } from "../cache.js";
-import { InputError } from "../errors.js";
+import { InputError } from "../common/errors.js";
 import type { Executor } from "../executor/types.js";
-import { loadTask } from "../load-task.js";
+import { loadTask } from "../sources/load-task.js";
 import { sampleAttempt, type Prices, type RequestPolicy, type SamplingParams } from "./sample-attempt.js";
 import { selectTasks } from "./subsets.js";
+import { cacheKey } from "../common/canonical-json.js";
+import { writeFileAtomic } from "../common/write-file-atomic.js";
 
 export interface SampleOptions {
   tasks: string;

@@ -1,8 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { InputError } from "../errors.js";
-import { loadTask, SPLIT_FOLDERS } from "../load-task.js";
-import { seededShuffle } from "../seeded-shuffle.js";
+import { InputError } from "../common/errors.js";
+import { loadTask, SPLIT_FOLDERS } from "../sources/load-task.js";
+import { seededShuffle } from "../engine/seeded-shuffle.js";
 import { TASK_ID } from "../../schemas/task.js";
 import type { ArcTask } from "../../schemas/task.js";
 

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { downloadFile, listFiles } from "@huggingface/hub";
-import { HubError, InputError } from "../errors.js";
+import { HubError, InputError } from "../common/errors.js";
 import { hubError } from "../hub/hub-fetch.js";
 
 export interface SplitFiles {

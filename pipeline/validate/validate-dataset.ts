@@ -2,8 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Executor } from "../executor/types.js";
-import { loadTask } from "../load-task.js";
-import { readParquetRows } from "../read-parquet-rows.js";
+import { loadTask } from "../sources/load-task.js";
+import { readParquetRows } from "../parquet/read-parquet-rows.js";
 import { resolveDataset } from "./dataset-source.js";
 import { validateRows, type RowReport, type RowStatus, type TaskLookup } from "./validate-rows.js";
 

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build-dataset.js";
-import type { BuildOptions } from "../../pipeline/build-options.js";
+import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import type { BuildOptions } from "../../schemas/build-options.js";
 import { readBack } from "../support/python.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 

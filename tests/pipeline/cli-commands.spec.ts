@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 
 const run = promisify(execFile);
-const CLI = join(process.cwd(), "dist", "pipeline", "cli.js");
+const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
 const arcforge = (args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 1 << 26 });
 
 describe("the arcforge command line", () => {

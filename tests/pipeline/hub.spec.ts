@@ -3,8 +3,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build-dataset.js";
-import type { BuildOptions } from "../../pipeline/build-options.js";
+import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import type { BuildOptions } from "../../schemas/build-options.js";
 import { defaultRepoName } from "../../pipeline/commands/push-cli.js";
 import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
 import type { Executor } from "../../pipeline/executor/types.js";
@@ -106,7 +106,7 @@ describe("pushing to the Hub", () => {
   });
 
   it("keeps the token out of everything the CLI prints, even on failure", async () => {
-    const cli = join(process.cwd(), "dist", "pipeline", "cli.js");
+    const cli = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
     const ok = await run(process.execPath, [cli, "push", options.out, "--repo", "arc/cli-push", "--hub-url", hub.url], { env: { ...process.env, HF_TOKEN: TOKEN } });
     expect(ok.stdout).toContain(`pushed ${options.out} to ${hub.url}/datasets/arc/cli-push`);
     const bad = await run(process.execPath, [cli, "push", options.out, "--repo", "arc/cli-push", "--hub-url", "http://127.0.0.1:9", "--token", TOKEN]).catch((e: { stdout: string; stderr: string; code: number }) => e);

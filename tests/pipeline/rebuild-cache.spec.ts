@@ -3,13 +3,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset, type BuildManifest } from "../../pipeline/build-dataset.js";
-import type { BuildOptions } from "../../pipeline/build-options.js";
-import { lockCache } from "../../pipeline/cache.js";
+import { buildDataset, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import type { BuildOptions } from "../../schemas/build-options.js";
 import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
 import type { ExecJob, Executor, ExecutorOptions } from "../../pipeline/executor/types.js";
-import { DEMO_TASKS } from "../../pipeline/demo-data.js";
+import { DEMO_TASKS } from "../../pipeline/build/demo-data.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
+import { lockCache } from "../../pipeline/store/cache-lock.js";
 
 /** A process executor that counts the programs it is asked to run. */
 function countingExecutor(counter: { programs: number }) {
@@ -126,7 +126,7 @@ describe("a killed build", () => {
     }));
     await writeFile(join(logs, "20250901_000000_000001_1_a1b2c3d4.json"), JSON.stringify({ task_id: "a1b2c3d4", model: "slow", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: attempts } }));
     expect(DEMO_TASKS.a1b2c3d4).toBeDefined();
-    const cli = join(process.cwd(), "dist", "pipeline", "cli.js");
+    const cli = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
     const args = (out: string, cache: string) => [cli, "build", "--logs", logs, "--tasks", options.tasks!, "--out", out, "--cache-dir", cache, "--quiet", "--workers", "1"];
     const cacheDir = await tempDir();
     const segmentDir = join(cacheDir, "exec", "execute");

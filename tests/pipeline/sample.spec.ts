@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows } from "../../pipeline/build-dataset.js";
-import { DEFAULT_BUILD_OPTIONS } from "../../pipeline/build-options.js";
-import { DEMO_PROGRAMS, DEMO_TASKS } from "../../pipeline/demo-data.js";
+import { buildDataset, builtRows } from "../../pipeline/build/build-dataset.js";
+import { DEFAULT_BUILD_OPTIONS } from "../../schemas/build-options.js";
+import { DEMO_PROGRAMS, DEMO_TASKS } from "../../pipeline/build/demo-data.js";
 import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
 import type { Executor } from "../../pipeline/executor/types.js";
 import { extractCode } from "../../pipeline/sample/extract-code.js";
@@ -149,7 +149,7 @@ describe("resuming", () => {
   it("skips the tasks an interrupted run already logged", async () => {
     const out = await tempDir();
     const slow = await startOpenAiServer((request) => ({ ...scripted()(request), delayMs: 150 }));
-    const args = [join(process.cwd(), "dist", "pipeline", "cli.js"), "sample", "--tasks", tasksRoot, "--subset", subsetFile, "--model", "m", "--base-url", slow.url, "--attempts", "1", "--workers", "1", "--out", out, "--request-timeout", "0.4", "--retries", "0", "--timeout", "0.5"];
+    const args = [join(process.cwd(), "dist", "pipeline", "commands", "cli.js"), "sample", "--tasks", tasksRoot, "--subset", subsetFile, "--model", "m", "--base-url", slow.url, "--attempts", "1", "--workers", "1", "--out", out, "--request-timeout", "0.4", "--retries", "0", "--timeout", "0.5"];
     const env = { ...process.env, OPENAI_API_KEY: API_KEY };
     const first = spawn(process.execPath, args, { env, stdio: "ignore" });
     const logged = () => {

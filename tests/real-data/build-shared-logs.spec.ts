@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build-dataset.js";
-import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../pipeline/build-options.js";
+import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-options.js";
 import { createDockerExecutor } from "../../pipeline/executor/docker-pool.js";
 import { dockerAvailable } from "../support/docker.js";
 import { readBack } from "../support/python.js";

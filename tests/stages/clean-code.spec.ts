@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cleanPrograms } from "../../pipeline/clean-code-helper.js";
+import { cleanPrograms } from "../../pipeline/executor/clean-code-helper.js";
 
 async function clean(code: string) {
   return (await cleanPrograms({ programs: [{ id: "p", code }] })).get("p")!;

@@ -7,7 +7,7 @@ import { dedupRows } from "../../stages/dedup.js";
 import { relabel } from "../../stages/relabel.js";
 import { revalidationMismatch } from "../../stages/revalidate.js";
 import { chooseValidationTasks } from "../../stages/split.js";
-import { DEFAULT_BUILD_OPTIONS } from "../../pipeline/build-options.js";
+import { DEFAULT_BUILD_OPTIONS } from "../../schemas/build-options.js";
 import { context } from "../support/stage-harness.js";
 
 const task: ArcTask = {

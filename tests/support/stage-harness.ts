@@ -1,10 +1,10 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../pipeline/build-options.js";
-import { writeDemoData } from "../../pipeline/demo-data.js";
-import type { ProgressEvent } from "../../pipeline/progress.js";
-import type { Stage, StageContext, StageOutput } from "../../pipeline/stage.js";
+import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-options.js";
+import { writeDemoData } from "../../pipeline/build/demo-data.js";
+import type { ProgressEvent } from "../../pipeline/common/progress.js";
+import type { Stage, StageContext, StageOutput } from "../../pipeline/engine/stage.js";
 
 export async function tempDir(prefix = "arcforge-test-"): Promise<string> {
   return mkdtemp(join(process.env.ARCFORGE_TEST_TMP ?? tmpdir(), prefix));

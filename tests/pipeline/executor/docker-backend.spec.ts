@@ -85,7 +85,7 @@ describe.skipIf(!dockerAvailable)("the docker backend", () => {
     await writeFile(program, "import time\ndef transform(grid):\n    time.sleep(0.4)\n    return grid\n");
     await writeFile(join(dir, "inputs.json"), JSON.stringify(Array.from({ length: 40 }, () => [[1]])));
     const runId = `killed-${process.pid}`;
-    const cli = spawn(process.execPath, [join(process.cwd(), "dist", "pipeline", "cli.js"), "exec", program, "--inputs", join(dir, "inputs.json"), "--executor", "docker", "--timeout", "2"], { stdio: "ignore", env: { ...process.env, ARCFORGE_RUN_ID: runId } });
+    const cli = spawn(process.execPath, [join(process.cwd(), "dist", "pipeline", "commands", "cli.js"), "exec", program, "--inputs", join(dir, "inputs.json"), "--executor", "docker", "--timeout", "2"], { stdio: "ignore", env: { ...process.env, ARCFORGE_RUN_ID: runId } });
     const running = async () => (await new Dockerode().listContainers({ filters: { label: [`arcforge.run=${runId}`], status: ["running"] } })).length > 0;
     expect(await waitFor(running, 60_000)).toBe(true);
     cli.kill("SIGKILL");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findPython } from "../../../pipeline/executor/find-python.js";
 import { ForkServer } from "../../../pipeline/executor/fork-server.js";
-import { RUNNER_PATH } from "../../../pipeline/paths.js";
+import { RUNNER_PATH } from "../../../pipeline/common/paths.js";
 import { tempDir } from "../../support/stage-harness.js";
 
 /** Defence in depth: with Landlock off (an older kernel), seccomp and rlimits must still hold. */

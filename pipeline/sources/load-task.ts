@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { arcTaskSchema, TASK_ID, type ArcTask } from "../schemas/task.js";
-import { InputError } from "./errors.js";
+import { arcTaskSchema, TASK_ID, type ArcTask } from "../../schemas/task.js";
+import { InputError } from "../common/errors.js";
 
 export const SPLIT_FOLDERS = ["training", "evaluation"] as const;
 

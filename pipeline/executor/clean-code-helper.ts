@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { findPython } from "./executor/find-python.js";
-import { packageRoot } from "./paths.js";
+import { findPython } from "./find-python.js";
+import { packageRoot } from "../common/paths.js";
 
 export type CleanStatus = "cleaned" | "unchanged" | "unparsable" | "failed";
 export interface Cleaned {

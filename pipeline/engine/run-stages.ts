@@ -1,5 +1,6 @@
-import { cacheKey, type StageMeta, type StageStore } from "./cache.js";
+import { type StageMeta, type StageStore } from "../store/stage-store.js";
 import type { Stage, StageContext, StageOutput, UpstreamMeta } from "./stage.js";
+import { cacheKey } from "../common/canonical-json.js";
 
 /** Bumped when the layout of cache entries changes, so older entries never match. */
 const STORE_FORMAT = 2;

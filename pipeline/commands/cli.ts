@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { registerBuildCommand } from "./commands/build-cli.js";
-import { registerCacheCommand } from "./commands/cache-cli.js";
-import { registerDemoCommand } from "./commands/demo-cli.js";
-import { registerExecCommand } from "./commands/exec-cli.js";
-import { registerPushCommand } from "./commands/push-cli.js";
-import { registerSampleCommand } from "./commands/sample-cli.js";
-import { registerSandboxCommand } from "./commands/sandbox-cli.js";
-import { registerValidateCommand } from "./commands/validate-cli.js";
+import { registerBuildCommand } from "./build-cli.js";
+import { registerCacheCommand } from "./cache-cli.js";
+import { registerDemoCommand } from "./demo-cli.js";
+import { registerExecCommand } from "./exec-cli.js";
+import { registerPushCommand } from "./push-cli.js";
+import { registerSampleCommand } from "./sample-cli.js";
+import { registerSandboxCommand } from "./sandbox-cli.js";
+import { registerValidateCommand } from "./validate-cli.js";
 
 const program = new Command()
   .name("arcforge")

@@ -1,9 +1,9 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { Grid } from "../schemas/grid.js";
-import type { Outcome } from "../schemas/outcome.js";
-import { cacheKey } from "./cache.js";
-import type { SandboxLimits } from "./executor/types.js";
+import type { Grid } from "../../schemas/grid.js";
+import type { Outcome } from "../../schemas/outcome.js";
+import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
+import { cacheKey } from "../common/canonical-json.js";
 
 /**
  * Outcomes per (program code, input grid, sandbox version, limits), so no program runs twice

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
-import type { Grid } from "../schemas/grid.js";
-import type { Outcome } from "../schemas/outcome.js";
-import { cacheKey } from "./cache.js";
+import type { Grid } from "../../schemas/grid.js";
+import type { Outcome } from "../../schemas/outcome.js";
 import { ExecCache } from "./exec-cache.js";
-import type { Executor, SandboxLimits } from "./executor/types.js";
-import type { ProgressEvent } from "./progress.js";
-import { RUNNER_PATH } from "./paths.js";
+import type { Executor } from "../executor/types.js";
+import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
+import type { ProgressEvent } from "../common/progress.js";
+import { RUNNER_PATH } from "../common/paths.js";
+import { cacheKey } from "../common/canonical-json.js";
 
 /** Identifies the runner by content, so changing it invalidates every cached outcome. */
 export const SANDBOX_VERSION = `runner-${cacheKey(readFileSync(RUNNER_PATH, "utf8")).slice(0, 16)}`;

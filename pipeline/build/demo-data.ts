@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Grid } from "../schemas/grid.js";
-import type { ArcTask } from "../schemas/task.js";
+import type { Grid } from "../../schemas/grid.js";
+import type { ArcTask } from "../../schemas/task.js";
 
 /**
  * A small, self-made world for the demo and the tests: ARC-like tasks and run logs in all four

@@ -2,7 +2,7 @@ import { createWriteStream } from "node:fs";
 import { Writable } from "node:stream";
 import { tableToIPC, type Schema } from "apache-arrow";
 import { Compression, Table as WasmTable, transformParquetStream, WriterPropertiesBuilder } from "parquet-wasm";
-import type { ColumnKind } from "../schemas/arrow.js";
+import type { ColumnKind } from "../../schemas/arrow.js";
 import { toArrowTable } from "./arrow-columns.js";
 
 export const ROW_GROUP_ROWS = 2000;

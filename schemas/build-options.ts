@@ -1,4 +1,4 @@
-import type { SandboxLimits } from "./executor/types.js";
+import type { SandboxLimits } from "./sandbox-limits.js";
 
 export const FORMATS = ["flat", "soar", "messages", "openai"] as const;
 export type Format = (typeof FORMATS)[number];

@@ -1,6 +1,6 @@
 import { Bool, Int64, makeData, RecordBatch, Struct, Table, Utf8, vectorFromArray, type Data, type Schema } from "apache-arrow";
-import { BOOLS, GRID, GRIDS, MESSAGES, ROW, type ColumnKind } from "../schemas/arrow.js";
-import type { Grid } from "../schemas/grid.js";
+import { BOOLS, GRID, GRIDS, MESSAGES, ROW, type ColumnKind } from "../../schemas/arrow.js";
+import type { Grid } from "../../schemas/grid.js";
 
 /**
  * Columns built as Arrow Data by hand (offsets and one BigInt64Array of cells): about 3x faster

@@ -1,6 +1,6 @@
-import type { LogFate } from "../stages/read-logs.js";
-import type { WrittenSplit } from "../stages/write-dataset.js";
-import type { StageReport } from "./run-stages.js";
+import type { LogFate } from "../../stages/read-logs.js";
+import type { WrittenSplit } from "../../stages/write-dataset.js";
+import type { StageReport } from "../engine/run-stages.js";
 
 const list = (counts: Record<string, number>, strip = "") =>
   Object.entries(counts)

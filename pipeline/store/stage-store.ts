@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Drop } from "../../schemas/drop.js";
+import { CacheError } from "../common/errors.js";
+import { writeFileAtomic } from "../common/write-file-atomic.js";
+
+/** What a stage output holds besides its records: small, always loaded. */
+export interface StageMeta {
+  drops: Drop[];
+  counts?: Record<string, number>;
+  data?: unknown;
+  /** A selection stage stores the ids it kept of its first upstream's records, not copies. */
+  selected?: string[];
+  length: number;
+}
+
+/**
+ * Stage outputs under `<cache>/stages/<stage>/<key>/`: meta.json, records.json (unless a
+ * selection) and a `done` marker that is removed before a stage runs and written only after its
+ * output is complete: no marker, no cache hit.
+ */
+export class StageStore {
+  constructor(private readonly dir: string) {}
+
+  private entry(stage: string, key: string): string {
+    return join(this.dir, "stages", stage, key);
+  }
+
+  private readJson<T>(stage: string, key: string, file: string): T {
+    const path = join(this.entry(stage, key), file);
+    try {
+      return JSON.parse(readFileSync(path, "utf8")) as T;
+    } catch (error) {
+      throw new CacheError(`cache entry ${path} is marked done but cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`);
+    }
+  }
+
+  readMeta(stage: string, key: string): StageMeta | undefined {
+    if (!existsSync(join(this.entry(stage, key), "done"))) return undefined;
+    return this.readJson<StageMeta>(stage, key, "meta.json");
+  }
+
+  readRecords<T>(stage: string, key: string): T[] {
+    return this.readJson<T[]>(stage, key, "records.json");
+  }
+
+  begin(stage: string, key: string): void {
+    const dir = this.entry(stage, key);
+    mkdirSync(dir, { recursive: true });
+    rmSync(join(dir, "done"), { force: true });
+  }
+
+  commit(stage: string, key: string, meta: StageMeta, records?: unknown[]): void {
+    const dir = this.entry(stage, key);
+    if (records) writeFileAtomic(join(dir, "records.json"), JSON.stringify(records));
+    writeFileAtomic(join(dir, "meta.json"), JSON.stringify(meta));
+    writeFileSync(join(dir, "done"), new Date().toISOString());
+  }
+
+  /** The key parts of the last run of a stage, to say why it runs again. */
+  lastParts(stage: string): Record<string, unknown> | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dir, "stages", stage, "last.json"), "utf8"));
+    } catch {
+      return undefined;
+    }
+  }
+
+  rememberParts(stage: string, parts: Record<string, unknown>): void {
+    mkdirSync(join(this.dir, "stages", stage), { recursive: true });
+    writeFileAtomic(join(this.dir, "stages", stage, "last.json"), JSON.stringify(parts));
+  }
+}
