@@ -1,5 +1,6 @@
 import type { BuildOptions } from "../schemas/build-options.js";
-import { executeForStage, SANDBOX_VERSION } from "../pipeline/store/execute-cached.js";
+import { executeForStage } from "../pipeline/store/execute-cached.js";
+import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { ExecutedProgram, Program } from "../schemas/program.js";
 import { taskInputs } from "../schemas/task.js";
@@ -12,13 +13,13 @@ import { type Drop } from "../schemas/drop.js";
  */
 export const executeStage: Stage<BuildOptions> = {
   name: "execute",
-  version: 1,
+  version: 2,
   after: ["filter-transductive", "load-tasks"],
-  key: (options) => ({ limits: options.limits, sandbox: SANDBOX_VERSION }),
+  key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint()) }),
   async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram>> {
     const programs = upstream["filter-transductive"]!.records as Program[];
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
-    const { outcomes, hits, misses } = await executeForStage({
+    const { outcomes, hits, misses, transient } = await executeForStage({
       stage: "execute",
       namespace: "execute",
       jobs: programs.map((p) => ({ id: p.id, code: p.code, inputs: taskInputs(tasks[p.taskKey]!) })),
@@ -39,6 +40,11 @@ export const executeStage: Stage<BuildOptions> = {
       const detail = `train ${failed}: ${"message" in o ? o.message : "reason" in o ? o.reason : o.status}`;
       drops.push({ id: program.id, reason: `train_${o.status}`, detail, taskId: program.taskId });
     }
-    return { records, drops, counts: { executions: programs.reduce((n, p) => n + taskInputs(tasks[p.taskKey]!).length, 0), cache_hits: hits, cache_misses: misses } };
+    return {
+      records,
+      drops,
+      counts: { executions: programs.reduce((n, p) => n + taskInputs(tasks[p.taskKey]!).length, 0), cache_hits: hits, cache_misses: misses, sandbox_failures: transient },
+      ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}),
+    };
   },
 };

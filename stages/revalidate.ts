@@ -1,5 +1,6 @@
 import type { BuildOptions } from "../schemas/build-options.js";
-import { executeForStage, SANDBOX_VERSION } from "../pipeline/store/execute-cached.js";
+import { executeForStage } from "../pipeline/store/execute-cached.js";
+import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { gridsEqual } from "../schemas/grid.js";
 import type { Outcome } from "../schemas/outcome.js";
@@ -32,13 +33,13 @@ export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes
  */
 export const revalidateStage: Stage<BuildOptions> = {
   name: "revalidate",
-  version: 1,
+  version: 2,
   after: ["relabel", "load-tasks"],
-  key: (options) => ({ limits: options.limits, sandbox: SANDBOX_VERSION }),
+  key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint()) }),
   async run({ options, upstream, context }): Promise<StageOutput<Row>> {
     const rows = upstream.relabel!.records as Row[];
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
-    const { outcomes } = await executeForStage({
+    const { outcomes, transient } = await executeForStage({
       stage: "revalidate",
       namespace: "revalidate",
       jobs: rows.map((r) => ({ id: r.id, code: r.code, inputs: taskInputs(tasks[r.taskKey]!) })),
@@ -52,6 +53,6 @@ export const revalidateStage: Stage<BuildOptions> = {
       if (mismatch) drops.push({ id: row.id, reason: "revalidation_mismatch", detail: mismatch, taskId: row.taskId });
       else records.push(row);
     }
-    return { records, drops, counts: { revalidated: rows.length } };
+    return { records, drops, counts: { revalidated: rows.length, sandbox_failures: transient }, ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}) };
   },
 };

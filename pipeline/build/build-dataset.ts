@@ -70,7 +70,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   const { options } = params;
   const emit = params.onEvent ?? (() => undefined);
   const unlock = lockCache(params.cacheDir);
-  let executor: Executor | undefined;
+  let started = false;
   const onExecutorEvent = (event: ExecutorEvent) => {
     if (event.type === "respawn") emit({ type: "message", level: event.cause === "died" ? "warn" : "info", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
     if (event.type === "health") {
@@ -78,6 +78,8 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       emit({ type: "message", level: "info", text: `sandbox: ${event.programs} programs, ${event.executions} executions (${rates}), ${event.meanMsPerProgram.toFixed(1)} ms a program` });
     }
   };
+  // Creating an executor starts nothing: workers start when a program must run.
+  const executor = (params.createExecutor ?? defaultExecutor(options))(onExecutorEvent);
   try {
     const results = await runStages({
       stages: BUILD_STAGES,
@@ -87,10 +89,11 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
         cacheDir: params.cacheDir,
         fresh: params.fresh ?? false,
         emit,
+        fingerprint: () => executor.fingerprint(),
         executor: async () => {
-          executor ??= (params.createExecutor ?? defaultExecutor(options))(onExecutorEvent);
           const info = await executor.info();
-          for (const warning of info.warnings) emit({ type: "message", level: "warn", text: warning });
+          if (!started) for (const warning of info.warnings) emit({ type: "message", level: "warn", text: warning });
+          started = true;
           return executor;
         },
       },
@@ -107,7 +110,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       arcforge: VERSION,
       created: new Date().toISOString(),
       options,
-      sandbox: executor ? await executor.info() : null,
+      sandbox: started ? await executor.info() : null,
       stages: reports,
       logs,
       source: (meta["read-logs"]!.data as { source: BuildManifest["source"] }).source,
@@ -118,7 +121,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     writeFileAtomic(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
     return manifest;
   } finally {
-    await executor?.close();
+    await executor.close();
     unlock();
   }
 }
@@ -132,14 +135,25 @@ function finalRows(results: StageResults): { tasks: TaskTable; rows: SplitRow[] 
  * The rows a finished build wrote, in output format, read back from its cache (every stage must
  * be cached): what arcforge meant to write, to check files against.
  */
-export async function builtRows(params: { options: BuildOptions; cacheDir: string }) {
-  const results = await runStages({
-    stages: BUILD_STAGES,
-    options: params.options,
-    store: new StageStore(params.cacheDir),
-    context: { cacheDir: params.cacheDir, fresh: false, emit: () => undefined, executor: () => Promise.reject(new CacheError("builtRows needs a finished build in this cache: a stage wanted to execute programs")) },
-  });
-  return formatSplits({ ...finalRows(results), options: params.options });
+export async function builtRows(params: { options: BuildOptions; cacheDir: string; executor?: Executor }) {
+  const executor = params.executor ?? defaultExecutor(params.options)(() => undefined);
+  try {
+    const results = await runStages({
+      stages: BUILD_STAGES,
+      options: params.options,
+      store: new StageStore(params.cacheDir),
+      context: {
+        cacheDir: params.cacheDir,
+        fresh: false,
+        emit: () => undefined,
+        fingerprint: () => executor.fingerprint(),
+        executor: () => Promise.reject(new CacheError("builtRows needs a finished build in this cache: a stage wanted to execute programs")),
+      },
+    });
+    return formatSplits({ ...finalRows(results), options: params.options });
+  } finally {
+    await executor.close();
+  }
 }
 
 function defaultExecutor(options: BuildOptions) {

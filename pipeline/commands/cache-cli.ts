@@ -27,14 +27,19 @@ export async function cacheStats(cacheDir: string) {
     const completed = (await Promise.all(keys.map((k) => stat(join(cacheDir, "stages", stage, k.name, "done")).then(() => 1, () => 0)))).reduce<number>((a, b) => a + b, 0);
     stages[stage] = { ...(await usage(join(cacheDir, "stages", stage))), completed };
   }
-  const executions: Record<string, Usage & { outcomes: number }> = {};
+  // exec/<namespace>/<fingerprint>/: outcomes are counted per runtime fingerprint.
+  const executions: Record<string, Record<string, Usage & { outcomes: number; fingerprint: unknown }>> = {};
   for (const namespace of await readdir(join(cacheDir, "exec")).catch(() => [] as string[])) {
-    const dir = join(cacheDir, "exec", namespace);
-    let outcomes = 0;
-    for (const file of await readdir(dir)) {
-      outcomes += (await readFile(join(dir, file), "utf8")).split("\n").filter(Boolean).length;
+    executions[namespace] = {};
+    for (const id of await readdir(join(cacheDir, "exec", namespace)).catch(() => [] as string[])) {
+      const dir = join(cacheDir, "exec", namespace, id);
+      let outcomes = 0;
+      for (const file of (await readdir(dir)).filter((f) => f.endsWith(".jsonl"))) {
+        outcomes += (await readFile(join(dir, file), "utf8")).split("\n").filter(Boolean).length;
+      }
+      const fingerprint = await readFile(join(dir, "fingerprint.json"), "utf8").then(JSON.parse, () => null);
+      executions[namespace]![id] = { ...(await usage(dir)), outcomes, fingerprint };
     }
-    executions[namespace] = { ...(await usage(dir)), outcomes };
   }
   return { cacheDir, stages, executions, total: await usage(cacheDir) };
 }
@@ -52,7 +57,9 @@ export function registerCacheCommand(program: Command): void {
       if (options.json) return void process.stdout.write(JSON.stringify(stats, null, 2) + "\n");
       process.stdout.write(`${options.cacheDir}: ${mib(stats.total.bytes)} in ${stats.total.entries} files\n`);
       for (const [stage, s] of Object.entries(stats.stages)) process.stdout.write(`  stage ${stage.padEnd(20)} ${String(s.completed).padStart(4)} entries  ${mib(s.bytes)}\n`);
-      for (const [ns, s] of Object.entries(stats.executions)) process.stdout.write(`  ${ns.padEnd(26)} ${String(s.outcomes).padStart(7)} outcomes  ${mib(s.bytes)}\n`);
+      for (const [ns, byFingerprint] of Object.entries(stats.executions)) {
+        for (const [id, s] of Object.entries(byFingerprint)) process.stdout.write(`  ${`${ns} ${id}`.padEnd(52)} ${String(s.outcomes).padStart(7)} outcomes  ${mib(s.bytes)}\n`);
+      }
     });
   cache
     .command("clear")

@@ -13,4 +13,6 @@ export function packageRoot(): string {
   return dir;
 }
 
-export const RUNNER_PATH = join(packageRoot(), "docker", "runner.py");
+/** The sandbox runner: runner.py and the modules beside it, mounted or copied as one folder. */
+export const RUNNER_DIR = join(packageRoot(), "docker", "runner");
+export const RUNNER_PATH = join(RUNNER_DIR, "runner.py");

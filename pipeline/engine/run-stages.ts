@@ -15,6 +15,8 @@ export interface StageReport {
   kept: number;
   dropped: Record<string, number>;
   counts: Record<string, number>;
+  /** Why this stage's output was not cached (it runs again next time). */
+  notCached?: string;
 }
 
 export interface StageResults {
@@ -51,6 +53,7 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
     return found as T[];
   };
   const reports: StageReport[] = [];
+  const uncached = new Map<string, string>();
   for (const stage of params.stages) {
     const started = performance.now();
     const upstreamMeta = Object.fromEntries(stage.after.map((name) => [name, meta[name]!]));
@@ -58,7 +61,7 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
       store: STORE_FORMAT,
       stage: stage.name,
       version: stage.version,
-      options: await stage.key(params.options, upstreamMeta),
+      options: await stage.key(params.options, upstreamMeta, params.context),
       upstream: Object.fromEntries(stage.after.map((name) => [name, keys[name]!])),
     };
     const key = cacheKey(parts);
@@ -74,7 +77,10 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
       const output = await stage.run({ options: params.options, upstream, context: params.context });
       const m: StageMeta = { drops: output.drops, counts: output.counts, data: output.data, length: output.records.length };
       if (stage.selects) m.selected = (output.records as { id: string }[]).map((r) => r.id);
-      store.commit(stage.name, key, m, stage.selects ? undefined : output.records);
+      // An output that is not the programs' doing taints everything computed from it: nothing is marked done.
+      const taint = output.uncacheable ?? stage.after.map((name) => uncached.get(name)).find(Boolean);
+      if (taint) uncached.set(stage.name, taint);
+      else store.commit(stage.name, key, m, stage.selects ? undefined : output.records);
       meta[stage.name] = m;
       loaded.set(stage.name, output.records);
     }
@@ -83,7 +89,7 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
     const dropped: Record<string, number> = {};
     for (const drop of m.drops) dropped[drop.reason] = (dropped[drop.reason] ?? 0) + 1;
     const ms = performance.now() - started;
-    reports.push({ stage: stage.name, key, ran: !cached, reason, ms: Math.round(ms), kept: m.length, dropped, counts: m.counts ?? {} });
+    reports.push({ stage: stage.name, key, ran: !cached, reason, ms: Math.round(ms), kept: m.length, dropped, counts: m.counts ?? {}, ...(uncached.has(stage.name) ? { notCached: uncached.get(stage.name) } : {}) });
     params.context.emit({ type: "stage-end", stage: stage.name, kept: m.length, dropped: m.drops.length, ms });
   }
   return { meta, records, reports };

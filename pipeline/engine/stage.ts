@@ -1,4 +1,5 @@
 import type { Executor } from "../executor/types.js";
+import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import type { ProgressEvent } from "../common/progress.js";
 import type { Drop, Verdict } from "../../schemas/drop.js";
 
@@ -9,15 +10,22 @@ export interface StageOutput<T = unknown> {
   counts?: Record<string, number>;
   /** Data that is not a stream of records (the tasks table, for example). */
   data?: unknown;
+  /**
+   * Why this output must not be cached (the sandbox failed, not the programs): it is used for this
+   * build, and it and every stage after it run again next time.
+   */
+  uncacheable?: string;
 }
 
 /** What a stage's key may look at upstream: never the records, which may not be loaded. */
-export type UpstreamMeta = Omit<StageOutput, "records">;
+export type UpstreamMeta = Omit<StageOutput, "records" | "uncacheable">;
 
 export interface StageContext {
   /** Starts the sandbox lazily: a build served from cache never starts Python. */
   executor(): Promise<Executor>;
   emit(event: ProgressEvent): void;
+  /** The sandbox's runtime fingerprint, known without starting it: stages that execute key on it. */
+  fingerprint(): Promise<RuntimeFingerprint>;
   cacheDir: string;
   fresh: boolean;
 }
@@ -30,7 +38,7 @@ export interface Stage<O> {
   /** Its records are a subset of its first upstream's (same objects): stored as ids only. */
   selects?: boolean;
   /** Exactly the options (and input digests) that change this stage's output. */
-  key(options: O, upstream: Record<string, UpstreamMeta>): unknown | Promise<unknown>;
+  key(options: O, upstream: Record<string, UpstreamMeta>, context: StageContext): unknown | Promise<unknown>;
   run(params: { options: O; upstream: Record<string, StageOutput>; context: StageContext }): Promise<StageOutput>;
 }
 

@@ -4,13 +4,14 @@ import { promisify } from "node:util";
 import type { PythonRuntime } from "./find-python.js";
 
 const run = promisify(execFile);
-export const RUNNER_IN_SANDBOX = "/arcforge/runner.py";
+export const RUNNER_DIR_IN_SANDBOX = "/arcforge";
+export const RUNNER_IN_SANDBOX = `${RUNNER_DIR_IN_SANDBOX}/runner.py`;
 
 /**
  * bubblewrap arguments that show the runner nothing of the host but the Python runtime and
  * shared libraries, in fresh namespaces (no network), as uid 65534 with no capabilities.
  */
-export function bubblewrapArgs(params: { python: PythonRuntime; runnerPath: string }): string[] {
+export function bubblewrapArgs(params: { python: PythonRuntime; runnerDir: string }): string[] {
   const args = [
     "--unshare-all",
     "--unshare-user",
@@ -33,7 +34,7 @@ export function bubblewrapArgs(params: { python: PythonRuntime; runnerPath: stri
   for (const path of [...binds].sort()) {
     if (!path.startsWith("/usr/") && existsSync(path)) args.push("--ro-bind", path, path);
   }
-  args.push("--ro-bind", params.runnerPath, RUNNER_IN_SANDBOX);
+  args.push("--ro-bind", params.runnerDir, RUNNER_DIR_IN_SANDBOX);
   return args;
 }
 

@@ -1,24 +1,26 @@
 import { execFile, spawn } from "node:child_process";
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import type Dockerode from "dockerode";
 import { DockerError } from "../common/errors.js";
-import { RUNNER_PATH } from "../common/paths.js";
+import { RUNNER_DIR } from "../common/paths.js";
+import { RUNNER_HASH } from "./runtime-fingerprint.js";
 import type { PythonRuntime } from "./find-python.js";
 import { cacheKey } from "../common/canonical-json.js";
 
 const run = promisify(execFile);
-export const RUNNER_IN_IMAGE = "/arcforge/runner.py";
+const RUNNER_DIR_IN_IMAGE = "/arcforge";
+export const RUNNER_IN_IMAGE = `${RUNNER_DIR_IN_IMAGE}/runner.py`;
 /** Packages the runner imports or programs commonly use; the rest of site-packages stays out. */
 const PACKAGES = ["numpy", "numpy.libs", "scipy", "scipy.libs"];
 const STDLIB_SKIP = new Set(["site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "__pycache__"]);
 
 /** The image tag: changes when the runner, the interpreter or numpy change. */
 export function sandboxImageTag(python: PythonRuntime): string {
-  return `arcforge-sandbox:${cacheKey({ runner: readFileSync(RUNNER_PATH, "utf8"), python: python.version, numpy: python.numpy }).slice(0, 16)}`;
+  return `arcforge-sandbox:${cacheKey({ runner: RUNNER_HASH, python: python.version, numpy: python.numpy }).slice(0, 16)}`;
 }
 
 function soFiles(dir: string): string[] {
@@ -83,7 +85,7 @@ export async function buildSandboxImage(params: { docker: Dockerode; python: Pyt
   const staging = await mkdtemp(join(tmpdir(), "arcforge-image-"));
   try {
     await mkdir(join(staging, "arcforge"));
-    await copyFile(RUNNER_PATH, join(staging, RUNNER_IN_IMAGE));
+    for (const name of readdirSync(RUNNER_DIR).filter((n) => n.endsWith(".py"))) await copyFile(join(RUNNER_DIR, name), join(staging, RUNNER_DIR_IN_IMAGE, name));
     for (const dir of ["tmp", "etc"]) await mkdir(join(staging, dir));
     const links: string[] = [];
     for (const top of ["lib", "lib64", "bin"]) {

@@ -4,7 +4,8 @@ import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { DockerError } from "../common/errors.js";
 import { buildSandboxImage, RUNNER_IN_IMAGE } from "./docker-image.js";
-import { findPython } from "./find-python.js";
+import { findPython, type PythonRuntime } from "./find-python.js";
+import { RUNNER_HASH, seedsFor, type RuntimeFingerprint } from "./runtime-fingerprint.js";
 import { ForkServer, runnerArgs, type RunnerIo } from "./fork-server.js";
 import { createServerPool } from "./server-pool.js";
 import { type Executor, type ExecutorOptions } from "./types.js";
@@ -58,18 +59,26 @@ export async function connectDocker(docker = new Dockerode()): Promise<Dockerode
  * them are removed on close, on error and on SIGINT/SIGTERM.
  */
 export function createDockerExecutor(params: Partial<DockerExecutorOptions> = {}): Executor & { runId: string } {
-  const options: DockerExecutorOptions = { ...DEFAULT_LIMITS, workers: availableParallelism(), healthEvery: 500, recycleEvery: 1000, ...params };
+  const options: DockerExecutorOptions = { ...DEFAULT_LIMITS, workers: availableParallelism(), healthEvery: 500, recycleEvery: 1000, seed: 0, ...params };
   const runId = options.runId ?? process.env.ARCFORGE_RUN_ID ?? randomBytes(4).toString("hex");
   const live = new Set<Dockerode.Container>();
   let generation = 0;
-  const setup = (async () => {
-    const docker = await connectDocker(options.docker);
-    await removeStaleContainers(docker, options.staleAfterMs ?? 60_000);
+  // Started by the first worker, not here: a build served from cache never touches Docker.
+  let setupPromise: Promise<{ docker: Dockerode; python: PythonRuntime; image: string }> | undefined;
+  const setup = () =>
+    (setupPromise ??= (async () => {
+      const docker = await connectDocker(options.docker);
+      await removeStaleContainers(docker, options.staleAfterMs ?? 60_000);
+      const python = await findPython({ python: options.python });
+      const image = options.image ?? (await buildSandboxImage({ docker, python }));
+      return { docker, python, image };
+    })());
+  // The image is built from the host's interpreter and numpy, so the host's versions are the container's.
+  const runtime = async () => {
     const python = await findPython({ python: options.python });
-    const image = options.image ?? (await buildSandboxImage({ docker, python }));
-    return { docker, python, image };
-  })();
-  setup.catch(() => undefined);
+    const fingerprint: RuntimeFingerprint = { runner: RUNNER_HASH, python: python.version, numpy: python.numpy, backend: "docker", isolation: "docker", seeds: seedsFor(options.seed) };
+    return { fingerprint, container: "docker" as const };
+  };
 
   const removeAll = async () => {
     await Promise.all([...live].map((c) => c.remove({ force: true }).catch(() => undefined)));
@@ -88,14 +97,15 @@ export function createDockerExecutor(params: Partial<DockerExecutorOptions> = {}
     name: "docker",
     options,
     warnings: [],
+    runtime,
     recycle: (_server, programs) => programs >= options.recycleEvery,
     factory: async (index) => {
-      const { docker, python, image } = await setup;
+      const { docker, python, image } = await setup();
       const container = await docker.createContainer({
         name: `arcforge-${runId}-w${index}-${++generation}`,
         Image: image,
-        Cmd: [python.executable, "-S", RUNNER_IN_IMAGE, "--results-stdout", ...runnerArgs(options)],
-        Env: [`PYTHONPATH=${python.sitePaths.join(":")}`, "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1", "LANG=C.UTF-8"],
+        Cmd: [python.executable, "-S", RUNNER_IN_IMAGE, "--results-stdout", ...runnerArgs(options, options.seed)],
+        Env: [`PYTHONPATH=${python.sitePaths.join(":")}`, `PYTHONHASHSEED=${options.seed}`, "PYTHONDONTWRITEBYTECODE=1", "LANG=C.UTF-8"],
         User: "65534:65534",
         WorkingDir: "/tmp",
         Labels: { [RUN_LABEL]: runId },

@@ -12,6 +12,9 @@ export interface PythonRuntime {
   prefixes: string[];
   /** Directories that must be importable: numpy's site-packages and the rest of sys.path. */
   sitePaths: string[];
+  /** Landlock ABI the kernel offers (0: none) and whether libseccomp can be loaded: the layers the runner can apply. */
+  landlockAbi: number;
+  seccomp: boolean;
 }
 
 const PROBE = `
@@ -20,8 +23,19 @@ try:
     import numpy
 except ImportError as e:
     print(json.dumps({"error": "numpy is not importable: %s" % e})); raise SystemExit(0)
-import os
+import ctypes, os
+try:
+    landlock = max(0, ctypes.CDLL(None).syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
+except Exception:
+    landlock = 0
+try:
+    ctypes.CDLL("libseccomp.so.2")
+    seccomp = True
+except OSError:
+    seccomp = False
 print(json.dumps({
+  "landlockAbi": landlock,
+  "seccomp": seccomp,
   "executable": os.path.realpath(sys.executable),
   "version": sys.version.split()[0],
   "numpy": numpy.__version__,

@@ -1,16 +1,20 @@
 import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import type { Readable, Writable } from "node:stream";
 import { runnerMessageSchema, runnerOutcomeSchema, type Outcome } from "../../schemas/outcome.js";
 import { SandboxError } from "../common/errors.js";
-import type { Grid } from "../../schemas/grid.js";
+import { gridProblem, type Grid } from "../../schemas/grid.js";
 import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
+
+/** Far above any honest line (a 30x30 grid is ~2.7 KB): a longer one is a broken runner, not data. */
+export const MAX_RESULT_LINE = 1 << 20;
 
 export interface Hello {
   runner: number;
   python: string;
   numpy: string;
   layers: Record<string, unknown>;
+  seed?: number;
 }
 
 /** The server died with a program in flight; `outcomes` holds what had come back before. */
@@ -38,13 +42,15 @@ export interface RunnerIo {
   onExit(listener: (how: string) => void): void;
   onStartError?(listener: (error: Error) => void): void;
   kill(): void;
+  /** The host pid of the process started (bwrap's, when the runner runs inside it). */
+  pid?: number;
 }
 
-export const runnerArgs = (limits: SandboxLimits) => ["--timeout", String(limits.timeoutSeconds), "--memory", String(limits.memoryBytes)];
+export const runnerArgs = (limits: SandboxLimits, seed = 0) => ["--timeout", String(limits.timeoutSeconds), "--memory", String(limits.memoryBytes), "--seed", String(seed)];
 
 /** The runner as a child process; results come on its fd 3. */
-export function processRunnerIo(params: { runner: RunnerCommand; limits: SandboxLimits }): RunnerIo {
-  const child = spawn(params.runner.command, [...params.runner.args, ...runnerArgs(params.limits)], {
+export function processRunnerIo(params: { runner: RunnerCommand; limits: SandboxLimits; seed?: number }): RunnerIo {
+  const child = spawn(params.runner.command, [...params.runner.args, ...runnerArgs(params.limits, params.seed)], {
     stdio: ["pipe", "ignore", "pipe", "pipe"],
     env: params.runner.env,
   });
@@ -55,11 +61,13 @@ export function processRunnerIo(params: { runner: RunnerCommand; limits: Sandbox
     onExit: (listener) => child.on("exit", (code, signal) => listener(signal ?? `code ${code}`)),
     onStartError: (listener) => child.on("error", (error) => listener(new SandboxError(`could not start '${params.runner.command}': ${error.message}`))),
     kill: () => child.kill("SIGKILL"),
+    pid: child.pid,
   };
 }
 
 interface InFlight {
   requestId: string;
+  inputs: number;
   outcomes: Map<number, Outcome>;
   resolve: (outcomes: Map<number, Outcome>) => void;
   reject: (error: Error) => void;
@@ -81,7 +89,6 @@ export class ForkServer {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
     });
     this.io.stdin.on("error", () => undefined); // a dead runner is reported by onExit
-    const lines = createInterface({ input: this.io.results });
     let helloResolve: (hello: Hello) => void;
     let helloReject: (error: Error) => void;
     this.hello = new Promise((resolve, reject) => {
@@ -89,7 +96,20 @@ export class ForkServer {
       helloReject = reject;
     });
     this.hello.catch(() => undefined);
-    lines.on("line", (line) => this.onLine(line, helloResolve));
+    const decoder = new StringDecoder("utf8");
+    let partial = "";
+    this.io.results.on("data", (chunk: Buffer) => {
+      partial += decoder.write(chunk);
+      for (let newline = partial.indexOf("\n"); newline !== -1; newline = partial.indexOf("\n")) {
+        const line = partial.slice(0, newline);
+        partial = partial.slice(newline + 1);
+        this.onLine(line, helloResolve);
+      }
+      if (partial.length > MAX_RESULT_LINE) {
+        partial = "";
+        this.fail(`the runner sent a line longer than ${MAX_RESULT_LINE} bytes`);
+      }
+    });
     this.io.onStartError?.((error) => helloReject(new SandboxError(`${params.label}: ${error.message}`)));
     this.io.onExit((how) => {
       if (this.exited) return;
@@ -102,8 +122,12 @@ export class ForkServer {
     });
   }
 
-  static fromProcess(params: { runner: RunnerCommand; limits: SandboxLimits; label: string }): ForkServer {
+  static fromProcess(params: { runner: RunnerCommand; limits: SandboxLimits; seed?: number; label: string }): ForkServer {
     return new ForkServer({ io: processRunnerIo(params), label: params.label });
+  }
+
+  get pid(): number | undefined {
+    return this.io.pid;
   }
 
   get alive(): boolean {
@@ -116,7 +140,7 @@ export class ForkServer {
     if (!this.alive) return Promise.reject(new ServerDiedError(this.exited!, new Map()));
     const requestId = `r${++this.sequence}`;
     return new Promise((resolve, reject) => {
-      this.inFlight = { requestId, outcomes: new Map(), resolve, reject };
+      this.inFlight = { requestId, inputs: params.inputs.length, outcomes: new Map(), resolve, reject };
       this.io.stdin.write(JSON.stringify({ id: requestId, code: params.code, inputs: params.inputs }) + "\n");
     });
   }
@@ -134,15 +158,17 @@ export class ForkServer {
     const flight = this.inFlight;
     if (!flight || message.id !== flight.requestId) return this.fail(`the runner answered request ${message.id}, which is not in flight`);
     if ("done" in message) {
+      if (flight.outcomes.size !== flight.inputs) return this.fail(`the runner finished request ${flight.requestId} with ${flight.outcomes.size} of ${flight.inputs} outcomes`);
       this.inFlight = undefined;
       flight.resolve(flight.outcomes);
       return;
     }
+    // Exactly one answer per input, in input order, for the request in flight.
     const parsed = runnerOutcomeSchema.safeParse(message);
-    if (!parsed.success || flight.outcomes.has(message.i)) {
-      return this.fail(`the runner sent a malformed or repeated outcome for input ${message.i}`);
+    if (!parsed.success || message.i !== flight.outcomes.size || message.i >= flight.inputs) {
+      return this.fail(`the runner sent a malformed, repeated or out-of-order outcome for input ${message.i}`);
     }
-    flight.outcomes.set(message.i, parsed.data as Outcome);
+    flight.outcomes.set(message.i, trusted(parsed.data));
   }
 
   /** A protocol break means the process cannot be trusted: kill it; the pool respawns. */
@@ -163,4 +189,11 @@ export class ForkServer {
   kill(): void {
     this.io.kill();
   }
+}
+
+/** The grid rule applied on this side too: no backend's word alone makes an output valid. */
+function trusted(outcome: ReturnType<typeof runnerOutcomeSchema.parse>): Outcome {
+  if (outcome.status !== "ok") return outcome as Outcome;
+  const problem = gridProblem(outcome.grid);
+  return problem ? { status: "invalid_output", reason: problem, ms: outcome.ms } : { status: "ok", grid: outcome.grid as Grid, ms: outcome.ms };
 }

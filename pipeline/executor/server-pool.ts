@@ -1,5 +1,7 @@
 import type { Outcome } from "../../schemas/outcome.js";
-import { ServerDiedError, type ForkServer } from "./fork-server.js";
+import { SandboxError } from "../common/errors.js";
+import { ServerDiedError, type ForkServer, type Hello } from "./fork-server.js";
+import { isolationInForce, type RuntimeFingerprint } from "./runtime-fingerprint.js";
 import { HealthMeter } from "./health-meter.js";
 import { runPool } from "./run-pool.js";
 import type { ExecJob, ExecResult, Executor, ExecutorOptions, SandboxInfo } from "./types.js";
@@ -13,6 +15,8 @@ export function createServerPool(params: {
   options: ExecutorOptions;
   factory: WorkerFactory;
   warnings: string[];
+  /** The fingerprint this pool promises, and what wraps its runners; every runner's hello is checked against it. */
+  runtime: () => Promise<{ fingerprint: RuntimeFingerprint; container: "bubblewrap" | "docker" | null }>;
   /** Called after each program a worker finishes; true replaces the worker (recycling). */
   recycle?: (worker: ForkServer, programs: number) => boolean;
 }): Executor {
@@ -25,11 +29,27 @@ export function createServerPool(params: {
   const worker = (index: number): Promise<ForkServer> => {
     let current = workers[index];
     if (!current) {
-      current = factory(index);
+      current = factory(index).then(async (server) => {
+        await checkHello(await server.hello).catch((error) => {
+          server.kill();
+          throw error;
+        });
+        return server;
+      });
       current.catch(() => (workers[index] = undefined));
       workers[index] = current;
     }
     return current;
+  };
+  /** A runner that is not what the fingerprint says would put its verdicts under the wrong key. */
+  const checkHello = async (hello: Hello) => {
+    const { fingerprint, container } = await params.runtime();
+    const isolation = isolationInForce({ layers: hello.layers, container });
+    const seen = { python: hello.python, numpy: hello.numpy, isolation, seed: hello.seed ?? 0 };
+    const promised = { python: fingerprint.python, numpy: fingerprint.numpy, isolation: fingerprint.isolation, seed: fingerprint.seeds.random };
+    if (JSON.stringify(seen) !== JSON.stringify(promised)) {
+      throw new SandboxError(`the sandbox runner reports ${JSON.stringify(seen)} but this run's fingerprint promises ${JSON.stringify(promised)}: refusing its verdicts`);
+    }
   };
   const replace = async (index: number, cause: "died" | "recycled", reason: string) => {
     const old = workers[index];
@@ -79,7 +99,7 @@ export function createServerPool(params: {
         if (!(error instanceof ServerDiedError)) throw error;
         for (const [i, outcome] of error.outcomes) outcomes.set(i, outcome);
         if (tries >= 1) {
-          for (const i of left.filter((i) => !outcomes.has(i))) outcomes.set(i, { status: "crash", message: `sandbox server died twice: ${error.message}`, ms: 0 });
+          for (const i of left.filter((i) => !outcomes.has(i))) outcomes.set(i, { status: "crash", message: `sandbox server died twice: ${error.message}`, ms: 0, transient: true });
         }
       }
       left = left.filter((i) => !outcomes.has(i));
@@ -93,11 +113,15 @@ export function createServerPool(params: {
     name: params.name,
     run: (jobs) => runPool({ jobs, workers: options.workers, execute }),
     info() {
-      infoPromise ??= worker(0).then(async (server) => {
+      infoPromise ??= worker(0).then(async (server): Promise<SandboxInfo> => {
         const hello = await server.hello;
-        return { backend: params.name, runnerVersion: hello.runner, python: hello.python, numpy: hello.numpy, layers: hello.layers, warnings: params.warnings };
+        const { fingerprint } = await params.runtime();
+        return { backend: params.name, isolation: fingerprint.isolation, fingerprint, runnerVersion: hello.runner, python: hello.python, numpy: hello.numpy, layers: hello.layers, warnings: params.warnings };
       });
       return infoPromise;
+    },
+    async fingerprint() {
+      return (await params.runtime()).fingerprint;
     },
     async close() {
       const all = workers.splice(0);

@@ -1,3 +1,4 @@
+import type { Isolation, RuntimeFingerprint } from "./runtime-fingerprint.js";
 import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
 import type { Grid } from "../../schemas/grid.js";
 import type { Outcome, OutcomeStatus } from "../../schemas/outcome.js";
@@ -18,6 +19,9 @@ export interface ExecResult {
 
 export interface SandboxInfo {
   backend: string;
+  /** The isolation actually in force, from the runner's own report. */
+  isolation: Isolation;
+  fingerprint: RuntimeFingerprint;
   runnerVersion: number;
   python: string;
   numpy: string;
@@ -41,6 +45,8 @@ export interface Executor {
   /** Runs every job; yields one result per job as it completes (pair by programId). */
   run(jobs: Iterable<ExecJob> | AsyncIterable<ExecJob>): AsyncGenerator<ExecResult>;
   info(): Promise<SandboxInfo>;
+  /** What the execution cache is keyed by; known without starting a worker. */
+  fingerprint(): Promise<RuntimeFingerprint>;
   close(): Promise<void>;
 }
 
@@ -48,6 +54,8 @@ export interface ExecutorOptions extends SandboxLimits {
   workers: number;
   /** Emit a health event every this many programs. */
   healthEvery: number;
+  /** Seed of random, numpy.random and PYTHONHASHSEED in every child (default 0). */
+  seed: number;
   onEvent?: (event: ExecutorEvent) => void;
 }
 

@@ -1,15 +1,9 @@
-import { readFileSync } from "node:fs";
 import type { Grid } from "../../schemas/grid.js";
 import type { Outcome } from "../../schemas/outcome.js";
-import { ExecCache } from "./exec-cache.js";
+import { ExecCache, type ExecNamespace } from "./exec-cache.js";
 import type { Executor } from "../executor/types.js";
 import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
 import type { ProgressEvent } from "../common/progress.js";
-import { RUNNER_PATH } from "../common/paths.js";
-import { cacheKey } from "../common/canonical-json.js";
-
-/** Identifies the runner by content, so changing it invalidates every cached outcome. */
-export const SANDBOX_VERSION = `runner-${cacheKey(readFileSync(RUNNER_PATH, "utf8")).slice(0, 16)}`;
 
 export interface CachedJob {
   id: string;
@@ -32,7 +26,7 @@ export async function executeCached(params: {
   const results = new Map<string, Outcome[]>();
   const missing: { id: string; code: string; inputs: Grid[]; positions: number[]; keys: string[] }[] = [];
   for (const job of params.jobs) {
-    const keys = job.inputs.map((input) => ExecCache.key({ code: job.code, input, sandbox: SANDBOX_VERSION, limits }));
+    const keys = job.inputs.map((input) => ExecCache.key({ code: job.code, input, limits }));
     const outcomes = keys.map((k) => cache.get(k));
     results.set(job.id, outcomes as Outcome[]);
     const positions = outcomes.flatMap((o, i) => (o ? [] : [i]));
@@ -64,21 +58,23 @@ export async function executeCached(params: {
  */
 export async function executeForStage(params: {
   stage: string;
-  namespace: "execute" | "revalidate";
+  namespace: ExecNamespace;
   jobs: CachedJob[];
   limits: SandboxLimits;
   context: { cacheDir: string; fresh: boolean; executor: () => Promise<Executor>; emit: (event: ProgressEvent) => void };
-}): Promise<{ outcomes: Map<string, Outcome[]>; hits: number; misses: number }> {
-  const cache = new ExecCache({ cacheDir: params.context.cacheDir, namespace: params.namespace, fresh: params.context.fresh });
+}): Promise<{ outcomes: Map<string, Outcome[]>; hits: number; misses: number; transient: number }> {
+  const executor = await params.context.executor();
+  const cache = new ExecCache({ cacheDir: params.context.cacheDir, namespace: params.namespace, fingerprint: await executor.fingerprint(), fresh: params.context.fresh });
   try {
     const outcomes = await executeCached({
       jobs: params.jobs,
       cache,
       limits: params.limits,
-      executor: params.context.executor,
+      executor: async () => executor,
       onProgress: (done, total) => params.context.emit({ type: "progress", stage: params.stage, done, total }),
     });
-    return { outcomes, hits: cache.hits, misses: cache.misses };
+    const transient = [...outcomes.values()].reduce((n, list) => n + list.filter((o) => o.status === "crash" && o.transient).length, 0);
+    return { outcomes, hits: cache.hits, misses: cache.misses, transient };
   } finally {
     cache.close();
   }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
+import { findBubblewrap } from "../../pipeline/executor/bubblewrap.js";
 import { readBack } from "../support/python.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 
@@ -39,6 +40,11 @@ describe("arcforge build on the demo logs", () => {
       duplicate_behaviour: 2,
     });
     expect(manifest.logs.filter((l) => !l.kept).map((l) => l.reason).sort()).toEqual(["invalid_json", "summary_file", "unknown_layout"]);
+  });
+
+  it("records the sandbox's isolation and runtime fingerprint in the manifest", async () => {
+    const expected = (await findBubblewrap()) ? "bubblewrap" : "landlock+seccomp";
+    expect(manifest.sandbox).toMatchObject({ isolation: expected, fingerprint: { backend: "process", isolation: expected, seeds: { random: 0, numpy: 0, hash: 0 } } });
   });
 
   it("puts no task in both splits", () => {

@@ -33,10 +33,13 @@ describe("the arcforge command line", () => {
     const { options } = await demoWorld();
     const cache = await tempDir();
     await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", cache, "--timeout", "0.5", "--quiet"]);
-    const stats = JSON.parse((await arcforge(["cache", "stats", "--cache-dir", cache, "--json"])).stdout) as { stages: Record<string, { completed: number }>; executions: Record<string, { outcomes: number }> };
+    type PerFingerprint = Record<string, { outcomes: number; fingerprint: { backend: string; seeds: { random: number } } }>;
+    const stats = JSON.parse((await arcforge(["cache", "stats", "--cache-dir", cache, "--json"])).stdout) as { stages: Record<string, { completed: number }>; executions: Record<string, PerFingerprint> };
     expect(stats.stages.execute!.completed).toBe(1);
-    expect(stats.executions.execute!.outcomes).toBe(102);
-    expect(stats.executions.revalidate!.outcomes).toBeGreaterThan(0);
+    const execute = Object.values(stats.executions.execute!);
+    expect(execute).toHaveLength(1);
+    expect(execute[0]).toMatchObject({ outcomes: 102, fingerprint: { backend: "process", seeds: { random: 0 } } });
+    expect(Object.values(stats.executions.revalidate!)[0]!.outcomes).toBeGreaterThan(0);
     expect((await arcforge(["cache", "clear", "--cache-dir", cache])).stdout).toMatch(/^cleared /);
     expect(existsSync(join(cache, "stages"))).toBe(false);
   });

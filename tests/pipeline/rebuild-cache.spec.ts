@@ -131,7 +131,8 @@ describe("a killed build", () => {
     const cacheDir = await tempDir();
     const segmentDir = join(cacheDir, "exec", "execute");
     const child = spawn(process.execPath, args(join(dir, "killed"), cacheDir), { stdio: "ignore" });
-    const lines = () => (existsSync(segmentDir) ? readdirSync(segmentDir).reduce((n, f) => n + readFileSync(join(segmentDir, f), "utf8").split("\n").length - 1, 0) : 0);
+    const segments = () => readdirSync(segmentDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".jsonl"));
+    const lines = () => (existsSync(segmentDir) ? segments().reduce((n, e) => n + readFileSync(join(e.parentPath, e.name), "utf8").split("\n").length - 1, 0) : 0);
     const deadline = Date.now() + 60_000;
     while (lines() < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGKILL");

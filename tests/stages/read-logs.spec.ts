@@ -84,8 +84,8 @@ describe("read-logs", () => {
 
   it("keys its cache on file contents, not modification times", async () => {
     const { options } = await demoWorld();
-    const a = await readLogsStage.key(options, {});
+    const a = await readLogsStage.key(options, {}, context({ cacheDir: "unused" }));
     const { options: other } = await demoWorld();
-    expect(JSON.stringify(await readLogsStage.key(other, {}))).toBe(JSON.stringify(a));
+    expect(JSON.stringify(await readLogsStage.key(other, {}, context({ cacheDir: "unused" })))).toBe(JSON.stringify(a));
   });
 });

@@ -24,6 +24,7 @@ export function context(params: { cacheDir: string; events?: ProgressEvent[] }):
     fresh: false,
     emit: (e) => params.events?.push(e),
     executor: () => Promise.reject(new Error("this stage was not expected to execute programs")),
+    fingerprint: () => Promise.reject(new Error("this stage was not expected to need the sandbox's fingerprint")),
   };
 }
 

@@ -1,10 +1,8 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";
 import type { ExecutorEvent, Executor } from "../../../pipeline/executor/types.js";
+import { runnerPids } from "../../support/processes.js";
 
-const sh = promisify(execFile);
 let executor: Executor | undefined;
 afterEach(async () => {
   await executor?.close();
@@ -88,7 +86,7 @@ describe("execution outcomes", () => {
     let seen = 0;
     const done = new Set<string>();
     for await (const r of executor.run(jobs)) {
-      if (++seen === 5) await sh("pkill", ["-KILL", "-f", "arcforge/runner.py|docker/runner.py"]).catch(() => undefined);
+      if (++seen === 5) for (const pid of runnerPids()) process.kill(pid, "SIGKILL");
       expect(r.outcomes[0]).toMatchObject({ status: "ok", grid: [[Number(r.programId.slice(1)) % 10]] });
       done.add(r.programId);
     }

@@ -1,0 +1,146 @@
+"""The forked child that runs one untrusted program on its inputs, under every limit.
+
+It reports on a private pipe: first {"ready": true} once the sandbox is in force (or
+{"fatal": ...} if it could not be), then one line per input, in order. The fork server trusts
+none of these lines beyond their shape (see runner.py)."""
+
+import builtins
+import json
+import os
+import random
+import resource
+import signal
+import sys
+import time
+
+from grid_rule import normalise
+from isolation import load_filter
+
+MESSAGE_CHARS = 500
+
+
+class SoftTimeout(BaseException):
+    """Raised by the CPU-time timer; BaseException so `except Exception` cannot catch it."""
+
+
+_armed = False
+
+
+def _on_prof(signum, frame):
+    if _armed:
+        raise SoftTimeout()
+
+
+def _arm(seconds):
+    global _armed
+    _armed = seconds > 0
+    signal.setitimer(signal.ITIMER_PROF, seconds, 0.05 if seconds > 0 else 0)
+
+
+_real_import = builtins.__import__
+
+
+def _import_off_the_clock(name, *args, **kwargs):
+    """Importing scipy in a fresh child costs ~0.9 s of CPU here; counting it against the time
+    limit would make a verdict depend on the machine. Only installed modules can be imported
+    (programs cannot write files), and the wall-clock backstop still bounds the whole run."""
+    if name in sys.modules:
+        return _real_import(name, *args, **kwargs)
+    remaining, interval = signal.getitimer(signal.ITIMER_PROF)
+    signal.setitimer(signal.ITIMER_PROF, 0, 0)
+    try:
+        return _real_import(name, *args, **kwargs)
+    finally:
+        if remaining > 0:
+            signal.setitimer(signal.ITIMER_PROF, remaining, interval)
+
+
+def message(exc):
+    text = "%s: %s" % (type(exc).__name__, exc)
+    return text[:MESSAGE_CHARS]
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _run_one(code, grid, state):
+    """Run transform on one input; module-level code runs once, inside the first input's limit."""
+    try:
+        if not state["loaded"]:
+            state["loaded"] = True
+            try:
+                exec(compile(code, "<program>", "exec"), state["namespace"])
+            except SoftTimeout:
+                state["load_outcome"] = {"status": "timeout", "reason": "cpu"}
+                raise
+            except BaseException as exc:
+                state["load_outcome"] = {"status": "error", "message": message(exc)}
+        if "load_outcome" in state:
+            return dict(state["load_outcome"])
+        transform = state["namespace"].get("transform")
+        if not callable(transform):
+            return {"status": "error", "message": "NameError: the program defines no transform function"}
+        result = transform(grid)
+        _arm(0)
+        grid, reason = normalise(result)
+        return {"status": "ok", "grid": grid} if reason is None else {"status": "invalid_output", "reason": reason}
+    except SoftTimeout:
+        _arm(0)
+        return {"status": "timeout", "reason": "cpu"}
+    except MemoryError:
+        _arm(0)
+        return {"status": "memory"}
+    except BaseException as exc:
+        _arm(0)
+        return {"status": "error", "message": message(exc)}
+
+
+def run_child(code, inputs, indices, out_fd, limits):
+    """Run one program on the given inputs; never returns."""
+    try:
+        os.setpgid(0, 0)
+        for fd in (0, 1, 2):
+            os.dup2(limits["devnull"], fd)
+        os.closerange(3, out_fd)
+        os.closerange(out_fd + 1, 4096)
+        if limits["memory"]:
+            cap = limits["base_vm"] + limits["memory"]
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cpu = int(limits["timeout"] * len(indices) * 2) + 2
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        signal.signal(signal.SIGPROF, _on_prof)
+        builtins.__import__ = _import_off_the_clock
+        random.seed(limits["seed"])  # random re-seeds itself after fork (os.register_at_fork); numpy does not
+        if limits["bpf"] is not None:
+            load_filter(limits["bpf"])
+    except BaseException as exc:  # a broken sandbox must not run the program
+        write_all(out_fd, (json.dumps({"fatal": message(exc)}) + "\n").encode())
+        os._exit(70)
+    write_all(out_fd, b'{"ready": true}\n')
+
+    state = {"namespace": {"__name__": "arc_program", "__builtins__": builtins}, "loaded": False}
+    for position, index in enumerate(indices):
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        try:
+            _arm(limits["timeout"])
+            outcome = _run_one(code, inputs[position], state)
+        except SoftTimeout:  # fired inside a handler of _run_one: the limit was still reached
+            outcome = {"status": "timeout", "reason": "cpu"}
+        finally:
+            _arm(0)
+        outcome["i"] = index
+        outcome["ms"] = round((time.perf_counter() - started) * 1000, 3)
+        outcome["cpu"] = round((time.process_time() - cpu_started) * 1000, 3)
+        try:
+            line = json.dumps(outcome)
+        except BaseException as exc:
+            line = json.dumps({"i": index, "status": "crash", "message": message(exc)})
+        write_all(out_fd, (line + "\n").encode())
+    os._exit(0)

@@ -1,0 +1,61 @@
+"""The grid rule, the twin of schemas/grid.ts (tests/schemas/grid-rule.spec.ts holds them to each other).
+
+Valid: a non-empty list (or 2-D numpy array) of non-empty rows of equal length, at most 30x30,
+every cell an int 0-9. bool is not an int here; floats are rejected even when integral, because
+ARC grids hold colours, not numbers.
+"""
+
+import numpy as np
+
+MAX_SIDE = 30
+
+
+def normalise(value):
+    """Return (grid, None) for a valid grid or (None, reason)."""
+    if isinstance(value, np.ndarray):
+        if value.ndim != 2:
+            return None, "not_2d"
+        if value.dtype == np.bool_:
+            return None, "bool"
+        if value.dtype.kind == "f":
+            return None, "float"
+        if value.dtype.kind not in "iu" and value.dtype != object:
+            return None, "not_int"
+        value = value.tolist()
+    if not isinstance(value, list):
+        return None, "not_2d"
+    if len(value) == 0:
+        return None, "empty"
+    rows = []
+    width = None
+    for row in value:
+        if isinstance(row, np.ndarray):
+            if row.ndim != 1:
+                return None, "not_2d"
+            row = row.tolist()
+        if not isinstance(row, list):
+            return None, "not_2d"
+        if len(row) == 0:
+            return None, "empty"
+        if width is None:
+            width = len(row)
+        elif len(row) != width:
+            return None, "ragged"
+        cells = []
+        for cell in row:
+            if isinstance(cell, (list, tuple, np.ndarray)):
+                return None, "not_2d"
+            if isinstance(cell, (bool, np.bool_)):
+                return None, "bool"
+            if isinstance(cell, (float, np.floating)):
+                return None, "float"
+            if not isinstance(cell, (int, np.integer)):
+                return None, "not_int"
+            cell = int(cell)
+            if cell < 0 or cell > 9:
+                return None, "out_of_range"
+            cells.append(cell)
+        rows.append(cells)
+    if len(rows) > MAX_SIDE or width > MAX_SIDE:
+        return None, "too_large"
+    return rows, None

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { ExecCache } from "../../../pipeline/store/exec-cache.js";
+import { executeCached } from "../../../pipeline/store/execute-cached.js";
+import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";
+import { fingerprintId, type RuntimeFingerprint } from "../../../pipeline/executor/runtime-fingerprint.js";
+import type { Executor, ExecJob } from "../../../pipeline/executor/types.js";
+import type { Outcome } from "../../../schemas/outcome.js";
+import { tempDir } from "../../support/stage-harness.js";
+
+const LIMITS = { timeoutSeconds: 0.3, memoryBytes: 1 << 30 };
+const JOBS = [
+  { id: "sleeps", code: "import time\ndef transform(g):\n    time.sleep(30)\n    return g", inputs: [[[1]]] },
+  { id: "works", code: "def transform(g):\n    return g", inputs: [[[2]]] },
+];
+
+/** An executor whose sandbox "dies" on every program: the only way to see a transient outcome on purpose. */
+function dyingExecutor(fingerprint: RuntimeFingerprint): Executor {
+  return {
+    name: "dying",
+    async *run(jobs: Iterable<ExecJob> | AsyncIterable<ExecJob>) {
+      for await (const job of jobs) yield { programId: job.programId, outcomes: job.inputs.map((): Outcome => ({ status: "crash", message: "sandbox server died twice", ms: 0, transient: true })) };
+    },
+    info: () => Promise.reject(new Error("not used")),
+    fingerprint: async () => fingerprint,
+    close: async () => undefined,
+  };
+}
+
+describe("the execution cache", () => {
+  it("keeps a final wall-clock timeout, so a rebuild does not run a sleeping program again", async () => {
+    const cacheDir = await tempDir();
+    const executor = createProcessExecutor({ ...LIMITS, workers: 2 });
+    const fingerprint = await executor.fingerprint();
+    try {
+      const first = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
+      const outcomes = await executeCached({ jobs: JOBS, cache: first, limits: LIMITS, executor: async () => executor });
+      first.close();
+      expect(outcomes.get("sleeps")![0]).toMatchObject({ status: "timeout", reason: "wall_clock" });
+      const again = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
+      await executeCached({ jobs: JOBS, cache: again, limits: LIMITS, executor: () => Promise.reject(new Error("nothing should run")) });
+      expect({ hits: again.hits, misses: again.misses }).toEqual({ hits: 2, misses: 0 });
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("never stores a failure of the sandbox itself", async () => {
+    const cacheDir = await tempDir();
+    const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
+    const first = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
+    await executeCached({ jobs: JOBS, cache: first, limits: LIMITS, executor: async () => dyingExecutor(fingerprint) });
+    first.close();
+    const again = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
+    for (const job of JOBS) expect(again.get(ExecCache.key({ code: job.code, input: job.inputs[0]!, limits: LIMITS }))).toBeUndefined();
+  });
+
+  it("keeps each runtime's verdicts apart: another fingerprint finds nothing", async () => {
+    const cacheDir = await tempDir();
+    const base: RuntimeFingerprint = { runner: "r", python: "3.11.7", numpy: "2.4.6", backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
+    const key = ExecCache.key({ code: "x", input: [[1]], limits: LIMITS });
+    const cache = new ExecCache({ cacheDir, namespace: "execute", fingerprint: base, fresh: false });
+    cache.put([[key, { status: "ok", grid: [[1]], ms: 1 }]]);
+    cache.close();
+    for (const other of [{ numpy: "2.5.0" }, { python: "3.12.1" }, { backend: "docker" }, { isolation: "landlock+seccomp" as const }, { seeds: { random: 1, numpy: 1, hash: 1 } }]) {
+      const fingerprint = { ...base, ...other };
+      expect(fingerprintId(fingerprint)).not.toBe(fingerprintId(base));
+      expect(new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false }).get(key)).toBeUndefined();
+    }
+    expect(new ExecCache({ cacheDir, namespace: "execute", fingerprint: base, fresh: false }).get(key)).toMatchObject({ status: "ok" });
+  });
+});
