@@ -35,9 +35,29 @@ export function commandLine(pid: number): string {
   }
 }
 
-/** The sandbox fork servers (python runner.py, inside bwrap or not) this test process started. */
+const isRunner = (pid: number) => /python\S* -S \S*runner\.py/.test(commandLine(pid));
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** The sandbox fork servers (python runner.py, inside bwrap or not) this test process started; not their forked children. */
 export function runnerPids(): number[] {
-  return descendants().filter((pid) => /python\S* -S \S*runner\.py/.test(commandLine(pid)));
+  return descendants().filter((pid) => isRunner(pid) && !isRunner(parentOf(pid)));
+}
+
+/** SIGKILL to a process that may already be gone. */
+export function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
 }
 
 /** /proc/<pid>/limits, the text that shows every rlimit of a process. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";
 import type { ExecutorEvent, Executor } from "../../../pipeline/executor/types.js";
-import { runnerPids } from "../../support/processes.js";
+import { killIfAlive, runnerPids } from "../../support/processes.js";
 
 let executor: Executor | undefined;
 afterEach(async () => {
@@ -86,7 +86,7 @@ describe("execution outcomes", () => {
     let seen = 0;
     const done = new Set<string>();
     for await (const r of executor.run(jobs)) {
-      if (++seen === 5) for (const pid of runnerPids()) process.kill(pid, "SIGKILL");
+      if (++seen === 5) for (const pid of runnerPids()) killIfAlive(pid);
       expect(r.outcomes[0]).toMatchObject({ status: "ok", grid: [[Number(r.programId.slice(1)) % 10]] });
       done.add(r.programId);
     }
