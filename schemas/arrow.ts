@@ -27,6 +27,7 @@ export const COLUMNS: Record<Exclude<Format, "openai">, [string, ColumnKind][]> 
     ["task_id", "string"],
     ["model", "string"],
     ["generation", "int"],
+    ["dataset", "string"],
   ],
   soar: [
     ["code", "string"],

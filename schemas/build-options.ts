@@ -1,6 +1,8 @@
 import type { SandboxLimits } from "./sandbox-limits.js";
 
 export const FORMATS = ["flat", "soar", "messages", "openai"] as const;
+export const SELECTIONS = ["greedy-diverse", "best", "random"] as const;
+export type Selection = (typeof SELECTIONS)[number];
 export type Format = (typeof FORMATS)[number];
 
 /** Everything `arcforge build` is told. Stages key their cache on the parts that change them. */
@@ -22,6 +24,17 @@ export interface BuildOptions {
   format: Format;
   cleanCode: boolean;
   transductionFilter: boolean;
+  /** Also reject programs whose behaviour is invariant to none of: vertical flip, horizontal flip, colour rotation. */
+  transductionAugment: boolean;
+  /** Keep programs that fail on a test input (their prediction there is stored as []). */
+  keepTestFailures: boolean;
+  /** Drop programs whose output equals their input on every train example. */
+  dropIdentity: boolean;
+  /** Drop programs that predict a single colour where the real train output has several. */
+  dropSingleColour: boolean;
+  /** After dedup, keep at most this many programs per task, chosen by `select`. */
+  maxPerTask?: number;
+  select: Selection;
   dedup: boolean;
   reasoning: boolean;
   seed: number;
@@ -36,6 +49,11 @@ export const DEFAULT_BUILD_OPTIONS: Omit<BuildOptions, "logs" | "out"> = {
   format: "flat",
   cleanCode: true,
   transductionFilter: true,
+  transductionAugment: false,
+  keepTestFailures: false,
+  dropIdentity: false,
+  dropSingleColour: false,
+  select: "greedy-diverse",
   dedup: true,
   reasoning: false,
   seed: 42,

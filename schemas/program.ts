@@ -20,7 +20,12 @@ export interface ExecutedProgram extends Program {
  */
 export interface Row {
   id: string;
+  /** Where it came from: the order "first" means (see stages/dedup.ts stableOrder). */
+  logFile: string;
+  attemptNumber: number;
   taskKey: string;
+  /** The ARC dataset of the task (arc-agi-1, arc-agi-2): task ids repeat across datasets. */
+  dataset: string;
   taskId: string;
   model: string;
   generation: number;

@@ -28,6 +28,7 @@ export function formatRow(params: { row: Row; task: ArcTask; format: Format; rea
         task_id: row.taskId,
         model: row.model,
         generation: row.generation,
+        dataset: row.dataset,
       };
     case "soar":
       return {

@@ -31,10 +31,10 @@ export const balanceStage: Stage<BuildOptions> = {
   name: "balance",
   version: 1,
   selects: true,
-  after: ["dedup"],
+  after: ["select"],
   key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const rows = upstream.dedup!.records as Row[];
+    const rows = upstream.select!.records as Row[];
     if (!options.validation) return { records: rows, drops: [] };
     const tasks = groupTasks(rows);
     const correct = taskKeysIn(tasks, "correct");

@@ -3,17 +3,21 @@ import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
 import { type Drop } from "../schemas/drop.js";
 
-/** Log file name, then attempt number: the order "first" means, never completion order. */
-export function stableOrder(a: Row, b: Row): number {
-  const [fileA, numA] = splitId(a.id);
-  const [fileB, numB] = splitId(b.id);
-  if (fileA !== fileB) return fileA < fileB ? -1 : 1;
-  return numA - numB;
-}
+const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+const fileName = (logFile: string) => logFile.slice(logFile.lastIndexOf("/") + 1);
 
-function splitId(id: string): [string, number] {
-  const at = id.lastIndexOf("#");
-  return [id.slice(0, at), Number(id.slice(at + 1))];
+/**
+ * The one total order "first" means: generation, then log file name (a timestamp, so time), then
+ * attempt number, then the file's relative path. Never completion order, never the order of flags.
+ */
+export function stableOrder(a: Row, b: Row): number {
+  return (
+    a.generation - b.generation ||
+    compare(fileName(a.logFile), fileName(b.logFile)) ||
+    a.attemptNumber - b.attemptNumber ||
+    compare(a.logFile, b.logFile) ||
+    compare(a.id, b.id)
+  );
 }
 
 /**
@@ -44,12 +48,12 @@ export function dedupRows(rows: Row[]): { kept: Row[]; drops: Drop[]; counts: Re
 
 export const dedupStage: Stage<BuildOptions> = {
   name: "dedup",
-  version: 1,
+  version: 2,
   selects: true,
-  after: ["revalidate"],
+  after: ["filter-degenerate"],
   key: (options) => ({ dedup: options.dedup }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const rows = upstream.revalidate!.records as Row[];
+    const rows = upstream["filter-degenerate"]!.records as Row[];
     if (!options.dedup) return { records: [...rows].sort(stableOrder), drops: [], counts: { dedup_disabled: rows.length } };
     const { kept, drops, counts } = dedupRows(rows);
     return { records: kept, drops, counts };

@@ -2,20 +2,33 @@ import type { BuildOptions } from "../schemas/build-options.js";
 import { executeForStage } from "../pipeline/store/execute-cached.js";
 import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import type { Outcome } from "../schemas/outcome.js";
 import type { ExecutedProgram, Program } from "../schemas/program.js";
 import { taskInputs } from "../schemas/task.js";
 import type { TaskTable } from "./load-tasks.js";
 import { type Drop } from "../schemas/drop.js";
 
 /**
+ * The first input a program fails on: any train input, then any test input unless test failures
+ * are kept. A program failing on a test input cannot make a complete relabelled task (that input
+ * would have no output), and [] is not a grid any reader accepts.
+ */
+function firstFailure(outcomes: Outcome[], trainCount: number, keepTestFailures: boolean): { index: number } | null {
+  const checked = keepTestFailures ? outcomes.slice(0, trainCount) : outcomes;
+  const index = checked.findIndex((o) => o.status !== "ok");
+  return index === -1 ? null : { index };
+}
+
+/**
  * Runs every program on every train and test input; keeps the programs that return a valid grid
- * on every train input. A dropped program's reason names the first failing train outcome.
+ * on every input (every train input with --keep-test-failures). A dropped program's reason names
+ * the first failing outcome: train_<status> or test_<status>.
  */
 export const executeStage: Stage<BuildOptions> = {
   name: "execute",
-  version: 2,
+  version: 3,
   after: ["filter-transductive", "load-tasks"],
-  key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint()) }),
+  key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint()), keepTestFailures: options.keepTestFailures }),
   async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram>> {
     const programs = upstream["filter-transductive"]!.records as Program[];
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
@@ -31,14 +44,15 @@ export const executeStage: Stage<BuildOptions> = {
     for (const program of programs) {
       const results = outcomes.get(program.id)!;
       const trainCount = tasks[program.taskKey]!.train.length;
-      const failed = results.slice(0, trainCount).findIndex((o) => o.status !== "ok");
-      if (failed === -1) {
+      const failure = firstFailure(results, trainCount, options.keepTestFailures);
+      if (!failure) {
         records.push({ ...program, outcomes: results });
         continue;
       }
-      const o = results[failed]!;
-      const detail = `train ${failed}: ${"message" in o ? o.message : "reason" in o ? o.reason : o.status}`;
-      drops.push({ id: program.id, reason: `train_${o.status}`, detail, taskId: program.taskId });
+      const o = results[failure.index]!;
+      const where = failure.index < trainCount ? `train ${failure.index}` : `test ${failure.index - trainCount}`;
+      const detail = `${where}: ${"message" in o ? o.message : "reason" in o && o.reason ? o.reason : o.status}`;
+      drops.push({ id: program.id, reason: `${failure.index < trainCount ? "train" : "test"}_${o.status}`, detail, taskId: program.taskId });
     }
     return {
       records,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
-import { basename, join, relative } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { attemptList, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { InputError } from "../pipeline/common/errors.js";
@@ -26,17 +26,50 @@ export interface LogFate {
 
 const TIMESTAMP = /^(\d{8})_(\d{6})/;
 
-/** Every `*.json` below the folders, summaries included (they are skipped with a reason later). */
+/**
+ * A short name per log folder for attempt ids: its base name, or as many trailing path segments as
+ * it takes to tell it from the other folders (two `--logs` folders may share a base name).
+ */
+export function folderNames(folders: string[]): Map<string, string> {
+  const absolute = [...new Set(folders.map((f) => resolve(f)))].sort();
+  const segments = absolute.map((a) => a.split(sep).filter(Boolean));
+  const depth = absolute.map(() => 1);
+  const nameOf = (i: number) => segments[i]!.slice(-depth[i]!).join("/") || "root";
+  for (let changed = true; changed; ) {
+    changed = false;
+    const byName = new Map<string, number[]>();
+    absolute.forEach((_, i) => byName.set(nameOf(i), [...(byName.get(nameOf(i)) ?? []), i]));
+    for (const clash of byName.values()) {
+      if (clash.length < 2) continue;
+      for (const i of clash) {
+        if (depth[i]! < segments[i]!.length) {
+          depth[i]!++;
+          changed = true;
+        }
+      }
+    }
+  }
+  return new Map(absolute.map((a, i) => [a, nameOf(i)]));
+}
+
+/**
+ * Every `*.json` below the folders, summaries included (they are skipped with a reason later). A
+ * file reached through two folders (one inside the other) is listed once, under the outer one.
+ */
 export async function listLogFiles(folders: string[]): Promise<LogFile[]> {
+  const names = folderNames(folders);
   const files: LogFile[] = [];
-  for (const folder of folders) {
+  const seen = new Set<string>();
+  for (const [folder, name] of names) {
     const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
       throw new InputError(`cannot read the log folder ${folder}: ${error.code === "ENOENT" ? "it does not exist" : error.message}`);
     });
     for (const entry of entries) {
       if (!entry.isFile() || !entry.name.endsWith(".json")) continue;
       const path = join(entry.parentPath, entry.name);
-      files.push({ id: `${basename(folder)}/${relative(folder, path)}`, path, name: entry.name });
+      if (seen.has(path)) continue;
+      seen.add(path);
+      files.push({ id: `${name}/${relative(folder, path)}`, path, name: entry.name });
     }
   }
   // File names start with a timestamp, so name order is time order; the id breaks ties.
@@ -62,7 +95,7 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
 
 export const readLogsStage: Stage<BuildOptions> = {
   name: "read-logs",
-  version: 3,
+  version: 4,
   after: [],
   async key(options) {
     const files = await listLogFiles(options.logs);

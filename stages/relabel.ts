@@ -16,7 +16,10 @@ export function relabel(params: { program: ExecutedProgram; task: ArcTask; gener
   const correctTest = test.map((o, i) => o.status === "ok" && gridsEqual(o.grid, task.test[i]!.output));
   return {
     id: program.id,
+    logFile: program.logFile,
+    attemptNumber: program.attemptNumber,
     taskKey: program.taskKey,
+    dataset: program.dataset,
     taskId: program.taskId,
     model: program.model,
     generation: params.generation,
@@ -33,11 +36,11 @@ export function relabel(params: { program: ExecutedProgram; task: ArcTask; gener
 
 export const relabelStage: Stage<BuildOptions> = {
   name: "relabel",
-  version: 1,
-  after: ["execute", "load-tasks"],
+  version: 2,
+  after: ["filter-augment", "load-tasks"],
   key: (options) => ({ generation: options.generation }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const programs = upstream.execute!.records as ExecutedProgram[];
+    const programs = upstream["filter-augment"]!.records as ExecutedProgram[];
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
     const records = programs.map((program) => relabel({ program, task: tasks[program.taskKey]!, generation: options.generation }));
     const counts = {

@@ -9,8 +9,15 @@ import { taskInputs, type ArcTask } from "../schemas/task.js";
 import type { TaskTable } from "./load-tasks.js";
 import { type Drop } from "../schemas/drop.js";
 
-/** Where a fresh execution disagrees with a row, or null when it agrees everywhere. */
-export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes: Outcome[] }): string | null {
+/** The seed of the second run: a program whose outputs depend on its seed or on string hashing shows it here. */
+export const RECHECK_SEED = 1;
+
+/**
+ * Where a fresh execution under another seed disagrees with a row, or null when it agrees everywhere.
+ * Different outputs mean the program is nondeterministic; equal outputs with a different flag mean
+ * the row itself is wrong.
+ */
+export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes: Outcome[] }): { reason: "nondeterministic" | "revalidation_mismatch"; detail: string } | null {
   const { row, task, outcomes } = params;
   const stored = [...row.predictedTrain, ...row.predictedTest];
   const expected = [...task.train.map((e) => e.output), ...task.test.map((e) => e.output)];
@@ -19,29 +26,31 @@ export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes
     const o = outcomes[i]!;
     const where = i < task.train.length ? `train ${i}` : `test ${i - task.train.length}`;
     const fresh = o.status === "ok" ? o.grid : [];
-    if (!gridsEqual(fresh, stored[i])) return `${where}: output differs (${o.status})`;
-    if ((o.status === "ok" && gridsEqual(o.grid, expected[i])) !== correct[i]) return `${where}: correctness flag differs`;
+    if (!gridsEqual(fresh, stored[i])) return { reason: "nondeterministic", detail: `${where}: another seed gives another output (${o.status})` };
+    if ((o.status === "ok" && gridsEqual(o.grid, expected[i])) !== correct[i]) return { reason: "revalidation_mismatch", detail: `${where}: correctness flag differs` };
   }
   return null;
 }
 
 /**
- * Re-executes every relabelled row (a fresh execution, cached apart from the first ones) and
- * drops rows whose stored outputs it does not reproduce. It runs before dedup on purpose: any
- * row a later dedup, balance or split rule might keep is already verified, so changing those
- * rules never executes a program.
+ * Re-executes every relabelled row under another seed and hash seed (a fresh execution, cached
+ * apart from the first ones) and drops rows whose stored outputs it does not reproduce: one run
+ * is both the re-validation and the nondeterminism check, at no extra cost. It runs before dedup
+ * on purpose: any row a later dedup, balance or split rule might keep is already verified, so
+ * changing those rules never executes a program.
  */
 export const revalidateStage: Stage<BuildOptions> = {
   name: "revalidate",
-  version: 2,
+  version: 3,
   after: ["relabel", "load-tasks"],
-  key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint()) }),
+  key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint(RECHECK_SEED)) }),
   async run({ options, upstream, context }): Promise<StageOutput<Row>> {
     const rows = upstream.relabel!.records as Row[];
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
     const { outcomes, transient } = await executeForStage({
       stage: "revalidate",
       namespace: "revalidate",
+      seed: RECHECK_SEED,
       jobs: rows.map((r) => ({ id: r.id, code: r.code, inputs: taskInputs(tasks[r.taskKey]!) })),
       limits: options.limits,
       context,
@@ -50,7 +59,7 @@ export const revalidateStage: Stage<BuildOptions> = {
     const drops: Drop[] = [];
     for (const row of rows) {
       const mismatch = revalidationMismatch({ row, task: tasks[row.taskKey]!, outcomes: outcomes.get(row.id)! });
-      if (mismatch) drops.push({ id: row.id, reason: "revalidation_mismatch", detail: mismatch, taskId: row.taskId });
+      if (mismatch) drops.push({ id: row.id, reason: mismatch.reason, detail: mismatch.detail, taskId: row.taskId });
       else records.push(row);
     }
     return { records, drops, counts: { revalidated: rows.length, sandbox_failures: transient }, ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}) };

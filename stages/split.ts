@@ -1,8 +1,9 @@
 import type { BuildOptions } from "../schemas/build-options.js";
 import { seededShuffle } from "../pipeline/engine/seeded-shuffle.js";
+import { InputError } from "../pipeline/common/errors.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
-import { groupTasks, taskKeysIn, type TaskGroup } from "./balance.js";
+import type { TaskGroup } from "./balance.js";
 
 export const MAX_VALIDATION_ROWS = 32;
 export type SplitName = "train" | "validation";
@@ -19,42 +20,93 @@ export function assignSplits(rows: Row[], data: SplitData): SplitRow[] {
 }
 
 /**
- * Whole tasks go to validation, half of the target from each group, where the target is about
- * min(10% of rows, 32). Tasks are taken in seeded order while they fit; a group's first task is
- * taken even when it alone exceeds the half, so a non-empty group is never left out.
+ * What goes to one split together: every task with the same bare id. ARC-AGI-1 and -2 share 773
+ * ids with different content; the task_id column holds the bare id, so they must not be split apart.
  */
-export function chooseValidationTasks(params: { rows: Row[]; seed: number }): Set<string> {
-  const tasks = groupTasks(params.rows);
-  const target = Math.min(Math.round(params.rows.length * 0.1), MAX_VALIDATION_ROWS);
-  const chosen = new Set<string>();
-  for (const group of ["correct", "incorrect"] as TaskGroup[]) {
-    const quota = group === "correct" ? Math.ceil(target / 2) : Math.floor(target / 2);
-    let taken = 0;
-    const keys = seededShuffle(taskKeysIn(tasks, group), params.seed, (k) => k);
-    for (const key of keys) {
-      const size = tasks.get(key)!.rows.length;
-      if (taken >= quota) break;
-      if (taken > 0 && taken + size > quota) continue;
-      chosen.add(key);
-      taken += size;
-    }
+interface Unit {
+  id: string;
+  taskKeys: string[];
+  rows: number;
+  group: TaskGroup;
+}
+
+function unitsOf(rows: Row[]): Unit[] {
+  const units = new Map<string, Unit>();
+  for (const row of rows) {
+    const unit = units.get(row.taskId) ?? { id: row.taskId, taskKeys: [], rows: 0, group: "incorrect" as TaskGroup };
+    if (!unit.taskKeys.includes(row.taskKey)) unit.taskKeys.push(row.taskKey);
+    unit.rows++;
+    if (row.correctTrain.some(Boolean)) unit.group = "correct";
+    units.set(row.taskId, unit);
   }
-  // Never every task: a train split must remain.
-  if (chosen.size === tasks.size) chosen.clear();
-  return chosen;
+  return [...units.values()];
+}
+
+export interface ValidationChoice {
+  taskKeys: Set<string>;
+  /** About min(10% of rows, 32), at least 1. */
+  target: number;
+  /** Twice the target: validation exceeds it only when one group's smallest task alone does. */
+  cap: number;
+}
+
+/**
+ * Whole tasks (by bare id) go to validation, half of the target from each group, in seeded order.
+ * In order of precedence: train is never left empty; validation is never empty and takes a task
+ * from each non-empty group while train keeps one (the first that fits under the cap, else the
+ * group's smallest); validation stays within twice its target. A group alone gets the whole target.
+ */
+export function chooseValidation(params: { rows: Row[]; seed: number }): ValidationChoice {
+  const units = unitsOf(params.rows);
+  const target = Math.max(1, Math.min(Math.round(params.rows.length * 0.1), MAX_VALIDATION_ROWS));
+  const cap = 2 * target;
+  const groups = (["correct", "incorrect"] as TaskGroup[])
+    .map((group) => ({ group, units: seededShuffle(units.filter((u) => u.group === group), params.seed, (u) => u.id) }))
+    .filter((g) => g.units.length > 0);
+  const chosen: Unit[] = [];
+  let total = 0;
+  const take = (unit: Unit) => {
+    chosen.push(unit);
+    total += unit.rows;
+  };
+  groups.forEach(({ units: candidates }, g) => {
+    if (units.length - chosen.length <= 1) return; // train keeps at least one task
+    const quota = groups.length === 1 ? target : g === 0 ? Math.ceil(target / 2) : Math.floor(target / 2);
+    const first = candidates.find((u) => total + u.rows <= cap) ?? [...candidates].sort((a, b) => a.rows - b.rows)[0]!;
+    take(first);
+    let taken = first.rows;
+    for (const unit of candidates) {
+      if (unit === first || taken >= quota || units.length - chosen.length <= 1) continue;
+      if (taken + unit.rows > quota || total + unit.rows > cap) continue;
+      take(unit);
+      taken += unit.rows;
+    }
+  });
+  return { taskKeys: new Set(chosen.flatMap((u) => u.taskKeys)), target, cap };
 }
 
 export const splitStage: Stage<BuildOptions> = {
   name: "split",
-  version: 1,
+  version: 2,
   selects: true,
   after: ["balance"],
   key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
     const rows = upstream.balance!.records as Row[];
-    const validation = options.validation ? chooseValidationTasks({ rows, seed: options.seed }) : new Set<string>();
-    const validationRows = rows.filter((r) => validation.has(r.taskKey)).length;
-    const data: SplitData = { validationTasks: [...validation].sort() };
-    return { records: rows, drops: [], data, counts: { train_rows: rows.length - validationRows, validation_rows: validationRows, validation_tasks: validation.size } };
+    if (!options.validation) return { records: rows, drops: [], data: { validationTasks: [] }, counts: { train_rows: rows.length } };
+    const units = unitsOf(rows);
+    if (units.length === 1) {
+      throw new InputError(`a validation split needs at least two tasks, and this build has one (${units[0]!.id}, ${rows.length} rows): build without --validation, or add logs of other tasks`);
+    }
+    const choice = chooseValidation({ rows, seed: options.seed });
+    const validationRows = rows.filter((r) => choice.taskKeys.has(r.taskKey)).length;
+    const data: SplitData = { validationTasks: [...choice.taskKeys].sort() };
+    const trainTasks = new Set(rows.filter((r) => !choice.taskKeys.has(r.taskKey)).map((r) => r.taskKey)).size;
+    return {
+      records: rows,
+      drops: [],
+      data,
+      counts: { validation_target_rows: choice.target, validation_cap_rows: choice.cap, validation_rows: validationRows, validation_tasks: choice.taskKeys.size, train_rows: rows.length - validationRows, train_tasks: trainTasks },
+    };
   },
 };

@@ -24,7 +24,8 @@ export const splitFileName = (split: SplitName, format: BuildOptions["format"]) 
 
 /** Each split's rows in output order (by task, then log file and attempt) and output format. */
 export function formatSplits(params: { rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): { split: SplitName; rows: SplitRow[]; formatted: Record<string, unknown>[] }[] {
-  const splits: SplitName[] = params.options.validation ? ["train", "validation"] : ["train"];
+  // An empty split is never written nor listed: `datasets` refuses a repo whose card names one.
+  const splits = (["train", "validation"] as SplitName[]).filter((split) => params.rows.some((r) => r.split === split));
   return splits.map((split) => {
     const rows = params.rows.filter((r) => r.split === split).sort((a, b) => (a.taskKey === b.taskKey ? stableOrder(a, b) : a.taskKey < b.taskKey ? -1 : 1));
     const formatted = rows.map((row) => formatRow({ row, task: params.tasks[row.taskKey]!, format: params.options.format, reasoning: params.options.reasoning }));
@@ -67,8 +68,9 @@ const COLUMN_DOCS: Record<string, string> = {
   correct_test_input: "per test example: does the program's output equal the task's real output",
   test_input: "the task's test inputs",
   test_output: "the task's REAL test outputs",
-  predicted_test_output: "the program's outputs on the test inputs; [] where it failed on one",
-  task_id: "the ARC task id",
+  predicted_test_output: "the program's outputs on the test inputs ([] where it failed on one: only with --keep-test-failures)",
+  task_id: "the ARC task id (bare; the dataset column says which ARC dataset it belongs to)",
+  dataset: "the ARC dataset the task belongs to (arc-agi-1, arc-agi-2): ids repeat across datasets with different content",
   model: "the model that wrote the program",
   generation: "the sampling round",
   messages: "system, user (the relabelled task: train inputs with the program's own outputs, then the test input), assistant (optional <think> reasoning, then the code in a python block); grids as rows of space-separated digits, an empty row written [EMPTY_ROW]",

@@ -4,6 +4,9 @@ import { balanceStage } from "../../stages/balance.js";
 import { cleanCodeStage } from "../../stages/clean-code.js";
 import { dedupStage } from "../../stages/dedup.js";
 import { executeStage } from "../../stages/execute.js";
+import { filterAugmentStage } from "../../stages/filter-augment.js";
+import { filterDegenerateStage } from "../../stages/filter-degenerate.js";
+import { selectStage } from "../../stages/select.js";
 import { filterTransductiveStage } from "../../stages/filter-transductive.js";
 import { loadTasksStage, type TaskTable } from "../../stages/load-tasks.js";
 import type { LogFate } from "../../stages/read-logs.js";
@@ -19,9 +22,10 @@ import { createProcessExecutor } from "../executor/process-pool.js";
 import type { Executor, ExecutorEvent, SandboxInfo } from "../executor/types.js";
 import type { ProgressEvent } from "../common/progress.js";
 import { runStages, type StageReport, type StageResults } from "../engine/run-stages.js";
-import { CacheError } from "../common/errors.js";
+import { CacheError, InputError } from "../common/errors.js";
 import type { Stage, UpstreamMeta } from "../engine/stage.js";
 import { buildSummary } from "./build-summary.js";
+import { summariseTasks, taskTable } from "./task-table.js";
 import { VERSION } from "../common/version.js";
 import { lockCache } from "../store/cache-lock.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
@@ -33,9 +37,12 @@ export const BUILD_STAGES: Stage<BuildOptions>[] = [
   cleanCodeStage,
   filterTransductiveStage,
   executeStage,
+  filterAugmentStage,
   relabelStage,
   revalidateStage,
+  filterDegenerateStage,
   dedupStage,
+  selectStage,
   balanceStage,
   splitStage,
 ];
@@ -60,7 +67,7 @@ export interface BuildParams {
   cacheDir: string;
   fresh?: boolean;
   /** The sandbox to use; the default process backend is started only when a program must run. */
-  createExecutor?: (onEvent: (event: ExecutorEvent) => void) => Executor;
+  createExecutor?: (onEvent: (event: ExecutorEvent) => void, seed: number) => Executor;
   onEvent?: (event: ProgressEvent) => void;
   title?: string;
 }
@@ -70,7 +77,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   const { options } = params;
   const emit = params.onEvent ?? (() => undefined);
   const unlock = lockCache(params.cacheDir);
-  let started = false;
+  const started = new Set<number>();
   const onExecutorEvent = (event: ExecutorEvent) => {
     if (event.type === "respawn") emit({ type: "message", level: event.cause === "died" ? "warn" : "info", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
     if (event.type === "health") {
@@ -79,7 +86,12 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     }
   };
   // Creating an executor starts nothing: workers start when a program must run.
-  const executor = (params.createExecutor ?? defaultExecutor(options))(onExecutorEvent);
+  const executors = new Map<number, Executor>();
+  const executorFor = (seed = 0) => {
+    let found = executors.get(seed);
+    if (!found) executors.set(seed, (found = (params.createExecutor ?? defaultExecutor(options))(onExecutorEvent, seed)));
+    return found;
+  };
   try {
     const results = await runStages({
       stages: BUILD_STAGES,
@@ -89,28 +101,36 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
         cacheDir: params.cacheDir,
         fresh: params.fresh ?? false,
         emit,
-        fingerprint: () => executor.fingerprint(),
-        executor: async () => {
-          const info = await executor.info();
-          if (!started) for (const warning of info.warnings) emit({ type: "message", level: "warn", text: warning });
-          started = true;
-          return executor;
+        fingerprint: (seed) => executorFor(seed).fingerprint(),
+        executor: async (seed = 0) => {
+          const info = await executorFor(seed).info();
+          if (started.size === 0) for (const warning of info.warnings) emit({ type: "message", level: "warn", text: warning });
+          started.add(seed);
+          return executorFor(seed);
         },
       },
     });
     const { meta, reports } = results;
     const { tasks, rows } = finalRows(results);
+    const missing = meta["load-tasks"]!.drops.filter((d) => d.reason === "task_not_found");
+    if (rows.length === 0) throw nothingToWrite({ matched: reports.find((r) => r.stage === "load-tasks")!.kept, missing, reports });
+    if (missing.length > 0) {
+      const taskIds = new Set(missing.map((d) => d.taskId));
+      emit({ type: "message", level: "warn", text: `${missing.length} programs of ${taskIds.size} tasks had no task to run on and were dropped (first: ${missing[0]!.taskId}: ${missing[0]!.detail}); give --tasks <root> or set ARC_DATA` });
+    }
     await mkdir(options.out, { recursive: true });
     const written = await writeSplits({ out: options.out, rows, tasks, options });
     const logs = (meta["read-logs"]!.data as { logs: LogFate[] }).logs;
     const drops = BUILD_STAGES.flatMap((stage) => meta[stage.name]!.drops.map((drop) => ({ ...drop, stage: stage.name })));
-    const summary = buildSummary({ reports, logs, written });
+    const perTask = taskTable({ results, rows });
+    writeFileAtomic(join(options.out, "tasks.jsonl"), perTask.map((l) => JSON.stringify(l) + "\n").join(""));
+    const summary = [...buildSummary({ reports, logs, written }), ...summariseTasks(perTask)];
     await writeCard({ out: options.out, card: datasetCard({ title: params.title ?? `ARC programs from ${options.logs.length} log folder(s)`, options, splits: written, summary }) });
     const manifest: BuildManifest = {
       arcforge: VERSION,
       created: new Date().toISOString(),
       options,
-      sandbox: started ? await executor.info() : null,
+      sandbox: started.size > 0 ? await executorFor([...started].sort()[0]).info() : null,
       stages: reports,
       logs,
       source: (meta["read-logs"]!.data as { source: BuildManifest["source"] }).source,
@@ -121,9 +141,22 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     writeFileAtomic(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
     return manifest;
   } finally {
-    await executor.close();
+    await Promise.all([...executors.values()].map((e) => e.close()));
     unlock();
   }
+}
+
+/** Why a build has nothing to write, with the remedy: it fails instead of writing an empty dataset. */
+function nothingToWrite(params: { matched: number; missing: Drop[]; reports: StageReport[] }): InputError {
+  const { matched, missing } = params;
+  if (matched === 0 && missing.length > 0) {
+    return new InputError(
+      `no program could be matched to its ARC task (${missing.length} programs; first: task ${missing[0]!.taskId}: ${missing[0]!.detail}). ` +
+        "Give --tasks <root> (or set ARC_DATA) with <root>/<dataset>/{training,evaluation}/<task id>.json; no dataset was written",
+    );
+  }
+  const where = params.reports.filter((r) => Object.keys(r.dropped).length > 0).map((r) => `${r.stage}: ${Object.entries(r.dropped).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  return new InputError(`the build would write 0 rows, so no dataset was written. Where the programs went: ${where.join("; ") || "no programs were read"}`);
 }
 
 function finalRows(results: StageResults): { tasks: TaskTable; rows: SplitRow[] } {
@@ -135,8 +168,13 @@ function finalRows(results: StageResults): { tasks: TaskTable; rows: SplitRow[] 
  * The rows a finished build wrote, in output format, read back from its cache (every stage must
  * be cached): what arcforge meant to write, to check files against.
  */
-export async function builtRows(params: { options: BuildOptions; cacheDir: string; executor?: Executor }) {
-  const executor = params.executor ?? defaultExecutor(params.options)(() => undefined);
+export async function builtRows(params: { options: BuildOptions; cacheDir: string; createExecutor?: BuildParams["createExecutor"] }) {
+  const executors = new Map<number, Executor>();
+  const executorFor = (seed = 0) => {
+    let found = executors.get(seed);
+    if (!found) executors.set(seed, (found = (params.createExecutor ?? defaultExecutor(params.options))(() => undefined, seed)));
+    return found;
+  };
   try {
     const results = await runStages({
       stages: BUILD_STAGES,
@@ -146,18 +184,18 @@ export async function builtRows(params: { options: BuildOptions; cacheDir: strin
         cacheDir: params.cacheDir,
         fresh: false,
         emit: () => undefined,
-        fingerprint: () => executor.fingerprint(),
+        fingerprint: (seed) => executorFor(seed).fingerprint(),
         executor: () => Promise.reject(new CacheError("builtRows needs a finished build in this cache: a stage wanted to execute programs")),
       },
     });
     return formatSplits({ ...finalRows(results), options: params.options });
   } finally {
-    await executor.close();
+    await Promise.all([...executors.values()].map((e) => e.close()));
   }
 }
 
 function defaultExecutor(options: BuildOptions) {
-  return (onEvent: (event: ExecutorEvent) => void) => createProcessExecutor({ ...options.limits, onEvent });
+  return (onEvent: (event: ExecutorEvent) => void, seed: number) => createProcessExecutor({ ...options.limits, onEvent, seed });
 }
 
 /** Every attempt is kept or dropped exactly once; log-level drops (whole files) are not attempts. */

@@ -23,18 +23,24 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
     `tasks: ${r["load-tasks"]!.kept} programs matched to their task (dropped: ${list(r["load-tasks"]!.dropped)})`,
     `clean code: ${list(r["clean-code"]!.counts)}`,
     `transduction rejections: ${list(r["filter-transductive"]!.dropped, "transductive_")}`,
-    `execution: ${execute.counts.executions ?? 0} executions, ${execute.kept} programs ran cleanly on every train input (dropped: ${list(execute.dropped)})`,
+    `execution: ${execute.counts.executions ?? 0} executions, ${execute.kept} programs ran cleanly (dropped: ${list(execute.dropped)})`,
+    ...(r["filter-augment"]!.counts.sandbox_failures !== undefined || r["filter-augment"]!.dropped.transductive_augment
+      ? [`augmentation transduction: ${r["filter-augment"]!.dropped.transductive_augment ?? 0} programs invariant to no flip or colour rotation`]
+      : []),
     `relabelled rows: ${relabel.rows ?? 0}; >=1 train correct ${relabel.any_train_correct ?? 0}, all train correct ${relabel.all_train_correct ?? 0}, ` +
       `test solved ${relabel.test_solved ?? 0}, all train and test ${relabel.all_train_and_test ?? 0}`,
     `logged vs re-executed test result: ${relabel.logged_vs_executed_mismatch ?? 0} differ`,
-    `re-validation: ${r.revalidate!.counts.revalidated ?? 0} rows re-executed, ${r.revalidate!.dropped.revalidation_mismatch ?? 0} mismatches dropped`,
+    `re-validation under another seed: ${r.revalidate!.counts.revalidated ?? 0} rows re-executed, ${r.revalidate!.dropped.nondeterministic ?? 0} nondeterministic, ${r.revalidate!.dropped.revalidation_mismatch ?? 0} other mismatches dropped`,
+    ...(Object.keys(r["filter-degenerate"]!.dropped).length ? [`degenerate programs dropped: ${list(r["filter-degenerate"]!.dropped)}`] : []),
     dedup.dedup_disabled !== undefined
       ? `dedup: off (${dedup.dedup_disabled} rows)`
       : `dedup: kept ${dedup.kept_test_solving ?? 0} test-solving (duplicate code ${dedup.duplicate_code ?? 0}), ${dedup.kept_other ?? 0} others (duplicate behaviour ${dedup.duplicate_behaviour ?? 0})`,
+    ...(r.select!.dropped.over_task_budget ? [`per-task selection: ${r.select!.dropped.over_task_budget} programs over budget in ${r.select!.counts.tasks_trimmed ?? 0} tasks`] : []),
     r.balance!.counts.tasks_correct !== undefined
       ? `balance: tasks correct ${r.balance!.counts.tasks_correct}, incorrect ${r.balance!.counts.tasks_incorrect}, dropped ${r.balance!.counts.tasks_dropped}` +
         (r.balance!.counts.balance_skipped_empty_group ? " (skipped: one group is empty)" : "")
       : "balance: off (no validation split)",
-    `splits: ${params.written.map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`).join(", ")}`,
+    `splits: ${params.written.map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`).join(", ")}` +
+      (r.split!.counts.validation_target_rows !== undefined ? ` (validation target ${r.split!.counts.validation_target_rows} rows, cap ${r.split!.counts.validation_cap_rows})` : ""),
   ];
 }

@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { buildDataset, type BuildManifest } from "../build/build-dataset.js";
-import { DEFAULT_BUILD_OPTIONS, FORMATS, type BuildOptions } from "../../schemas/build-options.js";
+import { DEFAULT_BUILD_OPTIONS, FORMATS, SELECTIONS, type BuildOptions } from "../../schemas/build-options.js";
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
 import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
@@ -11,8 +11,9 @@ import { runPush, type PushCliOptions } from "./push-cli.js";
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "logs" | "tasks" | "out" | "dataset" | "subset" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation">,
-    Partial<Pick<BuildOptions, "validation" | "reasoning">> {
+    Pick<BuildOptions, "logs" | "tasks" | "out" | "dataset" | "subset" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
+    Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
+  transduction: "literal" | "augment";
   model: BuildOptions["models"];
   push?: boolean;
   json?: boolean;
@@ -26,6 +27,11 @@ const collect = (value: string, previous: string[]) => [...previous, ...value.sp
 const yyyymmdd = (value: string) => {
   if (!/^\d{8}$/.test(value)) throw new InputError(`expected a date as YYYYMMDD, got '${value}'`);
   return value;
+};
+const positiveInteger = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`expected a whole number of at least 1, got '${value}'`);
+  return n;
 };
 const integer = (value: string) => {
   const n = Number(value);
@@ -51,6 +57,12 @@ export function addBuildOptions(command: Command): Command {
       .option("--no-clean-code", "keep comments, docstrings and blank lines")
       .option("--no-transduction-filter", "keep programs that hard-code outputs")
       .option("--no-dedup", "keep duplicate programs")
+      .addOption(new Option("--transduction <rule>", "literal: outputs written in the code; augment: also programs invariant to none of flips and colour rotation").choices(["literal", "augment"]).default("literal"))
+      .option("--keep-test-failures", "keep programs that fail on a test input (stored as [])")
+      .option("--drop-identity", "drop programs whose output equals their input on every train example")
+      .option("--drop-single-colour", "drop single-colour predictions where the real output has several colours")
+      .option("--max-per-task <n>", "after dedup, keep at most n programs per task", positiveInteger)
+      .addOption(new Option("--select <strategy>", "with --max-per-task: which programs to keep").choices(SELECTIONS).default(DEFAULT_BUILD_OPTIONS.select))
       .option("--reasoning", "include reasoning text (only for programs that solve the test)")
       .option("--seed <n>", "seed for balancing and splitting", integer, DEFAULT_BUILD_OPTIONS.seed)
       .option("--generation <n>", "value of the generation column", integer, 0)
@@ -82,6 +94,12 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     format: cli.format,
     cleanCode: cli.cleanCode,
     transductionFilter: cli.transductionFilter,
+    transductionAugment: cli.transduction === "augment",
+    keepTestFailures: Boolean(cli.keepTestFailures),
+    dropIdentity: Boolean(cli.dropIdentity),
+    dropSingleColour: Boolean(cli.dropSingleColour),
+    maxPerTask: cli.maxPerTask,
+    select: cli.select,
     dedup: cli.dedup,
     reasoning: Boolean(cli.reasoning),
     seed: cli.seed,
@@ -98,7 +116,7 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     fresh: cli.fresh,
     title,
     onEvent: renderer.onEvent,
-    createExecutor: (onEvent) => executorFromOptions(cli, onEvent),
+    createExecutor: (onEvent, seed) => executorFromOptions(cli, onEvent, seed),
   });
   if (cli.debug) process.stderr.write(debugReport(manifest) + "\n");
   if (cli.json) {

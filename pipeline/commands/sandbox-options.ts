@@ -22,7 +22,7 @@ export function addSandboxOptions(command: Command, params: { workersFlag?: stri
     .addOption(new Option("--memory <MiB>", "memory a program may use on top of the runner, in MiB").default(1024).argParser(positiveNumber))
     .addOption(new Option(`${params.workersFlag ?? "--workers"} <n>`, "sandbox worker processes").default(availableParallelism()).argParser(positiveNumber))
     .addOption(
-      new Option("--isolation <mode>", "auto: bubblewrap namespaces when available; none: Landlock+seccomp+rlimits only")
+      new Option("--isolation <mode>", "auto: bubblewrap when available, else Landlock+seccomp, else refuse; bubblewrap: require it; none: run even without isolation")
         .choices(["auto", "bubblewrap", "none"])
         .default("auto"),
     )
@@ -30,8 +30,8 @@ export function addSandboxOptions(command: Command, params: { workersFlag?: stri
     .addOption(new Option("--recycle-every <n>", "docker: replace a container after this many programs").default(1000).argParser(positiveNumber));
 }
 
-export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event: ExecutorEvent) => void): Executor {
-  const common = { timeoutSeconds: options.timeout, memoryBytes: Math.round(options.memory * 1024 * 1024), workers: Math.round(options.sandboxWorkers ?? options.workers), onEvent };
+export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event: ExecutorEvent) => void, seed = 0): Executor {
+  const common = { timeoutSeconds: options.timeout, memoryBytes: Math.round(options.memory * 1024 * 1024), workers: Math.round(options.sandboxWorkers ?? options.workers), onEvent, seed };
   if (options.executor === "docker") return createDockerExecutor({ ...common, recycleEvery: Math.round(options.recycleEvery) });
   return createProcessExecutor({ ...common, isolation: options.isolation });
 }

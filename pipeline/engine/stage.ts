@@ -21,11 +21,14 @@ export interface StageOutput<T = unknown> {
 export type UpstreamMeta = Omit<StageOutput, "records" | "uncacheable">;
 
 export interface StageContext {
-  /** Starts the sandbox lazily: a build served from cache never starts Python. */
-  executor(): Promise<Executor>;
+  /**
+   * Starts the sandbox lazily: a build served from cache never starts Python. `seed` (default 0)
+   * seeds random, numpy.random and the hash of every child: re-validation runs with another seed.
+   */
+  executor(seed?: number): Promise<Executor>;
   emit(event: ProgressEvent): void;
   /** The sandbox's runtime fingerprint, known without starting it: stages that execute key on it. */
-  fingerprint(): Promise<RuntimeFingerprint>;
+  fingerprint(seed?: number): Promise<RuntimeFingerprint>;
   cacheDir: string;
   fresh: boolean;
 }

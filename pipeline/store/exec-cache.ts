@@ -6,7 +6,7 @@ import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
 import { cacheKey } from "../common/canonical-json.js";
 import { fingerprintId, type RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 
-export type ExecNamespace = "execute" | "revalidate" | "recheck";
+export type ExecNamespace = "execute" | "revalidate" | "augment";
 
 /**
  * Outcomes per (program code, input grid, limits) under one runtime fingerprint: each

@@ -61,9 +61,11 @@ export async function executeForStage(params: {
   namespace: ExecNamespace;
   jobs: CachedJob[];
   limits: SandboxLimits;
-  context: { cacheDir: string; fresh: boolean; executor: () => Promise<Executor>; emit: (event: ProgressEvent) => void };
+  /** The sandbox's seed (random, numpy.random, hash): its own fingerprint, its own cache. */
+  seed?: number;
+  context: { cacheDir: string; fresh: boolean; executor: (seed?: number) => Promise<Executor>; emit: (event: ProgressEvent) => void };
 }): Promise<{ outcomes: Map<string, Outcome[]>; hits: number; misses: number; transient: number }> {
-  const executor = await params.context.executor();
+  const executor = await params.context.executor(params.seed);
   const cache = new ExecCache({ cacheDir: params.context.cacheDir, namespace: params.namespace, fingerprint: await executor.fingerprint(), fresh: params.context.fresh });
   try {
     const outcomes = await executeCached({

@@ -13,8 +13,8 @@ import { lockCache } from "../../pipeline/store/cache-lock.js";
 
 /** A process executor that counts the programs it is asked to run. */
 function countingExecutor(counter: { programs: number }) {
-  return (onEvent: ExecutorOptions["onEvent"]): Executor => {
-    const inner = createProcessExecutor({ workers: 2, timeoutSeconds: 0.5, onEvent });
+  return (onEvent: ExecutorOptions["onEvent"], seed: number): Executor => {
+    const inner = createProcessExecutor({ workers: 2, timeoutSeconds: 0.5, onEvent, seed });
     return {
       ...inner,
       name: inner.name,
@@ -62,7 +62,7 @@ describe("incremental rebuilds", () => {
       const counter = { programs: 0 };
       const manifest = await build({ ...options, ...change }, cacheDir, counter);
       expect(counter.programs).toBe(0);
-      expect(ran(manifest)).toEqual(change.dedup ? [] : ["dedup", "balance", "split"]);
+      expect(ran(manifest)).toEqual(change.dedup ? [] : ["dedup", "select", "balance", "split"]);
     }
     const counter = { programs: 0 };
     const manifest = await build({ ...options, dedup: false }, cacheDir, counter);

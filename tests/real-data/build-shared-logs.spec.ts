@@ -49,7 +49,7 @@ describe.skipIf(!existsSync(join(SHARED, "run-logs")))("a build of ../shared/run
     const viaDocker = await buildDataset({
       options: { ...options, out: options.out + "-docker" },
       cacheDir: cacheDir + "-docker",
-      createExecutor: (onEvent) => createDockerExecutor({ ...options.limits, onEvent }),
+      createExecutor: (onEvent, seed) => createDockerExecutor({ ...options.limits, onEvent, seed }),
     });
     expect(viaDocker.sandbox?.backend).toBe("docker");
     expect(viaDocker.outputs.map((o) => o.sha256)).toEqual(manifest.outputs.map((o) => o.sha256));

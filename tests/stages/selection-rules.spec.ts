@@ -6,7 +6,7 @@ import { balanceStage } from "../../stages/balance.js";
 import { dedupRows } from "../../stages/dedup.js";
 import { relabel } from "../../stages/relabel.js";
 import { revalidationMismatch } from "../../stages/revalidate.js";
-import { chooseValidationTasks } from "../../stages/split.js";
+import { chooseValidation } from "../../stages/split.js";
 import { DEFAULT_BUILD_OPTIONS } from "../../schemas/build-options.js";
 import { context } from "../support/stage-harness.js";
 
@@ -23,7 +23,10 @@ function program(id: string, outcomes: Outcome[], code = "def transform(g): ..."
 function row(id: string, params: { task?: string; solves?: boolean; code?: string; train?: number[][][]; correct?: boolean[] }): Row {
   return {
     id,
+    logFile: id.split("#")[0]!,
+    attemptNumber: Number(id.split("#")[1]),
     taskKey: `arc-agi-1/${params.task ?? "aaaaaaaa"}`,
+    dataset: "arc-agi-1",
     taskId: params.task ?? "aaaaaaaa",
     model: "m",
     generation: 0,
@@ -76,7 +79,7 @@ describe("dedup", () => {
 
 describe("balance", () => {
   const options = { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true };
-  const run = (rows: Row[]) => balanceStage.run({ options, upstream: { dedup: { records: rows, drops: [] } }, context: context({ cacheDir: "/nonexistent" }) });
+  const run = (rows: Row[]) => balanceStage.run({ options, upstream: { select: { records: rows, drops: [] } }, context: context({ cacheDir: "/nonexistent" }) });
 
   it("calls a task correct when ANY of its programs gets a train output right, not only its first", async () => {
     const rows = [row("a#1", { task: "11111111" }), row("a#2", { task: "11111111", correct: [true] }), row("b#1", { task: "22222222" })];
@@ -104,20 +107,20 @@ describe("validation split", () => {
   it("takes whole tasks, about min(10% of rows, 32), half from each group, never a task in both", () => {
     const rows: Row[] = [];
     for (let t = 0; t < 200; t++) for (let k = 0; k < 3; k++) rows.push(row(`t${t}#${k}`, { task: t.toString(16).padStart(8, "0"), correct: [t % 2 === 0] }));
-    const chosen = chooseValidationTasks({ rows, seed: 7 });
+    const chosen = chooseValidation({ rows, seed: 7 }).taskKeys;
     const validation = rows.filter((r) => chosen.has(r.taskKey));
     expect(validation.length).toBeGreaterThanOrEqual(30);
     expect(validation.length).toBeLessThanOrEqual(34);
     const correct = validation.filter((r) => Number.parseInt(r.taskId, 16) % 2 === 0).length;
     expect(Math.abs(correct - (validation.length - correct))).toBeLessThanOrEqual(3);
-    expect(chooseValidationTasks({ rows, seed: 7 })).toEqual(chosen);
-    expect(chooseValidationTasks({ rows, seed: 8 })).not.toEqual(chosen);
+    expect(chooseValidation({ rows, seed: 7 }).taskKeys).toEqual(chosen);
+    expect(chooseValidation({ rows, seed: 8 }).taskKeys).not.toEqual(chosen);
   });
 
   it("uses 10% when that is under 32 rows", () => {
     const rows: Row[] = [];
     for (let t = 0; t < 50; t++) rows.push(row(`t${t}#1`, { task: t.toString(16).padStart(8, "0"), correct: [t < 25] }));
-    expect(chooseValidationTasks({ rows, seed: 1 }).size).toBe(5);
+    expect(chooseValidation({ rows, seed: 1 }).taskKeys.size).toBe(5);
   });
 });
 
@@ -128,8 +131,8 @@ describe("re-validation", () => {
     expect(revalidationMismatch({ row: r, task, outcomes: [ok([[2]]), ok([[9]]), ok([[6]]), ok([[1]])] })).toBeNull();
   });
 
-  it("names the example whose stored output a fresh execution does not reproduce", () => {
-    expect(revalidationMismatch({ row: r, task, outcomes: [ok([[2]]), ok([[5]]), ok([[6]]), ok([[1]])] })).toBe("train 1: output differs (ok)");
-    expect(revalidationMismatch({ row: { ...r, correctTest: [false, false] }, task, outcomes: [ok([[2]]), ok([[9]]), ok([[6]]), ok([[1]])] })).toBe("test 0: correctness flag differs");
+  it("names the example whose stored output a run under another seed does not reproduce", () => {
+    expect(revalidationMismatch({ row: r, task, outcomes: [ok([[2]]), ok([[5]]), ok([[6]]), ok([[1]])] })).toEqual({ reason: "nondeterministic", detail: "train 1: another seed gives another output (ok)" });
+    expect(revalidationMismatch({ row: { ...r, correctTest: [false, false] }, task, outcomes: [ok([[2]]), ok([[9]]), ok([[6]]), ok([[1]])] })).toEqual({ reason: "revalidation_mismatch", detail: "test 0: correctness flag differs" });
   });
 });
