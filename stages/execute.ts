@@ -52,7 +52,9 @@ export const executeStage: Stage<BuildOptions> = {
       const o = results[failure.index]!;
       const where = failure.index < trainCount ? `train ${failure.index}` : `test ${failure.index - trainCount}`;
       const detail = `${where}: ${"message" in o ? o.message : "reason" in o && o.reason ? o.reason : o.status}`;
-      drops.push({ id: program.id, reason: `${failure.index < trainCount ? "train" : "test"}_${o.status}`, detail, taskId: program.taskId });
+      // The sandbox failing is not the program's verdict: its own reason, and the stage is not cached.
+      const reason = o.status === "crash" && o.transient ? "sandbox_failure" : `${failure.index < trainCount ? "train" : "test"}_${o.status}`;
+      drops.push({ id: program.id, reason, detail, taskId: program.taskId });
     }
     return {
       records,

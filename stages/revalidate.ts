@@ -10,15 +10,17 @@ import type { TaskTable } from "./load-tasks.js";
 import { type Drop } from "../schemas/drop.js";
 
 /** The seed of the second run: a program whose outputs depend on its seed or on string hashing shows it here. */
-export const RECHECK_SEED = 1;
+export const RECHECK_SEED = 2;
 
 /**
  * Where a fresh execution under another seed disagrees with a row, or null when it agrees everywhere.
  * Different outputs mean the program is nondeterministic; equal outputs with a different flag mean
  * the row itself is wrong.
  */
-export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes: Outcome[] }): { reason: "nondeterministic" | "revalidation_mismatch"; detail: string } | null {
+export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes: Outcome[] }): { reason: "nondeterministic" | "revalidation_mismatch" | "sandbox_failure"; detail: string } | null {
   const { row, task, outcomes } = params;
+  const failed = outcomes.find((o) => o.status === "crash" && o.transient);
+  if (failed) return { reason: "sandbox_failure", detail: "message" in failed ? failed.message : "the sandbox failed" };
   const stored = [...row.predictedTrain, ...row.predictedTest];
   const expected = [...task.train.map((e) => e.output), ...task.test.map((e) => e.output)];
   const correct = [...row.correctTrain, ...row.correctTest];

@@ -69,11 +69,18 @@ export function chooseValidation(params: { rows: Row[]; seed: number }): Validat
     chosen.push(unit);
     total += unit.rows;
   };
-  groups.forEach(({ units: candidates }, g) => {
-    if (units.length - chosen.length <= 1) return; // train keeps at least one task
-    const quota = groups.length === 1 ? target : g === 0 ? Math.ceil(target / 2) : Math.floor(target / 2);
+  // First one task a group (the first that fits under the cap, else the group's smallest), then
+  // each group's quota filled under the cap: a forced large task never pulls others in after it.
+  const firsts = groups.map(({ units: candidates }) => {
+    if (units.length - chosen.length <= 1) return undefined; // train keeps at least one task
     const first = candidates.find((u) => total + u.rows <= cap) ?? [...candidates].sort((a, b) => a.rows - b.rows)[0]!;
     take(first);
+    return first;
+  });
+  groups.forEach(({ units: candidates }, g) => {
+    const first = firsts[g];
+    if (!first) return;
+    const quota = groups.length === 1 ? target : g === 0 ? Math.ceil(target / 2) : Math.floor(target / 2);
     let taken = first.rows;
     for (const unit of candidates) {
       if (unit === first || taken >= quota || units.length - chosen.length <= 1) continue;

@@ -1,0 +1,114 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Row } from "../../schemas/program.js";
+import { chooseValidation } from "../../stages/split.js";
+import { selectTask } from "../../stages/select.js";
+
+function makeRow(params: { id: string; task: string; dataset?: string; correct: boolean; solves?: boolean; code?: string; train?: number[][][] }): Row {
+  const dataset = params.dataset ?? "arc-agi-1";
+  return {
+    id: params.id,
+    logFile: params.id.split("#")[0]!,
+    attemptNumber: Number(params.id.split("#")[1] ?? 1),
+    taskKey: `${dataset}/${params.task}`,
+    dataset,
+    taskId: params.task,
+    model: "m",
+    generation: 0,
+    code: params.code ?? `code ${params.id}`,
+    reasoning: null,
+    predictedTrain: params.train ?? [[[1]]],
+    correctTrain: [params.correct],
+    predictedTest: [[[1]]],
+    correctTest: [params.solves ?? false],
+    solvesTest: params.solves ?? false,
+    loggedTestCorrect: null,
+  };
+}
+
+/** Tasks as (rows, correct?, also in arc-agi-2?) triples, turned into rows. */
+const tasksArbitrary = fc.array(fc.record({ rows: fc.integer({ min: 1, max: 60 }), correct: fc.boolean(), twin: fc.boolean() }), { minLength: 2, maxLength: 80 });
+
+function rowsOf(tasks: { rows: number; correct: boolean; twin: boolean }[]): Row[] {
+  return tasks.flatMap((t, k) => {
+    const task = k.toString(16).padStart(8, "0");
+    const own = Array.from({ length: t.rows }, (_, i) => makeRow({ id: `log${k}#${i}`, task, correct: t.correct }));
+    return t.twin ? [...own, makeRow({ id: `twin${k}#0`, task, dataset: "arc-agi-2", correct: !t.correct })] : own;
+  });
+}
+
+describe("the validation split, for any task counts and group sizes", () => {
+  it("never leaves train empty, never leaves validation empty, never puts a task id in both, and keeps to its cap", () => {
+    fc.assert(
+      fc.property(tasksArbitrary, fc.integer({ min: 0, max: 1000 }), (tasks, seed) => {
+        const rows = rowsOf(tasks);
+        const { taskKeys, cap } = chooseValidation({ rows, seed });
+        const validation = rows.filter((r) => taskKeys.has(r.taskKey));
+        const train = rows.filter((r) => !taskKeys.has(r.taskKey));
+        expect(train.length).toBeGreaterThan(0);
+        expect(validation.length).toBeGreaterThan(0);
+        const trainIds = new Set(train.map((r) => r.taskId));
+        for (const r of validation) expect(trainIds.has(r.taskId)).toBe(false);
+        if (validation.length > cap) {
+          // Only when a group's smallest task alone is over the cap: then validation holds one task a group.
+          const units = new Set(validation.map((r) => r.taskId));
+          expect(units.size).toBeLessThanOrEqual(2);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("takes a task from each non-empty group when both exist and train can spare them", () => {
+    fc.assert(
+      fc.property(tasksArbitrary.filter((t) => t.length >= 3 && t.some((x) => x.correct && !x.twin) && t.some((x) => !x.correct && !x.twin) && t.every((x) => !x.twin)), fc.integer(), (tasks, seed) => {
+        const rows = rowsOf(tasks);
+        const { taskKeys } = chooseValidation({ rows, seed });
+        const groups = new Set(rows.filter((r) => taskKeys.has(r.taskKey)).map((r) => r.correctTrain[0]));
+        expect(groups.size).toBe(2);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("is the same for the same seed and rows in any order", () => {
+    fc.assert(
+      fc.property(tasksArbitrary, fc.integer(), (tasks, seed) => {
+        const rows = rowsOf(tasks);
+        expect(chooseValidation({ rows: [...rows].reverse(), seed }).taskKeys).toEqual(chooseValidation({ rows, seed }).taskKeys);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("per-task selection", () => {
+  const rows = [
+    makeRow({ id: "a#1", task: "t", correct: true, solves: true, code: "a long program that solves everything" }),
+    makeRow({ id: "a#2", task: "t", correct: true, solves: true, code: "short solver" }),
+    makeRow({ id: "a#3", task: "t", correct: true, code: "right on train" }),
+    ...Array.from({ length: 6 }, (_, k) => makeRow({ id: `b#${k}`, task: "t", correct: false, train: [[[k % 3]]] })),
+  ];
+
+  it("best: by SOAR's score, then the shorter code", () => {
+    expect(selectTask({ rows, max: 2, strategy: "best", seed: 1, taskKey: "arc-agi-1/t" }).map((r) => r.id)).toEqual(["a#2", "a#1"]);
+  });
+
+  it("greedy-diverse: half the best, half programs with outputs not yet chosen", () => {
+    const chosen = selectTask({ rows, max: 4, strategy: "greedy-diverse", seed: 1, taskKey: "arc-agi-1/t" });
+    expect(chosen.slice(0, 2).map((r) => r.id)).toEqual(["a#2", "a#1"]);
+    const diverse = chosen.slice(2).map((r) => JSON.stringify(r.predictedTrain));
+    expect(new Set(diverse).size).toBe(2);
+    expect(chosen.slice(2).every((r) => !r.correctTrain[0])).toBe(true);
+  });
+
+  it("random: a seeded sample, the same for the same seed", () => {
+    const a = selectTask({ rows, max: 3, strategy: "random", seed: 5, taskKey: "arc-agi-1/t" }).map((r) => r.id);
+    expect(selectTask({ rows: [...rows].reverse(), max: 3, strategy: "random", seed: 5, taskKey: "arc-agi-1/t" }).map((r) => r.id)).toEqual(a);
+    expect(a).toHaveLength(3);
+  });
+
+  it("keeps every row of a task within budget", () => {
+    expect(selectTask({ rows: rows.slice(0, 2), max: 5, strategy: "best", seed: 0, taskKey: "arc-agi-1/t" })).toHaveLength(2);
+  });
+});
