@@ -38,6 +38,8 @@ export interface BuildOptions {
   dedup: boolean;
   reasoning: boolean;
   seed: number;
+  /** The dataset card's `license` (a Hub license id such as apache-2.0, cc-by-4.0); left out when not given. */
+  license?: string;
   /** The `generation` column: which round of sampling and fine-tuning these programs come from. */
   generation: number;
   limits: SandboxLimits;

@@ -2,7 +2,7 @@ import type { BuildOptions } from "../schemas/build-options.js";
 import { executeForStage } from "../pipeline/store/execute-cached.js";
 import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
-import type { Outcome } from "../schemas/outcome.js";
+import { OUTCOME_STATUSES, type Outcome } from "../schemas/outcome.js";
 import type { ExecutedProgram, Program } from "../schemas/program.js";
 import { taskInputs } from "../schemas/task.js";
 import type { TaskTable } from "./load-tasks.js";
@@ -17,6 +17,19 @@ function firstFailure(outcomes: Outcome[], trainCount: number, keepTestFailures:
   const checked = keepTestFailures ? outcomes.slice(0, trainCount) : outcomes;
   const index = checked.findIndex((o) => o.status !== "ok");
   return index === -1 ? null : { index };
+}
+
+/** Sandbox health for the report: outcomes by status (outcome_<status>) and program time (ms, cached ones included). */
+function outcomeCounts(programs: Outcome[][]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(OUTCOME_STATUSES.map((s) => [`outcome_${s}`, 0]));
+  let ms = 0;
+  for (const outcomes of programs) {
+    for (const o of outcomes) {
+      counts[`outcome_${o.status}`]!++;
+      ms += o.ms;
+    }
+  }
+  return { ...counts, program_ms_total: Math.round(ms) };
 }
 
 /**
@@ -59,7 +72,13 @@ export const executeStage: Stage<BuildOptions> = {
     return {
       records,
       drops,
-      counts: { executions: programs.reduce((n, p) => n + taskInputs(tasks[p.taskKey]!).length, 0), cache_hits: hits, cache_misses: misses, sandbox_failures: transient },
+      counts: {
+        executions: programs.reduce((n, p) => n + taskInputs(tasks[p.taskKey]!).length, 0),
+        cache_hits: hits,
+        cache_misses: misses,
+        sandbox_failures: transient,
+        ...outcomeCounts([...outcomes.values()]),
+      },
       ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}),
     };
   },

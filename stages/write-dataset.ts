@@ -79,8 +79,15 @@ const COLUMN_DOCS: Record<string, string> = {
 /** The dataset card: YAML configs naming the splits, then how the data was made. No timestamps: same build, same bytes. */
 export function datasetCard(params: { title: string; options: BuildOptions; splits: WrittenSplit[]; summary: string[] }): string {
   const { options, splits } = params;
+  const rows = splits.reduce((n, s) => n + s.rows, 0);
   const yaml = [
     "---",
+    ...(options.license ? [`license: ${options.license}`] : []),
+    `pretty_name: ${JSON.stringify(params.title)}`,
+    "task_categories:",
+    "- text-generation",
+    "size_categories:",
+    `- ${sizeCategory(rows)}`,
     "configs:",
     "- config_name: default",
     "  data_files:",
@@ -99,6 +106,8 @@ export function datasetCard(params: { title: string; options: BuildOptions; spli
     "Programs written by language models for ARC-AGI tasks, executed in a sandbox and hindsight-relabelled by",
     "arcforge: every program that runs cleanly on all train inputs becomes a row whose task is",
     "the task's inputs paired with the program's own outputs. A wrong program is a right answer to that relabelled task.",
+    "",
+    "The build report (`report.html` beside this card) shows where every program went, the sandbox's health, a per-task table and the rows as ARC grids.",
     "",
     "## Splits",
     "",
@@ -123,6 +132,19 @@ export function datasetCard(params: { title: string; options: BuildOptions; spli
       `timeout ${options.limits.timeoutSeconds} s CPU per input, memory ${Math.round(options.limits.memoryBytes / 2 ** 20)} MiB.`,
     "",
   ].join("\n");
+}
+
+/** The Hub's size_categories bucket for a row count. */
+export function sizeCategory(rows: number): string {
+  const buckets: [number, string][] = [
+    [1e3, "n<1K"],
+    [1e4, "1K<n<10K"],
+    [1e5, "10K<n<100K"],
+    [1e6, "100K<n<1M"],
+    [1e7, "1M<n<10M"],
+    [1e8, "10M<n<100M"],
+  ];
+  return buckets.find(([limit]) => rows < limit)?.[1] ?? "100M<n<1B";
 }
 
 export async function writeCard(params: { out: string; card: string }): Promise<void> {

@@ -26,6 +26,7 @@ import { CacheError, InputError } from "../common/errors.js";
 import type { Stage, UpstreamMeta } from "../engine/stage.js";
 import { buildSummary } from "./build-summary.js";
 import { summariseTasks, taskTable } from "./task-table.js";
+import { writeReport } from "../report/render-report.js";
 import { VERSION } from "../common/version.js";
 import { lockCache } from "../store/cache-lock.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
@@ -139,6 +140,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       summary,
     };
     writeFileAtomic(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+    await writeReport({ dir: options.out, title: params.title });
     return manifest;
   } finally {
     await Promise.all([...executors.values()].map((e) => e.close()));

@@ -11,7 +11,7 @@ import { runPush, type PushCliOptions } from "./push-cli.js";
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "logs" | "tasks" | "out" | "dataset" | "subset" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
+    Pick<BuildOptions, "logs" | "tasks" | "out" | "dataset" | "subset" | "license" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
     Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
   transduction: "literal" | "augment";
   model: BuildOptions["models"];
@@ -66,6 +66,7 @@ export function addBuildOptions(command: Command): Command {
       .option("--reasoning", "include reasoning text (only for programs that solve the test)")
       .option("--seed <n>", "seed for balancing and splitting", integer, DEFAULT_BUILD_OPTIONS.seed)
       .option("--generation <n>", "value of the generation column", integer, 0)
+      .option("--license <id>", "the dataset card's license (a Hub license id, e.g. apache-2.0, cc-by-4.0)")
       .option("--cache-dir <dir>", "stage and execution cache", ".arcforge-cache")
       .option("--fresh", "ignore every cache")
       .option("--json", "print the run summary as JSON")
@@ -104,6 +105,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     reasoning: Boolean(cli.reasoning),
     seed: cli.seed,
     generation: cli.generation,
+    license: cli.license,
     limits: { timeoutSeconds: cli.timeout, memoryBytes: Math.round(cli.memory * 2 ** 20) },
   };
 }

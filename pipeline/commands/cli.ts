@@ -5,6 +5,7 @@ import { registerCacheCommand } from "./cache-cli.js";
 import { registerDemoCommand } from "./demo-cli.js";
 import { registerExecCommand } from "./exec-cli.js";
 import { registerPushCommand } from "./push-cli.js";
+import { registerReportCommand } from "./report-cli.js";
 import { registerSampleCommand } from "./sample-cli.js";
 import { registerSandboxCommand } from "./sandbox-cli.js";
 import { registerValidateCommand } from "./validate-cli.js";
@@ -21,6 +22,7 @@ registerExecCommand(program);
 registerPushCommand(program);
 registerValidateCommand(program);
 registerDemoCommand(program);
+registerReportCommand(program);
 registerCacheCommand(program);
 registerSandboxCommand(program);
 

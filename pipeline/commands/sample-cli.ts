@@ -42,7 +42,8 @@ export function formatSampleSummary(s: SampleSummary): string {
     `tasks with an all-train-correct attempt: ${s.tasksAllTrainCorrect}; with at least one train example right: ${s.tasksSomeTrainCorrect}`,
     `attempts: test correct ${c.test_correct}, all train correct ${c.all_train_correct}, some train correct ${c.some_train_correct}, none correct ${c.no_train_correct}, ` +
       `execution error ${c.execution_error}, execution timeout ${c.execution_timeout}, no code ${c.no_code}, max length ${c.max_length}, API timeout ${c.api_timeout}, API failure ${c.api_failure}`,
-    `max length: ${pct(s.maxLengthRate)}, API timeouts: ${pct(s.timeoutRate)}, API failures: ${pct(s.apiFailureRate)}, retries: ${s.retries}`,
+    `answers cut at max length: ${pct(s.maxLengthRate)} (${c.max_length} without code: category max_length; ${s.maxLengthWithCode} still held code and were executed), ` +
+      `API timeouts: ${pct(s.timeoutRate)}, API failures: ${pct(s.apiFailureRate)}, retries: ${s.retries}`,
     `tokens: ${s.inputTokens} in, ${s.outputTokens} out; cost: $${s.cost.toFixed(4)}`,
     `logs: ${s.runDir}  (arcforge build --logs ${s.runDir})`,
   ].join("\n");

@@ -1,4 +1,4 @@
-import { openAsBlob } from "node:fs";
+import { existsSync, openAsBlob } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { commitIter, createRepo, HubApiError, repoExists, type CommitOperation } from "@huggingface/hub";
@@ -27,7 +27,7 @@ export interface PushParams {
   onEvent?: (event: PushEvent) => void;
 }
 
-/** The card and every split file of a built dataset, as one commit's operations. */
+/** The card, the build report (when there is one) and every split file of a built dataset, as one commit's operations. */
 export async function datasetOperations(dir: string): Promise<CommitOperation[]> {
   const entries = await readdir(join(dir, "data"), { recursive: true, withFileTypes: true }).catch(() => {
     throw new HubError(`${dir} has no data/ folder: push a folder written by 'arcforge build'`);
@@ -35,7 +35,8 @@ export async function datasetOperations(dir: string): Promise<CommitOperation[]>
   const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
   if (files.length === 0) throw new HubError(`${dir}/data holds no split files`);
   const operations: CommitOperation[] = [];
-  for (const path of [join(dir, "README.md"), ...files]) {
+  const report = join(dir, "report.html");
+  for (const path of [join(dir, "README.md"), ...(existsSync(report) ? [report] : []), ...files]) {
     operations.push({ operation: "addOrUpdate", path: relative(dir, path), content: await openAsBlob(path) });
   }
   return operations;

@@ -9,7 +9,7 @@ import { InputError } from "../common/errors.js";
 import type { Executor } from "../executor/types.js";
 import { loadTask } from "../sources/load-task.js";
 import { sampleAttempt, type Prices, type RequestPolicy, type SamplingParams } from "./sample-attempt.js";
-import { selectTasks } from "./subsets.js";
+import { selectTasks, subsetName } from "./subsets.js";
 import { cacheKey } from "../common/canonical-json.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
 
@@ -46,7 +46,10 @@ export interface SampleSummary {
   oracle: number;
   tasksAllTrainCorrect: number;
   tasksSomeTrainCorrect: number;
+  /** Every answer cut at max tokens, with or without code. */
   maxLengthRate: number;
+  /** Cut answers that still held a program: they were executed and counted in their category, not as max_length. */
+  maxLengthWithCode: number;
   timeoutRate: number;
   apiFailureRate: number;
   retries: number;
@@ -127,7 +130,7 @@ export async function runSample(params: { options: SampleOptions; executor: Exec
         model: options.sampling.model,
         api_type: "chat_completions_all_attempts",
         dataset: options.dataset,
-        subset: options.subset,
+        subset: subsetName(options.subset),
         timestamp: new Date().toISOString(),
         reasoning_effort: options.sampling.reasoningEffort ?? null,
         task_data: task,
@@ -164,6 +167,7 @@ export async function summarise(runDir: string, tasks: number, skipped: number):
     tasksAllTrainCorrect: logs.filter((l) => l.attempt_details.some((a) => a.train_results.length > 0 && a.train_results.every((r) => r.correct))).length,
     tasksSomeTrainCorrect: logs.filter((l) => l.attempt_details.some((a) => a.train_results.some((r) => r.correct))).length,
     maxLengthRate: rate(attempts.filter((a) => a.hit_max_tokens).length),
+    maxLengthWithCode: attempts.filter((a) => a.hit_max_tokens && a.category !== "max_length").length,
     timeoutRate: rate(categories.api_timeout),
     apiFailureRate: rate(categories.api_failure),
     retries: attempts.reduce((n, a) => n + a.retries, 0),

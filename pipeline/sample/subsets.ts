@@ -1,5 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { InputError } from "../common/errors.js";
 import { loadTask, SPLIT_FOLDERS } from "../sources/load-task.js";
 import { seededShuffle } from "../engine/seeded-shuffle.js";
@@ -12,6 +12,15 @@ const ALL_SUBSET = /^all_(training|evaluation)$/;
 
 export const SUBSET_HELP =
   "a file of task ids (one per line), all_<split>, shortest|middle|longest_<split>_<N> (by total grid cells), or random_<split>_<N>[_seed<S>]; <split> is training or evaluation";
+
+/**
+ * The subset's name as logs record it: a built-in name as given, a file of task ids by its base
+ * name without extension (never its path: default Hub repo names are built from it).
+ */
+export function subsetName(subset: string): string {
+  if (SIZE_SUBSET.test(subset) || RANDOM_SUBSET.test(subset) || ALL_SUBSET.test(subset)) return subset;
+  return basename(subset).replace(/\.[^.]*$/, "") || subset;
+}
 
 /** Total cells of every grid of a task: the size the built-in subsets sort by. */
 export function taskSize(task: ArcTask): number {

@@ -53,6 +53,9 @@ export function prepareRow(row: Record<string, unknown>, lookup: TaskLookup): Pr
       if (problem) problems.push(`${name}[${i}] is not a valid grid (${problem})`);
     });
   }
+  for (const [name, flagsValue, inputs] of [["correct_train_input", row.correct_train_input, trainInputs], ["correct_test_input", row.correct_test_input, testInputs]] as const) {
+    if (Array.isArray(flagsValue) && inputs && flagsValue.length !== inputs.length) problems.push(`${name} has ${flagsValue.length} flags for ${inputs.length} inputs`);
+  }
   if (problems.length) return problems;
   const withTest = Boolean(testInputs && predictedTest && testInputs.length === predictedTest.length);
   const flags = (v: unknown, n: number) => (Array.isArray(v) && v.length === n ? (v as boolean[]) : Array<null>(n).fill(null));
@@ -82,7 +85,9 @@ export function judgeRow(prepared: Prepared, outcomes: Outcome[]): Pick<RowRepor
     }
     if (!gridsEqual(fresh, stored)) {
       if (status === "ok") status = "mismatch";
-      problems.push(`${where}: stored output differs from the fresh one`);
+      // Say why in the user's terms: a stored grid the program cannot produce because its output is invalid reads "invalid_output: ragged".
+      const why = outcome.status === "ok" ? "stored output differs from the fresh one" : `${outcome.status}${"reason" in outcome && outcome.reason ? `: ${outcome.reason}` : "message" in outcome ? `: ${outcome.message}` : ""} (the row stores ${stored.length ? "a grid" : "[]"})`;
+      problems.push(`${where}: ${why}`);
       return;
     }
     const expected = prepared.expected[i];

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
+import { datasetCard } from "../../stages/write-dataset.js";
 import { findBubblewrap } from "../../pipeline/executor/bubblewrap.js";
 import { readBack } from "../support/python.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
@@ -85,7 +86,12 @@ describe("arcforge build on the demo logs", () => {
 
   it("writes a dataset card whose YAML names the splits", async () => {
     const card = await readFile(join(options.out, "README.md"), "utf8");
-    expect(card).toMatch(/^---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data\/train-\*\n  - split: validation\n    path: data\/validation-\*\n/);
+    expect(card).toMatch(/^---\n[\s\S]*\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data\/train-\*\n  - split: validation\n    path: data\/validation-\*\n/);
+    expect(card).toMatch(/\ntask_categories:\n- text-generation\nsize_categories:\n- n<1K\n/);
+    expect(card).toMatch(/\npretty_name: ".+"\n/);
+    expect(card).not.toMatch(/\nlicense:/);
+    expect(card).toContain("report.html");
+    expect(datasetCard({ title: "t", options: { ...options, license: "cc-by-4.0" }, splits: [], summary: [] })).toMatch(/^---\nlicense: cc-by-4.0\n/);
     expect(card).toContain("REAL train outputs");
   });
 });

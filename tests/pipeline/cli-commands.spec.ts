@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
+import { tinyWorld } from "../support/tiny-world.js";
 
 const run = promisify(execFile);
 const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
@@ -42,6 +43,22 @@ describe("the arcforge command line", () => {
     expect(Object.values(stats.executions.revalidate!)[0]!.outcomes).toBeGreaterThan(0);
     expect((await arcforge(["cache", "clear", "--cache-dir", cache])).stdout).toMatch(/^cleared /);
     expect(existsSync(join(cache, "stages"))).toBe(false);
+  });
+
+  it("exits non-zero and writes no dataset when no program can be matched to a task, naming the remedy", async () => {
+    const { options } = await tinyWorld({ tasks: { aaaaaaaa: { train: [{ input: [[1]], output: [[1]] }], test: [{ input: [[1]], output: [[1]] }] } }, programs: [{ task: "aaaaaaaa", code: "def transform(g):\n    return g" }] });
+    const failure = await arcforge(["build", "--logs", options.logs[0]!, "--out", options.out, "--cache-dir", await tempDir(), "--quiet"]).catch((e: { stderr: string; code: number }) => e);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toMatch(/no program could be matched to its ARC task.*task aaaaaaaa.*--tasks <root>.*ARC_DATA/);
+    expect(existsSync(options.out)).toBe(false);
+  });
+
+  it("rewrites the report of a built dataset and prints its file URL", async () => {
+    const { options } = await demoWorld();
+    await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", await tempDir(), "--timeout", "0.5", "--quiet"]);
+    const { stdout } = await arcforge(["report", options.out, "--open"]);
+    expect(stdout.trim()).toBe(`file://${join(options.out, "report.html")}`);
+    expect(existsSync(join(options.out, "report.html"))).toBe(true);
   });
 
   it("explains a missing option instead of failing obscurely", async () => {

@@ -117,10 +117,15 @@ describe("arcforge sample", () => {
     expect(hung.attempt_details.every((a) => a.api_timeout && a.retries === 2)).toBe(true);
   });
 
+  it("records a subset given as a file by its base name, not its path", () => {
+    expect(new Set(logs.map((l) => l.subset))).toEqual(new Set(["subset"]));
+  });
+
   it("reports the end summary figures", () => {
     expect(summary).toMatchObject({ tasks: 6, attempts: 12, tasksTestCorrect: 4, tasksAllTrainCorrect: 4, tasksSomeTrainCorrect: 4 });
     expect(summary.oracle).toBeCloseTo(4 / 6);
     expect(summary.maxLengthRate).toBeCloseTo(1 / 12);
+    expect(summary.maxLengthWithCode + summary.categories.max_length).toBe(Math.round(summary.maxLengthRate * summary.attempts));
     expect(summary.timeoutRate).toBeCloseTo(2 / 12);
     expect(summary.apiFailureRate).toBeCloseTo(2 / 12);
     expect(summary.cost).toBeCloseTo((summary.inputTokens + 2 * summary.outputTokens) / 1e6);

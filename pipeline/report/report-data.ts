@@ -1,0 +1,128 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BuildManifest } from "../build/build-dataset.js";
+import type { TaskLine } from "../build/task-table.js";
+import { InputError } from "../common/errors.js";
+import { readParquetRows } from "../parquet/read-parquet-rows.js";
+import type { Grid } from "../../schemas/grid.js";
+
+/** One stage of the funnel: what it kept, and why it dropped the rest. */
+export interface FunnelStep {
+  stage: string;
+  kept: number;
+  dropped: Record<string, number>;
+}
+
+/** A written row as the row viewer shows it. */
+export interface ViewerRow {
+  split: string;
+  code: string;
+  trainInputs: Grid[];
+  trainOutputs: Grid[];
+  predictedTrain: Grid[];
+  correctTrain: boolean[];
+  testInputs: Grid[];
+  testOutputs: Grid[];
+  predictedTest: Grid[];
+  correctTest: boolean[];
+}
+
+/** Everything report.html shows, aggregated in Node: the page embeds only this. */
+export interface ReportData {
+  title: string;
+  created: string;
+  format: string;
+  options: Record<string, unknown>;
+  attempts: { total: number; kept: number };
+  funnel: FunnelStep[];
+  sandbox: { backend: string; isolation: string; python: string; numpy: string; outcomes: Record<string, number>; executions: number; msPerProgram: number; cacheHits: number } | null;
+  splits: { split: string; rows: number; tasks: number }[];
+  tasks: TaskLine[];
+  /** Rows of the viewer by `<dataset>/<task>`: a sample per task, within a size budget. */
+  viewer: Record<string, ViewerRow[]>;
+  viewerNote: string;
+}
+
+/** Rows per task and bytes of row data embedded: a million-attempt build's report stays small. */
+export const VIEWER_ROWS_PER_TASK = 4;
+export const VIEWER_BUDGET_BYTES = 2_500_000;
+
+const number = (value: unknown) => (typeof value === "number" ? value : 0);
+
+/** The report's data from a built dataset folder: manifest.json, tasks.jsonl and the split files. */
+export async function reportData(params: { dir: string; title?: string }): Promise<ReportData> {
+  const manifestPath = join(params.dir, "manifest.json");
+  if (!existsSync(manifestPath)) throw new InputError(`${params.dir} is not an arcforge dataset folder: it has no manifest.json`);
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as BuildManifest;
+  const tasksPath = join(params.dir, "tasks.jsonl");
+  const tasks = existsSync(tasksPath) ? (readFileSync(tasksPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)) as TaskLine[]) : [];
+  const execute = manifest.stages.find((s) => s.stage === "execute");
+  const outcomes = Object.fromEntries(Object.entries(execute?.counts ?? {}).filter(([k]) => k.startsWith("outcome_")).map(([k, v]) => [k.slice("outcome_".length), v]));
+  const programs = execute ? execute.kept + Object.values(execute.dropped).reduce((a, b) => a + b, 0) : 0;
+  const viewer = await viewerRows({ dir: params.dir, manifest });
+  return {
+    title: params.title ?? `arcforge build: ${params.dir.split("/").filter(Boolean).pop()}`,
+    created: manifest.created,
+    format: manifest.options.format,
+    options: { ...manifest.options, limits: manifest.options.limits },
+    attempts: { total: manifest.attempts.total, kept: manifest.attempts.kept },
+    funnel: manifest.stages.map((s) => ({ stage: s.stage, kept: s.kept, dropped: s.stage === "read-logs" ? labelFileDrops(s.dropped, manifest) : s.dropped })),
+    sandbox: manifest.sandbox
+      ? {
+          backend: manifest.sandbox.backend,
+          isolation: manifest.sandbox.isolation,
+          python: manifest.sandbox.python,
+          numpy: manifest.sandbox.numpy,
+          outcomes,
+          executions: number(execute?.counts.executions),
+          msPerProgram: programs ? number(execute?.counts.program_ms_total) / programs : 0,
+          cacheHits: number(execute?.counts.cache_hits),
+        }
+      : null,
+    splits: manifest.outputs.map((o) => ({ split: o.split, rows: o.rows, tasks: o.tasks })),
+    tasks,
+    ...viewer,
+  };
+}
+
+/** read-logs drops whole files as well as attempts: say which reasons count files. */
+function labelFileDrops(dropped: Record<string, number>, manifest: BuildManifest): Record<string, number> {
+  const fileReasons = new Set(manifest.logs.filter((l) => !l.kept).map((l) => l.reason));
+  return Object.fromEntries(Object.entries(dropped).map(([reason, n]) => [fileReasons.has(reason) ? `${reason} (log files)` : reason, n]));
+}
+
+async function viewerRows(params: { dir: string; manifest: BuildManifest }): Promise<Pick<ReportData, "viewer" | "viewerNote">> {
+  const viewer: Record<string, ViewerRow[]> = {};
+  if (params.manifest.options.format !== "flat") return { viewer, viewerNote: `rows are shown for the flat format only; this build wrote ${params.manifest.options.format}` };
+  let bytes = 0;
+  let skipped = 0;
+  for (const output of params.manifest.outputs) {
+    for await (const row of readParquetRows({ path: join(params.dir, output.path) })) {
+      const key = `${String(row.dataset ?? "arc-agi-1")}/${String(row.task_id)}`;
+      const list = (viewer[key] ??= []);
+      if (list.length >= VIEWER_ROWS_PER_TASK) continue;
+      const entry: ViewerRow = {
+        split: output.split,
+        code: String(row.code),
+        trainInputs: row.train_input as Grid[],
+        trainOutputs: row.train_output as Grid[],
+        predictedTrain: row.predicted_train_output as Grid[],
+        correctTrain: row.correct_train_input as boolean[],
+        testInputs: row.test_input as Grid[],
+        testOutputs: row.test_output as Grid[],
+        predictedTest: row.predicted_test_output as Grid[],
+        correctTest: row.correct_test_input as boolean[],
+      };
+      const size = JSON.stringify(entry).length;
+      if (bytes + size > VIEWER_BUDGET_BYTES) {
+        skipped++;
+        continue;
+      }
+      bytes += size;
+      list.push(entry);
+    }
+  }
+  for (const key of Object.keys(viewer)) if (viewer[key]!.length === 0) delete viewer[key];
+  const note = `up to ${VIEWER_ROWS_PER_TASK} rows per task` + (skipped ? `; ${skipped} more rows left out to keep the page small` : "");
+  return { viewer, viewerNote: note };
+}
