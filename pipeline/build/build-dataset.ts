@@ -79,7 +79,12 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   const emit = params.onEvent ?? (() => undefined);
   const unlock = lockCache(params.cacheDir);
   const started = new Set<number>();
+  let lastQueueNote = 0;
   const onExecutorEvent = (event: ExecutorEvent) => {
+    if (event.type === "queue" && Date.now() - lastQueueNote >= 5000) {
+      lastQueueNote = Date.now();
+      emit({ type: "message", level: "info", text: `queue: ${event.workers} worker(s) serve ${event.fingerprint}; jobs waiting ${event.waiting}, running ${event.active}, done ${event.done} of ${event.submitted}` });
+    }
     if (event.type === "respawn") emit({ type: "message", level: event.cause === "died" ? "warn" : "info", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
     if (event.type === "health") {
       const rates = Object.entries(event.rates).filter(([, r]) => r > 0).map(([status, r]) => `${status} ${(r * 100).toFixed(1)}%`).join(", ");

@@ -9,6 +9,7 @@ import { registerReportCommand } from "./report-cli.js";
 import { registerSampleCommand } from "./sample-cli.js";
 import { registerSandboxCommand } from "./sandbox-cli.js";
 import { registerValidateCommand } from "./validate-cli.js";
+import { registerWorkerCommand } from "./worker-cli.js";
 
 const program = new Command()
   .name("arcforge")
@@ -23,6 +24,7 @@ registerPushCommand(program);
 registerValidateCommand(program);
 registerDemoCommand(program);
 registerReportCommand(program);
+registerWorkerCommand(program);
 registerCacheCommand(program);
 registerSandboxCommand(program);
 
@@ -33,6 +35,7 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`arcforge: ${error.name === "Error" ? "" : error.name + ": "}${error.message}\n`);
-  process.exitCode = process.exitCode || 1;
+  // Exit now: a failed command may leave connections (a lost Redis) that would keep the process alive.
+  process.exit(process.exitCode || 1);
 });
 

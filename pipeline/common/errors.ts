@@ -28,3 +28,6 @@ export class InputError extends ArcforgeError {}
 
 /** The stage cache directory. */
 export class CacheError extends ArcforgeError {}
+
+/** The Redis queue that spreads executions over machines (BullMQ). */
+export class QueueError extends ArcforgeError {}

@@ -38,7 +38,8 @@ export type ExecutorEvent =
       executions: number;
       rates: Record<OutcomeStatus, number>;
       meanMsPerProgram: number;
-    };
+    }
+  | { type: "queue"; fingerprint: string; workers: number; waiting: number; active: number; done: number; submitted: number };
 
 export interface Executor {
   readonly name: string;

@@ -1,0 +1,43 @@
+import { Option, type Command } from "commander";
+import { RECHECK_SEED } from "../../stages/revalidate.js";
+import { startQueueWorker } from "../executor/queue/queue-worker.js";
+import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
+
+interface WorkerCliOptions extends SandboxCliOptions {
+  queue: string;
+  lockDuration: number;
+  stalledInterval: number;
+}
+
+/** `arcforge worker --queue redis://HOST:PORT`: executes build and validate jobs on this machine. */
+export function registerWorkerCommand(program: Command): void {
+  const command = program
+    .command("worker")
+    .description("execute queued programs for builds on other machines (BullMQ on Redis), with this machine's sandbox")
+    .requiredOption("--queue <redis-url>", "the Redis the builds use (redis://HOST:PORT)");
+  addSandboxOptions(command, { queue: false })
+    .addOption(new Option("--lock-duration <ms>", "how long a job stays claimed without a heartbeat (a killed worker's job moves on after it)").default(30_000).argParser(Number).hideHelp())
+    .addOption(new Option("--stalled-interval <ms>", "how often stalled jobs are looked for").default(30_000).argParser(Number).hideHelp())
+    .action(async (cli: WorkerCliOptions) => {
+      const log = (text: string) => process.stderr.write(`arcforge worker: ${text}\n`);
+      const worker = await startQueueWorker({
+        url: cli.queue,
+        seeds: [0, RECHECK_SEED],
+        defaultLimits: { timeoutSeconds: cli.timeout, memoryBytes: Math.round(cli.memory * 2 ** 20) },
+        createExecutor: (limits, seed) => executorFromOptions({ ...cli, queue: undefined, timeout: limits.timeoutSeconds, memory: limits.memoryBytes / 2 ** 20 }, undefined, seed),
+        lockDurationMs: cli.lockDuration,
+        stalledIntervalMs: cli.stalledInterval,
+        log,
+      });
+      // SIGINT/SIGTERM: finish the job in hand (BullMQ's close waits for it), then leave.
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log(`${signal}: finishing the current job, then stopping`);
+        void worker.close().then(() => process.exit(0));
+      };
+      process.on("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
+    });
+}
