@@ -50,6 +50,9 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
       const events = new QueueEvents(queueName(fingerprint), { connection });
       queue.on("error", () => undefined);
       events.on("error", () => undefined);
+      // Every job in flight waits on these emitters: hundreds of listeners are expected, not a leak.
+      queue.setMaxListeners(0);
+      events.setMaxListeners(0);
       // Closing waits for Redis; when it is gone, force the connections down so the process can end.
       const closeOrDrop = (q: Queue | QueueEvents) => () => withTimeout(q.close(), 2000, "close").catch(() => withTimeout(q.disconnect(), 1000, "disconnect"));
       closers.push(closeOrDrop(events), closeOrDrop(queue), async () => redis.disconnect());
