@@ -8,6 +8,10 @@ export type Format = (typeof FORMATS)[number];
 /** Everything `arcforge build` is told. Stages key their cache on the parts that change them. */
 export interface BuildOptions {
   logs: string[];
+  /** Program datasets to build from as well: Parquet files or folders, built arcforge folders, Hub `owner/name[@revision][:split]`. */
+  from: string[];
+  /** Rows read at most from each --from source. */
+  fromLimit?: number;
   tasks?: string;
   out: string;
   models: string[];
@@ -40,12 +44,16 @@ export interface BuildOptions {
   seed: number;
   /** The dataset card's `license` (a Hub license id such as apache-2.0, cc-by-4.0); left out when not given. */
   license?: string;
-  /** The `generation` column: which round of sampling and fine-tuning these programs come from. */
-  generation: number;
+  /**
+   * The `generation` column: which round of sampling and fine-tuning these programs come from.
+   * Given, it overrides every input's; else a dataset row keeps its own, and a log's is 0.
+   */
+  generation?: number;
   limits: SandboxLimits;
 }
 
 export const DEFAULT_BUILD_OPTIONS: Omit<BuildOptions, "logs" | "out"> = {
+  from: [],
   models: [],
   validation: false,
   format: "flat",
@@ -59,6 +67,5 @@ export const DEFAULT_BUILD_OPTIONS: Omit<BuildOptions, "logs" | "out"> = {
   dedup: true,
   reasoning: false,
   seed: 42,
-  generation: 0,
   limits: { timeoutSeconds: 1, memoryBytes: 1 << 30 },
 };

@@ -15,8 +15,10 @@ export interface Attempt {
   reasoning: string | null;
   /** What the sampling run believed; only a hint, compared with re-execution for the report. */
   loggedTestCorrect: boolean | null;
-  /** The ARC task embedded in `all_attempts` logs. */
+  /** The ARC task embedded in `all_attempts` logs (and in flat dataset rows). */
   embeddedTask?: ArcTask;
+  /** A dataset row's own generation (logs have none). */
+  generation?: number;
 }
 
 /** Attempts a log holds that never become programs, each with the reason. */

@@ -14,10 +14,10 @@ const taskKeyOf = (a: { dataset: string; taskId: string }) => `${a.dataset}/${a.
 /** Binds every attempt to its ARC task: a log's embedded task_data first, else the task folder. */
 export const loadTasksStage: Stage<BuildOptions> = {
   name: "load-tasks",
-  version: 1,
-  after: ["read-logs"],
+  version: 2,
+  after: ["read-logs", "read-datasets"],
   async key(options, upstream) {
-    const keys = (upstream["read-logs"]!.data as { taskKeys: string[] }).taskKeys;
+    const keys = [...new Set(["read-logs", "read-datasets"].flatMap((name) => (upstream[name]!.data as { taskKeys: string[] }).taskKeys))].sort();
     const digests: [string, string | null][] = [];
     for (const key of keys) {
       const [dataset, taskId] = key.split("/") as [string, string];
@@ -27,7 +27,7 @@ export const loadTasksStage: Stage<BuildOptions> = {
     return { tasks: digests };
   },
   async run({ options, upstream }): Promise<StageOutput<Program>> {
-    const attempts = upstream["read-logs"]!.records as Attempt[];
+    const attempts = [...(upstream["read-logs"]!.records as Attempt[]), ...(upstream["read-datasets"]!.records as Attempt[])];
     const tasks: TaskTable = {};
     const missing = new Map<string, string>();
     for (const attempt of attempts) {

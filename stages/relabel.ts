@@ -38,11 +38,11 @@ export const relabelStage: Stage<BuildOptions> = {
   name: "relabel",
   version: 2,
   after: ["filter-augment", "load-tasks"],
-  key: (options) => ({ generation: options.generation }),
+  key: (options) => ({ generation: options.generation ?? null }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
     const programs = upstream["filter-augment"]!.records as ExecutedProgram[];
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
-    const records = programs.map((program) => relabel({ program, task: tasks[program.taskKey]!, generation: options.generation }));
+    const records = programs.map((program) => relabel({ program, task: tasks[program.taskKey]!, generation: options.generation ?? program.generation ?? 0 }));
     const counts = {
       rows: records.length,
       any_train_correct: records.filter((r) => r.correctTrain.some(Boolean)).length,

@@ -11,6 +11,7 @@ import { filterTransductiveStage } from "../../stages/filter-transductive.js";
 import { loadTasksStage, type TaskTable } from "../../stages/load-tasks.js";
 import type { LogFate } from "../../stages/read-logs.js";
 import { readLogsStage } from "../../stages/read-logs.js";
+import { readDatasetsStage, type SourceFate } from "../../stages/read-datasets.js";
 import { relabelStage } from "../../stages/relabel.js";
 import { revalidateStage } from "../../stages/revalidate.js";
 import { assignSplits, splitStage, type SplitData, type SplitRow } from "../../stages/split.js";
@@ -23,7 +24,7 @@ import type { Executor, ExecutorEvent, SandboxInfo } from "../executor/types.js"
 import type { ProgressEvent } from "../common/progress.js";
 import { runStages, type StageReport, type StageResults } from "../engine/run-stages.js";
 import { CacheError, InputError } from "../common/errors.js";
-import type { Stage, UpstreamMeta } from "../engine/stage.js";
+import type { HubAccess, Stage, UpstreamMeta } from "../engine/stage.js";
 import { buildSummary } from "./build-summary.js";
 import { summariseTasks, taskTable } from "./task-table.js";
 import { writeReport } from "../report/render-report.js";
@@ -34,6 +35,7 @@ import { type Drop } from "../../schemas/drop.js";
 
 export const BUILD_STAGES: Stage<BuildOptions>[] = [
   readLogsStage,
+  readDatasetsStage,
   loadTasksStage,
   cleanCodeStage,
   filterTransductiveStage,
@@ -55,10 +57,13 @@ export interface BuildManifest {
   sandbox: SandboxInfo | null;
   stages: StageReport[];
   logs: LogFate[];
+  /** The program datasets read with --from: source, Hub revision, schema, shards and rows. */
+  datasets: SourceFate[];
   /** The datasets and subsets the kept logs name. */
   source: { datasets: string[]; subsets: string[] };
   attempts: { total: number; kept: number; dropped: Record<string, number>; adds_up: boolean };
-  fates: { id: string; taskId?: string; fate: string; stage?: string; detail?: string }[];
+  /** Every attempt's fate; written to fates.jsonl beside manifest.json, not into it. */
+  fates: { id: string; taskId?: string; fate: string; stage?: string; detail?: string; provenance?: { source: string; revision?: string; split: string; row: number } }[];
   outputs: WrittenSplit[];
   summary: string[];
 }
@@ -71,6 +76,8 @@ export interface BuildParams {
   createExecutor?: (onEvent: (event: ExecutorEvent) => void, seed: number) => Executor;
   onEvent?: (event: ProgressEvent) => void;
   title?: string;
+  /** The Hub that --from sources are read from (never cached, never in the manifest). */
+  hub?: HubAccess;
 }
 
 /** logs -> verified, deduplicated, balanced, task-split dataset in options.out, with manifest.json. */
@@ -106,6 +113,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       context: {
         cacheDir: params.cacheDir,
         fresh: params.fresh ?? false,
+        hub: params.hub ?? defaultHub(),
         emit,
         fingerprint: (seed) => executorFor(seed).fingerprint(),
         executor: async (seed = 0) => {
@@ -131,7 +139,9 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     const perTask = taskTable({ results, rows });
     writeFileAtomic(join(options.out, "tasks.jsonl"), perTask.map((l) => JSON.stringify(l) + "\n").join(""));
     const summary = [...buildSummary({ reports, logs, written }), ...summariseTasks(perTask)];
-    await writeCard({ out: options.out, card: datasetCard({ title: params.title ?? `ARC programs from ${options.logs.length} log folder(s)`, options, splits: written, summary }) });
+    const sources = (meta["read-datasets"]!.data as { sources: SourceFate[] }).sources;
+    const defaultTitle = `ARC programs from ${options.logs.length} log folder(s)${sources.length ? ` and ${sources.length} program dataset(s)` : ""}`;
+    await writeCard({ out: options.out, card: datasetCard({ title: params.title ?? defaultTitle, options, splits: written, summary }) });
     const manifest: BuildManifest = {
       arcforge: VERSION,
       created: new Date().toISOString(),
@@ -139,12 +149,15 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       sandbox: started.size > 0 ? await executorFor([...started].sort()[0]).info() : null,
       stages: reports,
       logs,
+      datasets: sources,
       source: (meta["read-logs"]!.data as { source: BuildManifest["source"] }).source,
-      ...accountAttempts({ readLogs: meta["read-logs"]!, drops, rows }),
+      ...accountAttempts({ readers: [meta["read-logs"]!, meta["read-datasets"]!], sources, drops, rows }),
       outputs: written,
       summary,
     };
-    writeFileAtomic(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+    const { fates, ...small } = manifest;
+    writeFileAtomic(join(options.out, "fates.jsonl"), fates.map((f) => JSON.stringify(f) + "\n").join(""));
+    writeFileAtomic(join(options.out, "manifest.json"), JSON.stringify(small, null, 2) + "\n");
     await writeReport({ dir: options.out, title: params.title });
     return manifest;
   } finally {
@@ -175,7 +188,7 @@ function finalRows(results: StageResults): { tasks: TaskTable; rows: SplitRow[] 
  * The rows a finished build wrote, in output format, read back from its cache (every stage must
  * be cached): what arcforge meant to write, to check files against.
  */
-export async function builtRows(params: { options: BuildOptions; cacheDir: string; createExecutor?: BuildParams["createExecutor"] }) {
+export async function builtRows(params: { options: BuildOptions; cacheDir: string; createExecutor?: BuildParams["createExecutor"]; hub?: HubAccess }) {
   const executors = new Map<number, Executor>();
   const executorFor = (seed = 0) => {
     let found = executors.get(seed);
@@ -190,6 +203,7 @@ export async function builtRows(params: { options: BuildOptions; cacheDir: strin
       context: {
         cacheDir: params.cacheDir,
         fresh: false,
+        hub: params.hub ?? defaultHub(),
         emit: () => undefined,
         fingerprint: (seed) => executorFor(seed).fingerprint(),
         executor: () => Promise.reject(new CacheError("builtRows needs a finished build in this cache: a stage wanted to execute programs")),
@@ -201,22 +215,32 @@ export async function builtRows(params: { options: BuildOptions; cacheDir: strin
   }
 }
 
+/** HF_ENDPOINT and HF_TOKEN, as every Hub client reads them. */
+function defaultHub(): HubAccess {
+  return { hubUrl: process.env.HF_ENDPOINT ?? "https://huggingface.co", token: process.env.HF_TOKEN };
+}
+
 function defaultExecutor(options: BuildOptions) {
   return (onEvent: (event: ExecutorEvent) => void, seed: number) => createProcessExecutor({ ...options.limits, onEvent, seed });
 }
 
 /** Every attempt is kept or dropped exactly once; log-level drops (whole files) are not attempts. */
-function accountAttempts(params: { readLogs: UpstreamMeta; drops: (Drop & { stage: string })[]; rows: SplitRow[] }): Pick<BuildManifest, "attempts" | "fates"> {
+function accountAttempts(params: { readers: UpstreamMeta[]; sources: SourceFate[]; drops: (Drop & { stage: string })[]; rows: SplitRow[] }): Pick<BuildManifest, "attempts" | "fates"> {
   const { drops, rows } = params;
+  const provenance = (id: string) => {
+    const source = params.sources.find((s) => id.startsWith(`${s.source}:`));
+    if (!source) return {};
+    const [split, row] = id.slice(source.source.length + 1).split(":");
+    return { provenance: { source: source.source, ...(source.revision ? { revision: source.revision } : {}), split: split!, row: Number(row) } };
+  };
   const attemptDrops = drops.filter((d) => d.scope !== "file");
   const fates: BuildManifest["fates"] = [
-    ...rows.map((r) => ({ id: r.id, taskId: r.taskId, fate: `kept:${r.split}` })),
-    ...attemptDrops.map((d) => ({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) })),
+    ...rows.map((r) => ({ id: r.id, taskId: r.taskId, fate: `kept:${r.split}`, ...provenance(r.id) })),
+    ...attemptDrops.map((d) => ({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}), ...provenance(d.id) })),
   ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const dropped: Record<string, number> = {};
   for (const d of attemptDrops) dropped[d.reason] = (dropped[d.reason] ?? 0) + 1;
-  const { attemptIds } = params.readLogs.data as { attemptIds: string[] };
-  const read = new Set([...attemptIds, ...params.readLogs.drops.filter((d) => d.scope !== "file").map((d) => d.id)]);
+  const read = new Set(params.readers.flatMap((m) => [...(m.data as { attemptIds: string[] }).attemptIds, ...m.drops.filter((d) => d.scope !== "file").map((d) => d.id)]));
   const addsUp = fates.length === read.size && fates.every((f) => read.has(f.id));
   return { attempts: { total: read.size, kept: rows.length, dropped, adds_up: addsUp }, fates };
 }

@@ -20,6 +20,7 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
   return [
     `log files: ${params.logs.length}, kept ${params.logs.filter((l) => l.kept).length} (dropped: ${list(logDrops)})`,
     `programs: ${r["read-logs"]!.kept} (attempts dropped: ${list(attemptDrops)})`,
+    ...(r["read-datasets"]!.counts.sources ? [`program datasets: ${r["read-datasets"]!.counts.sources} sources, ${r["read-datasets"]!.counts.rows} rows read, ${r["read-datasets"]!.kept} programs (dropped: ${list(r["read-datasets"]!.dropped)})`] : []),
     `tasks: ${r["load-tasks"]!.kept} programs matched to their task (dropped: ${list(r["load-tasks"]!.dropped)})`,
     `clean code: ${list(r["clean-code"]!.counts)}`,
     `transduction rejections: ${list(r["filter-transductive"]!.dropped, "transductive_")}`,

@@ -29,7 +29,7 @@ export function taskTable(params: { results: StageResults; rows: SplitRow[] }): 
     if (!found) lines.set(key, (found = { dataset, task, read: 0, executed: 0, kept: 0, solved: 0, group: null, split: "dropped" }));
     return found;
   };
-  for (const a of params.results.records<Attempt>("read-logs")) line(a.dataset, a.taskId).read++;
+  for (const a of [...params.results.records<Attempt>("read-logs"), ...params.results.records<Attempt>("read-datasets")]) line(a.dataset, a.taskId).read++;
   for (const p of params.results.records<Program>("filter-transductive")) line(p.dataset, p.taskId).executed++;
   for (const r of params.results.records<Row>("select")) {
     const entry = line(r.dataset, r.taskId);

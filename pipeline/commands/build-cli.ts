@@ -4,16 +4,18 @@ import { DEFAULT_BUILD_OPTIONS, FORMATS, SELECTIONS, type BuildOptions } from ".
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
 import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
-import { addHubOptions } from "./hub-options.js";
+import { addHubOptions, tokenOf } from "./hub-options.js";
 import { runPush, type PushCliOptions } from "./push-cli.js";
 
 /** What commander hands over: the build's own options under their CLI names, plus the CLI's. */
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "logs" | "tasks" | "out" | "dataset" | "subset" | "license" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
+    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
     Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
   transduction: "literal" | "augment";
+  logs?: string[];
+  from?: string[];
   model: BuildOptions["models"];
   push?: boolean;
   json?: boolean;
@@ -65,7 +67,7 @@ export function addBuildOptions(command: Command): Command {
       .addOption(new Option("--select <strategy>", "with --max-per-task: which programs to keep").choices(SELECTIONS).default(DEFAULT_BUILD_OPTIONS.select))
       .option("--reasoning", "include reasoning text (only for programs that solve the test)")
       .option("--seed <n>", "seed for balancing and splitting", integer, DEFAULT_BUILD_OPTIONS.seed)
-      .option("--generation <n>", "value of the generation column", integer, 0)
+      .option("--generation <n>", "value of the generation column for every input (default: a dataset row's own, else 0)", integer)
       .option("--license <id>", "the dataset card's license (a Hub license id, e.g. apache-2.0, cc-by-4.0)")
       .option("--cache-dir <dir>", "stage and execution cache", ".arcforge-cache")
       .option("--fresh", "ignore every cache")
@@ -80,8 +82,11 @@ export function addBuildOptions(command: Command): Command {
 }
 
 export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
+  if (!cli.logs?.length && !cli.from?.length) throw new InputError("say what to build from: --logs <dir...> (run logs) and/or --from <source...> (program datasets)");
   return {
-    logs: cli.logs,
+    logs: cli.logs ?? [],
+    from: cli.from ?? [],
+    fromLimit: cli.fromLimit,
     tasks: cli.tasks,
     out: cli.out,
     models: cli.model,
@@ -118,6 +123,7 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     fresh: cli.fresh,
     title,
     onEvent: renderer.onEvent,
+    hub: { hubUrl: cli.hubUrl, token: tokenOf(cli), allowHttp: cli.allowHttp },
     createExecutor: (onEvent, seed) => executorFromOptions(cli, onEvent, seed),
   });
   if (cli.debug) process.stderr.write(debugReport(manifest) + "\n");
@@ -126,7 +132,7 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
   } else {
     process.stdout.write(manifest.summary.join("\n") + "\n");
-    process.stdout.write(`wrote ${manifest.outputs.map((o) => `${cli.out}/${o.path}`).join(", ")} and ${cli.out}/manifest.json\n`);
+    process.stdout.write(`wrote ${manifest.outputs.map((o) => `${cli.out}/${o.path}`).join(", ")}, ${cli.out}/manifest.json (fates.jsonl, tasks.jsonl beside it) and ${cli.out}/report.html\n`);
     if (!manifest.attempts.adds_up) process.stdout.write("warning: the manifest's attempt fates do not add up; please report this\n");
   }
   return manifest;
@@ -151,8 +157,10 @@ export function registerBuildCommand(program: Command): void {
   addBuildOptions(
     program
       .command("build")
-      .description("run logs -> verified, deduplicated, balanced, task-split dataset")
-      .requiredOption("--logs <dir...>", "folders of run logs (searched recursively)"),
+      .description("run logs and program datasets -> verified, deduplicated, balanced, task-split dataset")
+      .option("--logs <dir...>", "folders of run logs (searched recursively)")
+      .option("--from <source...>", "program datasets: a Parquet file or folder, a built arcforge folder, or a Hub dataset owner/name[@revision][:split]")
+      .option("--from-limit <n>", "read at most n rows of each --from source", integer),
   ).action(async (cli: BuildCliOptions) => {
     await runBuildCommand(cli);
     if (cli.push) await runPush(cli.out, cli);

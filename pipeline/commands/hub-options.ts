@@ -4,13 +4,15 @@ import { DEFAULT_HUB_URL } from "../hub/push-dataset.js";
 export interface HubCliOptions {
   token?: string;
   hubUrl: string;
+  allowHttp?: boolean;
 }
 
 /** --token (else HF_TOKEN) and --hub-url (else HF_ENDPOINT, else the Hub). The token is never printed. */
 export function addHubOptions(command: Command): Command {
   return command
     .option("--token <token>", "Hugging Face token (default: HF_TOKEN)")
-    .option("--hub-url <url>", "Hub endpoint (default: HF_ENDPOINT or https://huggingface.co)", process.env.HF_ENDPOINT ?? DEFAULT_HUB_URL);
+    .option("--hub-url <url>", "Hub endpoint (default: HF_ENDPOINT or https://huggingface.co)", process.env.HF_ENDPOINT ?? DEFAULT_HUB_URL)
+    .option("--allow-http", "send the token over plain http to a host other than this machine");
 }
 
 export const tokenOf = (options: HubCliOptions): string | undefined => options.token ?? process.env.HF_TOKEN ?? undefined;

@@ -41,6 +41,7 @@ export async function runPush(dir: string, options: PushCliOptions): Promise<str
     if (event.type === "repo") process.stderr.write(`${event.created ? "created" : "using"} dataset repo ${event.repo}\n`);
     else if (event.type === "retry") process.stderr.write(`retrying after ${event.reason} (attempt ${event.attempt}, waiting ${event.delayMs} ms)\n`);
     else if (event.type === "conflict") process.stderr.write("someone committed meanwhile: retrying on the new head\n");
+    else if (event.type === "landed") process.stderr.write(`the commit's answer was lost, but the Hub holds it (${event.commit}): not committing again\n`);
     else if (event.type === "file" && process.stderr.isTTY) {
       let bar = fileBars.get(event.path);
       if (!bar) fileBars.set(event.path, (bar = bars.create(100, 0, { file: event.path, state: event.state })));
@@ -48,7 +49,7 @@ export async function runPush(dir: string, options: PushCliOptions): Promise<str
     }
   };
   try {
-    const result = await pushDataset({ dir, repo, token, private: options.private, hubUrl: options.hubUrl, onEvent });
+    const result = await pushDataset({ dir, repo, token, private: options.private, hubUrl: options.hubUrl, allowHttp: options.allowHttp, onEvent });
     bars.stop();
     process.stdout.write(`pushed ${dir} to ${result.url} (commit ${result.commit})\n`);
     return result.url;

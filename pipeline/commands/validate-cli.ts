@@ -42,6 +42,7 @@ export function registerValidateCommand(program: Command): void {
         dataset: options.dataset,
         hubUrl: options.hubUrl,
         token: tokenOf(options),
+        allowHttp: options.allowHttp,
         executor,
         onReport: (r) => {
           if (r.status !== "ok") problems++;

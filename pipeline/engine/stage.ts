@@ -20,7 +20,16 @@ export interface StageOutput<T = unknown> {
 /** What a stage's key may look at upstream: never the records, which may not be loaded. */
 export type UpstreamMeta = Omit<StageOutput, "records" | "uncacheable">;
 
+/** Where the Hub is and how to reach it: never part of a cache key, never written to a manifest. */
+export interface HubAccess {
+  hubUrl: string;
+  token?: string;
+  allowHttp?: boolean;
+  fetch?: typeof fetch;
+}
+
 export interface StageContext {
+  hub: HubAccess;
   /**
    * Starts the sandbox lazily: a build served from cache never starts Python. `seed` (default 0)
    * seeds random, numpy.random and the hash of every child: re-validation runs with another seed.

@@ -7,6 +7,11 @@ export interface RetryOptions {
   baseDelayMs: number;
   fetch?: typeof fetch;
   onRetry?: (info: { url: string; attempt: number; reason: string; delayMs: number }) => void;
+  /**
+   * Whether a request whose connection failed may be sent again (default: yes). A 429 or 5xx
+   * answer is always retried: the server said it did nothing. A lost answer says nothing.
+   */
+  resendAfterNetworkError?: (url: string, init?: RequestInit) => boolean;
 }
 
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
@@ -37,7 +42,7 @@ export function retryingFetch(options: RetryOptions): typeof fetch {
         if (Number.isFinite(retryAfter) && retryAfter > 0) retryAfterMs = Math.min(retryAfter * 1000, 60_000);
         await response.body?.cancel();
       } catch (error) {
-        if (init?.signal?.aborted || attempt >= attempts) throw error;
+        if (init?.signal?.aborted || attempt >= attempts || options.resendAfterNetworkError?.(url, init) === false) throw error;
         reason = (error as Error).message;
       }
       const delayMs = retryAfterMs ?? Math.round(options.baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2));

@@ -19,11 +19,32 @@ export function toPlain(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, x]) => [k, toPlain(x)]));
 }
 
-/** Rows of a Parquet file, a record batch at a time (memory bounded by the batch). */
-export async function* readParquetRows(params: { path: string; batchSize?: number; limit?: number }): AsyncGenerator<Record<string, unknown>> {
-  const file = await ParquetFile.fromFile(await openAsBlob(params.path));
+/** What parquet-wasm reads from: a file's Blob, or a RangeBlob over HTTP (same shape). */
+export interface BlobLike {
+  readonly size: number;
+  slice(start?: number, end?: number): { arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+/**
+ * Rows of a Parquet file (a path, or a Blob-like for remote files), a record batch at a time:
+ * memory bounded by the batch, and with `limit` only the row groups that hold those rows are read.
+ */
+export async function* readParquetRows(params: { path?: string; blob?: BlobLike; batchSize?: number; limit?: number }): AsyncGenerator<Record<string, unknown>> {
+  const blob = params.blob ?? (await openAsBlob(params.path!));
+  const file = await ParquetFile.fromFile(blob as Blob);
   try {
-    const stream = (await file.stream({ batchSize: params.batchSize ?? 1024, ...(params.limit !== undefined ? { limit: params.limit } : {}) })) as ReadableStream<RecordBatch>;
+    // With a limit, name the row groups that hold those rows: the reader would otherwise fetch the next one ahead.
+    const rowGroups: number[] = [];
+    if (params.limit !== undefined) {
+      let rows = 0;
+      for (const [index, group] of file.metadata().rowGroups().entries()) {
+        if (rows >= params.limit) break;
+        rowGroups.push(index);
+        rows += group.numRows();
+      }
+      if (rowGroups.length === 0) return;
+    }
+    const stream = (await file.stream({ batchSize: params.batchSize ?? 1024, ...(params.limit !== undefined ? { limit: params.limit, rowGroups } : {}) })) as ReadableStream<RecordBatch>;
     let emitted = 0;
     for await (const batch of stream) {
       const table: Table = tableFromIPC(batch.intoIPCStream());

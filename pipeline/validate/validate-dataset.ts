@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Executor } from "../executor/types.js";
 import { loadTask } from "../sources/load-task.js";
 import { readParquetRows } from "../parquet/read-parquet-rows.js";
-import { resolveDataset } from "./dataset-source.js";
+import { datasetShards } from "../sources/dataset-shards.js";
+import type { TransferMeter } from "../hub/range-blob.js";
 import { validateRows, type RowReport, type RowStatus, type TaskLookup } from "./validate-rows.js";
 
 export interface ValidationSummary {
@@ -27,47 +25,50 @@ export interface ValidateParams {
   dataset: string;
   hubUrl: string;
   token?: string;
+  allowHttp?: boolean;
   fetch?: typeof fetch;
+  /** Counts the bytes read from the Hub: with --limit, only footers and the row groups needed. */
+  meter?: TransferMeter;
   executor: Executor;
   onReport?: (report: RowReport) => void;
 }
 
-/** Downloads (or reads) a dataset, re-executes every row and compares it with what is stored. */
+/**
+ * Streams a dataset (Hub repo, folder or file) shard by shard and row group by row group,
+ * re-executes every row and compares it with what is stored. With a limit, only the row groups
+ * that hold those rows are read.
+ */
 export async function validateDataset(params: ValidateParams): Promise<{ summary: ValidationSummary; reports: RowReport[] }> {
-  const workDir = await mkdtemp(join(tmpdir(), "arcforge-validate-"));
-  try {
-    const all = await resolveDataset({ target: params.target, workDir, hubUrl: params.hubUrl, token: params.token, fetch: params.fetch });
-    const splits = params.split === "all" ? all : all.filter((s) => s.split === params.split);
-    if (splits.length === 0) throw new Error(`${params.target} has no '${params.split}' split (it has: ${all.map((s) => s.split).join(", ")})`);
-    const cache = new Map<string, Promise<TaskLookup>>();
-    const tasks = (taskId: string): Promise<TaskLookup> => {
-      const root = params.tasksRoot;
-      if (!root) return Promise.resolve({ problem: "no --tasks folder was given to find its task" });
-      let found = cache.get(taskId);
-      if (!found) {
-        found = loadTask({ root, dataset: params.dataset, taskId }).then(
-          (t): TaskLookup => (t ? { task: t.task } : { problem: `task ${taskId} is not in ${root}/${params.dataset}/{training,evaluation}` }),
-          (error: Error): TaskLookup => ({ problem: error.message }),
-        );
-        cache.set(taskId, found);
-      }
-      return found;
-    };
-    async function* rows() {
-      for (const { split, files } of splits) {
-        let row = 0;
-        for (const path of files) {
-          const left = params.limit === undefined ? undefined : params.limit - row;
-          if (left !== undefined && left <= 0) break;
-          for await (const data of readParquetRows({ path, limit: left })) yield { split, row: row++, data };
-        }
+  const { shards } = await datasetShards({ target: params.target, hubUrl: params.hubUrl, token: params.token, allowHttp: params.allowHttp, fetch: params.fetch, meter: params.meter });
+  const present = [...new Set(shards.map((s) => s.split))];
+  const chosen = params.split === "all" ? present : present.filter((s) => s === params.split);
+  if (chosen.length === 0) throw new Error(`${params.target} has no '${params.split}' split (it has: ${present.join(", ")})`);
+  const cache = new Map<string, Promise<TaskLookup>>();
+  const tasks = (taskId: string): Promise<TaskLookup> => {
+    const root = params.tasksRoot;
+    if (!root) return Promise.resolve({ problem: "no --tasks folder was given to find its task" });
+    let found = cache.get(taskId);
+    if (!found) {
+      found = loadTask({ root, dataset: params.dataset, taskId }).then(
+        (t): TaskLookup => (t ? { task: t.task } : { problem: `task ${taskId} is not in ${root}/${params.dataset}/{training,evaluation}` }),
+        (error: Error): TaskLookup => ({ problem: error.message }),
+      );
+      cache.set(taskId, found);
+    }
+    return found;
+  };
+  async function* rows() {
+    for (const split of chosen) {
+      let row = 0;
+      for (const shard of shards.filter((s) => s.split === split)) {
+        const left = params.limit === undefined ? undefined : params.limit - row;
+        if (left !== undefined && left <= 0) break;
+        for await (const data of readParquetRows({ blob: await shard.open(), limit: left })) yield { split, row: row++, data };
       }
     }
-    const reports = await validateRows({ rows: rows(), tasks, executor: params.executor, onReport: params.onReport });
-    return { summary: summarise(params.target, splits.map((s) => s.split), reports), reports };
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
   }
+  const reports = await validateRows({ rows: rows(), tasks, executor: params.executor, onReport: params.onReport });
+  return { summary: summarise(params.target, chosen, reports), reports };
 }
 
 function summarise(target: string, splits: string[], reports: RowReport[]): ValidationSummary {

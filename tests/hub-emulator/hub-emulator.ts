@@ -7,7 +7,8 @@ import { gitBlobOid, lfsPointer, RepoStore, sha256Hex, type FileEntry, type Repo
 export interface Fault {
   method?: string;
   path: RegExp;
-  status: 429 | 500 | 503 | 412 | "drop";
+  /** "drop": the connection is cut before the request is handled; "drop-after": handled (a commit applied), then cut before the answer. */
+  status: 429 | 500 | 503 | 412 | "drop" | "drop-after";
   times: number;
 }
 
@@ -17,6 +18,8 @@ export interface HubEmulator {
   faults: Fault[];
   /** Every request seen, as "METHOD path" with its headers (to check what clients send). */
   requests: { method: string; path: string; headers: IncomingMessage["headers"] }[];
+  /** Bytes of file content served by resolve (GET), per repo path: what a streaming reader transferred. */
+  served: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,7 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
   const store = new RepoStore(params.dataDir);
   const faults: Fault[] = [];
   const requests: HubEmulator["requests"] = [];
+  const served = new Map<string, number>();
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       const e = error instanceof HttpError ? error : new HttpError(500, (error as Error).message);
@@ -59,7 +63,15 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
     requests.push({ method: req.method ?? "GET", path: url.pathname + url.search, headers: req.headers });
     params.log?.(`${req.method} ${url.pathname}${url.search}`);
     const fault = faults.find((f) => f.times > 0 && (!f.method || f.method === req.method) && f.path.test(url.pathname));
-    if (fault) {
+    if (fault?.status === "drop-after") {
+      fault.times--;
+      // Handle it for real, then cut the connection instead of answering.
+      res.writeHead = (() => res) as unknown as typeof res.writeHead;
+      res.end = (() => {
+        req.socket.destroy();
+        return res;
+      }) as unknown as typeof res.end;
+    } else if (fault) {
       fault.times--;
       await body(req);
       if (fault.status === "drop") return void req.socket.destroy();
@@ -123,7 +135,8 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
       const commitFound = commitOrThrow(repo, m[3]!);
       const entry = commitFound.files[m[4]!];
       if (!entry) throw new HttpError(404, `Entry not found: ${m[4]}`, "EntryNotFound");
-      return resolveFile(req, res, commitFound.oid, entry);
+      const filePath = m[4]!;
+      return resolveFile(req, res, commitFound.oid, entry, (n) => served.set(filePath, (served.get(filePath) ?? 0) + n));
     }
     throw new HttpError(404, `no route for ${req.method} ${path}`, "RepoNotFound");
   }
@@ -233,7 +246,7 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
     return { success: true, commitOid: created.oid, commitUrl: `${base}/${repo.type}s/${repo.id}/commit/${created.oid}`, hookOutput: "" };
   }
 
-  function resolveFile(req: IncomingMessage, res: ServerResponse, commitOid: string, entry: FileEntry): void {
+  function resolveFile(req: IncomingMessage, res: ServerResponse, commitOid: string, entry: FileEntry, count: (bytes: number) => void): void {
     const data = store.readObject(entry.sha256);
     const headers: Record<string, string> = {
       "X-Repo-Commit": commitOid,
@@ -260,6 +273,7 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
       headers["Content-Range"] = `bytes ${start}-${end}/${data.length}`;
     }
     headers["Content-Length"] = String(slice.length);
+    if (req.method === "GET") count(slice.length);
     res.writeHead(status, headers);
     res.end(req.method === "HEAD" ? undefined : slice);
   }
@@ -272,6 +286,7 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
     store,
     faults,
     requests,
+    served,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -58,7 +58,7 @@ describe("pushing to the Hub", () => {
     await push("arc/one-commit");
     const repo = hub.store.get("dataset", "arc/one-commit")!;
     expect(repo.commits).toHaveLength(2);
-    expect(Object.keys(hub.store.head(repo).files).sort()).toEqual([".gitattributes", "README.md", "data/train-00000-of-00001.parquet", "data/validation-00000-of-00001.parquet"]);
+    expect(Object.keys(hub.store.head(repo).files).sort()).toEqual([".gitattributes", "README.md", "data/train-00000-of-00001.parquet", "data/validation-00000-of-00001.parquet", "report.html"]);
   });
 
   it.each([429, 500, "drop"] as const)("retries a push that meets %s and succeeds", async (status) => {

@@ -22,6 +22,7 @@ export function context(params: { cacheDir: string; events?: ProgressEvent[] }):
   return {
     cacheDir: params.cacheDir,
     fresh: false,
+    hub: { hubUrl: "http://127.0.0.1:1" },
     emit: (e) => params.events?.push(e),
     executor: () => Promise.reject(new Error("this stage was not expected to execute programs")),
     fingerprint: () => Promise.reject(new Error("this stage was not expected to need the sandbox's fingerprint")),

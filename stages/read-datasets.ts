@@ -1,0 +1,81 @@
+import { createReadStream } from "node:fs";
+import { createHash } from "node:crypto";
+import type { BuildOptions } from "../schemas/build-options.js";
+import type { Drop } from "../schemas/drop.js";
+import { datasetSchema, rowToAttempt } from "../schemas/program-dataset.js";
+import type { Attempt } from "../schemas/run-log.js";
+import { InputError } from "../pipeline/common/errors.js";
+import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { readParquetRows } from "../pipeline/parquet/read-parquet-rows.js";
+import { datasetShards, type DatasetShards } from "../pipeline/sources/dataset-shards.js";
+
+/** What one source was, for the manifest and the fates file (provenance of its rows). */
+export interface SourceFate {
+  source: string;
+  revision?: string;
+  schema: string;
+  shards: number;
+  rows: number;
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** The sources in one order whatever the order of --from flags. */
+const sortedSources = (options: BuildOptions) => [...new Set(options.from)].sort();
+
+/**
+ * Program datasets as attempts (`--from`): arcforge flat, SOAR, or any Parquet with `code` and
+ * `task_id`. Hub sources are read shard by shard with range requests, never whole; --from-limit
+ * reads only the rows it needs. Every row is kept as an attempt or dropped with its reason.
+ */
+export const readDatasetsStage: Stage<BuildOptions> = {
+  name: "read-datasets",
+  version: 1,
+  after: [],
+  async key(options, _upstream, context) {
+    const sources = [];
+    for (const target of sortedSources(options)) {
+      const found = await datasetShards({ target, ...context.hub });
+      const shards = await Promise.all(found.shards.map(async (s) => [s.path, found.revision ? s.identity : await fileSha256(s.path)]));
+      sources.push({ source: found.source, revision: found.revision ?? null, shards });
+    }
+    return { sources, limit: options.fromLimit ?? null, dataset: options.dataset ?? null, models: options.models.map((m) => m.toLowerCase()).sort() };
+  },
+  async run({ options, context }): Promise<StageOutput<Attempt>> {
+    const records: Attempt[] = [];
+    const drops: Drop[] = [];
+    const sources: SourceFate[] = [];
+    for (const target of sortedSources(options)) {
+      const found: DatasetShards = await datasetShards({ target, ...context.hub });
+      const fate: SourceFate = { source: found.source, ...(found.revision ? { revision: found.revision } : {}), schema: "", shards: found.shards.length, rows: 0 };
+      const perSplit = new Map<string, number>();
+      for (const shard of found.shards) {
+        const left = options.fromLimit === undefined ? undefined : options.fromLimit - fate.rows;
+        if (left !== undefined && left <= 0) break;
+        for await (const row of readParquetRows({ blob: await shard.open(), limit: left })) {
+          if (!fate.schema) {
+            const schema = datasetSchema(Object.keys(row));
+            if ("missing" in schema) throw new InputError(`${target} (${shard.path}) is not a program dataset: it has no column ${schema.missing.join(" or ")} (it has: ${Object.keys(row).join(", ")})`);
+            fate.schema = schema.schema;
+          }
+          const index = perSplit.get(shard.split) ?? 0;
+          perSplit.set(shard.split, index + 1);
+          fate.rows++;
+          const attempt = rowToAttempt({ row, source: found.source, split: shard.split, index, defaultDataset: options.dataset ?? "arc-agi-1" });
+          if ("reason" in attempt) drops.push(attempt);
+          else if (options.dataset && attempt.dataset !== options.dataset) drops.push({ id: attempt.id, taskId: attempt.taskId, reason: "filtered_dataset", detail: attempt.dataset });
+          else if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === attempt.model.toLowerCase())) drops.push({ id: attempt.id, taskId: attempt.taskId, reason: "filtered_model", detail: attempt.model });
+          else records.push(attempt);
+          if (fate.rows % 5000 === 0) context.emit({ type: "progress", stage: "read-datasets", done: fate.rows, total: 0 });
+        }
+      }
+      sources.push(fate);
+    }
+    const taskKeys = [...new Set(records.filter((a) => !a.embeddedTask).map((a) => `${a.dataset}/${a.taskId}`))].sort();
+    return { records, drops, data: { sources, taskKeys, attemptIds: records.map((a) => a.id) }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length } };
+  },
+};
