@@ -30,6 +30,7 @@ import { summariseTasks, taskTable } from "./task-table.js";
 import { writeReport } from "../report/render-report.js";
 import { VERSION } from "../common/version.js";
 import { lockCache } from "../store/cache-lock.js";
+import { closeKvStore } from "../store/kv-store.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
 import { type Drop } from "../../schemas/drop.js";
 
@@ -162,6 +163,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     return manifest;
   } finally {
     await Promise.all([...executors.values()].map((e) => e.close()));
+    await closeKvStore(params.cacheDir);
     unlock();
   }
 }

@@ -1,7 +1,10 @@
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
 import { lockCache } from "../store/cache-lock.js";
+import { execCacheStats } from "../store/exec-cache.js";
+import { closeKvStore } from "../store/kv-store.js";
 
 interface Usage {
   entries: number;
@@ -27,20 +30,9 @@ export async function cacheStats(cacheDir: string) {
     const completed = (await Promise.all(keys.map((k) => stat(join(cacheDir, "stages", stage, k.name, "done")).then(() => 1, () => 0)))).reduce<number>((a, b) => a + b, 0);
     stages[stage] = { ...(await usage(join(cacheDir, "stages", stage))), completed };
   }
-  // exec/<namespace>/<fingerprint>/: outcomes are counted per runtime fingerprint.
-  const executions: Record<string, Record<string, Usage & { outcomes: number; fingerprint: unknown }>> = {};
-  for (const namespace of await readdir(join(cacheDir, "exec")).catch(() => [] as string[])) {
-    executions[namespace] = {};
-    for (const id of await readdir(join(cacheDir, "exec", namespace)).catch(() => [] as string[])) {
-      const dir = join(cacheDir, "exec", namespace, id);
-      let outcomes = 0;
-      for (const file of (await readdir(dir)).filter((f) => f.endsWith(".jsonl"))) {
-        outcomes += (await readFile(join(dir, file), "utf8")).split("\n").filter(Boolean).length;
-      }
-      const fingerprint = await readFile(join(dir, "fingerprint.json"), "utf8").then(JSON.parse, () => null);
-      executions[namespace]![id] = { ...(await usage(dir)), outcomes, fingerprint };
-    }
-  }
+  // Outcomes are counted per namespace and runtime fingerprint.
+  const executions = existsSync(join(cacheDir, "store.lmdb")) ? execCacheStats(cacheDir) : {};
+  await closeKvStore(cacheDir);
   return { cacheDir, stages, executions, total: await usage(cacheDir) };
 }
 
@@ -58,7 +50,7 @@ export function registerCacheCommand(program: Command): void {
       process.stdout.write(`${options.cacheDir}: ${mib(stats.total.bytes)} in ${stats.total.entries} files\n`);
       for (const [stage, s] of Object.entries(stats.stages)) process.stdout.write(`  stage ${stage.padEnd(20)} ${String(s.completed).padStart(4)} entries  ${mib(s.bytes)}\n`);
       for (const [ns, byFingerprint] of Object.entries(stats.executions)) {
-        for (const [id, s] of Object.entries(byFingerprint)) process.stdout.write(`  ${`${ns} ${id}`.padEnd(52)} ${String(s.outcomes).padStart(7)} outcomes  ${mib(s.bytes)}\n`);
+        for (const [id, s] of Object.entries(byFingerprint)) process.stdout.write(`  ${`${ns} ${id}`.padEnd(52)} ${String(s.outcomes).padStart(8)} outcomes\n`);
       }
     });
   cache

@@ -1,43 +1,35 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import type { Database } from "lmdb";
 import type { Grid } from "../../schemas/grid.js";
 import type { Outcome } from "../../schemas/outcome.js";
 import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
 import { cacheKey } from "../common/canonical-json.js";
 import { fingerprintId, type RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
+import { kvTable } from "./kv-store.js";
 
 export type ExecNamespace = "execute" | "revalidate" | "augment";
 
 /**
- * Outcomes per (program code, input grid, limits) under one runtime fingerprint: each
- * fingerprint has its own folder, so one runtime's verdicts never answer for another's. Each
- * process appends to its own segment file, one line per outcome, written as soon as it is known:
- * a killed build loses at most the program in flight. Transient failures (the sandbox died, not
- * the program) are never stored, so the next run tries again.
+ * Outcomes per (program code, input grid, limits) under one runtime fingerprint, in the cache's
+ * LMDB store: keys are `<fingerprint id>:<digest>`, so one runtime's verdicts never answer for
+ * another's, and nothing is loaded at start (a lookup is a few microseconds at 10^7 entries).
+ * Each outcome is written as soon as it is known: a killed build loses at most what was in
+ * flight. Transient failures (the sandbox died, not the program) are never stored.
  */
 export class ExecCache {
-  private readonly known = new Map<string, Outcome>();
-  private fd: number | undefined;
-  private readonly dir: string;
+  private readonly table: Database<Outcome, string>;
+  private readonly prefix: string;
+  private readonly fresh: boolean;
+  private readonly writes: Promise<unknown>[] = [];
   hits = 0;
   misses = 0;
 
   constructor(params: { cacheDir: string; namespace: ExecNamespace; fingerprint: RuntimeFingerprint; fresh: boolean }) {
-    this.dir = join(params.cacheDir, "exec", params.namespace, fingerprintId(params.fingerprint));
-    mkdirSync(this.dir, { recursive: true });
-    writeFileSync(join(this.dir, "fingerprint.json"), JSON.stringify(params.fingerprint, null, 2) + "\n");
-    if (params.fresh) return;
-    for (const name of readdirSync(this.dir).filter((n) => n.endsWith(".jsonl")).sort()) {
-      for (const line of readFileSync(join(this.dir, name), "utf8").split("\n")) {
-        if (!line) continue;
-        try {
-          const { k, o } = JSON.parse(line) as { k: string; o: Outcome };
-          this.known.set(k, o);
-        } catch {
-          // the torn last line of a segment whose writer was killed: that outcome is simply redone
-        }
-      }
-    }
+    this.table = kvTable<Outcome>(params.cacheDir, `exec-${params.namespace}`);
+    this.prefix = `${fingerprintId(params.fingerprint)}:`;
+    this.fresh = params.fresh;
+    const fingerprints = kvTable<RuntimeFingerprint>(params.cacheDir, "fingerprints");
+    const name = `${params.namespace}:${fingerprintId(params.fingerprint)}`;
+    if (!fingerprints.get(name)) this.writes.push(fingerprints.put(name, params.fingerprint));
   }
 
   static key(params: { code: string; input: Grid; limits: SandboxLimits }): string {
@@ -45,23 +37,36 @@ export class ExecCache {
   }
 
   get(key: string): Outcome | undefined {
-    const found = this.known.get(key);
+    const found = this.fresh ? undefined : this.table.get(this.prefix + key);
     if (found) this.hits++;
     else this.misses++;
     return found;
   }
 
-  /** Persists a program's outcomes in one write. */
+  /** Stores a program's outcomes in one transaction. */
   put(entries: [string, Outcome][]): void {
     const lasting = entries.filter(([, o]) => !(o.status === "crash" && o.transient));
     if (lasting.length === 0) return;
-    this.fd ??= openSync(join(this.dir, `${Date.now()}-${process.pid}.jsonl`), "a");
-    writeSync(this.fd, lasting.map(([k, o]) => JSON.stringify({ k, o }) + "\n").join(""));
-    for (const [k, o] of lasting) this.known.set(k, o);
+    this.writes.push(this.table.transaction(() => {
+      for (const [k, o] of lasting) void this.table.put(this.prefix + k, o);
+    }));
   }
 
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+  /** Resolves when every outcome put so far is on disk. */
+  async close(): Promise<void> {
+    await Promise.all(this.writes.splice(0));
   }
+}
+
+/** Outcomes stored per namespace and fingerprint, for `arcforge cache stats`. */
+export function execCacheStats(cacheDir: string): Record<string, Record<string, { outcomes: number; fingerprint: RuntimeFingerprint | null }>> {
+  const fingerprints = kvTable<RuntimeFingerprint>(cacheDir, "fingerprints");
+  const stats: Record<string, Record<string, { outcomes: number; fingerprint: RuntimeFingerprint | null }>> = {};
+  for (const { key, value } of fingerprints.getRange({})) {
+    const [namespace, id] = key.split(":") as [ExecNamespace, string];
+    const table = kvTable<Outcome>(cacheDir, `exec-${namespace}`);
+    const outcomes = table.getKeysCount({ start: `${id}:`, end: `${id};` });
+    (stats[namespace] ??= {})[id] = { outcomes, fingerprint: value };
+  }
+  return stats;
 }

@@ -78,6 +78,6 @@ export async function executeForStage(params: {
     const transient = [...outcomes.values()].reduce((n, list) => n + list.filter((o) => o.status === "crash" && o.transient).length, 0);
     return { outcomes, hits: cache.hits, misses: cache.misses, transient };
   } finally {
-    cache.close();
+    await cache.close();
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import type { ExecJob, Executor, ExecutorOptions } from "../../pipeline/executor
 import { DEMO_TASKS } from "../../pipeline/build/demo-data.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 import { lockCache } from "../../pipeline/store/cache-lock.js";
+import { execCacheStats } from "../../pipeline/store/exec-cache.js";
 
 /** A process executor that counts the programs it is asked to run. */
 function countingExecutor(counter: { programs: number }) {
@@ -129,10 +130,10 @@ describe("a killed build", () => {
     const cli = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
     const args = (out: string, cache: string) => [cli, "build", "--logs", logs, "--tasks", options.tasks!, "--out", out, "--cache-dir", cache, "--quiet", "--workers", "1"];
     const cacheDir = await tempDir();
-    const segmentDir = join(cacheDir, "exec", "execute");
+
     const child = spawn(process.execPath, args(join(dir, "killed"), cacheDir), { stdio: "ignore" });
-    const segments = () => readdirSync(segmentDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".jsonl"));
-    const lines = () => (existsSync(segmentDir) ? segments().reduce((n, e) => n + readFileSync(join(e.parentPath, e.name), "utf8").split("\n").length - 1, 0) : 0);
+    // Outcomes stored so far, read from the cache's LMDB store while the build writes it.
+    const lines = () => (existsSync(join(cacheDir, "store.lmdb")) ? Object.values(execCacheStats(cacheDir).execute ?? {}).reduce((n, f) => n + f.outcomes, 0) : 0);
     const deadline = Date.now() + 60_000;
     while (lines() < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGKILL");

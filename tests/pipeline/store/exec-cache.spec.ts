@@ -34,7 +34,7 @@ describe("the execution cache", () => {
     try {
       const first = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
       const outcomes = await executeCached({ jobs: JOBS, cache: first, limits: LIMITS, executor: async () => executor });
-      first.close();
+      await first.close();
       expect(outcomes.get("sleeps")![0]).toMatchObject({ status: "timeout", reason: "wall_clock" });
       const again = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
       await executeCached({ jobs: JOBS, cache: again, limits: LIMITS, executor: () => Promise.reject(new Error("nothing should run")) });
@@ -49,7 +49,7 @@ describe("the execution cache", () => {
     const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
     const first = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
     await executeCached({ jobs: JOBS, cache: first, limits: LIMITS, executor: async () => dyingExecutor(fingerprint) });
-    first.close();
+    await first.close();
     const again = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
     for (const job of JOBS) expect(again.get(ExecCache.key({ code: job.code, input: job.inputs[0]!, limits: LIMITS }))).toBeUndefined();
   });
@@ -60,7 +60,7 @@ describe("the execution cache", () => {
     const key = ExecCache.key({ code: "x", input: [[1]], limits: LIMITS });
     const cache = new ExecCache({ cacheDir, namespace: "execute", fingerprint: base, fresh: false });
     cache.put([[key, { status: "ok", grid: [[1]], ms: 1 }]]);
-    cache.close();
+    await cache.close();
     for (const other of [{ numpy: "2.5.0" }, { python: "3.12.1" }, { backend: "docker" }, { isolation: "landlock+seccomp" as const }, { seeds: { random: 1, numpy: 1, hash: 1 } }]) {
       const fingerprint = { ...base, ...other };
       expect(fingerprintId(fingerprint)).not.toBe(fingerprintId(base));
