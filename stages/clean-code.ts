@@ -1,9 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { BuildOptions } from "../schemas/build-options.js";
-import { cleanPrograms, CLEANER_PATH } from "../pipeline/executor/clean-code-helper.js";
+import { cleanPrograms, CLEANER_PATH, type Cleaned } from "../pipeline/executor/clean-code-helper.js";
+import { kvTable } from "../pipeline/store/kv-store.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Program } from "../schemas/program.js";
 import { sha256 } from "./read-logs.js";
+
+const CLEANER_HASH = sha256(readFileSync(CLEANER_PATH));
 
 /**
  * Strips comments, docstrings and blank lines. A program whose cleaned form no longer compiles
@@ -13,14 +16,29 @@ export const cleanCodeStage: Stage<BuildOptions> = {
   name: "clean-code",
   version: 1,
   after: ["load-tasks"],
-  key: (options) => ({ clean: options.cleanCode, cleaner: options.cleanCode ? sha256(readFileSync(CLEANER_PATH)) : null }),
+  key: (options) => ({ clean: options.cleanCode, cleaner: options.cleanCode ? CLEANER_HASH : null }),
   async run({ options, upstream, context }): Promise<StageOutput<Program>> {
     const programs = upstream["load-tasks"]!.records as Program[];
     if (!options.cleanCode) return { records: programs, drops: [], counts: { clean_disabled: programs.length } };
-    const cleaned = await cleanPrograms({
-      programs: programs.map((p) => ({ id: p.id, code: p.code })),
-      onProgress: (done) => context.emit({ type: "progress", stage: "clean-code", done, total: programs.length }),
+    // Cached by content (the same code recurs across attempts and builds), cleaned on every core.
+    const table = kvTable<Cleaned>(context.cacheDir, "cleaned-code");
+    const keyOf = (code: string) => `${CLEANER_HASH}:${sha256(code)}`;
+    const cleaned = new Map<string, Cleaned>();
+    const missing = new Map<string, { id: string; code: string }>();
+    for (const p of programs) {
+      const key = keyOf(p.code);
+      const found = context.fresh ? undefined : table.get(key);
+      if (found) cleaned.set(p.id, found);
+      else if (!missing.has(key)) missing.set(key, { id: key, code: p.code });
+    }
+    const fresh = await cleanPrograms({
+      programs: [...missing.values()],
+      onProgress: (done) => context.emit({ type: "progress", stage: "clean-code", done: programs.length - missing.size + done, total: programs.length }),
     });
+    await table.transaction(() => {
+      for (const [key, answer] of fresh) if (answer.status !== "failed" || !answer.error?.startsWith("the cleaner process died")) void table.put(key, answer);
+    });
+    for (const p of programs) if (!cleaned.has(p.id)) cleaned.set(p.id, fresh.get(keyOf(p.code))!);
     const counts: Record<string, number> = { cleaned: 0, unchanged: 0, clean_failed: 0, clean_unparsable: 0 };
     const records = programs.map((program) => {
       const answer = cleaned.get(program.id)!;

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { findPython } from "./find-python.js";
 import { packageRoot } from "../common/paths.js";
@@ -14,11 +15,19 @@ export interface Cleaned {
 export const CLEANER_PATH = join(packageRoot(), "docker", "clean_code.py");
 
 /**
- * Cleans programs with Python's tokenizer in one helper process. The helper only parses and
- * compiles (never runs) the code; if it dies, the programs it had not answered keep their
- * original code with status "failed".
+ * Cleans programs with Python's tokenizer in one helper process per core, each taking an equal
+ * share. The helpers only parse and compile (never run) the code; if one dies, the programs it had
+ * not answered keep their original code with status "failed".
  */
-export async function cleanPrograms(params: { programs: { id: string; code: string }[]; python?: string; onProgress?: (done: number) => void }): Promise<Map<string, Cleaned>> {
+export async function cleanPrograms(params: { programs: { id: string; code: string }[]; python?: string; processes?: number; onProgress?: (done: number) => void }): Promise<Map<string, Cleaned>> {
+  const processes = Math.max(1, Math.min(params.processes ?? availableParallelism(), Math.ceil(params.programs.length / 200)));
+  const shares = Array.from({ length: processes }, (_, k) => params.programs.filter((_, i) => i % processes === k));
+  let done = 0;
+  const results = await Promise.all(shares.map((programs) => cleanInOneProcess({ programs, python: params.python, onAnswer: () => params.onProgress?.(++done) })));
+  return new Map(results.flatMap((r) => [...r]));
+}
+
+async function cleanInOneProcess(params: { programs: { id: string; code: string }[]; python?: string; onAnswer: () => void }): Promise<Map<string, Cleaned>> {
   const answers = new Map<string, Cleaned>();
   if (params.programs.length === 0) return answers;
   const python = await findPython({ python: params.python });
@@ -31,7 +40,7 @@ export async function cleanPrograms(params: { programs: { id: string; code: stri
   lines.on("line", (line) => {
     const { id, ...answer } = JSON.parse(line) as Cleaned & { id: string };
     answers.set(id, answer);
-    params.onProgress?.(answers.size);
+    params.onAnswer();
   });
   for (const program of params.programs) child.stdin.write(JSON.stringify(program) + "\n");
   child.stdin.end();
