@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { writeParquet } from "../pipeline/parquet/parquet-writer.js";
+import { writeJsonLines } from "../pipeline/common/write-json-lines.js";
 import { arrowSchema, COLUMNS } from "../schemas/arrow.js";
 import { formatRow } from "../schemas/row-formats.js";
 import type { TaskTable } from "./load-tasks.js";
@@ -22,31 +23,34 @@ export interface WrittenSplit {
 export const splitFileName = (split: SplitName, format: BuildOptions["format"]) =>
   format === "openai" ? `data/${split}-00000-of-00001.jsonl` : `data/${split}-00000-of-00001.parquet`;
 
-/** Each split's rows in output order (by task, then log file and attempt) and output format. */
+/** Each split's rows in output order (by task, then the order "first" means), formatted as they are read. */
 export function formatSplits(params: { rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): { split: SplitName; rows: SplitRow[]; formatted: Record<string, unknown>[] }[] {
-  // An empty split is never written nor listed: `datasets` refuses a repo whose card names one.
-  const splits = (["train", "validation"] as SplitName[]).filter((split) => params.rows.some((r) => r.split === split));
-  return splits.map((split) => {
-    const rows = params.rows.filter((r) => r.split === split).sort((a, b) => (a.taskKey === b.taskKey ? stableOrder(a, b) : a.taskKey < b.taskKey ? -1 : 1));
-    const formatted = rows.map((row) => formatRow({ row, task: params.tasks[row.taskKey]!, format: params.options.format, reasoning: params.options.reasoning }));
-    return { split, rows, formatted };
-  });
+  return splitsInOrder(params).map(({ split, rows }) => ({ split, rows, formatted: [...formattedRows({ rows, tasks: params.tasks, options: params.options })] }));
 }
 
-/** Writes each split under <out>/data/, replacing what an earlier build left there. */
+/** The splits that have rows, each with its rows in output order. An empty split is never written nor listed. */
+function splitsInOrder(params: { rows: SplitRow[] }): { split: SplitName; rows: SplitRow[] }[] {
+  return (["train", "validation"] as SplitName[])
+    .map((split) => ({ split, rows: params.rows.filter((r) => r.split === split).sort((a, b) => (a.taskKey === b.taskKey ? stableOrder(a, b) : a.taskKey < b.taskKey ? -1 : 1)) }))
+    .filter((s) => s.rows.length > 0);
+}
+
+function* formattedRows(params: { rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): Generator<Record<string, unknown>> {
+  for (const row of params.rows) yield formatRow({ row, task: params.tasks[row.taskKey]!, format: params.options.format, reasoning: params.options.reasoning });
+}
+
+/** Writes each split under <out>/data/, replacing what an earlier build left there; rows are formatted and written one at a time. */
 export async function writeSplits(params: { out: string; rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): Promise<WrittenSplit[]> {
   const { out, options } = params;
   await rm(join(out, "data"), { recursive: true, force: true });
   await mkdir(join(out, "data"), { recursive: true });
   const written: WrittenSplit[] = [];
-  for (const { split, rows, formatted } of formatSplits(params)) {
+  for (const { split, rows } of splitsInOrder(params)) {
     const relative = splitFileName(split, options.format);
     const path = join(out, relative);
-    if (options.format === "openai") {
-      await writeFile(path, formatted.map((r) => JSON.stringify(r) + "\n").join(""));
-    } else {
-      await writeParquet({ path, schema: arrowSchema(options.format), kinds: COLUMNS[options.format].map(([, kind]) => kind), rows: formatted });
-    }
+    const formatted = formattedRows({ rows, tasks: params.tasks, options });
+    if (options.format === "openai") await writeJsonLines(path, formatted);
+    else await writeParquet({ path, schema: arrowSchema(options.format), kinds: COLUMNS[options.format].map(([, kind]) => kind), rows: formatted });
     written.push({ split, path: relative, rows: rows.length, tasks: new Set(rows.map((r) => r.taskKey)).size, sha256: await fileSha256(path) });
   }
   return written;

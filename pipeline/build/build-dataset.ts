@@ -31,6 +31,7 @@ import { writeReport } from "../report/render-report.js";
 import { VERSION } from "../common/version.js";
 import { lockCache } from "../store/cache-lock.js";
 import { closeKvStore } from "../store/kv-store.js";
+import { writeJsonLines } from "../common/write-json-lines.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
 import { type Drop } from "../../schemas/drop.js";
 
@@ -138,7 +139,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     const logs = (meta["read-logs"]!.data as { logs: LogFate[] }).logs;
     const drops = BUILD_STAGES.flatMap((stage) => meta[stage.name]!.drops.map((drop) => ({ ...drop, stage: stage.name })));
     const perTask = taskTable({ results, rows });
-    writeFileAtomic(join(options.out, "tasks.jsonl"), perTask.map((l) => JSON.stringify(l) + "\n").join(""));
+    await writeJsonLines(join(options.out, "tasks.jsonl"), perTask);
     const summary = [...buildSummary({ reports, logs, written }), ...summariseTasks(perTask)];
     const sources = (meta["read-datasets"]!.data as { sources: SourceFate[] }).sources;
     const defaultTitle = `ARC programs from ${options.logs.length} log folder(s)${sources.length ? ` and ${sources.length} program dataset(s)` : ""}`;
@@ -157,7 +158,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       summary,
     };
     const { fates, ...small } = manifest;
-    writeFileAtomic(join(options.out, "fates.jsonl"), fates.map((f) => JSON.stringify(f) + "\n").join(""));
+    await writeJsonLines(join(options.out, "fates.jsonl"), fates);
     writeFileAtomic(join(options.out, "manifest.json"), JSON.stringify(small, null, 2) + "\n");
     await writeReport({ dir: options.out, title: params.title });
     return manifest;

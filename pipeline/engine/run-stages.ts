@@ -3,7 +3,7 @@ import type { Stage, StageContext, StageOutput, UpstreamMeta } from "./stage.js"
 import { cacheKey } from "../common/canonical-json.js";
 
 /** Bumped when the layout of cache entries changes, so older entries never match. */
-const STORE_FORMAT = 2;
+const STORE_FORMAT = 3;
 
 export interface StageReport {
   stage: string;

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Drop } from "../../schemas/drop.js";
 import { CacheError } from "../common/errors.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
+import { readJsonLinesSync, writeJsonLinesSync } from "./json-lines-sync.js";
 
 /** What a stage output holds besides its records: small, always loaded. */
 export interface StageMeta {
@@ -15,7 +16,7 @@ export interface StageMeta {
 }
 
 /**
- * Stage outputs under `<cache>/stages/<stage>/<key>/`: meta.json, records.json (unless a
+ * Stage outputs under `<cache>/stages/<stage>/<key>/`: meta.json, records.jsonl (unless a
  * selection) and a `done` marker that is removed before a stage runs and written only after its
  * output is complete: no marker, no cache hit.
  */
@@ -41,7 +42,12 @@ export class StageStore {
   }
 
   readRecords<T>(stage: string, key: string): T[] {
-    return this.readJson<T[]>(stage, key, "records.json");
+    const path = join(this.entry(stage, key), "records.jsonl");
+    try {
+      return readJsonLinesSync<T>(path);
+    } catch (error) {
+      throw new CacheError(`cache entry ${path} is marked done but cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`);
+    }
   }
 
   begin(stage: string, key: string): void {
@@ -52,7 +58,8 @@ export class StageStore {
 
   commit(stage: string, key: string, meta: StageMeta, records?: unknown[]): void {
     const dir = this.entry(stage, key);
-    if (records) writeFileAtomic(join(dir, "records.json"), JSON.stringify(records));
+    // One record a line: a stage's output may exceed what one string can hold (~512 MiB).
+    if (records) writeJsonLinesSync(join(dir, "records.jsonl"), records);
     writeFileAtomic(join(dir, "meta.json"), JSON.stringify(meta));
     writeFileSync(join(dir, "done"), new Date().toISOString());
   }
