@@ -71,6 +71,26 @@ describe("the validation split, for any task counts and group sizes", () => {
     );
   });
 
+  it("takes the one task of a one-task group, and keeps train non-empty", () => {
+    const rows = rowsOf([{ rows: 3, correct: true, twin: false }, ...Array.from({ length: 6 }, () => ({ rows: 2, correct: false, twin: false }))]);
+    const { taskKeys } = chooseValidation({ rows, seed: 1 });
+    expect(taskKeys.has("arc-agi-1/00000000")).toBe(true);
+    expect(rows.some((r) => !taskKeys.has(r.taskKey) && !r.correctTrain[0])).toBe(true);
+  });
+
+  it("with every task in one group, gives that group the whole target", () => {
+    const rows = rowsOf(Array.from({ length: 40 }, () => ({ rows: 2, correct: true, twin: false })));
+    const { taskKeys, target } = chooseValidation({ rows, seed: 3 });
+    expect(target).toBe(8);
+    expect(rows.filter((r) => taskKeys.has(r.taskKey))).toHaveLength(8);
+  });
+
+  it("with two tasks, puts one in each split", () => {
+    const rows = rowsOf([{ rows: 5, correct: true, twin: false }, { rows: 5, correct: false, twin: false }]);
+    const { taskKeys } = chooseValidation({ rows, seed: 9 });
+    expect(taskKeys.size).toBe(1);
+  });
+
   it("is the same for the same seed and rows in any order", () => {
     fc.assert(
       fc.property(tasksArbitrary, fc.integer(), (tasks, seed) => {

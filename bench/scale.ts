@@ -1,0 +1,104 @@
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadTask } from "../pipeline/sources/load-task.js";
+import { listLogFiles, parseLog } from "../stages/read-logs.js";
+import { DEFAULT_BUILD_OPTIONS } from "../schemas/build-options.js";
+import type { ArcTask } from "../schemas/task.js";
+import { SHARED } from "./real-programs.js";
+
+/**
+ * `npm run bench:scale -- --attempts 100000 --attempts 1000000`: N attempts in all_attempts logs
+ * made from ../shared's real programs, each raw code distinct (a varying comment), so reading,
+ * cleaning and filtering do real work while executions mostly hit the cache. Each N is built by
+ * the CLI in a child process; wall time, time per attempt, peak RSS of the process tree (arcforge
+ * and its Python children) and cache bytes per attempt are printed.
+ */
+const sizes = process.argv.flatMap((a, i) => (process.argv[i - 1] === "--attempts" ? a.split(",").map(Number) : []));
+if (sizes.length === 0) sizes.push(100_000);
+const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
+const PER_LOG = 100;
+
+async function realAttempts() {
+  const files = await listLogFiles([join(SHARED, "run-logs")]);
+  const out: { taskId: string; code: string; task: ArcTask }[] = [];
+  const tasks = new Map<string, ArcTask | null>();
+  for (const file of files) {
+    const parsed = parseLog({ file, text: await readFile(file.path, "utf8"), options: DEFAULT_BUILD_OPTIONS });
+    if (!("attempts" in parsed)) continue;
+    for (const a of parsed.attempts) {
+      if (!tasks.has(a.taskId)) tasks.set(a.taskId, (await loadTask({ root: join(SHARED, "arc-data"), dataset: a.dataset, taskId: a.taskId }))?.task ?? null);
+      const task = tasks.get(a.taskId);
+      if (task) out.push({ taskId: a.taskId, code: a.code, task });
+    }
+  }
+  return out;
+}
+
+function treeRss(pid: number): number {
+  let total = 0;
+  const walk = (p: number) => {
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0) * 1024;
+      for (const t of readdirSync(`/proc/${p}/task`)) for (const c of readFileSync(`/proc/${p}/task/${t}/children`, "utf8").split(" ").filter(Boolean)) walk(Number(c));
+    } catch {
+      // the process ended between two reads
+    }
+  };
+  walk(pid);
+  return total;
+}
+
+function duBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size;
+  return total;
+}
+
+const attempts = await realAttempts();
+console.log(`real attempts: ${attempts.length} on ${new Set(attempts.map((a) => a.taskId)).size} tasks`);
+for (const n of sizes) {
+  const dir = await mkdtemp(join(tmpdir(), `arcforge-bench-scale-${n}-`));
+  try {
+    const logs = join(dir, "logs");
+    await mkdir(logs);
+    // Attempts grouped by task, PER_LOG to a log file, each raw code made distinct by a comment.
+    const byTask = new Map<string, { code: string; task: ArcTask }[]>();
+    for (let k = 0; k < n; k++) {
+      const a = attempts[k % attempts.length]!;
+      const list = byTask.get(a.taskId) ?? [];
+      list.push({ code: `${a.code}\n# variant ${k}\n`, task: a.task });
+      byTask.set(a.taskId, list);
+    }
+    let file = 0;
+    for (const [taskId, list] of byTask) {
+      for (let i = 0; i < list.length; i += PER_LOG) {
+        const details = list.slice(i, i + PER_LOG).map((a, j) => ({ attempt_number: j + 1, program_extracted: true, program: a.code }));
+        const log = { task_id: taskId, model: "bench", api_type: "chat_completions_all_attempts", dataset: "arc-agi-1", task_data: list[0]!.task, attempt_details: details };
+        await writeFile(join(logs, `20250101_000000_${String(file++).padStart(8, "0")}_0_${taskId}.json`), JSON.stringify(log));
+      }
+    }
+    const cache = join(dir, "cache");
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, "build", "--logs", logs, "--out", join(dir, "out"), "--cache-dir", cache, "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, treeRss(child.pid!))), 200);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    clearInterval(sampler);
+    const seconds = (performance.now() - started) / 1000;
+    if (code !== 0) console.log(`${n} attempts: the build failed (exit ${code}) after ${seconds.toFixed(1)} s, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    else {
+      const stageBytes = duBytes(join(cache, "stages"));
+      console.log(
+        `${n} attempts: ${seconds.toFixed(1)} s, ${((seconds * 1000) / n).toFixed(2)} ms/attempt, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (arcforge + Python), ` +
+          `cache ${(duBytes(cache) / n / 1024).toFixed(1)} KiB/attempt (stage cache ${(stageBytes / n / 1024).toFixed(1)} KiB/attempt)`,
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
