@@ -19,19 +19,21 @@ interface Running {
   exit: Promise<number | null>;
 }
 
+const running: Running[] = [];
+/** Every process a test starts is killed after it, whatever the test's outcome. */
 function start(args: string[]): Running {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
   const exit = once(child, "exit").then(([code]) => code as number | null);
-  return { child, output: () => output, exit };
+  const started = { child, output: () => output, exit };
+  running.push(started);
+  return started;
 }
 
-const running: Running[] = [];
 async function worker(url: string, extra: string[] = []): Promise<Running> {
   const w = start(["worker", "--queue", url, "--workers", "1", "--timeout", "0.5", ...FAST_STALLS, ...extra]);
-  running.push(w);
   const deadline = Date.now() + 60_000;
   while (!w.output().includes("connected to")) {
     if (w.child.exitCode !== null || Date.now() > deadline) throw new Error(`the worker did not start: ${w.output()}`);
@@ -76,7 +78,7 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
   });
   afterEach(async () => {
     for (const w of running.splice(0)) {
-      w.child.kill("SIGKILL");
+      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");
       await w.exit;
     }
   });
