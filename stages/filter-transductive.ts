@@ -44,7 +44,8 @@ export function transductionVerdict(params: { code: string; task: ArcTask }): Ve
 
 export const filterTransductiveStage: Stage<BuildOptions> = {
   name: "filter-transductive",
-  version: 1,
+  version: 2,
+  selects: true,
   after: ["clean-code", "load-tasks"],
   key: (options) => ({ enabled: options.transductionFilter }),
   async run({ options, upstream }): Promise<StageOutput<Program>> {

@@ -11,10 +11,10 @@ export type TaskTable = Record<string, ArcTask>;
 
 const taskKeyOf = (a: { dataset: string; taskId: string }) => `${a.dataset}/${a.taskId}`;
 
-/** Binds every attempt to its ARC task: a log's embedded task_data first, else the task folder. */
+/** Binds every attempt to its ARC task: an embedded task (a log's task_data, a flat row's grids) first, else the task folder. */
 export const loadTasksStage: Stage<BuildOptions> = {
   name: "load-tasks",
-  version: 2,
+  version: 3,
   after: ["read-logs", "read-datasets"],
   async key(options, upstream) {
     const keys = [...new Set(["read-logs", "read-datasets"].flatMap((name) => (upstream[name]!.data as { taskKeys: string[] }).taskKeys))].sort();
@@ -29,14 +29,11 @@ export const loadTasksStage: Stage<BuildOptions> = {
   async run({ options, upstream }): Promise<StageOutput<Program>> {
     const attempts = [...(upstream["read-logs"]!.records as Attempt[]), ...(upstream["read-datasets"]!.records as Attempt[])];
     const tasks: TaskTable = {};
+    for (const name of ["read-datasets", "read-logs"]) Object.assign(tasks, (upstream[name]!.data as { embedded?: TaskTable }).embedded ?? {});
     const missing = new Map<string, string>();
     for (const attempt of attempts) {
       const key = taskKeyOf(attempt);
       if (tasks[key] || missing.has(key)) continue;
-      if (attempt.embeddedTask) {
-        tasks[key] = attempt.embeddedTask;
-        continue;
-      }
       if (!options.tasks) {
         missing.set(key, "the log embeds no task_data and no --tasks folder was given");
         continue;
@@ -51,7 +48,7 @@ export const loadTasksStage: Stage<BuildOptions> = {
     }
     const records: Program[] = [];
     const drops: Drop[] = [];
-    for (const { embeddedTask: _embedded, ...attempt } of attempts) {
+    for (const attempt of attempts) {
       const key = taskKeyOf(attempt);
       if (tasks[key]) records.push({ ...attempt, taskKey: key });
       else drops.push({ id: attempt.id, reason: "task_not_found", detail: missing.get(key), taskId: attempt.taskId });

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { BuildOptions } from "../schemas/build-options.js";
 import type { Drop } from "../schemas/drop.js";
 import { datasetSchema, rowToAttempt } from "../schemas/program-dataset.js";
-import type { Attempt } from "../schemas/run-log.js";
+import { detachTasks, type Attempt } from "../schemas/run-log.js";
 import { InputError } from "../pipeline/common/errors.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { readParquetRows } from "../pipeline/parquet/read-parquet-rows.js";
@@ -34,7 +34,7 @@ const sortedSources = (options: BuildOptions) => [...new Set(options.from)].sort
  */
 export const readDatasetsStage: Stage<BuildOptions> = {
   name: "read-datasets",
-  version: 1,
+  version: 2,
   after: [],
   async key(options, _upstream, context) {
     const sources = [];
@@ -75,7 +75,8 @@ export const readDatasetsStage: Stage<BuildOptions> = {
       }
       sources.push(fate);
     }
-    const taskKeys = [...new Set(records.filter((a) => !a.embeddedTask).map((a) => `${a.dataset}/${a.taskId}`))].sort();
-    return { records, drops, data: { sources, taskKeys, attemptIds: records.map((a) => a.id) }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length } };
+    const { records: attempts, embedded } = detachTasks(records);
+    const taskKeys = [...new Set(attempts.map((a) => `${a.dataset}/${a.taskId}`).filter((key) => !embedded[key]))].sort();
+    return { records: attempts, drops, data: { sources, taskKeys, embedded, attemptIds: attempts.map((a) => a.id) }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length } };
   },
 };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
-import { attemptList, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
+import { attemptList, detachTasks, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { InputError } from "../pipeline/common/errors.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
@@ -95,7 +95,7 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
 
 export const readLogsStage: Stage<BuildOptions> = {
   name: "read-logs",
-  version: 4,
+  version: 5,
   after: [],
   async key(options) {
     const files = await listLogFiles(options.logs);
@@ -135,10 +135,11 @@ export const readLogsStage: Stage<BuildOptions> = {
     }
     fates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     for (const fate of fates) if (!fate.kept) drops.push({ id: fate.file, scope: "file", reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) });
-    const taskKeys = [...new Set(records.filter((a) => !a.embeddedTask).map((a) => `${a.dataset}/${a.taskId}`))].sort();
+    const { records: attempts, embedded } = detachTasks(records);
+    const taskKeys = [...new Set(attempts.map((a) => `${a.dataset}/${a.taskId}`).filter((key) => !embedded[key]))].sort();
     const unique = (values: (string | null)[]) => [...new Set(values.map((v) => v ?? "unknown"))].sort();
-    const source = { datasets: unique(records.map((a) => a.dataset)), subsets: unique(records.map((a) => a.subset)) };
-    return { records, drops, data: { logs: fates, taskKeys, attemptIds: records.map((a) => a.id), source } };
+    const source = { datasets: unique(attempts.map((a) => a.dataset)), subsets: unique(attempts.map((a) => a.subset)) };
+    return { records: attempts, drops, data: { logs: fates, taskKeys, embedded, attemptIds: attempts.map((a) => a.id), source } };
   },
 };
 

@@ -43,7 +43,8 @@ export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes
  */
 export const revalidateStage: Stage<BuildOptions> = {
   name: "revalidate",
-  version: 3,
+  version: 4,
+  selects: true,
   after: ["relabel", "load-tasks"],
   key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint(RECHECK_SEED)) }),
   async run({ options, upstream, context }): Promise<StageOutput<Row>> {

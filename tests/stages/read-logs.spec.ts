@@ -15,14 +15,16 @@ const reasons = (drops: { reason: string }[]) => drops.map((d) => d.reason).sort
 
 describe("read-logs", () => {
   it("reads all four layouts from flat and per-run folders", async () => {
-    const { attempts } = await read();
+    const { attempts, output } = await read();
     const files = new Set(attempts.map((a) => a.logFile.split("/").pop()));
     expect(files).toContain("20250801_100000_000001_1_a1b2c3d4.json");
     expect(files).toContain("20250801_100100_000002_1_b2c3d4e5_simple.json");
     expect(files).toContain("20250801_100200_000003_1_c3d4e5f6_run1.json");
     expect(files).toContain("20250801_100500_000006_1_f6a7b8c9.json");
     expect(files).toContain("20250802_090000_000007_1_a1b2c3d4_run2.json");
-    expect(attempts.find((a) => a.taskId === "f6a7b8c9")!.embeddedTask?.train).toHaveLength(2);
+    // An all_attempts log's task_data is kept once per task, not once per attempt.
+    expect((output.data as { embedded: Record<string, { train: unknown[] }> }).embedded["arc-agi-1/f6a7b8c9"]!.train).toHaveLength(2);
+    expect(attempts.every((a) => !("embeddedTask" in a))).toBe(true);
   });
 
   it("skips summaries and records every unreadable file with its reason, without stopping", async () => {
