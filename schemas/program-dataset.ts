@@ -42,11 +42,13 @@ export function rowToAttempt(params: { row: Record<string, unknown>; source: str
   if (typeof row.code !== "string" || !row.code.trim()) return { id, taskId, reason: "no_program" };
   const correctTest = Array.isArray(row.correct_test_input) ? (row.correct_test_input as unknown[]) : null;
   const embeddedTask = taskOf(row);
+  const dataset = typeof row.dataset === "string" && row.dataset ? row.dataset : params.defaultDataset;
   return {
     id,
     logFile: `${source}:${split}`,
     taskId,
-    dataset: typeof row.dataset === "string" && row.dataset ? row.dataset : params.defaultDataset,
+    dataset,
+    taskKey: `${dataset}/${taskId}`,
     subset: null,
     model: typeof row.model === "string" && row.model ? row.model : "unknown",
     attemptNumber: index,

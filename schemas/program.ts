@@ -4,8 +4,6 @@ import type { Attempt } from "./run-log.js";
 
 /** An attempt bound to its task; from clean-code on, `code` is the cleaned code. */
 export interface Program extends Omit<Attempt, "embeddedTask"> {
-  /** `<dataset>/<task id>`: the key of the tasks table load-tasks builds. */
-  taskKey: string;
   originalCode?: string;
 }
 

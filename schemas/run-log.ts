@@ -8,6 +8,8 @@ export interface Attempt {
   logFile: string;
   taskId: string;
   dataset: string;
+  /** `<dataset>/<task id>`: the key of the tasks table (task ids repeat across datasets). */
+  taskKey: string;
   subset: string | null;
   model: string;
   attemptNumber: number;

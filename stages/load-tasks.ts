@@ -9,12 +9,12 @@ import { type Drop } from "../schemas/drop.js";
 
 export type TaskTable = Record<string, ArcTask>;
 
-const taskKeyOf = (a: { dataset: string; taskId: string }) => `${a.dataset}/${a.taskId}`;
 
 /** Binds every attempt to its ARC task: an embedded task (a log's task_data, a flat row's grids) first, else the task folder. */
 export const loadTasksStage: Stage<BuildOptions> = {
   name: "load-tasks",
-  version: 3,
+  version: 4,
+  selects: true,
   after: ["read-logs", "read-datasets"],
   async key(options, upstream) {
     const keys = [...new Set(["read-logs", "read-datasets"].flatMap((name) => (upstream[name]!.data as { taskKeys: string[] }).taskKeys))].sort();
@@ -32,7 +32,7 @@ export const loadTasksStage: Stage<BuildOptions> = {
     for (const name of ["read-datasets", "read-logs"]) Object.assign(tasks, (upstream[name]!.data as { embedded?: TaskTable }).embedded ?? {});
     const missing = new Map<string, string>();
     for (const attempt of attempts) {
-      const key = taskKeyOf(attempt);
+      const key = attempt.taskKey;
       if (tasks[key] || missing.has(key)) continue;
       if (!options.tasks) {
         missing.set(key, "the log embeds no task_data and no --tasks folder was given");
@@ -49,8 +49,8 @@ export const loadTasksStage: Stage<BuildOptions> = {
     const records: Program[] = [];
     const drops: Drop[] = [];
     for (const attempt of attempts) {
-      const key = taskKeyOf(attempt);
-      if (tasks[key]) records.push({ ...attempt, taskKey: key });
+      const key = attempt.taskKey;
+      if (tasks[key]) records.push(attempt);
       else drops.push({ id: attempt.id, reason: "task_not_found", detail: missing.get(key), taskId: attempt.taskId });
     }
     return { records, drops, data: { tasks } };

@@ -34,7 +34,7 @@ const sortedSources = (options: BuildOptions) => [...new Set(options.from)].sort
  */
 export const readDatasetsStage: Stage<BuildOptions> = {
   name: "read-datasets",
-  version: 2,
+  version: 3,
   after: [],
   async key(options, _upstream, context) {
     const sources = [];

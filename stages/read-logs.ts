@@ -95,7 +95,7 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
 
 export const readLogsStage: Stage<BuildOptions> = {
   name: "read-logs",
-  version: 5,
+  version: 6,
   after: [],
   async key(options) {
     const files = await listLogFiles(options.logs);
@@ -186,6 +186,7 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
       logFile: file.id,
       taskId: log.task_id,
       dataset,
+      taskKey: `${dataset}/${log.task_id}`,
       subset: log.subset ?? null,
       model: log.model,
       attemptNumber: number,

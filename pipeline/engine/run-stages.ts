@@ -43,7 +43,13 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
     if (!found) {
       const m = meta[name]!;
       if (m.selected) {
-        const source = new Map((records(byName.get(name)!.after[0]!) as { id: string }[]).map((r) => [r.id, r]));
+        // Selected from the upstream stages' records, in declared order: the first holds them
+        // all for a filter; a stage that merges inputs (load-tasks) selects from several.
+        const source = new Map<string, unknown>();
+        for (const upstream of byName.get(name)!.after) {
+          if (m.selected.every((id) => source.has(id))) break;
+          for (const r of records(upstream) as { id: string }[]) if (!source.has(r.id)) source.set(r.id, r);
+        }
         found = m.selected.map((id) => source.get(id)!);
       } else {
         found = store.readRecords(name, keys[name]!);
