@@ -14,7 +14,8 @@ const CLEANER_HASH = sha256(readFileSync(CLEANER_PATH));
  */
 export const cleanCodeStage: Stage<BuildOptions> = {
   name: "clean-code",
-  version: 1,
+  version: 2,
+  patches: true,
   after: ["load-tasks"],
   key: (options) => ({ clean: options.cleanCode, cleaner: options.cleanCode ? CLEANER_HASH : null }),
   async run({ options, upstream, context }): Promise<StageOutput<Program>> {

@@ -39,7 +39,8 @@ function outcomeCounts(programs: Outcome[][]): Record<string, number> {
  */
 export const executeStage: Stage<BuildOptions> = {
   name: "execute",
-  version: 3,
+  version: 4,
+  patches: true,
   after: ["filter-transductive", "load-tasks"],
   key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint()), keepTestFailures: options.keepTestFailures }),
   async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram>> {

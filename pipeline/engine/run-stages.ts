@@ -3,7 +3,7 @@ import type { Stage, StageContext, StageOutput, UpstreamMeta } from "./stage.js"
 import { cacheKey } from "../common/canonical-json.js";
 
 /** Bumped when the layout of cache entries changes, so older entries never match. */
-const STORE_FORMAT = 3;
+const STORE_FORMAT = 4;
 
 export interface StageReport {
   stage: string;
@@ -51,6 +51,9 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
           for (const r of records(upstream) as { id: string }[]) if (!source.has(r.id)) source.set(r.id, r);
         }
         found = m.selected.map((id) => source.get(id)!);
+      } else if (m.patched) {
+        const base = new Map((records(byName.get(name)!.after[0]!) as { id: string }[]).map((r) => [r.id, r]));
+        found = store.readRecords<{ id: string }>(name, keys[name]!).map((patch) => ({ ...base.get(patch.id), ...patch }));
       } else {
         found = store.readRecords(name, keys[name]!);
       }
@@ -83,10 +86,11 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
       const output = await stage.run({ options: params.options, upstream, context: params.context });
       const m: StageMeta = { drops: output.drops, counts: output.counts, data: output.data, length: output.records.length };
       if (stage.selects) m.selected = (output.records as { id: string }[]).map((r) => r.id);
+      if (stage.patches) m.patched = true;
       // An output that is not the programs' doing taints everything computed from it: nothing is marked done.
       const taint = output.uncacheable ?? stage.after.map((name) => uncached.get(name)).find(Boolean);
       if (taint) uncached.set(stage.name, taint);
-      else store.commit(stage.name, key, m, stage.selects ? undefined : output.records);
+      else store.commit(stage.name, key, m, stage.selects ? undefined : stage.patches ? patchesOf(output.records, records(stage.after[0]!)) : output.records);
       meta[stage.name] = m;
       loaded.set(stage.name, output.records);
     }
@@ -99,6 +103,15 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
     params.context.emit({ type: "stage-end", stage: stage.name, kept: m.length, dropped: m.drops.length, ms });
   }
   return { meta, records, reports };
+}
+
+/** Per record, its id and the fields that are not the very values of the upstream record with that id. */
+function patchesOf(outputs: unknown[], upstream: unknown[]): unknown[] {
+  const base = new Map((upstream as Record<string, unknown>[]).map((r) => [r.id, r]));
+  return (outputs as Record<string, unknown>[]).map((record) => {
+    const before = base.get(record.id) ?? {};
+    return Object.fromEntries(Object.entries(record).filter(([field, value]) => field === "id" || before[field] !== value));
+  });
 }
 
 function whyRun(parts: Record<string, unknown>, last: Record<string, unknown> | undefined, fresh: boolean): string {

@@ -49,6 +49,8 @@ export interface Stage<O> {
   after: string[];
   /** Its records are a subset of its first upstream's (same objects): stored as ids only. */
   selects?: boolean;
+  /** Its records are its first upstream's (same ids) with some fields changed or added: stored as those fields only. */
+  patches?: boolean;
   /** Exactly the options (and input digests) that change this stage's output. */
   key(options: O, upstream: Record<string, UpstreamMeta>, context: StageContext): unknown | Promise<unknown>;
   run(params: { options: O; upstream: Record<string, StageOutput>; context: StageContext }): Promise<StageOutput>;

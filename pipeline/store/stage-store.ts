@@ -12,6 +12,8 @@ export interface StageMeta {
   data?: unknown;
   /** A selection stage stores the ids it kept of its first upstream's records, not copies. */
   selected?: string[];
+  /** A patching stage stores, per record, only the fields that differ from its first upstream's record. */
+  patched?: boolean;
   length: number;
 }
 

@@ -72,6 +72,17 @@ describe("incremental rebuilds", () => {
     expect(manifest.outputs.map((o) => o.sha256)).toEqual(fresh.outputs.map((o) => o.sha256));
   });
 
+  it("rebuilds from stored selections and patches to the bytes a fresh build writes", async () => {
+    const { options } = await demoWorld({ validation: true });
+    const cacheDir = await tempDir();
+    await build(options, cacheDir);
+    // relabel runs again: it reads execute's stored patches over clean-code's patches over the read attempts.
+    const changed = await build({ ...options, generation: 5 }, cacheDir, { programs: 0 });
+    expect(ran(changed)).toEqual(["relabel", "revalidate", "filter-degenerate", "dedup", "select", "balance", "split"]);
+    const fresh = await buildDataset({ options: { ...options, generation: 5, out: options.out + "-fresh" }, cacheDir: await tempDir() });
+    expect(changed.outputs.map((o) => o.sha256)).toEqual(fresh.outputs.map((o) => o.sha256));
+  });
+
   it("runs every stage and executes every program again with --fresh, and still writes the same bytes", async () => {
     const { options } = await demoWorld();
     const cacheDir = await tempDir();
