@@ -3,9 +3,7 @@ import type { Outcome } from "./outcome.js";
 import type { Attempt } from "./run-log.js";
 
 /** An attempt bound to its task; from clean-code on, `code` is the cleaned code. */
-export interface Program extends Omit<Attempt, "embeddedTask"> {
-  originalCode?: string;
-}
+export type Program = Omit<Attempt, "embeddedTask">;
 
 /** A program with one outcome per input: train inputs first, then test inputs. */
 export interface ExecutedProgram extends Program {

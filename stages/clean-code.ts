@@ -14,7 +14,7 @@ const CLEANER_HASH = sha256(readFileSync(CLEANER_PATH));
  */
 export const cleanCodeStage: Stage<BuildOptions> = {
   name: "clean-code",
-  version: 2,
+  version: 3,
   patches: true,
   after: ["load-tasks"],
   key: (options) => ({ clean: options.cleanCode, cleaner: options.cleanCode ? CLEANER_HASH : null }),
@@ -44,7 +44,8 @@ export const cleanCodeStage: Stage<BuildOptions> = {
     const records = programs.map((program) => {
       const answer = cleaned.get(program.id)!;
       counts[answer.status === "failed" ? "clean_failed" : answer.status === "unparsable" ? "clean_unparsable" : answer.status]!++;
-      return answer.code === program.code ? program : { ...program, code: answer.code, originalCode: program.code };
+      // The raw code stays in read-logs' records: it is not stored again here.
+      return answer.code === program.code ? program : { ...program, code: answer.code };
     });
     return { records, drops: [], counts };
   },
