@@ -1,10 +1,9 @@
-import { createReadStream } from "node:fs";
-import { createHash } from "node:crypto";
 import type { BuildOptions } from "../schemas/build-options.js";
 import type { Drop } from "../schemas/drop.js";
 import { datasetSchema, rowToAttempt } from "../schemas/program-dataset.js";
 import { detachTasks, type Attempt } from "../schemas/run-log.js";
 import { InputError } from "../pipeline/common/errors.js";
+import { fileSha256 } from "../pipeline/common/file-sha256.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { readParquetRows } from "../pipeline/parquet/read-parquet-rows.js";
 import { datasetShards, type DatasetShards } from "../pipeline/sources/dataset-shards.js";
@@ -18,11 +17,6 @@ export interface SourceFate {
   rows: number;
 }
 
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
 
 /** The sources in one order whatever the order of --from flags. */
 const sortedSources = (options: BuildOptions) => [...new Set(options.from)].sort();

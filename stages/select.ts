@@ -59,7 +59,11 @@ export const selectStage: Stage<BuildOptions> = {
     const max = options.maxPerTask;
     if (!max) return { records: rows, drops: [] };
     const byTask = new Map<string, Row[]>();
-    for (const row of rows) byTask.set(row.taskKey, [...(byTask.get(row.taskKey) ?? []), row]);
+    for (const row of rows) {
+      const list = byTask.get(row.taskKey);
+      if (list) list.push(row);
+      else byTask.set(row.taskKey, [row]);
+    }
     const kept = new Set<string>();
     for (const [taskKey, taskRows] of byTask) for (const row of selectTask({ rows: taskRows, max, strategy: options.select, seed: options.seed, taskKey })) kept.add(row.id);
     const drops: Drop[] = rows.filter((r) => !kept.has(r.id)).map((r) => ({ id: r.id, reason: "over_task_budget", detail: `${options.select} kept ${max} of its task's programs`, taskId: r.taskId }));

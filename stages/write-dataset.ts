@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { writeParquet } from "../pipeline/parquet/parquet-writer.js";
-import { writeJsonLines } from "../pipeline/common/write-json-lines.js";
+import { writeJsonLinesSync } from "../pipeline/common/json-lines.js";
+import { fileSha256 } from "../pipeline/common/file-sha256.js";
 import { arrowSchema, COLUMNS } from "../schemas/arrow.js";
 import { formatRow } from "../schemas/row-formats.js";
 import type { TaskTable } from "./load-tasks.js";
@@ -49,18 +48,13 @@ export async function writeSplits(params: { out: string; rows: SplitRow[]; tasks
     const relative = splitFileName(split, options.format);
     const path = join(out, relative);
     const formatted = formattedRows({ rows, tasks: params.tasks, options });
-    if (options.format === "openai") await writeJsonLines(path, formatted);
+    if (options.format === "openai") writeJsonLinesSync(path, formatted);
     else await writeParquet({ path, schema: arrowSchema(options.format), kinds: COLUMNS[options.format].map(([, kind]) => kind), rows: formatted });
     written.push({ split, path: relative, rows: rows.length, tasks: new Set(rows.map((r) => r.taskKey)).size, sha256: await fileSha256(path) });
   }
   return written;
 }
 
-export async function fileSha256(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
 
 const COLUMN_DOCS: Record<string, string> = {
   reasoning: "the model's reasoning text; empty unless built with --reasoning, and then only for programs that solve the test",

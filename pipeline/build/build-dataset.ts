@@ -31,7 +31,7 @@ import { writeReport } from "../report/render-report.js";
 import { VERSION } from "../common/version.js";
 import { lockCache } from "../store/cache-lock.js";
 import { closeKvStore } from "../store/kv-store.js";
-import { writeJsonLines } from "../common/write-json-lines.js";
+import { writeJsonLinesSync } from "../common/json-lines.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
 import { type Drop } from "../../schemas/drop.js";
 
@@ -100,13 +100,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       emit({ type: "message", level: "info", text: `sandbox: ${event.programs} programs, ${event.executions} executions (${rates}), ${event.meanMsPerProgram.toFixed(1)} ms a program` });
     }
   };
-  // Creating an executor starts nothing: workers start when a program must run.
-  const executors = new Map<number, Executor>();
-  const executorFor = (seed = 0) => {
-    let found = executors.get(seed);
-    if (!found) executors.set(seed, (found = (params.createExecutor ?? defaultExecutor(options))(onExecutorEvent, seed)));
-    return found;
-  };
+  const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(options))(onExecutorEvent, seed));
   try {
     const results = await runStages({
       stages: BUILD_STAGES,
@@ -139,7 +133,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     const logs = (meta["read-logs"]!.data as { logs: LogFate[] }).logs;
     const drops = BUILD_STAGES.flatMap((stage) => meta[stage.name]!.drops.map((drop) => ({ ...drop, stage: stage.name })));
     const perTask = taskTable({ results, rows });
-    await writeJsonLines(join(options.out, "tasks.jsonl"), perTask);
+    writeJsonLinesSync(join(options.out, "tasks.jsonl"), perTask);
     const summary = [...buildSummary({ reports, logs, written }), ...summariseTasks(perTask)];
     const sources = (meta["read-datasets"]!.data as { sources: SourceFate[] }).sources;
     const defaultTitle = `ARC programs from ${options.logs.length} log folder(s)${sources.length ? ` and ${sources.length} program dataset(s)` : ""}`;
@@ -158,12 +152,12 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       summary,
     };
     const { fates, ...small } = manifest;
-    await writeJsonLines(join(options.out, "fates.jsonl"), fates);
+    writeJsonLinesSync(join(options.out, "fates.jsonl"), fates);
     writeFileAtomic(join(options.out, "manifest.json"), JSON.stringify(small, null, 2) + "\n");
     await writeReport({ dir: options.out, title: params.title });
     return manifest;
   } finally {
-    await Promise.all([...executors.values()].map((e) => e.close()));
+    await closeAll();
     await closeKvStore(params.cacheDir);
     unlock();
   }
@@ -192,12 +186,7 @@ function finalRows(results: StageResults): { tasks: TaskTable; rows: SplitRow[] 
  * be cached): what arcforge meant to write, to check files against.
  */
 export async function builtRows(params: { options: BuildOptions; cacheDir: string; createExecutor?: BuildParams["createExecutor"]; hub?: HubAccess }) {
-  const executors = new Map<number, Executor>();
-  const executorFor = (seed = 0) => {
-    let found = executors.get(seed);
-    if (!found) executors.set(seed, (found = (params.createExecutor ?? defaultExecutor(params.options))(() => undefined, seed)));
-    return found;
-  };
+  const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(params.options))(() => undefined, seed));
   try {
     const results = await runStages({
       stages: BUILD_STAGES,
@@ -214,8 +203,22 @@ export async function builtRows(params: { options: BuildOptions; cacheDir: strin
     });
     return formatSplits({ ...finalRows(results), options: params.options });
   } finally {
-    await Promise.all([...executors.values()].map((e) => e.close()));
+    await closeAll();
   }
+}
+
+/**
+ * One executor per seed (the first runs and the re-validation use different ones), made when first
+ * asked for. Creating one starts nothing: workers start when a program must run.
+ */
+function executorsBySeed(make: (seed: number) => Executor) {
+  const executors = new Map<number, Executor>();
+  const executorFor = (seed = 0) => {
+    let found = executors.get(seed);
+    if (!found) executors.set(seed, (found = make(seed)));
+    return found;
+  };
+  return { executorFor, closeAll: () => Promise.all([...executors.values()].map((e) => e.close())) };
 }
 
 /** HF_ENDPOINT and HF_TOKEN, as every Hub client reads them. */

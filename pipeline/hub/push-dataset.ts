@@ -4,6 +4,7 @@ import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { commitIter, createRepo, HubApiError, listFiles, repoExists, type CommitOperation } from "@huggingface/hub";
 import { HubError } from "../common/errors.js";
+import { fileSha256 } from "../common/file-sha256.js";
 import { guardEndpoint } from "./endpoint-guard.js";
 import { hubError, retryingFetch, type RetryOptions } from "./hub-fetch.js";
 
@@ -44,7 +45,7 @@ export async function checkAgainstManifest(dir: string): Promise<void> {
   for (const output of manifest.outputs) {
     const file = join(dir, output.path);
     if (!existsSync(file)) throw new HubError(`${dir}/${output.path} is missing: the folder is not what its manifest.json says was built`);
-    const digest = createHash("sha256").update(readFileSync(file)).digest("hex");
+    const digest = await fileSha256(file);
     if (digest !== output.sha256) throw new HubError(`${dir}/${output.path} differs from the file the build wrote (sha256 ${digest.slice(0, 12)}, manifest ${output.sha256.slice(0, 12)}): rebuild it, or push the folder the build wrote`);
   }
   const extra = (await readdir(join(dir, "data"), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).filter((p) => !listed.has(p));

@@ -32,7 +32,6 @@ export interface ReportData {
   title: string;
   created: string;
   format: string;
-  options: Record<string, unknown>;
   attempts: { total: number; kept: number };
   funnel: FunnelStep[];
   sandbox: { backend: string; isolation: string; python: string; numpy: string; outcomes: Record<string, number>; executions: number; msPerProgram: number; cacheHits: number } | null;
@@ -64,7 +63,6 @@ export async function reportData(params: { dir: string; title?: string }): Promi
     title: params.title ?? `arcforge build: ${params.dir.split("/").filter(Boolean).pop()}`,
     created: manifest.created,
     format: manifest.options.format,
-    options: { ...manifest.options, limits: manifest.options.limits },
     attempts: { total: manifest.attempts.total, kept: manifest.attempts.kept },
     funnel: manifest.stages.map((s) => ({ stage: s.stage, kept: s.kept, dropped: s.stage === "read-logs" ? labelFileDrops(s.dropped, manifest) : s.dropped })),
     sandbox: manifest.sandbox

@@ -9,7 +9,7 @@ import { open, type Database, type RootDatabase } from "lmdb";
  */
 const opened = new Map<string, RootDatabase>();
 
-export function kvStore(cacheDir: string): RootDatabase {
+function kvStore(cacheDir: string): RootDatabase {
   let found = opened.get(cacheDir);
   if (!found) {
     mkdirSync(cacheDir, { recursive: true });

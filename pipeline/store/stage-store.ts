@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Drop } from "../../schemas/drop.js";
 import { CacheError } from "../common/errors.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
-import { readJsonLinesSync, writeJsonLinesSync } from "./json-lines-sync.js";
+import { readJsonLinesSync, writeJsonLinesSync } from "../common/json-lines.js";
 
 /** What a stage output holds besides its records: small, always loaded. */
 export interface StageMeta {

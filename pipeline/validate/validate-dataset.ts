@@ -1,4 +1,5 @@
 import type { Executor } from "../executor/types.js";
+import { InputError } from "../common/errors.js";
 import { loadTask } from "../sources/load-task.js";
 import { readParquetRows } from "../parquet/read-parquet-rows.js";
 import { datasetShards } from "../sources/dataset-shards.js";
@@ -42,7 +43,7 @@ export async function validateDataset(params: ValidateParams): Promise<{ summary
   const { shards } = await datasetShards({ target: params.target, hubUrl: params.hubUrl, token: params.token, allowHttp: params.allowHttp, fetch: params.fetch, meter: params.meter });
   const present = [...new Set(shards.map((s) => s.split))];
   const chosen = params.split === "all" ? present : present.filter((s) => s === params.split);
-  if (chosen.length === 0) throw new Error(`${params.target} has no '${params.split}' split (it has: ${present.join(", ")})`);
+  if (chosen.length === 0) throw new InputError(`${params.target} has no '${params.split}' split (it has: ${present.join(", ")})`);
   const cache = new Map<string, Promise<TaskLookup>>();
   const tasks = (taskId: string): Promise<TaskLookup> => {
     const root = params.tasksRoot;
