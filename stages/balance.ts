@@ -2,56 +2,65 @@ import type { BuildOptions } from "../schemas/build-options.js";
 import { seededShuffle } from "../pipeline/engine/seeded-shuffle.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
-import { type Drop } from "../schemas/drop.js";
 
 export type TaskGroup = "correct" | "incorrect";
 
-/** Rows by task, and each task's group: "correct" when ANY of its rows gets a train output right. */
-export function groupTasks(rows: Row[]): Map<string, { group: TaskGroup; rows: Row[] }> {
-  const tasks = new Map<string, { group: TaskGroup; rows: Row[] }>();
+/** What balance and split need of a task: no row, only its count and group. */
+export interface TaskSummary {
+  taskKey: string;
+  taskId: string;
+  rows: number;
+  /** "correct" when ANY of its rows gets a train output right. */
+  group: TaskGroup;
+}
+
+/** Each task's summary, from its rows, in order of first appearance. */
+export function summariseRows(rows: Row[]): TaskSummary[] {
+  const tasks = new Map<string, TaskSummary>();
   for (const row of rows) {
-    const entry = tasks.get(row.taskKey) ?? { group: "incorrect" as TaskGroup, rows: [] };
-    entry.rows.push(row);
+    const entry = tasks.get(row.taskKey) ?? { taskKey: row.taskKey, taskId: row.taskId, rows: 0, group: "incorrect" as TaskGroup };
+    entry.rows++;
     if (row.correctTrain.some(Boolean)) entry.group = "correct";
     tasks.set(row.taskKey, entry);
   }
-  return tasks;
+  return [...tasks.values()];
 }
 
-/** The keys of a group's tasks, sorted. */
-export function taskKeysIn(tasks: ReturnType<typeof groupTasks>, group: TaskGroup): string[] {
-  return [...tasks].filter(([, t]) => t.group === group).map(([key]) => key).sort();
+/** What balance decided: the whole tasks it dropped. */
+export interface BalanceData {
+  droppedTasks: string[];
 }
 
 /**
  * With a validation split: drop whole tasks (seeded) from the larger group until both are equal.
- * When one group is empty, nothing is dropped (counted as balance_skipped_empty_group).
+ * When one group is empty, nothing is dropped (counted as balance_skipped_empty_group). Works on
+ * task summaries: each dropped task's rows are recorded as balance_task_dropped when fates are written.
  */
 export const balanceStage: Stage<BuildOptions> = {
   name: "balance",
-  version: 1,
-  selects: true,
-  after: ["select"],
+  version: 2,
+  after: ["tasks"],
   key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null }),
-  async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const rows = upstream.select!.records as Row[];
-    if (!options.validation) return { records: rows, drops: [] };
-    const tasks = groupTasks(rows);
-    const correct = taskKeysIn(tasks, "correct");
-    const incorrect = taskKeysIn(tasks, "incorrect");
+  async run({ options, upstream }): Promise<StageOutput<never>> {
+    const tasks = (upstream.tasks!.data as { tasks: TaskSummary[] }).tasks;
+    const total = tasks.reduce((n, t) => n + t.rows, 0);
+    if (!options.validation) return { records: [], kept: total, drops: [], data: { droppedTasks: [] } satisfies BalanceData };
+    const keysIn = (group: TaskGroup) => tasks.filter((t) => t.group === group).map((t) => t.taskKey).sort();
+    const correct = keysIn("correct");
+    const incorrect = keysIn("incorrect");
     const [larger, smaller] = correct.length >= incorrect.length ? [correct, incorrect] : [incorrect, correct];
     if (smaller.length === 0) {
       // Balancing against an empty group would drop every task: keep them all and say so.
-      return { records: rows, drops: [], counts: { tasks_correct: correct.length, tasks_incorrect: incorrect.length, tasks_dropped: 0, balance_skipped_empty_group: 1 } };
+      return { records: [], kept: total, drops: [], data: { droppedTasks: [] } satisfies BalanceData, counts: { tasks_correct: correct.length, tasks_incorrect: incorrect.length, tasks_dropped: 0, balance_skipped_empty_group: 1 } };
     }
     const dropped = new Set(seededShuffle(larger, options.seed, (k) => k).slice(smaller.length));
-    const drops: Drop[] = [];
-    for (const key of [...dropped].sort()) {
-      for (const row of tasks.get(key)!.rows) drops.push({ id: row.id, reason: "balance_task_dropped", detail: `${tasks.get(key)!.group} group larger`, taskId: row.taskId });
-    }
+    const droppedRows = tasks.filter((t) => dropped.has(t.taskKey)).reduce((n, t) => n + t.rows, 0);
     return {
-      records: rows.filter((r) => !dropped.has(r.taskKey)),
-      drops,
+      records: [],
+      kept: total - droppedRows,
+      drops: [],
+      ...(droppedRows ? { dropped: { balance_task_dropped: droppedRows } } : {}),
+      data: { droppedTasks: [...dropped].sort() } satisfies BalanceData,
       counts: { tasks_correct: correct.length, tasks_incorrect: incorrect.length, tasks_dropped: dropped.size },
     };
   },

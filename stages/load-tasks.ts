@@ -9,50 +9,51 @@ import { type Drop } from "../schemas/drop.js";
 
 export type TaskTable = Record<string, ArcTask>;
 
+/** What the task stages' source hands on besides the attempts: which task, and its embedded copy if any. */
+export interface TaskSourceData {
+  taskKey: string;
+  dataset: string;
+  taskId: string;
+  embedded: boolean;
+  /** The embedded task; reads the task's shards. */
+  embeddedTask: () => ArcTask | undefined;
+}
 
-/** Binds every attempt to its ARC task: an embedded task (a log's task_data, a flat row's grids) first, else the task folder. */
+/**
+ * Binds one task's attempts to the task: an embedded task (a log's task_data, a flat row's grids)
+ * first, else the task folder. Runs once per task shard.
+ */
 export const loadTasksStage: Stage<BuildOptions> = {
   name: "load-tasks",
-  version: 4,
+  version: 5,
   selects: true,
-  after: ["read-logs", "read-datasets"],
+  after: ["attempts"],
   async key(options, upstream) {
-    const keys = [...new Set(["read-logs", "read-datasets"].flatMap((name) => (upstream[name]!.data as { taskKeys: string[] }).taskKeys))].sort();
-    const digests: [string, string | null][] = [];
-    for (const key of keys) {
-      const [dataset, taskId] = key.split("/") as [string, string];
-      const file = options.tasks ? await readTaskFile({ root: options.tasks, dataset, taskId }).catch(() => null) : null;
-      digests.push([key, file ? sha256(file.bytes) : null]);
-    }
-    return { tasks: digests };
+    const { taskKey, dataset, taskId, embedded } = upstream.attempts!.data as TaskSourceData;
+    // An embedded task is part of the shard, whose digest is already in the upstream key.
+    if (embedded) return { task: "embedded" };
+    const file = options.tasks ? await readTaskFile({ root: options.tasks, dataset, taskId }).catch(() => null) : null;
+    return { task: [taskKey, file ? sha256(file.bytes) : null] };
   },
   async run({ options, upstream }): Promise<StageOutput<Program>> {
-    const attempts = [...(upstream["read-logs"]!.records as Attempt[]), ...(upstream["read-datasets"]!.records as Attempt[])];
-    const tasks: TaskTable = {};
-    for (const name of ["read-datasets", "read-logs"]) Object.assign(tasks, (upstream[name]!.data as { embedded?: TaskTable }).embedded ?? {});
-    const missing = new Map<string, string>();
-    for (const attempt of attempts) {
-      const key = attempt.taskKey;
-      if (tasks[key] || missing.has(key)) continue;
-      if (!options.tasks) {
-        missing.set(key, "the log embeds no task_data and no --tasks folder was given");
-        continue;
-      }
-      try {
-        const found = await loadTask({ root: options.tasks, dataset: attempt.dataset, taskId: attempt.taskId });
-        if (found) tasks[key] = found.task;
-        else missing.set(key, `not in ${options.tasks}/${attempt.dataset}/{training,evaluation}`);
-      } catch (error) {
-        missing.set(key, (error as Error).message);
-      }
-    }
-    const records: Program[] = [];
-    const drops: Drop[] = [];
-    for (const attempt of attempts) {
-      const key = attempt.taskKey;
-      if (tasks[key]) records.push(attempt);
-      else drops.push({ id: attempt.id, reason: "task_not_found", detail: missing.get(key), taskId: attempt.taskId });
-    }
-    return { records, drops, data: { tasks } };
+    const attempts = upstream.attempts!.records as Attempt[];
+    const source = upstream.attempts!.data as TaskSourceData;
+    const { task, missing } = await findTask({ source, root: options.tasks });
+    if (task) return { records: attempts, drops: [], data: { tasks: { [source.taskKey]: task } } };
+    const drops: Drop[] = attempts.map((a) => ({ id: a.id, reason: "task_not_found", detail: missing, taskId: a.taskId }));
+    return { records: [], drops, data: { tasks: {} } };
   },
 };
+
+async function findTask(params: { source: TaskSourceData; root?: string }): Promise<{ task?: ArcTask; missing?: string }> {
+  const { source, root } = params;
+  const embedded = source.embedded ? source.embeddedTask() : undefined;
+  if (embedded) return { task: embedded };
+  if (!root) return { missing: "the log embeds no task_data and no --tasks folder was given" };
+  try {
+    const found = await loadTask({ root, dataset: source.dataset, taskId: source.taskId });
+    return found ? { task: found.task } : { missing: `not in ${root}/${source.dataset}/{training,evaluation}` };
+  } catch (error) {
+    return { missing: (error as Error).message };
+  }
+}

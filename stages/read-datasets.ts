@@ -1,7 +1,8 @@
 import type { BuildOptions } from "../schemas/build-options.js";
 import type { Drop } from "../schemas/drop.js";
 import { datasetSchema, rowToAttempt } from "../schemas/program-dataset.js";
-import { detachTasks, type Attempt } from "../schemas/run-log.js";
+import type { Attempt } from "../schemas/run-log.js";
+import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
 import { InputError } from "../pipeline/common/errors.js";
 import { fileSha256 } from "../pipeline/common/file-sha256.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
@@ -28,7 +29,7 @@ const sortedSources = (options: BuildOptions) => [...new Set(options.from)].sort
  */
 export const readDatasetsStage: Stage<BuildOptions> = {
   name: "read-datasets",
-  version: 3,
+  version: 4,
   after: [],
   async key(options, _upstream, context) {
     const sources = [];
@@ -39,9 +40,16 @@ export const readDatasetsStage: Stage<BuildOptions> = {
     }
     return { sources, limit: options.fromLimit ?? null, dataset: options.dataset ?? null, models: options.models.map((m) => m.toLowerCase()).sort() };
   },
-  async run({ options, context }): Promise<StageOutput<Attempt>> {
-    const records: Attempt[] = [];
+  async run({ options, context, dir }): Promise<StageOutput<Attempt>> {
+    const shards = new TaskShardWriter(dir);
+    let kept = 0;
+    const dropped: Record<string, number> = {};
+    // Rows that name no task cannot go to a task's shard: they stay here (few, and small).
     const drops: Drop[] = [];
+    const drop = (dataset: string, d: Drop & { taskId: string }) => {
+      shards.drop({ dataset, drop: d });
+      dropped[d.reason] = (dropped[d.reason] ?? 0) + 1;
+    };
     const sources: SourceFate[] = [];
     for (const target of sortedSources(options)) {
       const found: DatasetShards = await datasetShards({ target, ...context.hub });
@@ -61,16 +69,17 @@ export const readDatasetsStage: Stage<BuildOptions> = {
           fate.rows++;
           const attempt = rowToAttempt({ row, source: found.source, split: shard.split, index, defaultDataset: options.dataset ?? "arc-agi-1" });
           if ("reason" in attempt) drops.push(attempt);
-          else if (options.dataset && attempt.dataset !== options.dataset) drops.push({ id: attempt.id, taskId: attempt.taskId, reason: "filtered_dataset", detail: attempt.dataset });
-          else if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === attempt.model.toLowerCase())) drops.push({ id: attempt.id, taskId: attempt.taskId, reason: "filtered_model", detail: attempt.model });
-          else records.push(attempt);
+          else if (options.dataset && attempt.dataset !== options.dataset) drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_dataset", detail: attempt.dataset });
+          else if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === attempt.model.toLowerCase())) drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_model", detail: attempt.model });
+          else {
+            shards.attempt(attempt);
+            kept++;
+          }
           if (fate.rows % 5000 === 0) context.emit({ type: "progress", stage: "read-datasets", done: fate.rows, total: 0 });
         }
       }
       sources.push(fate);
     }
-    const { records: attempts, embedded } = detachTasks(records);
-    const taskKeys = [...new Set(attempts.map((a) => `${a.dataset}/${a.taskId}`).filter((key) => !embedded[key]))].sort();
-    return { records: attempts, drops, data: { sources, taskKeys, embedded, attemptIds: attempts.map((a) => a.id) }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length } };
+    return { records: [], kept, drops, dropped, data: { sources, shards: shards.close() }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length } };
   },
 };

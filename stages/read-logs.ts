@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
-import { attemptList, detachTasks, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
+import { attemptList, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { InputError } from "../pipeline/common/errors.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { type Drop } from "../schemas/drop.js";
+import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
 
 export interface LogFile {
   /** `<logs folder name>/<path inside it>`: stable whatever the working directory. */
@@ -95,7 +96,7 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
 
 export const readLogsStage: Stage<BuildOptions> = {
   name: "read-logs",
-  version: 6,
+  version: 7,
   after: [],
   async key(options) {
     const files = await listLogFiles(options.logs);
@@ -103,10 +104,15 @@ export const readLogsStage: Stage<BuildOptions> = {
     const { models, dataset, subset, dateFrom, dateTo, pattern, limit } = options;
     return { filters: { models: models.map((m) => m.toLowerCase()).sort(), dataset, subset, dateFrom, dateTo, pattern, limit }, files: digests };
   },
-  async run({ options, context }): Promise<StageOutput<Attempt>> {
+  async run({ options, context, dir }): Promise<StageOutput<Attempt>> {
     const files = await listLogFiles(options.logs);
     const fates: LogFate[] = [];
-    const parsed: { file: LogFile; sha256: string; attempts: Attempt[]; drops: AttemptDrop[] }[] = [];
+    const kept = options.limit === undefined ? undefined : await lastParsed({ files, options, limit: options.limit });
+    const shards = new TaskShardWriter(dir);
+    const dropped: Record<string, number> = {};
+    const datasets = new Set<string>();
+    const subsets = new Set<string>();
+    let attempts = 0;
     let done = 0;
     for (const file of files) {
       context.emit({ type: "progress", stage: "read-logs", done: done++, total: files.length });
@@ -119,33 +125,42 @@ export const readLogsStage: Stage<BuildOptions> = {
       const digest = sha256(bytes);
       const result = parseLog({ file, text: bytes.toString("utf8"), options });
       if ("reason" in result) fates.push({ file: file.id, sha256: digest, kept: false, reason: result.reason, detail: result.detail });
-      else parsed.push({ file, sha256: digest, ...result });
-    }
-    const limited = new Set(options.limit !== undefined ? parsed.slice(Math.max(0, parsed.length - options.limit)) : parsed);
-    const records: Attempt[] = [];
-    const drops: Drop[] = [];
-    for (const entry of parsed) {
-      if (!limited.has(entry)) {
-        fates.push({ file: entry.file.id, sha256: entry.sha256, kept: false, reason: "filtered_limit" });
-        continue;
+      else if (kept && !kept.has(file.id)) fates.push({ file: file.id, sha256: digest, kept: false, reason: "filtered_limit" });
+      else {
+        fates.push({ file: file.id, sha256: digest, kept: true, attempts: result.attempts.length + result.drops.length });
+        for (const attempt of result.attempts) {
+          shards.attempt(attempt);
+          datasets.add(attempt.dataset);
+          subsets.add(attempt.subset ?? "unknown");
+        }
+        for (const drop of result.drops) {
+          shards.drop({ dataset: result.dataset, drop });
+          dropped[drop.reason] = (dropped[drop.reason] ?? 0) + 1;
+        }
+        attempts += result.attempts.length;
       }
-      fates.push({ file: entry.file.id, sha256: entry.sha256, kept: true, attempts: entry.attempts.length + entry.drops.length });
-      records.push(...entry.attempts);
-      drops.push(...entry.drops);
     }
     fates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-    for (const fate of fates) if (!fate.kept) drops.push({ id: fate.file, scope: "file", reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) });
-    const { records: attempts, embedded } = detachTasks(records);
-    const taskKeys = [...new Set(attempts.map((a) => `${a.dataset}/${a.taskId}`).filter((key) => !embedded[key]))].sort();
-    const unique = (values: (string | null)[]) => [...new Set(values.map((v) => v ?? "unknown"))].sort();
-    const source = { datasets: unique(attempts.map((a) => a.dataset)), subsets: unique(attempts.map((a) => a.subset)) };
-    return { records: attempts, drops, data: { logs: fates, taskKeys, embedded, attemptIds: attempts.map((a) => a.id), source } };
+    const drops: Drop[] = fates.filter((f) => !f.kept).map((fate) => ({ id: fate.file, scope: "file", reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) }));
+    const source = { datasets: [...datasets].sort(), subsets: [...subsets].sort() };
+    return { records: [], kept: attempts, drops, dropped, data: { logs: fates, shards: shards.close(), source } };
   },
 };
 
+/** With --limit n: the ids of the last n files that parse (a file that does not is never counted). */
+async function lastParsed(params: { files: LogFile[]; options: BuildOptions; limit: number }): Promise<Set<string>> {
+  const parsed: string[] = [];
+  for (const file of params.files) {
+    if (nameFilter(file, params.options)) continue;
+    const result = parseLog({ file, text: await readFile(file.path, "utf8"), options: params.options });
+    if (!("reason" in result)) parsed.push(file.id);
+  }
+  return new Set(parsed.slice(Math.max(0, parsed.length - params.limit)));
+}
+
 /** One log file's attempts, or why the whole file is dropped. */
 export function parseLog(params: { file: LogFile; text: string; options: Pick<BuildOptions, "models" | "dataset" | "subset"> }):
-  | { attempts: Attempt[]; drops: AttemptDrop[] }
+  | { attempts: Attempt[]; drops: AttemptDrop[]; dataset: string }
   | { reason: string; detail?: string } {
   const { file, options } = params;
   let json: unknown;
@@ -196,7 +211,7 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
       ...(embeddedTask ? { embeddedTask } : {}),
     });
   });
-  return { attempts, drops };
+  return { attempts, drops, dataset };
 }
 
 export function sha256(data: string | Uint8Array): string {

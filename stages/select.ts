@@ -4,6 +4,7 @@ import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Drop } from "../schemas/drop.js";
 import type { Row } from "../schemas/program.js";
 import { stableOrder } from "./dedup.js";
+import type { TaskGroup } from "./balance.js";
 
 const mean = (values: boolean[]) => (values.length ? values.filter(Boolean).length / values.length : 0);
 /** SOAR's score: train correctness plus 1.1 x test correctness. */
@@ -47,17 +48,28 @@ export function selectTask(params: { rows: Row[]; max: number; strategy: Selecti
   return chosen;
 }
 
+/** What later steps need of the selected rows without reading them: how many, how many solve the test, the group. */
+export interface SelectSummary {
+  rows: number;
+  solved: number;
+  group: TaskGroup | null;
+}
+
+function summaryOf(rows: Row[]): SelectSummary {
+  return { rows: rows.length, solved: rows.filter((r) => r.solvesTest).length, group: rows.length === 0 ? null : rows.some((r) => r.correctTrain.some(Boolean)) ? "correct" : "incorrect" };
+}
+
 /** Per-task selection after dedup (--max-per-task N --select ...); deterministic under --seed. */
 export const selectStage: Stage<BuildOptions> = {
   name: "select",
-  version: 1,
+  version: 2,
   selects: true,
   after: ["dedup"],
   key: (options) => (options.maxPerTask ? { max: options.maxPerTask, strategy: options.select, seed: options.seed } : { max: null }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
     const rows = upstream.dedup!.records as Row[];
     const max = options.maxPerTask;
-    if (!max) return { records: rows, drops: [] };
+    if (!max) return { records: rows, drops: [], data: summaryOf(rows) };
     const byTask = new Map<string, Row[]>();
     for (const row of rows) {
       const list = byTask.get(row.taskKey);
@@ -67,6 +79,7 @@ export const selectStage: Stage<BuildOptions> = {
     const kept = new Set<string>();
     for (const [taskKey, taskRows] of byTask) for (const row of selectTask({ rows: taskRows, max, strategy: options.select, seed: options.seed, taskKey })) kept.add(row.id);
     const drops: Drop[] = rows.filter((r) => !kept.has(r.id)).map((r) => ({ id: r.id, reason: "over_task_budget", detail: `${options.select} kept ${max} of its task's programs`, taskId: r.taskId }));
-    return { records: rows.filter((r) => kept.has(r.id)), drops, counts: { tasks_trimmed: [...byTask.values()].filter((t) => t.length > max).length } };
+    const records = rows.filter((r) => kept.has(r.id));
+    return { records, drops, data: summaryOf(records), counts: { tasks_trimmed: [...byTask.values()].filter((t) => t.length > max).length } };
   },
 };

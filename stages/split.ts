@@ -3,7 +3,7 @@ import { seededShuffle } from "../pipeline/engine/seeded-shuffle.js";
 import { InputError } from "../pipeline/common/errors.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
-import type { TaskGroup } from "./balance.js";
+import type { BalanceData, TaskGroup, TaskSummary } from "./balance.js";
 
 export const MAX_VALIDATION_ROWS = 32;
 export type SplitName = "train" | "validation";
@@ -12,11 +12,6 @@ export type SplitRow = Row & { split: SplitName };
 /** The split's decision, kept as data: its records are the balanced rows, unchanged. */
 export interface SplitData {
   validationTasks: string[];
-}
-
-export function assignSplits(rows: Row[], data: SplitData): SplitRow[] {
-  const validation = new Set(data.validationTasks);
-  return rows.map((r) => ({ ...r, split: validation.has(r.taskKey) ? "validation" : "train" }));
 }
 
 /**
@@ -30,14 +25,14 @@ interface Unit {
   group: TaskGroup;
 }
 
-function unitsOf(rows: Row[]): Unit[] {
+function unitsOf(tasks: TaskSummary[]): Unit[] {
   const units = new Map<string, Unit>();
-  for (const row of rows) {
-    const unit = units.get(row.taskId) ?? { id: row.taskId, taskKeys: [], rows: 0, group: "incorrect" as TaskGroup };
-    if (!unit.taskKeys.includes(row.taskKey)) unit.taskKeys.push(row.taskKey);
-    unit.rows++;
-    if (row.correctTrain.some(Boolean)) unit.group = "correct";
-    units.set(row.taskId, unit);
+  for (const task of tasks) {
+    const unit = units.get(task.taskId) ?? { id: task.taskId, taskKeys: [], rows: 0, group: "incorrect" as TaskGroup };
+    unit.taskKeys.push(task.taskKey);
+    unit.rows += task.rows;
+    if (task.group === "correct") unit.group = "correct";
+    units.set(task.taskId, unit);
   }
   return [...units.values()];
 }
@@ -56,9 +51,10 @@ export interface ValidationChoice {
  * from each non-empty group while train keeps one (the first that fits under the cap, else the
  * group's smallest); validation stays within twice its target. A group alone gets the whole target.
  */
-export function chooseValidation(params: { rows: Row[]; seed: number }): ValidationChoice {
-  const units = unitsOf(params.rows);
-  const target = Math.max(1, Math.min(Math.round(params.rows.length * 0.1), MAX_VALIDATION_ROWS));
+export function chooseValidation(params: { tasks: TaskSummary[]; seed: number }): ValidationChoice {
+  const units = unitsOf(params.tasks);
+  const rows = params.tasks.reduce((n, t) => n + t.rows, 0);
+  const target = Math.max(1, Math.min(Math.round(rows * 0.1), MAX_VALIDATION_ROWS));
   const cap = 2 * target;
   const groups = (["correct", "incorrect"] as TaskGroup[])
     .map((group) => ({ group, units: seededShuffle(units.filter((u) => u.group === group), params.seed, (u) => u.id) }))
@@ -92,28 +88,31 @@ export function chooseValidation(params: { rows: Row[]; seed: number }): Validat
   return { taskKeys: new Set(chosen.flatMap((u) => u.taskKeys)), target, cap };
 }
 
+/** Decides the validation tasks from the balanced tasks' summaries; every row stays where it is. */
 export const splitStage: Stage<BuildOptions> = {
   name: "split",
-  version: 2,
-  selects: true,
-  after: ["balance"],
+  version: 3,
+  after: ["balance", "tasks"],
   key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null }),
-  async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const rows = upstream.balance!.records as Row[];
-    if (!options.validation) return { records: rows, drops: [], data: { validationTasks: [] }, counts: { train_rows: rows.length } };
-    const units = unitsOf(rows);
+  async run({ options, upstream }): Promise<StageOutput<never>> {
+    const { droppedTasks } = upstream.balance!.data as BalanceData;
+    const dropped = new Set(droppedTasks);
+    const tasks = (upstream.tasks!.data as { tasks: TaskSummary[] }).tasks.filter((t) => !dropped.has(t.taskKey));
+    const rows = tasks.reduce((n, t) => n + t.rows, 0);
+    if (!options.validation) return { records: [], kept: rows, drops: [], data: { validationTasks: [] } satisfies SplitData, counts: { train_rows: rows } };
+    const units = unitsOf(tasks);
     if (units.length === 1) {
-      throw new InputError(`a validation split needs at least two tasks, and this build has one (${units[0]!.id}, ${rows.length} rows): build without --validation, or add logs of other tasks`);
+      throw new InputError(`a validation split needs at least two tasks, and this build has one (${units[0]!.id}, ${rows} rows): build without --validation, or add logs of other tasks`);
     }
-    const choice = chooseValidation({ rows, seed: options.seed });
-    const validationRows = rows.filter((r) => choice.taskKeys.has(r.taskKey)).length;
-    const data: SplitData = { validationTasks: [...choice.taskKeys].sort() };
-    const trainTasks = new Set(rows.filter((r) => !choice.taskKeys.has(r.taskKey)).map((r) => r.taskKey)).size;
+    const choice = chooseValidation({ tasks, seed: options.seed });
+    const validation = tasks.filter((t) => choice.taskKeys.has(t.taskKey));
+    const validationRows = validation.reduce((n, t) => n + t.rows, 0);
     return {
-      records: rows,
+      records: [],
+      kept: rows,
       drops: [],
-      data,
-      counts: { validation_target_rows: choice.target, validation_cap_rows: choice.cap, validation_rows: validationRows, validation_tasks: choice.taskKeys.size, train_rows: rows.length - validationRows, train_tasks: trainTasks },
+      data: { validationTasks: [...choice.taskKeys].sort() } satisfies SplitData,
+      counts: { validation_target_rows: choice.target, validation_cap_rows: choice.cap, validation_rows: validationRows, validation_tasks: choice.taskKeys.size, train_rows: rows - validationRows, train_tasks: tasks.length - validation.length },
     };
   },
 };

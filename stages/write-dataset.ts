@@ -6,8 +6,8 @@ import { writeJsonLinesSync } from "../pipeline/common/json-lines.js";
 import { fileSha256 } from "../pipeline/common/file-sha256.js";
 import { arrowSchema, COLUMNS } from "../schemas/arrow.js";
 import { formatRow } from "../schemas/row-formats.js";
-import type { TaskTable } from "./load-tasks.js";
-import { stableOrder } from "./dedup.js";
+import type { ArcTask } from "../schemas/task.js";
+import type { Row } from "../schemas/program.js";
 import type { SplitName, SplitRow } from "./split.js";
 import { writeFileAtomic } from "../pipeline/common/write-file-atomic.js";
 
@@ -22,39 +22,55 @@ export interface WrittenSplit {
 export const splitFileName = (split: SplitName, format: BuildOptions["format"]) =>
   format === "openai" ? `data/${split}-00000-of-00001.jsonl` : `data/${split}-00000-of-00001.parquet`;
 
-/** Each split's rows in output order (by task, then the order "first" means), formatted as they are read. */
-export function formatSplits(params: { rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): { split: SplitName; rows: SplitRow[]; formatted: Record<string, unknown>[] }[] {
-  return splitsInOrder(params).map(({ split, rows }) => ({ split, rows, formatted: [...formattedRows({ rows, tasks: params.tasks, options: params.options })] }));
+/** One split's tasks, each with its rows in output order, tasks in task-key order: read as they are written. */
+export interface SplitSource {
+  split: SplitName;
+  tasks: () => Iterable<{ task: ArcTask; rows: Row[] }>;
 }
 
-/** The splits that have rows, each with its rows in output order. An empty split is never written nor listed. */
-function splitsInOrder(params: { rows: SplitRow[] }): { split: SplitName; rows: SplitRow[] }[] {
-  return (["train", "validation"] as SplitName[])
-    .map((split) => ({ split, rows: params.rows.filter((r) => r.split === split).sort((a, b) => (a.taskKey === b.taskKey ? stableOrder(a, b) : a.taskKey < b.taskKey ? -1 : 1)) }))
+function* formattedRows(params: { source: SplitSource; options: BuildOptions; seen: { rows: number; tasks: number } }): Generator<Record<string, unknown>> {
+  const { options, seen } = params;
+  for (const { task, rows } of params.source.tasks()) {
+    if (rows.length > 0) seen.tasks++;
+    for (const row of rows) {
+      seen.rows++;
+      yield formatRow({ row, task, format: options.format, reasoning: options.reasoning });
+    }
+  }
+}
+
+/** Each split's rows, formatted as they are written (to check files against). */
+export function formatSplits(params: { splits: SplitSource[]; options: BuildOptions }): { split: SplitName; rows: SplitRow[]; formatted: Record<string, unknown>[] }[] {
+  return params.splits
+    .map((source) => {
+      const rows = [...source.tasks()].flatMap((t) => t.rows.map((r) => ({ ...r, split: source.split })));
+      return { split: source.split, rows, formatted: [...formattedRows({ source, options: params.options, seen: { rows: 0, tasks: 0 } })] };
+    })
     .filter((s) => s.rows.length > 0);
 }
 
-function* formattedRows(params: { rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): Generator<Record<string, unknown>> {
-  for (const row of params.rows) yield formatRow({ row, task: params.tasks[row.taskKey]!, format: params.options.format, reasoning: params.options.reasoning });
-}
-
-/** Writes each split under <out>/data/, replacing what an earlier build left there; rows are formatted and written one at a time. */
-export async function writeSplits(params: { out: string; rows: SplitRow[]; tasks: TaskTable; options: BuildOptions }): Promise<WrittenSplit[]> {
+/**
+ * Writes each split that has rows under <out>/data/, replacing what an earlier build left there;
+ * rows stream from the task stages' outputs a task at a time, formatted and written one at a time.
+ */
+export async function writeSplits(params: { out: string; splits: (SplitSource & { rows: number })[]; options: BuildOptions }): Promise<WrittenSplit[]> {
   const { out, options } = params;
   await rm(join(out, "data"), { recursive: true, force: true });
   await mkdir(join(out, "data"), { recursive: true });
   const written: WrittenSplit[] = [];
-  for (const { split, rows } of splitsInOrder(params)) {
-    const relative = splitFileName(split, options.format);
+  for (const source of params.splits) {
+    // An empty split is never written nor listed.
+    if (source.rows === 0) continue;
+    const relative = splitFileName(source.split, options.format);
     const path = join(out, relative);
-    const formatted = formattedRows({ rows, tasks: params.tasks, options });
+    const seen = { rows: 0, tasks: 0 };
+    const formatted = formattedRows({ source, options, seen });
     if (options.format === "openai") writeJsonLinesSync(path, formatted);
     else await writeParquet({ path, schema: arrowSchema(options.format), kinds: COLUMNS[options.format].map(([, kind]) => kind), rows: formatted });
-    written.push({ split, path: relative, rows: rows.length, tasks: new Set(rows.map((r) => r.taskKey)).size, sha256: await fileSha256(path) });
+    written.push({ split: source.split, path: relative, rows: seen.rows, tasks: seen.tasks, sha256: await fileSha256(path) });
   }
   return written;
 }
-
 
 const COLUMN_DOCS: Record<string, string> = {
   reasoning: "the model's reasoning text; empty unless built with --reasoning, and then only for programs that solve the test",

@@ -1,7 +1,5 @@
-import type { Program, Row } from "../../schemas/program.js";
-import type { Attempt } from "../../schemas/run-log.js";
-import type { SplitRow } from "../../stages/split.js";
-import type { StageResults } from "../engine/run-stages.js";
+import type { BuildRun } from "./run-build.js";
+import { splitOf } from "./task-rows.js";
 
 /** One line of tasks.jsonl: what became of one task's programs. */
 export interface TaskLine {
@@ -21,28 +19,15 @@ export interface TaskLine {
 }
 
 /** The per-task table, sorted by dataset and task; tasks with no program executed are listed too. */
-export function taskTable(params: { results: StageResults; rows: SplitRow[] }): TaskLine[] {
-  const lines = new Map<string, TaskLine>();
-  const line = (dataset: string, task: string) => {
-    const key = `${dataset}/${task}`;
-    let found = lines.get(key);
-    if (!found) lines.set(key, (found = { dataset, task, read: 0, executed: 0, kept: 0, solved: 0, group: null, split: "dropped" }));
-    return found;
-  };
-  for (const a of [...params.results.records<Attempt>("read-logs"), ...params.results.records<Attempt>("read-datasets")]) line(a.dataset, a.taskId).read++;
-  for (const p of params.results.records<Program>("filter-transductive")) line(p.dataset, p.taskId).executed++;
-  for (const r of params.results.records<Row>("select")) {
-    const entry = line(r.dataset, r.taskId);
-    if (r.correctTrain.some(Boolean)) entry.group = "correct";
-    else entry.group ??= "incorrect";
-  }
-  for (const r of params.rows) {
-    const entry = line(r.dataset, r.taskId);
-    entry.kept++;
-    if (r.solvesTest) entry.solved++;
-    entry.split = r.split;
-  }
-  return [...lines.values()].sort((a, b) => (a.dataset === b.dataset ? (a.task < b.task ? -1 : 1) : a.dataset < b.dataset ? -1 : 1));
+export function taskTable(run: BuildRun): TaskLine[] {
+  return run.tasks
+    .filter((t) => t.read > 0)
+    .map((t): TaskLine => {
+      const split = splitOf(run, t);
+      const written = split !== "dropped";
+      return { dataset: t.dataset, task: t.taskId, read: t.read, executed: t.executed, kept: written ? t.selected.rows : 0, solved: written ? t.selected.solved : 0, group: t.selected.group, split };
+    })
+    .sort((a, b) => (a.dataset === b.dataset ? (a.task < b.task ? -1 : 1) : a.dataset < b.dataset ? -1 : 1));
 }
 
 /** Three lines for the card. */

@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
-import { buildDataset, type BuildManifest } from "../build/build-dataset.js";
+import { buildDataset, readFates, type BuildManifest } from "../build/build-dataset.js";
+import type { Fate } from "../build/task-rows.js";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, SELECTIONS, type BuildOptions } from "../../schemas/build-options.js";
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
@@ -126,9 +127,9 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     hub: { hubUrl: cli.hubUrl, token: tokenOf(cli), allowHttp: cli.allowHttp },
     createExecutor: (onEvent, seed) => executorFromOptions(cli, onEvent, seed),
   });
-  if (cli.debug) process.stderr.write(debugReport(manifest) + "\n");
+  if (cli.debug) process.stderr.write(debugReport({ manifest, fates: readFates(cli.out) }) + "\n");
   if (cli.json) {
-    const { fates: _fates, logs: _logs, ...summary } = manifest;
+    const { logs: _logs, ...summary } = manifest;
     process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
   } else {
     process.stdout.write(manifest.summary.join("\n") + "\n");
@@ -139,9 +140,10 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
 }
 
 /** Per task: every attempt with what became of it and why. */
-export function debugReport(manifest: BuildManifest): string {
+export function debugReport(params: { manifest: BuildManifest; fates: Fate[] }): string {
+  const { manifest } = params;
   const byTask = new Map<string, string[]>();
-  for (const fate of manifest.fates) {
+  for (const fate of params.fates) {
     const task = fate.taskId ?? "(task unknown)";
     const line = `  ${fate.id}: ${fate.fate}${fate.stage ? ` at ${fate.stage}` : ""}${fate.detail ? ` (${fate.detail})` : ""}`;
     byTask.set(task, [...(byTask.get(task) ?? []), line]);

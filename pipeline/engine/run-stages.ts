@@ -1,6 +1,7 @@
 import { type StageMeta, type StageStore } from "../store/stage-store.js";
-import type { Stage, StageContext, StageOutput, UpstreamMeta } from "./stage.js";
+import type { Stage, StageContext, StageOutput } from "./stage.js";
 import { cacheKey } from "../common/canonical-json.js";
+import { StageRecords, type SourceOutput } from "./stage-records.js";
 
 /** Bumped when the layout of cache entries changes, so older entries never match. */
 const STORE_FORMAT = 4;
@@ -20,49 +21,30 @@ export interface StageReport {
 }
 
 export interface StageResults {
-  meta: Record<string, UpstreamMeta>;
+  meta: Record<string, StageMeta>;
+  keys: Record<string, string>;
   /** A stage's records, read from the cache only when asked for. */
   records<T>(stage: string): T[];
   reports: StageReport[];
+  /** Why this run's outputs must not be reused (a stage's output, or a source's, was not cached). */
+  uncacheable?: string;
 }
 
 /**
- * Runs stages in declared order (each after its upstream stages). A stage's cache key is the
- * sha256 of its name, version, the options that change its output and its upstream keys, so a
- * change re-runs exactly the stages it reaches; cached stages' records are never read unless a
- * stage that runs, or the caller, needs them.
+ * Runs stages in declared order (each after its upstream stages or sources). A stage's cache key
+ * is the sha256 of its name, version, the options that change its output and its upstream keys,
+ * so a change re-runs exactly the stages it reaches; cached stages' records are never read unless
+ * a stage that runs, or the caller, needs them.
  */
-export async function runStages<O>(params: { stages: Stage<O>[]; options: O; store: StageStore; context: StageContext }): Promise<StageResults> {
+export async function runStages<O>(params: { stages: Stage<O>[]; options: O; store: StageStore; context: StageContext; sources?: Record<string, SourceOutput> }): Promise<StageResults> {
   const { store } = params;
-  const meta: Record<string, StageMeta> = {};
-  const keys: Record<string, string> = {};
-  const loaded = new Map<string, unknown[]>();
+  const sources = params.sources ?? {};
+  const meta: Record<string, StageMeta> = Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, s.meta]));
+  const keys: Record<string, string> = Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, s.key]));
   const byName = new Map(params.stages.map((s) => [s.name, s]));
-  const records = <T>(name: string): T[] => {
-    let found = loaded.get(name);
-    if (!found) {
-      const m = meta[name]!;
-      if (m.selected) {
-        // Selected from the upstream stages' records, in declared order: the first holds them
-        // all for a filter; a stage that merges inputs (load-tasks) selects from several.
-        const source = new Map<string, unknown>();
-        for (const upstream of byName.get(name)!.after) {
-          if (m.selected.every((id) => source.has(id))) break;
-          for (const r of records(upstream) as { id: string }[]) if (!source.has(r.id)) source.set(r.id, r);
-        }
-        found = m.selected.map((id) => source.get(id)!);
-      } else if (m.patched) {
-        const base = new Map((records(byName.get(name)!.after[0]!) as { id: string }[]).map((r) => [r.id, r]));
-        found = store.readRecords<{ id: string }>(name, keys[name]!).map((patch) => ({ ...base.get(patch.id), ...patch }));
-      } else {
-        found = store.readRecords(name, keys[name]!);
-      }
-      loaded.set(name, found);
-    }
-    return found as T[];
-  };
+  const records = new StageRecords({ store, keys, sources, after: (name) => byName.get(name)!.after, meta: (name) => meta[name]! });
   const reports: StageReport[] = [];
-  const uncached = new Map<string, string>();
+  const uncached = new Map<string, string>(Object.entries(sources).flatMap(([name, s]) => (s.uncacheable ? [[name, s.uncacheable]] : [])));
   for (const stage of params.stages) {
     const started = performance.now();
     const upstreamMeta = Object.fromEntries(stage.after.map((name) => [name, meta[name]!]));
@@ -81,28 +63,31 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
     if (cached) {
       meta[stage.name] = cached;
     } else {
-      store.begin(stage.name, key);
-      const upstream: Record<string, StageOutput> = Object.fromEntries(stage.after.map((name) => [name, { ...meta[name]!, records: records(name) }]));
-      const output = await stage.run({ options: params.options, upstream, context: params.context });
-      const m: StageMeta = { drops: output.drops, counts: output.counts, data: output.data, length: output.records.length };
+      const dir = store.begin(stage.name, key);
+      const upstream: Record<string, StageOutput> = Object.fromEntries(stage.after.map((name) => [name, { ...meta[name]!, records: records.get(name) }]));
+      const output = await stage.run({ options: params.options, upstream, context: params.context, dir });
+      const m: StageMeta = { drops: output.drops, counts: output.counts, data: output.data, length: output.kept ?? output.records.length, ...(output.dropped ? { dropped: output.dropped } : {}) };
       if (stage.selects) m.selected = (output.records as { id: string }[]).map((r) => r.id);
       if (stage.patches) m.patched = true;
-      // An output that is not the programs' doing taints everything computed from it: nothing is marked done.
+      // An output that is not the programs' doing taints everything computed from it: it is
+      // written for this build to read back, but not marked done.
       const taint = output.uncacheable ?? stage.after.map((name) => uncached.get(name)).find(Boolean);
       if (taint) uncached.set(stage.name, taint);
-      else store.commit(stage.name, key, m, stage.selects ? undefined : stage.patches ? patchesOf(output.records, records(stage.after[0]!)) : output.records);
+      const stored = stage.selects ? undefined : stage.patches ? patchesOf(output.records, records.get(stage.after[0]!)) : output.records;
+      store.commit({ stage: stage.name, key, meta: m, records: stored, done: !taint });
       meta[stage.name] = m;
-      loaded.set(stage.name, output.records);
+      records.remember(stage.name, output.records);
     }
     store.rememberParts(stage.name, parts);
     const m = meta[stage.name]!;
-    const dropped: Record<string, number> = {};
+    const dropped: Record<string, number> = { ...m.dropped };
     for (const drop of m.drops) dropped[drop.reason] = (dropped[drop.reason] ?? 0) + 1;
     const ms = performance.now() - started;
     reports.push({ stage: stage.name, key, ran: !cached, reason, ms: Math.round(ms), kept: m.length, dropped, counts: m.counts ?? {}, ...(uncached.has(stage.name) ? { notCached: uncached.get(stage.name) } : {}) });
     params.context.emit({ type: "stage-end", stage: stage.name, kept: m.length, dropped: m.drops.length, ms });
   }
-  return { meta, records, reports };
+  const taint = [...uncached.values()][0];
+  return { meta, keys, records: (name) => records.get(name), reports, ...(taint ? { uncacheable: taint } : {}) };
 }
 
 /** Per record, its id and the fields that are not the very values of the upstream record with that id. */

@@ -7,6 +7,10 @@ import type { Drop, Verdict } from "../../schemas/drop.js";
 export interface StageOutput<T = unknown> {
   records: T[];
   drops: Drop[];
+  /** How many records were handed on elsewhere (in task shards) when `records` is empty. */
+  kept?: number;
+  /** Drops counted here but recorded elsewhere (in task shards, one line each), by reason. */
+  dropped?: Record<string, number>;
   counts?: Record<string, number>;
   /** Data that is not a stream of records (the tasks table, for example). */
   data?: unknown;
@@ -53,7 +57,8 @@ export interface Stage<O> {
   patches?: boolean;
   /** Exactly the options (and input digests) that change this stage's output. */
   key(options: O, upstream: Record<string, UpstreamMeta>, context: StageContext): unknown | Promise<unknown>;
-  run(params: { options: O; upstream: Record<string, StageOutput>; context: StageContext }): Promise<StageOutput>;
+  /** `dir`: the stage's own cache entry folder, empty when it starts, for output too large to hand on in memory (task shards). */
+  run(params: { options: O; upstream: Record<string, StageOutput>; context: StageContext; dir: string }): Promise<StageOutput>;
 }
 
 /** Applies a filter to records, turning drop verdicts into Drop entries. */

@@ -58,7 +58,7 @@ export function createServerPool(params: {
     if (old) (await old.catch(() => undefined))?.kill();
   };
 
-  // run() may be called concurrently (sample executes attempts as they arrive): one program at a time per worker.
+  // run() may be called concurrently (sample executes attempts as they arrive, a build several tasks): one program at a time per worker.
   const queues: Promise<unknown>[] = [];
   const exclusive = <T>(index: number, task: () => Promise<T>): Promise<T> => {
     const next = (queues[index] ?? Promise.resolve()).then(task, task);
@@ -66,7 +66,13 @@ export function createServerPool(params: {
     return next;
   };
 
-  const attempt = (index: number, job: ExecJob, indices: number[]): Promise<Map<number, Outcome>> => exclusive(index, () => attemptNow(index, job, indices));
+  // Several runs share the workers (a build runs a few tasks at once): each program goes to the worker with the least queued.
+  const load = Array.from({ length: Math.max(1, options.workers) }, () => 0);
+  const attempt = (job: ExecJob, indices: number[]): Promise<Map<number, Outcome>> => {
+    const index = load.indexOf(Math.min(...load));
+    load[index]!++;
+    return exclusive(index, () => attemptNow(index, job, indices)).finally(() => load[index]!--);
+  };
   const attemptNow = async (index: number, job: ExecJob, indices: number[]): Promise<Map<number, Outcome>> => {
     const server = await worker(index);
     // The runner bounds every input itself; a worker silent for far longer has hung: replace it.
@@ -88,13 +94,13 @@ export function createServerPool(params: {
   };
 
   /** A server that dies mid-program gets one retry in a fresh server for the inputs left. */
-  const execute = async (index: number, job: ExecJob): Promise<ExecResult> => {
+  const execute = async (_loop: number, job: ExecJob): Promise<ExecResult> => {
     const started = performance.now();
     const outcomes = new Map<number, Outcome>();
     let left = job.inputs.map((_, i) => i);
     for (let tries = 0; left.length > 0; tries++) {
       try {
-        for (const [i, outcome] of await attempt(index, job, left)) outcomes.set(i, outcome);
+        for (const [i, outcome] of await attempt(job, left)) outcomes.set(i, outcome);
       } catch (error) {
         if (!(error instanceof ServerDiedError)) throw error;
         for (const [i, outcome] of error.outcomes) outcomes.set(i, outcome);

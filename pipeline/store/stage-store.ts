@@ -10,6 +10,8 @@ export interface StageMeta {
   drops: Drop[];
   counts?: Record<string, number>;
   data?: unknown;
+  /** Drops recorded elsewhere (task shards), by reason. */
+  dropped?: Record<string, number>;
   /** A selection stage stores the ids it kept of its first upstream's records, not copies. */
   selected?: string[];
   /** A patching stage stores, per record, only the fields that differ from its first upstream's record. */
@@ -20,12 +22,13 @@ export interface StageMeta {
 /**
  * Stage outputs under `<cache>/stages/<stage>/<key>/`: meta.json, records.jsonl (unless a
  * selection) and a `done` marker that is removed before a stage runs and written only after its
- * output is complete: no marker, no cache hit.
+ * output is complete: no marker, no cache hit. An output that must not be reused (the sandbox
+ * failed) is written without the marker: this build reads it back, the next one runs it again.
  */
 export class StageStore {
   constructor(private readonly dir: string) {}
 
-  private entry(stage: string, key: string): string {
+  entry(stage: string, key: string): string {
     return join(this.dir, "stages", stage, key);
   }
 
@@ -38,8 +41,9 @@ export class StageStore {
     }
   }
 
-  readMeta(stage: string, key: string): StageMeta | undefined {
-    if (!existsSync(join(this.entry(stage, key), "done"))) return undefined;
+  /** The meta of a finished entry; with `unfinished`, also of one this build wrote without its marker. */
+  readMeta(stage: string, key: string, unfinished = false): StageMeta | undefined {
+    if (!unfinished && !existsSync(join(this.entry(stage, key), "done"))) return undefined;
     return this.readJson<StageMeta>(stage, key, "meta.json");
   }
 
@@ -52,18 +56,21 @@ export class StageStore {
     }
   }
 
-  begin(stage: string, key: string): void {
+  /** Empties the entry (the marker first): whatever a killed run left there is never read. */
+  begin(stage: string, key: string): string {
     const dir = this.entry(stage, key);
-    mkdirSync(dir, { recursive: true });
     rmSync(join(dir, "done"), { force: true });
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    return dir;
   }
 
-  commit(stage: string, key: string, meta: StageMeta, records?: unknown[]): void {
-    const dir = this.entry(stage, key);
+  commit(params: { stage: string; key: string; meta: StageMeta; records?: unknown[]; done: boolean }): void {
+    const dir = this.entry(params.stage, params.key);
     // One record a line: a stage's output may exceed what one string can hold (~512 MiB).
-    if (records) writeJsonLinesSync(join(dir, "records.jsonl"), records);
-    writeFileAtomic(join(dir, "meta.json"), JSON.stringify(meta));
-    writeFileSync(join(dir, "done"), new Date().toISOString());
+    if (params.records) writeJsonLinesSync(join(dir, "records.jsonl"), params.records);
+    writeFileAtomic(join(dir, "meta.json"), JSON.stringify(params.meta));
+    if (params.done) writeFileSync(join(dir, "done"), new Date().toISOString());
   }
 
   /** The key parts of the last run of a stage, to say why it runs again. */

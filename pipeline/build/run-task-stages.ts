@@ -1,0 +1,128 @@
+import pLimit from "p-limit";
+import type { BuildOptions } from "../../schemas/build-options.js";
+import type { Drop } from "../../schemas/drop.js";
+import type { TaskSourceData } from "../../stages/load-tasks.js";
+import type { SelectSummary } from "../../stages/select.js";
+import { cacheKey } from "../common/canonical-json.js";
+import type { StageContext } from "../engine/stage.js";
+import type { SourceOutput } from "../engine/stage-records.js";
+import { runStages, type StageReport } from "../engine/run-stages.js";
+import { readTaskShard, type ShardContent, type TaskShard } from "../engine/task-shards.js";
+import type { StageStore } from "../store/stage-store.js";
+import { TASK_STAGES } from "./build-stages.js";
+
+/** One reader's shard of a task, and the folder it lives in. */
+export interface ShardRef {
+  stage: string;
+  dir: string;
+  shard: TaskShard;
+}
+
+/** One task's way through the task stages: enough to find its rows again, never the rows. */
+export interface TaskRun {
+  taskKey: string;
+  dataset: string;
+  taskId: string;
+  /** Its shards, in reader order (logs, then datasets). */
+  shards: ShardRef[];
+  /** Attempts read (drops at reading not counted). */
+  read: number;
+  /** Each task stage's cache key for this task; empty when it had no attempt. */
+  keys: Record<string, string>;
+  /** Programs that reached the sandbox. */
+  executed: number;
+  selected: SelectSummary;
+  /** Its attempts' task_not_found drops: how many, and the first. */
+  missing?: { count: number; first: Drop };
+  uncacheable?: string;
+}
+
+type TaskContent = ShardContent & { drops: (Drop & { stage: string })[] };
+
+/** The attempts of a task, read from its shards when first asked for; drops with their reader; the embedded task of the first shard that has one. */
+export function taskContent(shards: ShardRef[]): () => TaskContent {
+  let content: TaskContent | undefined;
+  return () => {
+    if (!content) {
+      const parts = shards.map((s) => readTaskShard({ dir: s.dir, file: s.shard.file }));
+      content = { attempts: parts.flatMap((p) => p.attempts), drops: parts.flatMap((p, i) => p.drops.map((d) => ({ ...d, stage: shards[i]!.stage }))), task: parts.find((p) => p.task)?.task };
+    }
+    return content;
+  };
+}
+
+export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" | "shards" | "read">): SourceOutput {
+  const content = taskContent(task.shards);
+  const data: TaskSourceData = { taskKey: task.taskKey, dataset: task.dataset, taskId: task.taskId, embedded: task.shards.some((s) => s.shard.embedded), embeddedTask: () => content().task };
+  return {
+    key: cacheKey({ task: task.taskKey, shards: task.shards.map((s) => s.shard.sha256) }),
+    meta: { drops: [], length: task.read, data },
+    records: () => content().attempts,
+  };
+}
+
+/**
+ * Runs the task stages for every task, a few tasks at a time (so the sandbox stays busy across
+ * small tasks while memory holds only those few), and sums each stage's per-task reports into one.
+ */
+export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "executed" | "selected">[]; options: BuildOptions; store: StageStore; context: StageContext; concurrency: number }): Promise<{ runs: TaskRun[]; reports: StageReport[] }> {
+  const { context } = params;
+  const totals = new Map(TASK_STAGES.map((s) => [s.name, { stage: s.name, ran: false, reason: "cached", ms: 0, kept: 0, dropped: {} as Record<string, number>, counts: {} as Record<string, number>, notCached: undefined as string | undefined, firstRan: undefined as string | undefined }]));
+  const announced = new Set<string>();
+  // Per-task stage events would flood the display: this run reports tasks done, and each stage once.
+  const quiet: StageContext = {
+    ...context,
+    emit: (event) => {
+      if (event.type === "message") context.emit(event);
+      else if (event.type === "stage-start" && !event.cached && !announced.has(event.stage)) {
+        announced.add(event.stage);
+        context.emit(event);
+      }
+    },
+  };
+  let done = 0;
+  const limit = pLimit(Math.max(1, params.concurrency));
+  const runs = await Promise.all(
+    params.tasks.map((task) =>
+      limit(async (): Promise<TaskRun> => {
+        const empty = { keys: {}, executed: 0, selected: { rows: 0, solved: 0, group: null } };
+        if (task.read === 0) {
+          context.emit({ type: "progress", stage: "tasks", done: ++done, total: params.tasks.length });
+          return { ...task, ...empty };
+        }
+        const results = await runStages({ stages: TASK_STAGES, options: params.options, store: params.store, context: quiet, sources: { attempts: taskSource(task) } });
+        for (const report of results.reports) {
+          const total = totals.get(report.stage)!;
+          if (report.ran && (!total.firstRan || task.taskKey < total.firstRan)) {
+            total.ran = true;
+            total.reason = report.reason;
+            total.firstRan = task.taskKey;
+          }
+          total.ms += report.ms;
+          total.kept += report.kept;
+          for (const [k, v] of Object.entries(report.dropped)) total.dropped[k] = (total.dropped[k] ?? 0) + v;
+          for (const [k, v] of Object.entries(report.counts)) total.counts[k] = (total.counts[k] ?? 0) + v;
+          total.notCached ??= report.notCached;
+        }
+        const notFound = results.meta["load-tasks"]!.drops.filter((d) => d.reason === "task_not_found");
+        context.emit({ type: "progress", stage: "tasks", done: ++done, total: params.tasks.length });
+        return {
+          ...task,
+          keys: Object.fromEntries(TASK_STAGES.map((s) => [s.name, results.keys[s.name]!])),
+          executed: results.meta["filter-transductive"]!.length ?? 0,
+          selected: results.meta.select!.data as SelectSummary,
+          ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
+          ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
+        };
+      }),
+    ),
+  );
+  context.emit({ type: "stage-end", stage: "tasks", kept: runs.length, dropped: 0, ms: 0 });
+  const reports: StageReport[] = TASK_STAGES.map((stage) => {
+    const { firstRan: _firstRan, notCached, ...total } = totals.get(stage.name)!;
+    const key = cacheKey(runs.filter((r) => r.keys[stage.name]).map((r) => [r.taskKey, r.keys[stage.name]]));
+    context.emit({ type: "stage-end", stage: stage.name, kept: total.kept, dropped: Object.values(total.dropped).reduce((n, v) => n + v, 0), ms: total.ms });
+    return { ...total, key, ...(notCached ? { notCached } : {}) };
+  });
+  return { runs, reports };
+}

@@ -1,0 +1,122 @@
+import { createHash, type Hash } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Drop } from "../../schemas/drop.js";
+import type { Attempt } from "../../schemas/run-log.js";
+import type { ArcTask } from "../../schemas/task.js";
+import { readJsonLinesSync } from "../common/json-lines.js";
+
+/** One task's part of a reader's output: a JSON-lines file in the reader's cache entry. */
+export interface TaskShard {
+  taskKey: string;
+  dataset: string;
+  taskId: string;
+  /** File name inside the entry's `shards/` folder. */
+  file: string;
+  /** Of the file's bytes: what the task's later stages are keyed on. */
+  sha256: string;
+  attempts: number;
+  drops: number;
+  /** The shard holds a task embedded in the input (a log's task_data, a dataset row's grids). */
+  embedded: boolean;
+}
+
+/** A line of a shard: an attempt, an attempt's drop, or the embedded task (at most one). */
+export type ShardLine = { attempt: Attempt } | { drop: Drop } | { task: ArcTask };
+
+export interface ShardContent {
+  attempts: Attempt[];
+  drops: Drop[];
+  task?: ArcTask;
+}
+
+/** Flush a task's lines at this size, and every task's when all pending lines reach BUFFER_TOTAL. */
+const BUFFER_TASK = 1 << 16;
+const BUFFER_TOTAL = 1 << 25;
+
+interface Open {
+  shard: TaskShard;
+  hash: Hash;
+  pending: string[];
+  pendingBytes: number;
+}
+
+/**
+ * Splits a reader's stream of attempts into one file per task, in arrival order, through small
+ * buffers: memory is bounded by the buffers, not by the corpus. Later stages then hold one task
+ * at a time.
+ */
+export class TaskShardWriter {
+  private readonly open = new Map<string, Open>();
+  private pendingTotal = 0;
+
+  constructor(private readonly dir: string) {
+    mkdirSync(join(dir, "shards"), { recursive: true });
+  }
+
+  attempt(attempt: Attempt): void {
+    const { embeddedTask, ...rest } = attempt;
+    const entry = this.entry(attempt.dataset, attempt.taskId);
+    // The first embedded task of a task wins: one copy per shard, not one per attempt.
+    if (embeddedTask && !entry.shard.embedded) {
+      entry.shard.embedded = true;
+      this.write(entry, { task: embeddedTask });
+    }
+    entry.shard.attempts++;
+    this.write(entry, { attempt: rest });
+  }
+
+  drop(params: { dataset: string; drop: Drop & { taskId: string } }): void {
+    const entry = this.entry(params.dataset, params.drop.taskId);
+    entry.shard.drops++;
+    this.write(entry, { drop: params.drop });
+  }
+
+  /** Writes what is pending; the shards by task key. */
+  close(): TaskShard[] {
+    for (const entry of this.open.values()) this.flush(entry);
+    return [...this.open.values()].map((e) => ({ ...e.shard, sha256: e.hash.digest("hex") })).sort((a, b) => (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0));
+  }
+
+  private entry(dataset: string, taskId: string): Open {
+    const taskKey = `${dataset}/${taskId}`;
+    let found = this.open.get(taskKey);
+    if (!found) {
+      const file = `${createHash("sha256").update(taskKey).digest("hex").slice(0, 24)}.jsonl`;
+      found = { shard: { taskKey, dataset, taskId, file, sha256: "", attempts: 0, drops: 0, embedded: false }, hash: createHash("sha256"), pending: [], pendingBytes: 0 };
+      this.open.set(taskKey, found);
+    }
+    return found;
+  }
+
+  private write(entry: Open, line: ShardLine): void {
+    const text = JSON.stringify(line) + "\n";
+    entry.hash.update(text);
+    entry.pending.push(text);
+    entry.pendingBytes += text.length;
+    this.pendingTotal += text.length;
+    if (entry.pendingBytes >= BUFFER_TASK) this.flush(entry);
+    if (this.pendingTotal >= BUFFER_TOTAL) for (const e of this.open.values()) this.flush(e);
+  }
+
+  private flush(entry: Open): void {
+    if (entry.pending.length === 0) return;
+    appendFileSync(join(this.dir, "shards", entry.shard.file), entry.pending.join(""));
+    this.pendingTotal -= entry.pendingBytes;
+    entry.pending = [];
+    entry.pendingBytes = 0;
+  }
+}
+
+/** A shard's attempts, drops and embedded task, in the order they were written. */
+export function readTaskShard(params: { dir: string; file: string }): ShardContent {
+  const path = join(params.dir, "shards", params.file);
+  const content: ShardContent = { attempts: [], drops: [] };
+  if (!existsSync(path)) return content;
+  for (const line of readJsonLinesSync<ShardLine>(path)) {
+    if ("attempt" in line) content.attempts.push(line.attempt);
+    else if ("drop" in line) content.drops.push(line.drop);
+    else content.task = line.task;
+  }
+  return content;
+}
