@@ -41,6 +41,7 @@ export const executeStage: Stage<BuildOptions> = {
   name: "execute",
   version: 4,
   patches: true,
+  runCounts: ["cache_hits", "cache_misses"],
   after: ["filter-transductive", "load-tasks"],
   key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint()), keepTestFailures: options.keepTestFailures }),
   async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram>> {

@@ -67,7 +67,7 @@ export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" 
  */
 export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "executed" | "selected">[]; options: BuildOptions; store: StageStore; context: StageContext; concurrency: number }): Promise<{ runs: TaskRun[]; reports: StageReport[] }> {
   const { context } = params;
-  const totals = new Map(TASK_STAGES.map((s) => [s.name, { stage: s.name, ran: false, reason: "cached", ms: 0, kept: 0, dropped: {} as Record<string, number>, counts: {} as Record<string, number>, notCached: undefined as string | undefined, firstRan: undefined as string | undefined }]));
+  const totals = new Map(TASK_STAGES.map((s) => [s.name, { stage: s.name, ran: false, reason: "cached", ms: 0, kept: 0, dropped: {} as Record<string, number>, counts: {} as Record<string, number>, notCached: undefined as string | undefined, firstRan: undefined as string | undefined, runCounts: new Set(s.runCounts) }]));
   const announced = new Set<string>();
   // Per-task stage events would flood the display: this run reports tasks done, and each stage once.
   const quiet: StageContext = {
@@ -101,7 +101,7 @@ export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "exe
           total.ms += report.ms;
           total.kept += report.kept;
           for (const [k, v] of Object.entries(report.dropped)) total.dropped[k] = (total.dropped[k] ?? 0) + v;
-          for (const [k, v] of Object.entries(report.counts)) total.counts[k] = (total.counts[k] ?? 0) + v;
+          for (const [k, v] of Object.entries(report.counts)) if (report.ran || !total.runCounts.has(k)) total.counts[k] = (total.counts[k] ?? 0) + v;
           total.notCached ??= report.notCached;
         }
         const notFound = results.meta["load-tasks"]!.drops.filter((d) => d.reason === "task_not_found");
@@ -119,7 +119,7 @@ export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "exe
   );
   context.emit({ type: "stage-end", stage: "tasks", kept: runs.length, dropped: 0, ms: 0 });
   const reports: StageReport[] = TASK_STAGES.map((stage) => {
-    const { firstRan: _firstRan, notCached, ...total } = totals.get(stage.name)!;
+    const { firstRan: _firstRan, runCounts: _runCounts, notCached, ...total } = totals.get(stage.name)!;
     const key = cacheKey(runs.filter((r) => r.keys[stage.name]).map((r) => [r.taskKey, r.keys[stage.name]]));
     context.emit({ type: "stage-end", stage: stage.name, kept: total.kept, dropped: Object.values(total.dropped).reduce((n, v) => n + v, 0), ms: total.ms });
     return { ...total, key, ...(notCached ? { notCached } : {}) };

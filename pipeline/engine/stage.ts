@@ -55,6 +55,8 @@ export interface Stage<O> {
   selects?: boolean;
   /** Its records are its first upstream's (same ids) with some fields changed or added: stored as those fields only. */
   patches?: boolean;
+  /** Counts that describe the work of a run (cache hits), not its output: a cached entry's are not counted again. */
+  runCounts?: string[];
   /** Exactly the options (and input digests) that change this stage's output. */
   key(options: O, upstream: Record<string, UpstreamMeta>, context: StageContext): unknown | Promise<unknown>;
   /** `dir`: the stage's own cache entry folder, empty when it starts, for output too large to hand on in memory (task shards). */

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows, readFates, type BuildManifest } from "../../pipeline/build/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
 import { datasetCard } from "../../stages/write-dataset.js";
 import { findBubblewrap } from "../../pipeline/executor/bubblewrap.js";
@@ -27,7 +27,7 @@ describe("arcforge build on the demo logs", () => {
     expect(manifest.attempts.adds_up).toBe(true);
     const dropped = Object.values(manifest.attempts.dropped).reduce((a, b) => a + b, 0);
     expect(manifest.attempts.kept + dropped).toBe(manifest.attempts.total);
-    expect(manifest.fates.every((f) => f.fate.startsWith("kept:") || f.stage)).toBe(true);
+    expect(readFates(manifest.options.out).every((f) => f.fate.startsWith("kept:") || f.stage)).toBe(true);
     expect(manifest.attempts.dropped).toMatchObject({
       no_program: 1,
       multiturn_later_turn: 2,
@@ -49,8 +49,8 @@ describe("arcforge build on the demo logs", () => {
   });
 
   it("puts no task in both splits", () => {
-    const train = new Set(manifest.fates.filter((f) => f.fate === "kept:train").map((f) => f.id));
-    const validation = new Set(manifest.fates.filter((f) => f.fate === "kept:validation").map((f) => f.id));
+    const train = new Set(readFates(manifest.options.out).filter((f) => f.fate === "kept:train").map((f) => f.id));
+    const validation = new Set(readFates(manifest.options.out).filter((f) => f.fate === "kept:validation").map((f) => f.id));
     expect(train.size).toBeGreaterThan(0);
     expect(validation.size).toBeGreaterThan(0);
     expect(manifest.outputs.map((o) => o.split)).toEqual(["train", "validation"]);

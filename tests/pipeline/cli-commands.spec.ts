@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -36,7 +36,10 @@ describe("the arcforge command line", () => {
     await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", cache, "--timeout", "0.5", "--quiet"]);
     type PerFingerprint = Record<string, { outcomes: number; fingerprint: { backend: string; seeds: { random: number } } }>;
     const stats = JSON.parse((await arcforge(["cache", "stats", "--cache-dir", cache, "--json"])).stdout) as { stages: Record<string, { completed: number }>; executions: Record<string, PerFingerprint> };
-    expect(stats.stages.execute!.completed).toBe(1);
+    // One entry per task for the task stages, one for a build-wide stage.
+    const tasksRead = readFileSync(join(options.out, "tasks.jsonl"), "utf8").trim().split("\n").length;
+    expect(stats.stages.execute!.completed).toBe(tasksRead);
+    expect(stats.stages.balance!.completed).toBe(1);
     const execute = Object.values(stats.executions.execute!);
     expect(execute).toHaveLength(1);
     // 102 executions, of which 87 distinct (code, input) pairs: the demo repeats programs on purpose.

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows, readFates, type BuildManifest } from "../../pipeline/build/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { tempDir } from "../support/stage-harness.js";
@@ -22,7 +22,7 @@ async function build(params: { tasks?: Record<string, ArcTask | [string, ArcTask
 }
 
 /** What became of the k-th program of the world. */
-const fateOf = (manifest: BuildManifest, k: number) => manifest.fates.find((f) => f.id.includes(`_${String(k).padStart(6, "0")}_1_`))!.fate;
+const fateOf = (manifest: BuildManifest, k: number) => readFates(manifest.options.out).find((f) => f.id.includes(`_${String(k).padStart(6, "0")}_1_`))!.fate;
 
 describe("programs that fail on a test input", () => {
   const failsOnTest = "def transform(g):\n    if g[0][0] == 7:\n        raise ValueError('no')\n    return [row[::-1] for row in g]";
@@ -98,7 +98,7 @@ describe("attempt ids and the order 'first' means", () => {
 
   it("are unique when two --logs folders share a base name", async () => {
     const { manifest } = await build({ programs });
-    const ids = manifest.fates.map((f) => f.id);
+    const ids = readFates(manifest.options.out).map((f) => f.id);
     expect(new Set(ids).size).toBe(3);
     expect(ids.some((id) => id.startsWith("a/logs/")) && ids.some((id) => id.startsWith("b/logs/"))).toBe(true);
     expect(manifest.attempts).toMatchObject({ total: 3, adds_up: true });

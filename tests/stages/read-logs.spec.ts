@@ -1,21 +1,22 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Attempt } from "../../schemas/run-log.js";
 import { readLogsStage } from "../../stages/read-logs.js";
-import { context, demoWorld, runStage } from "../support/stage-harness.js";
+import { context, demoWorld, runStage, shardsOf } from "../support/stage-harness.js";
 
 async function read(overrides = {}) {
   const { dir, options } = await demoWorld(overrides);
   const output = await runStage(readLogsStage, options, {}, context({ cacheDir: dir }));
-  return { output, attempts: output.records as Attempt[], dir, options };
+  const shards = shardsOf(output);
+  // Whole-file drops stay with the stage; attempt drops go to their task's shard.
+  return { output: { ...output, drops: [...output.drops, ...shards.drops] }, attempts: shards.attempts, embedded: shards.embedded, dir, options };
 }
 
 const reasons = (drops: { reason: string }[]) => drops.map((d) => d.reason).sort();
 
 describe("read-logs", () => {
   it("reads all four layouts from flat and per-run folders", async () => {
-    const { attempts, output } = await read();
+    const { attempts, embedded } = await read();
     const files = new Set(attempts.map((a) => a.logFile.split("/").pop()));
     expect(files).toContain("20250801_100000_000001_1_a1b2c3d4.json");
     expect(files).toContain("20250801_100100_000002_1_b2c3d4e5_simple.json");
@@ -23,7 +24,7 @@ describe("read-logs", () => {
     expect(files).toContain("20250801_100500_000006_1_f6a7b8c9.json");
     expect(files).toContain("20250802_090000_000007_1_a1b2c3d4_run2.json");
     // An all_attempts log's task_data is kept once per task, not once per attempt.
-    expect((output.data as { embedded: Record<string, { train: unknown[] }> }).embedded["arc-agi-1/f6a7b8c9"]!.train).toHaveLength(2);
+    expect(embedded["arc-agi-1/f6a7b8c9"]!.train).toHaveLength(2);
     expect(attempts.every((a) => !("embeddedTask" in a))).toBe(true);
   });
 

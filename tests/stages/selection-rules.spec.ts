@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Outcome } from "../../schemas/outcome.js";
 import type { ExecutedProgram, Row } from "../../schemas/program.js";
 import type { ArcTask } from "../../schemas/task.js";
-import { balanceStage } from "../../stages/balance.js";
+import { balanceStage, summariseRows, type BalanceData } from "../../stages/balance.js";
 import { dedupRows } from "../../stages/dedup.js";
 import { relabel } from "../../stages/relabel.js";
 import { revalidationMismatch } from "../../stages/revalidate.js";
@@ -79,7 +79,11 @@ describe("dedup", () => {
 
 describe("balance", () => {
   const options = { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true };
-  const run = (rows: Row[]) => balanceStage.run({ options, upstream: { select: { records: rows, drops: [] } }, context: context({ cacheDir: "/nonexistent" }) });
+  const run = async (rows: Row[]) => {
+    const out = await balanceStage.run({ options, upstream: { tasks: { records: [], drops: [], data: { tasks: summariseRows(rows) } } }, context: context({ cacheDir: "/nonexistent" }), dir: "/nonexistent" });
+    const dropped = new Set((out.data as BalanceData).droppedTasks);
+    return { ...out, records: rows.filter((r) => !dropped.has(r.taskKey)) };
+  };
 
   it("calls a task correct when ANY of its programs gets a train output right, not only its first", async () => {
     const rows = [row("a#1", { task: "11111111" }), row("a#2", { task: "11111111", correct: [true] }), row("b#1", { task: "22222222" })];
@@ -91,7 +95,8 @@ describe("balance", () => {
     const rows = ["11111111", "22222222", "33333333", "44444444"].map((t, i) => row(`x#${i}`, { task: t, correct: [i > 0] }));
     const first = await run(rows);
     expect(first.records).toHaveLength(2);
-    expect(first.drops.every((d) => d.reason === "balance_task_dropped")).toBe(true);
+    expect(first.kept).toBe(2);
+    expect(first.dropped).toEqual({ balance_task_dropped: 2 });
     const ids = (out: { records: unknown[] }) => (out.records as Row[]).map((r) => r.id).sort();
     expect(ids(await run([...rows].reverse()))).toEqual(ids(first));
   });
@@ -107,20 +112,20 @@ describe("validation split", () => {
   it("takes whole tasks, about min(10% of rows, 32), half from each group, never a task in both", () => {
     const rows: Row[] = [];
     for (let t = 0; t < 200; t++) for (let k = 0; k < 3; k++) rows.push(row(`t${t}#${k}`, { task: t.toString(16).padStart(8, "0"), correct: [t % 2 === 0] }));
-    const chosen = chooseValidation({ rows, seed: 7 }).taskKeys;
+    const chosen = chooseValidation({ tasks: summariseRows(rows), seed: 7 }).taskKeys;
     const validation = rows.filter((r) => chosen.has(r.taskKey));
     expect(validation.length).toBeGreaterThanOrEqual(30);
     expect(validation.length).toBeLessThanOrEqual(34);
     const correct = validation.filter((r) => Number.parseInt(r.taskId, 16) % 2 === 0).length;
     expect(Math.abs(correct - (validation.length - correct))).toBeLessThanOrEqual(3);
-    expect(chooseValidation({ rows, seed: 7 }).taskKeys).toEqual(chosen);
-    expect(chooseValidation({ rows, seed: 8 }).taskKeys).not.toEqual(chosen);
+    expect(chooseValidation({ tasks: summariseRows(rows), seed: 7 }).taskKeys).toEqual(chosen);
+    expect(chooseValidation({ tasks: summariseRows(rows), seed: 8 }).taskKeys).not.toEqual(chosen);
   });
 
   it("uses 10% when that is under 32 rows", () => {
     const rows: Row[] = [];
     for (let t = 0; t < 50; t++) rows.push(row(`t${t}#1`, { task: t.toString(16).padStart(8, "0"), correct: [t < 25] }));
-    expect(chooseValidation({ rows, seed: 1 }).taskKeys.size).toBe(5);
+    expect(chooseValidation({ tasks: summariseRows(rows), seed: 1 }).taskKeys.size).toBe(5);
   });
 });
 

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Row } from "../../schemas/program.js";
 import { chooseValidation } from "../../stages/split.js";
+import { summariseRows } from "../../stages/balance.js";
 import { selectTask } from "../../stages/select.js";
 
 function makeRow(params: { id: string; task: string; dataset?: string; correct: boolean; solves?: boolean; code?: string; train?: number[][][] }): Row {
@@ -42,7 +43,7 @@ describe("the validation split, for any task counts and group sizes", () => {
     fc.assert(
       fc.property(tasksArbitrary, fc.integer({ min: 0, max: 1000 }), (tasks, seed) => {
         const rows = rowsOf(tasks);
-        const { taskKeys, cap } = chooseValidation({ rows, seed });
+        const { taskKeys, cap } = chooseValidation({ tasks: summariseRows(rows), seed });
         const validation = rows.filter((r) => taskKeys.has(r.taskKey));
         const train = rows.filter((r) => !taskKeys.has(r.taskKey));
         expect(train.length).toBeGreaterThan(0);
@@ -63,7 +64,7 @@ describe("the validation split, for any task counts and group sizes", () => {
     fc.assert(
       fc.property(tasksArbitrary.filter((t) => t.length >= 3 && t.some((x) => x.correct && !x.twin) && t.some((x) => !x.correct && !x.twin) && t.every((x) => !x.twin)), fc.integer(), (tasks, seed) => {
         const rows = rowsOf(tasks);
-        const { taskKeys } = chooseValidation({ rows, seed });
+        const { taskKeys } = chooseValidation({ tasks: summariseRows(rows), seed });
         const groups = new Set(rows.filter((r) => taskKeys.has(r.taskKey)).map((r) => r.correctTrain[0]));
         expect(groups.size).toBe(2);
       }),
@@ -73,21 +74,21 @@ describe("the validation split, for any task counts and group sizes", () => {
 
   it("takes the one task of a one-task group, and keeps train non-empty", () => {
     const rows = rowsOf([{ rows: 3, correct: true, twin: false }, ...Array.from({ length: 6 }, () => ({ rows: 2, correct: false, twin: false }))]);
-    const { taskKeys } = chooseValidation({ rows, seed: 1 });
+    const { taskKeys } = chooseValidation({ tasks: summariseRows(rows), seed: 1 });
     expect(taskKeys.has("arc-agi-1/00000000")).toBe(true);
     expect(rows.some((r) => !taskKeys.has(r.taskKey) && !r.correctTrain[0])).toBe(true);
   });
 
   it("with every task in one group, gives that group the whole target", () => {
     const rows = rowsOf(Array.from({ length: 40 }, () => ({ rows: 2, correct: true, twin: false })));
-    const { taskKeys, target } = chooseValidation({ rows, seed: 3 });
+    const { taskKeys, target } = chooseValidation({ tasks: summariseRows(rows), seed: 3 });
     expect(target).toBe(8);
     expect(rows.filter((r) => taskKeys.has(r.taskKey))).toHaveLength(8);
   });
 
   it("with two tasks, puts one in each split", () => {
     const rows = rowsOf([{ rows: 5, correct: true, twin: false }, { rows: 5, correct: false, twin: false }]);
-    const { taskKeys } = chooseValidation({ rows, seed: 9 });
+    const { taskKeys } = chooseValidation({ tasks: summariseRows(rows), seed: 9 });
     expect(taskKeys.size).toBe(1);
   });
 
@@ -95,7 +96,7 @@ describe("the validation split, for any task counts and group sizes", () => {
     fc.assert(
       fc.property(tasksArbitrary, fc.integer(), (tasks, seed) => {
         const rows = rowsOf(tasks);
-        expect(chooseValidation({ rows: [...rows].reverse(), seed }).taskKeys).toEqual(chooseValidation({ rows, seed }).taskKeys);
+        expect(chooseValidation({ tasks: summariseRows([...rows].reverse()), seed }).taskKeys).toEqual(chooseValidation({ tasks: summariseRows(rows), seed }).taskKeys);
       }),
       { numRuns: 100 },
     );

@@ -5,6 +5,10 @@ import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-op
 import { writeDemoData } from "../../pipeline/build/demo-data.js";
 import type { ProgressEvent } from "../../pipeline/common/progress.js";
 import type { Stage, StageContext, StageOutput } from "../../pipeline/engine/stage.js";
+import { readTaskShard, type TaskShard } from "../../pipeline/engine/task-shards.js";
+import type { Attempt } from "../../schemas/run-log.js";
+import type { ArcTask } from "../../schemas/task.js";
+import type { Drop } from "../../schemas/drop.js";
 
 export async function tempDir(prefix = "arcforge-test-"): Promise<string> {
   return mkdtemp(join(process.env.ARCFORGE_TEST_TMP ?? tmpdir(), prefix));
@@ -29,7 +33,20 @@ export function context(params: { cacheDir: string; events?: ProgressEvent[] }):
   };
 }
 
-/** Runs one stage directly on given upstream outputs. */
-export function runStage(stage: Stage<BuildOptions>, options: BuildOptions, upstream: Record<string, StageOutput>, ctx: StageContext): Promise<StageOutput> {
-  return stage.run({ options, upstream, context: ctx });
+/** Runs one stage directly on given upstream outputs, with a fresh folder of its own. */
+export async function runStage(stage: Stage<BuildOptions>, options: BuildOptions, upstream: Record<string, StageOutput>, ctx: StageContext): Promise<StageOutput & { dir: string }> {
+  const dir = await tempDir("arcforge-stage-");
+  return { ...(await stage.run({ options, upstream, context: ctx, dir })), dir };
+}
+
+/** What a reader wrote to its task shards: every attempt, every attempt drop, and the embedded tasks by task key. */
+export function shardsOf(output: { data?: unknown; dir: string }): { attempts: Attempt[]; drops: Drop[]; embedded: Record<string, ArcTask> } {
+  const out = { attempts: [] as Attempt[], drops: [] as Drop[], embedded: {} as Record<string, ArcTask> };
+  for (const shard of (output.data as { shards: TaskShard[] }).shards) {
+    const content = readTaskShard({ dir: output.dir, file: shard.file });
+    out.attempts.push(...content.attempts);
+    out.drops.push(...content.drops);
+    if (content.task) out.embedded[shard.taskKey] = content.task;
+  }
+  return out;
 }
