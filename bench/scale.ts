@@ -110,6 +110,7 @@ for (const n of sizes) {
       );
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!process.env.KEEP) await rm(dir, { recursive: true, force: true });
+    else console.log(dir);
   }
 }

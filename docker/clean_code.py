@@ -7,10 +7,9 @@ Only ast.parse, tokenize and compile touch the code: nothing here executes it.
 """
 
 import ast
-import io
 import json
+import re
 import sys
-import tokenize
 
 CLEANER_VERSION = 1
 
@@ -46,17 +45,51 @@ def _char_col(line, byte_col):
     return len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
 
 
+# In code that parses, a comment or string starts at the first '#' or quote outside any other,
+# and a string ends where the tokenizer ends it (a backslash escapes the next character, in raw
+# strings too): one regular-expression pass finds what tokenize finds, several times faster than
+# Python's pure-Python tokenizer. Lines are split at "\n", as tokenize reads them.
+_STRINGS_AND_COMMENTS = re.compile(
+    r"#[^\r\n]*"
+    r'|"""(?:\\[\s\S]|[^\\])*?"""'
+    r"|'''(?:\\[\s\S]|[^\\])*?'''"
+    r'|"(?:\\[\s\S]|[^"\\\r\n])*"'
+    r"|'(?:\\[\s\S]|[^'\\\r\n])*'"
+)
+
+
+def _comments_and_protected(source):
+    """Comments as (line, col, end line, end col), and the lines inside multi-line strings; 1-based lines, char cols."""
+    starts = [0]
+    position = source.find("\n")
+    while position != -1:
+        starts.append(position + 1)
+        position = source.find("\n", position + 1)
+    comments, protected = [], set()
+    line = 1
+    for match in _STRINGS_AND_COMMENTS.finditer(source):
+        start, end = match.span()
+        while line < len(starts) and starts[line] <= start:
+            line += 1
+        if source[start] == "#":
+            col = start - starts[line - 1]
+            comments.append((line, col, line, col + end - start, ""))
+            continue
+        end_line = line
+        while end_line < len(starts) and starts[end_line] < end:
+            end_line += 1
+        protected.update(range(line + 1, end_line + 1))
+    return comments, protected
+
+
 def clean(source, tree):
     lines = source.splitlines(keepends=True)
     removals = []  # (start line, start col, end line, end col, replacement), 1-based lines, char cols
     for (sl, sc), (el, ec), only in _docstrings(tree):
         removals.append((sl, _char_col(lines[sl - 1], sc), el, _char_col(lines[el - 1], ec), "pass" if only else ""))
-    protected = set()  # lines inside multi-line strings: their blank lines are part of a value
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.COMMENT:
-            removals.append((tok.start[0], tok.start[1], tok.end[0], tok.end[1], ""))
-        elif tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
-            protected.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    # protected: lines inside multi-line strings, whose blank lines are part of a value
+    comments, protected = _comments_and_protected(source)
+    removals.extend(comments)
     for sl, sc, el, ec, replacement in sorted(removals, reverse=True):
         head = lines[sl - 1][:sc]
         tail = lines[el - 1][ec:]

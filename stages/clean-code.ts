@@ -32,10 +32,11 @@ export const cleanCodeStage: Stage<BuildOptions> = {
       if (found) cleaned.set(p.id, found);
       else if (!missing.has(key)) missing.set(key, { id: key, code: p.code });
     }
-    const fresh = await cleanPrograms({
-      programs: [...missing.values()],
-      onProgress: (done) => context.emit({ type: "progress", stage: "clean-code", done: programs.length - missing.size + done, total: programs.length }),
-    });
+    let done = programs.length - missing.size;
+    const onAnswer = () => context.emit({ type: "progress", stage: "clean-code", done: ++done, total: programs.length });
+    const fresh = context.cleaner
+      ? await context.cleaner.clean({ programs: [...missing.values()], onAnswer })
+      : await cleanPrograms({ programs: [...missing.values()], onProgress: onAnswer });
     await table.transaction(() => {
       for (const [key, answer] of fresh) if (answer.status !== "failed" || !answer.error?.startsWith("the cleaner process died")) void table.put(key, answer);
     });

@@ -7,6 +7,7 @@ import { datasetCard, formatSplits, writeCard, writeSplits, type SplitSource, ty
 import type { BuildOptions } from "../../schemas/build-options.js";
 import { StageStore } from "../store/stage-store.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
+import { CleanerPool } from "../executor/clean-code-helper.js";
 import type { Executor, ExecutorEvent, SandboxInfo } from "../executor/types.js";
 import type { ProgressEvent } from "../common/progress.js";
 import type { StageReport } from "../engine/run-stages.js";
@@ -62,9 +63,11 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   const unlock = lockCache(params.cacheDir);
   const started = new Set<number>();
   const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(options))(executorMessages(emit), seed));
+  const cleaner = new CleanerPool();
   try {
     const store = new StageStore(params.cacheDir);
     const context: StageContext = {
+      cleaner,
       cacheDir: params.cacheDir,
       fresh: params.fresh ?? false,
       hub: params.hub ?? defaultHub(),
@@ -109,7 +112,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     await writeReport({ dir: options.out, title: params.title });
     return manifest;
   } finally {
-    await closeAll();
+    await Promise.all([closeAll(), cleaner.close()]);
     await closeKvStore(params.cacheDir);
     unlock();
   }

@@ -67,7 +67,8 @@ export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" 
  */
 export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "executed" | "selected">[]; options: BuildOptions; store: StageStore; context: StageContext; concurrency: number }): Promise<{ runs: TaskRun[]; reports: StageReport[] }> {
   const { context } = params;
-  const totals = new Map(TASK_STAGES.map((s) => [s.name, { stage: s.name, ran: false, reason: "cached", ms: 0, kept: 0, dropped: {} as Record<string, number>, counts: {} as Record<string, number>, notCached: undefined as string | undefined, firstRan: undefined as string | undefined, runCounts: new Set(s.runCounts) }]));
+  const totals = new Map(TASK_STAGES.map((s) => [s.name, { stage: s.name, ran: false, reason: "cached", ms: 0, kept: 0, dropped: {} as Record<string, number>, counts: {} as Record<string, number>, notCached: undefined as string | undefined, firstRan: undefined as string | undefined, runCounts: new Set(s.runCounts), parts: undefined as Record<string, unknown> | undefined }]));
+  const lastParts = new Map(TASK_STAGES.map((s) => [s.name, params.store.lastParts(s.name)]));
   const announced = new Set<string>();
   // Per-task stage events would flood the display: this run reports tasks done, and each stage once.
   const quiet: StageContext = {
@@ -90,13 +91,14 @@ export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "exe
           context.emit({ type: "progress", stage: "tasks", done: ++done, total: params.tasks.length });
           return { ...task, ...empty };
         }
-        const results = await runStages({ stages: TASK_STAGES, options: params.options, store: params.store, context: quiet, sources: { attempts: taskSource(task) } });
+        const results = await runStages({ stages: TASK_STAGES, options: params.options, store: params.store, context: quiet, sources: { attempts: taskSource(task) }, perTask: { lastParts: (stage) => lastParts.get(stage) } });
         for (const report of results.reports) {
           const total = totals.get(report.stage)!;
           if (report.ran && (!total.firstRan || task.taskKey < total.firstRan)) {
             total.ran = true;
             total.reason = report.reason;
             total.firstRan = task.taskKey;
+            total.parts = results.parts[report.stage];
           }
           total.ms += report.ms;
           total.kept += report.kept;
@@ -119,7 +121,9 @@ export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "exe
   );
   context.emit({ type: "stage-end", stage: "tasks", kept: runs.length, dropped: 0, ms: 0 });
   const reports: StageReport[] = TASK_STAGES.map((stage) => {
-    const { firstRan: _firstRan, runCounts: _runCounts, notCached, ...total } = totals.get(stage.name)!;
+    const { firstRan: _firstRan, runCounts: _runCounts, parts, notCached, ...total } = totals.get(stage.name)!;
+    // Remembered once per stage, without the upstream keys (they differ task by task).
+    if (parts) params.store.rememberParts(stage.name, { ...parts, upstream: undefined });
     const key = cacheKey(runs.filter((r) => r.keys[stage.name]).map((r) => [r.taskKey, r.keys[stage.name]]));
     context.emit({ type: "stage-end", stage: stage.name, kept: total.kept, dropped: Object.values(total.dropped).reduce((n, v) => n + v, 0), ms: total.ms });
     return { ...total, key, ...(notCached ? { notCached } : {}) };

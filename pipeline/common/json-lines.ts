@@ -2,9 +2,13 @@ import { closeSync, openSync, readSync, renameSync, writeSync } from "node:fs";
 
 const CHUNK = 1 << 20;
 
-/** Values as JSON lines, written in ~1 MiB pieces through a temporary file: never one string for the whole file. */
-export function writeJsonLinesSync(path: string, values: Iterable<unknown>): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+/**
+ * Values as JSON lines, written in ~1 MiB pieces (never one string for the whole file), through a
+ * temporary file unless `atomic` is false (a file that something else marks complete).
+ */
+export function writeJsonLinesSync(path: string, values: Iterable<unknown>, options: { atomic?: boolean } = {}): void {
+  const atomic = options.atomic ?? true;
+  const tmp = atomic ? `${path}.${process.pid}.tmp` : path;
   const fd = openSync(tmp, "w");
   try {
     let pending = "";
@@ -19,7 +23,7 @@ export function writeJsonLinesSync(path: string, values: Iterable<unknown>): voi
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
+  if (atomic) renameSync(tmp, path);
 }
 
 /** Every JSON line of a file, read a megabyte at a time (one line may be as long as a value needs). */

@@ -23,6 +23,8 @@ export interface StageReport {
 export interface StageResults {
   meta: Record<string, StageMeta>;
   keys: Record<string, string>;
+  /** Each stage's key parts (what its key was made of). */
+  parts: Record<string, Record<string, unknown>>;
   /** A stage's records, read from the cache only when asked for. */
   records<T>(stage: string): T[];
   reports: StageReport[];
@@ -36,7 +38,18 @@ export interface StageResults {
  * so a change re-runs exactly the stages it reaches; cached stages' records are never read unless
  * a stage that runs, or the caller, needs them.
  */
-export async function runStages<O>(params: { stages: Stage<O>[]; options: O; store: StageStore; context: StageContext; sources?: Record<string, SourceOutput> }): Promise<StageResults> {
+export async function runStages<O>(params: {
+  stages: Stage<O>[];
+  options: O;
+  store: StageStore;
+  context: StageContext;
+  sources?: Record<string, SourceOutput>;
+  /**
+   * For a run over one task of many: the stages' last key parts (read once for all tasks), and
+   * none are written here (the caller writes one per stage, not one per task).
+   */
+  perTask?: { lastParts: (stage: string) => Record<string, unknown> | undefined };
+}): Promise<StageResults> {
   const { store } = params;
   const sources = params.sources ?? {};
   const meta: Record<string, StageMeta> = Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, s.meta]));
@@ -44,6 +57,7 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
   const byName = new Map(params.stages.map((s) => [s.name, s]));
   const records = new StageRecords({ store, keys, sources, after: (name) => byName.get(name)!.after, meta: (name) => meta[name]! });
   const reports: StageReport[] = [];
+  const allParts: Record<string, Record<string, unknown>> = {};
   const uncached = new Map<string, string>(Object.entries(sources).flatMap(([name, s]) => (s.uncacheable ? [[name, s.uncacheable]] : [])));
   for (const stage of params.stages) {
     const started = performance.now();
@@ -57,8 +71,10 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
     };
     const key = cacheKey(parts);
     keys[stage.name] = key;
+    allParts[stage.name] = parts;
     const cached = params.context.fresh ? undefined : store.readMeta(stage.name, key);
-    const reason = cached ? "cached" : whyRun(parts, store.lastParts(stage.name), params.context.fresh);
+    const last = params.perTask ? params.perTask.lastParts(stage.name) : store.lastParts(stage.name);
+    const reason = cached ? "cached" : whyRun({ parts, last, fresh: params.context.fresh, ranUpstream: stage.after.filter((name) => reports.some((r) => r.stage === name && r.ran)) });
     params.context.emit({ type: "stage-start", stage: stage.name, cached: Boolean(cached), reason });
     if (cached) {
       meta[stage.name] = cached;
@@ -78,7 +94,7 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
       meta[stage.name] = m;
       records.remember(stage.name, output.records);
     }
-    store.rememberParts(stage.name, parts);
+    if (!params.perTask) store.rememberParts(stage.name, parts);
     const m = meta[stage.name]!;
     const dropped: Record<string, number> = { ...m.dropped };
     for (const drop of m.drops) dropped[drop.reason] = (dropped[drop.reason] ?? 0) + 1;
@@ -87,7 +103,7 @@ export async function runStages<O>(params: { stages: Stage<O>[]; options: O; sto
     params.context.emit({ type: "stage-end", stage: stage.name, kept: m.length, dropped: m.drops.length, ms });
   }
   const taint = [...uncached.values()][0];
-  return { meta, keys, records: (name) => records.get(name), reports, ...(taint ? { uncacheable: taint } : {}) };
+  return { meta, keys, parts: allParts, records: (name) => records.get(name), reports, ...(taint ? { uncacheable: taint } : {}) };
 }
 
 /** Per record, its id and the fields that are not the very values of the upstream record with that id. */
@@ -99,8 +115,9 @@ function patchesOf(outputs: unknown[], upstream: unknown[]): unknown[] {
   });
 }
 
-function whyRun(parts: Record<string, unknown>, last: Record<string, unknown> | undefined, fresh: boolean): string {
-  if (fresh) return "--fresh";
+function whyRun(params: { parts: Record<string, unknown>; last: Record<string, unknown> | undefined; fresh: boolean; ranUpstream: string[] }): string {
+  const { parts, last } = params;
+  if (params.fresh) return "--fresh";
   if (!last) return "no earlier run in this cache";
   if (last.version !== parts.version) return `stage version ${String(last.version)} -> ${String(parts.version)}`;
   const changed: string[] = [];
@@ -109,8 +126,14 @@ function whyRun(parts: Record<string, unknown>, last: Record<string, unknown> | 
   for (const name of new Set([...Object.keys(options), ...Object.keys(lastOptions)])) {
     if (cacheKey(options[name] ?? null) !== cacheKey(lastOptions[name] ?? null)) changed.push(`option ${name}`);
   }
-  const upstream = (parts.upstream ?? {}) as Record<string, string>;
-  const lastUpstream = (last.upstream ?? {}) as Record<string, string>;
-  for (const name of Object.keys(upstream)) if (upstream[name] !== lastUpstream[name]) changed.push(`input from ${name}`);
+  if (last.upstream) {
+    const upstream = (parts.upstream ?? {}) as Record<string, string>;
+    const lastUpstream = last.upstream as Record<string, string>;
+    for (const name of Object.keys(upstream)) if (upstream[name] !== lastUpstream[name]) changed.push(`input from ${name}`);
+  } else {
+    // Parts remembered for a stage run per task hold no upstream keys: an upstream that ran says what changed.
+    changed.push(...params.ranUpstream.map((name) => `input from ${name}`));
+    if (changed.length === 0) return "changed: this task's attempts, or its entry was missing";
+  }
   return changed.length ? `changed: ${changed.join(", ")}` : "its cache entry is missing or was not completed";
 }

@@ -1,4 +1,5 @@
 import type { Executor } from "../executor/types.js";
+import type { CleanerPool } from "../executor/clean-code-helper.js";
 import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import type { ProgressEvent } from "../common/progress.js";
 import type { Drop, Verdict } from "../../schemas/drop.js";
@@ -42,6 +43,8 @@ export interface StageContext {
   emit(event: ProgressEvent): void;
   /** The sandbox's runtime fingerprint, known without starting it: stages that execute key on it. */
   fingerprint(seed?: number): Promise<RuntimeFingerprint>;
+  /** Python cleaner helpers shared by every task of a build; a stage without one starts its own. */
+  cleaner?: CleanerPool;
   cacheDir: string;
   fresh: boolean;
 }

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -14,39 +14,97 @@ export interface Cleaned {
 
 export const CLEANER_PATH = join(packageRoot(), "docker", "clean_code.py");
 
-/**
- * Cleans programs with Python's tokenizer in one helper process per core, each taking an equal
- * share. The helpers only parse and compile (never run) the code; if one dies, the programs it had
- * not answered keep their original code with status "failed".
- */
-export async function cleanPrograms(params: { programs: { id: string; code: string }[]; python?: string; processes?: number; onProgress?: (done: number) => void }): Promise<Map<string, Cleaned>> {
-  const processes = Math.max(1, Math.min(params.processes ?? availableParallelism(), Math.ceil(params.programs.length / 200)));
-  const shares = Array.from({ length: processes }, (_, k) => params.programs.filter((_, i) => i % processes === k));
-  let done = 0;
-  const results = await Promise.all(shares.map((programs) => cleanInOneProcess({ programs, python: params.python, onAnswer: () => params.onProgress?.(++done) })));
-  return new Map(results.flatMap((r) => [...r]));
+/** One cleaner process: requests by sequence number, so the same code may be asked twice at once. */
+class Helper {
+  private readonly pending = new Map<number, { code: string; resolve: (answer: Cleaned) => void }>();
+  private seq = 0;
+  private stderr = "";
+  dead = false;
+
+  constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    child.stderr.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
+    child.stdin.on("error", () => undefined);
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const { id, ...answer } = JSON.parse(line) as Cleaned & { id: number };
+      this.pending.get(id)?.resolve(answer);
+      this.pending.delete(id);
+    });
+    // The helper only parses and compiles (never runs) code; if it dies, what it had not answered keeps its original code.
+    child.on("close", () => {
+      this.dead = true;
+      const error = `the cleaner process died: ${this.stderr.trim().split("\n").pop() ?? "no message"}`;
+      for (const { code, resolve } of this.pending.values()) resolve({ code, status: "failed", error });
+      this.pending.clear();
+    });
+  }
+
+  ask(code: string): Promise<Cleaned> {
+    const id = this.seq++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { code, resolve });
+      this.child.stdin.write(JSON.stringify({ id, code }) + "\n");
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.dead) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => this.child.once("close", () => resolve()));
+    this.child.stdin.end();
+    return closed;
+  }
 }
 
-async function cleanInOneProcess(params: { programs: { id: string; code: string }[]; python?: string; onAnswer: () => void }): Promise<Map<string, Cleaned>> {
-  const answers = new Map<string, Cleaned>();
-  if (params.programs.length === 0) return answers;
-  const python = await findPython({ python: params.python });
-  const child = spawn(python.executable, ["-S", CLEANER_PATH], { stdio: ["pipe", "pipe", "pipe"], env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1" } });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  child.stdin.on("error", () => undefined);
-  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  const lines = createInterface({ input: child.stdout });
-  lines.on("line", (line) => {
-    const { id, ...answer } = JSON.parse(line) as Cleaned & { id: string };
-    answers.set(id, answer);
-    params.onAnswer();
-  });
-  for (const program of params.programs) child.stdin.write(JSON.stringify(program) + "\n");
-  child.stdin.end();
-  await exited;
-  for (const program of params.programs) {
-    if (!answers.has(program.id)) answers.set(program.id, { code: program.code, status: "failed", error: `the cleaner process died: ${stderr.trim().split("\n").pop() ?? "no message"}` });
+/**
+ * Cleans programs with Python's tokenizer in helper processes (one per core) that live as long as
+ * the pool: a build cleans task after task without starting Python again. A helper that dies is
+ * replaced for the next request.
+ */
+export class CleanerPool {
+  private readonly helpers: (Promise<Helper> | undefined)[];
+  private next = 0;
+
+  constructor(private readonly params: { python?: string; processes?: number } = {}) {
+    this.helpers = Array.from({ length: Math.max(1, params.processes ?? availableParallelism()) });
   }
-  return answers;
+
+  private helper(index: number): Promise<Helper> {
+    let found = this.helpers[index];
+    if (!found) {
+      found = findPython({ python: this.params.python }).then((python) => new Helper(spawn(python.executable, ["-S", CLEANER_PATH], { stdio: ["pipe", "pipe", "pipe"], env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1" } })));
+      this.helpers[index] = found;
+    }
+    return found.then((h) => {
+      if (!h.dead) return h;
+      this.helpers[index] = undefined;
+      return this.helper(index);
+    });
+  }
+
+  /** Every program's cleaned code, by id; `onAnswer` after each. */
+  async clean(params: { programs: { id: string; code: string }[]; onAnswer?: () => void }): Promise<Map<string, Cleaned>> {
+    const answers = await Promise.all(
+      params.programs.map(async (program) => {
+        const answer = await (await this.helper(this.next++ % this.helpers.length)).ask(program.code);
+        params.onAnswer?.();
+        return [program.id, answer] as const;
+      }),
+    );
+    return new Map(answers);
+  }
+
+  async close(): Promise<void> {
+    const helpers = this.helpers.splice(0, this.helpers.length, ...this.helpers.map(() => undefined));
+    await Promise.all(helpers.map(async (h) => (await h?.catch(() => undefined))?.close()));
+  }
+}
+
+/** Cleans one batch in a pool of its own (started and closed here). */
+export async function cleanPrograms(params: { programs: { id: string; code: string }[]; python?: string; processes?: number; onProgress?: (done: number) => void }): Promise<Map<string, Cleaned>> {
+  const pool = new CleanerPool({ python: params.python, processes: Math.max(1, Math.min(params.processes ?? availableParallelism(), Math.ceil(params.programs.length / 200))) });
+  let done = 0;
+  try {
+    return await pool.clean({ programs: params.programs, onAnswer: () => params.onProgress?.(++done) });
+  } finally {
+    await pool.close();
+  }
 }

@@ -2,7 +2,16 @@ import type { Database } from "lmdb";
 import type { Grid } from "../../schemas/grid.js";
 import type { Outcome } from "../../schemas/outcome.js";
 import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
-import { cacheKey } from "../common/canonical-json.js";
+import { createHash } from "node:crypto";
+import { canonicalJson } from "../common/canonical-json.js";
+
+const gridText = new WeakMap<object, string>();
+const limitsText = new WeakMap<object, string>();
+function memo<T extends object>(table: WeakMap<object, string>, value: T, text: (value: T) => string): string {
+  let found = table.get(value);
+  if (found === undefined) table.set(value, (found = text(value)));
+  return found;
+}
 import { fingerprintId, type RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import { kvTable } from "./kv-store.js";
 
@@ -32,8 +41,12 @@ export class ExecCache {
     if (!fingerprints.get(name)) this.writes.push(fingerprints.put(name, params.fingerprint));
   }
 
+  /**
+   * cacheKey({ code, input, limits }), written out: the same text canonicalJson gives (keys in
+   * order; a grid's JSON is already canonical), with each grid's and limits' text computed once.
+   */
   static key(params: { code: string; input: Grid; limits: SandboxLimits }): string {
-    return cacheKey({ code: params.code, input: params.input, limits: params.limits });
+    return createHash("sha256").update(`{"code":${JSON.stringify(params.code)},"input":${memo(gridText, params.input, JSON.stringify)},"limits":${memo(limitsText, params.limits, canonicalJson)}}`).digest("hex");
   }
 
   get(key: string): Outcome | undefined {

@@ -67,9 +67,10 @@ export class StageStore {
 
   commit(params: { stage: string; key: string; meta: StageMeta; records?: unknown[]; done: boolean }): void {
     const dir = this.entry(params.stage, params.key);
-    // One record a line: a stage's output may exceed what one string can hold (~512 MiB).
-    if (params.records) writeJsonLinesSync(join(dir, "records.jsonl"), params.records);
-    writeFileAtomic(join(dir, "meta.json"), JSON.stringify(params.meta));
+    // One record a line: a stage's output may exceed what one string can hold (~512 MiB). Neither
+    // file needs a rename: the entry was emptied at begin, and the marker comes last.
+    if (params.records) writeJsonLinesSync(join(dir, "records.jsonl"), params.records, { atomic: false });
+    writeFileSync(join(dir, "meta.json"), JSON.stringify(params.meta));
     if (params.done) writeFileSync(join(dir, "done"), new Date().toISOString());
   }
 
