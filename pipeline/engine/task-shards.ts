@@ -4,9 +4,9 @@ import { join } from "node:path";
 import type { Drop } from "../../schemas/drop.js";
 import type { Attempt } from "../../schemas/run-log.js";
 import type { ArcTask } from "../../schemas/task.js";
-import { readJsonLinesSync } from "../common/json-lines.js";
+import { gzipPiece, readJsonLinesSync } from "../common/json-lines.js";
 
-/** One task's part of a reader's output: a JSON-lines file in the reader's cache entry. */
+/** One task's part of a reader's output: a gzipped JSON-lines file in the reader's cache entry. */
 export interface TaskShard {
   taskKey: string;
   dataset: string;
@@ -82,7 +82,7 @@ export class TaskShardWriter {
     const taskKey = `${dataset}/${taskId}`;
     let found = this.open.get(taskKey);
     if (!found) {
-      const file = `${createHash("sha256").update(taskKey).digest("hex").slice(0, 24)}.jsonl`;
+      const file = `${createHash("sha256").update(taskKey).digest("hex").slice(0, 24)}.jsonl.gz`;
       found = { shard: { taskKey, dataset, taskId, file, sha256: "", attempts: 0, drops: 0, embedded: false }, hash: createHash("sha256"), pending: [], pendingBytes: 0 };
       this.open.set(taskKey, found);
     }
@@ -101,7 +101,7 @@ export class TaskShardWriter {
 
   private flush(entry: Open): void {
     if (entry.pending.length === 0) return;
-    appendFileSync(join(this.dir, "shards", entry.shard.file), entry.pending.join(""));
+    appendFileSync(join(this.dir, "shards", entry.shard.file), gzipPiece(entry.pending.join("")));
     this.pendingTotal -= entry.pendingBytes;
     entry.pending = [];
     entry.pendingBytes = 0;

@@ -20,7 +20,7 @@ export interface StageMeta {
 }
 
 /**
- * Stage outputs under `<cache>/stages/<stage>/<key>/`: meta.json, records.jsonl (unless a
+ * Stage outputs under `<cache>/stages/<stage>/<key>/`: meta.json, records.jsonl.gz (unless a
  * selection) and a `done` marker that is removed before a stage runs and written only after its
  * output is complete: no marker, no cache hit. An output that must not be reused (the sandbox
  * failed) is written without the marker: this build reads it back, the next one runs it again.
@@ -48,7 +48,7 @@ export class StageStore {
   }
 
   readRecords<T>(stage: string, key: string): T[] {
-    const path = join(this.entry(stage, key), "records.jsonl");
+    const path = join(this.entry(stage, key), "records.jsonl.gz");
     try {
       return readJsonLinesSync<T>(path);
     } catch (error) {
@@ -69,7 +69,7 @@ export class StageStore {
     const dir = this.entry(params.stage, params.key);
     // One record a line: a stage's output may exceed what one string can hold (~512 MiB). Neither
     // file needs a rename: the entry was emptied at begin, and the marker comes last.
-    if (params.records) writeJsonLinesSync(join(dir, "records.jsonl"), params.records, { atomic: false });
+    if (params.records) writeJsonLinesSync(join(dir, "records.jsonl.gz"), params.records, { atomic: false, gzip: true });
     writeFileSync(join(dir, "meta.json"), JSON.stringify(params.meta));
     if (params.done) writeFileSync(join(dir, "done"), new Date().toISOString());
   }
