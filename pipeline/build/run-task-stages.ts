@@ -67,7 +67,7 @@ export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" 
  */
 export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "executed" | "selected">[]; options: BuildOptions; store: StageStore; context: StageContext; concurrency: number }): Promise<{ runs: TaskRun[]; reports: StageReport[] }> {
   const { context } = params;
-  const totals = new Map(TASK_STAGES.map((s) => [s.name, { stage: s.name, ran: false, reason: "cached", ms: 0, kept: 0, dropped: {} as Record<string, number>, counts: {} as Record<string, number>, notCached: undefined as string | undefined, firstRan: undefined as string | undefined, runCounts: new Set(s.runCounts), parts: undefined as Record<string, unknown> | undefined }]));
+  const totals = new Map(TASK_STAGES.map((s) => [s.name, { stage: s.name, ran: false, reason: "cached", ms: 0, kept: 0, dropped: {} as Record<string, number>, counts: {} as Record<string, number>, notCached: undefined as string | undefined, firstRan: undefined as string | undefined, runCounts: new Set(s.runCounts), parts: undefined as Record<string, unknown> | undefined, tasks: { ran: 0, total: 0 } }]));
   const lastParts = new Map(TASK_STAGES.map((s) => [s.name, params.store.lastParts(s.name)]));
   const announced = new Set<string>();
   // Per-task stage events would flood the display: this run reports tasks done, and each stage once.
@@ -100,6 +100,8 @@ export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "exe
             total.firstRan = task.taskKey;
             total.parts = results.parts[report.stage];
           }
+          total.tasks.total++;
+          if (report.ran) total.tasks.ran++;
           total.ms += report.ms;
           total.kept += report.kept;
           for (const [k, v] of Object.entries(report.dropped)) total.dropped[k] = (total.dropped[k] ?? 0) + v;

@@ -18,6 +18,8 @@ export interface StageReport {
   counts: Record<string, number>;
   /** Why this stage's output was not cached (it runs again next time). */
   notCached?: string;
+  /** For a stage run task by task: for how many tasks it ran, of how many. */
+  tasks?: { ran: number; total: number };
 }
 
 export interface StageResults {

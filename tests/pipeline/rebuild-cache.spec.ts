@@ -114,6 +114,9 @@ describe("incremental rebuilds", () => {
     expect(counter.programs).toBe(2); // the new program: its first execution and its re-validation
     expect(manifest.stages.find((s) => s.stage === "read-logs")!.reason).toBe("changed: option files");
     expect(manifest.stages.find((s) => s.stage === "execute")!.counts).toMatchObject({ cache_misses: 4 });
+    // Only the task the new log belongs to runs its task stages again.
+    expect(manifest.stages.find((s) => s.stage === "clean-code")!.tasks).toEqual({ ran: 1, total: expect.any(Number) });
+    expect(manifest.stages.find((s) => s.stage === "clean-code")!.tasks!.total).toBeGreaterThan(5);
   });
 
   it("refuses a second build on the same cache while one holds it", async () => {
