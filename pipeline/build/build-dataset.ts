@@ -236,10 +236,10 @@ function writeFates(params: { path: string; run: BuildRun; store: StageStore }):
   };
   function* fates(): Generator<Fate> {
     for (const task of run.tasks) {
-      const { fates: list, read } = taskFates({ store, run, task });
+      const { fates: list, read, countsAgree } = taskFates({ store, run, task });
       const seen = new Set(read);
       tally.total += read.length;
-      tally.addsUp &&= seen.size === read.length && list.length === read.length && list.every((f, i) => seen.has(f.id) && (i === 0 || list[i - 1]!.id !== f.id));
+      tally.addsUp &&= countsAgree && seen.size === read.length && list.length === read.length && list.every((f, i) => seen.has(f.id) && (i === 0 || list[i - 1]!.id !== f.id));
       for (const fate of list) yield count(fate);
     }
     const loose = [...run.looseDrops].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -43,25 +43,30 @@ export interface Fate {
 
 /**
  * What became of each of a task's attempts, by id: dropped at reading, by a task stage or with its
- * task by balance, or kept in a split. `read` lists every attempt id the readers saw, to check
- * that each has exactly one fate.
+ * task by balance, or kept in a split. `read` lists every attempt id the task had: the readers'
+ * drops and what load-tasks received (selected or dropped), whose count must be the readers'
+ * count; a shard is read only when it holds drops.
  */
-export function taskFates(params: { store: StageStore; run: BuildRun; task: TaskRun }): { fates: Fate[]; read: string[] } {
+export function taskFates(params: { store: StageStore; run: BuildRun; task: TaskRun }): { fates: Fate[]; read: string[]; countsAgree: boolean } {
   const { task } = params;
-  const content = taskContent(task.shards)();
-  const drops: (Drop & { stage: string })[] = [...content.drops];
+  const readerDrops = task.shards.some((s) => s.shard.drops > 0) ? taskContent(task.shards)().drops : [];
+  const drops: (Drop & { stage: string })[] = [...readerDrops];
+  const read = readerDrops.map((d) => d.id);
   const fates: Fate[] = [];
   const split = splitOf(params.run, task);
+  let received = 0;
   if (task.read > 0) {
     const { meta } = reader(params);
+    const loaded = meta("load-tasks");
+    for (const id of [...(loaded.selected ?? []), ...loaded.drops.map((d) => d.id)]) read.push(id);
+    received = read.length - readerDrops.length;
     for (const stage of TASK_STAGES) drops.push(...meta(stage.name).drops.map((d) => ({ ...d, stage: stage.name })));
-    const selected = meta("select").selected ?? [];
-    for (const id of selected) {
+    for (const id of meta("select").selected ?? []) {
       if (split === "dropped") drops.push({ id, reason: "balance_task_dropped", detail: `${task.selected.group} group larger`, taskId: task.taskId, stage: "balance" });
       else fates.push({ id, taskId: task.taskId, fate: `kept:${split}` });
     }
   }
   for (const d of drops) fates.push({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) });
   fates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { fates, read: [...content.attempts.map((a) => a.id), ...content.drops.map((d) => d.id)] };
+  return { fates, read, countsAgree: received === task.read && readerDrops.length === task.shards.reduce((n, s) => n + s.shard.drops, 0) };
 }

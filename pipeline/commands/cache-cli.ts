@@ -26,8 +26,8 @@ async function usage(dir: string): Promise<Usage> {
 export async function cacheStats(cacheDir: string) {
   const stages: Record<string, Usage & { completed: number }> = {};
   for (const stage of await readdir(join(cacheDir, "stages")).catch(() => [] as string[])) {
-    const keys = (await readdir(join(cacheDir, "stages", stage), { withFileTypes: true })).filter((e) => e.isDirectory());
-    const completed = (await Promise.all(keys.map((k) => stat(join(cacheDir, "stages", stage, k.name, "done")).then(() => 1, () => 0)))).reduce<number>((a, b) => a + b, 0);
+    // A finished entry is its <key>.json meta file (one per task for the task stages).
+    const completed = (await readdir(join(cacheDir, "stages", stage))).filter((name) => /^[0-9a-f]{64}\.json$/.test(name)).length;
     stages[stage] = { ...(await usage(join(cacheDir, "stages", stage))), completed };
   }
   // Outcomes are counted per namespace and runtime fingerprint.

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Drop } from "../../schemas/drop.js";
 import { CacheError } from "../common/errors.js";
@@ -20,35 +20,42 @@ export interface StageMeta {
 }
 
 /**
- * Stage outputs under `<cache>/stages/<stage>/<key>/`: meta.json, records.jsonl.gz (unless a
- * selection) and a `done` marker that is removed before a stage runs and written only after its
- * output is complete: no marker, no cache hit. An output that must not be reused (the sandbox
- * failed) is written without the marker: this build reads it back, the next one runs it again.
+ * Stage outputs under `<cache>/stages/<stage>/`, per key: `<key>.json` (the meta) and, unless the
+ * stage stores none, `<key>.jsonl.gz` (its records); a stage that writes files of its own gets
+ * `<key>.d/`. The meta file is the completion marker: removed before a stage runs, written last,
+ * and a meta file that does not parse (a run killed while writing it) is no entry. An output that
+ * must not be reused (the sandbox failed) is written as `<key>.partial.json`: this build reads it
+ * back, the next one runs the stage again. A task stage writes one entry per task, so an entry
+ * costs few file operations.
  */
 export class StageStore {
+  private readonly stageDirs = new Set<string>();
+
   constructor(private readonly dir: string) {}
 
+  private path(stage: string, key: string, suffix: string): string {
+    return join(this.dir, "stages", stage, `${key}${suffix}`);
+  }
+
+  /** The folder a stage may write files of its own to (task shards). */
   entry(stage: string, key: string): string {
-    return join(this.dir, "stages", stage, key);
+    return this.path(stage, key, ".d");
   }
 
-  private readJson<T>(stage: string, key: string, file: string): T {
-    const path = join(this.entry(stage, key), file);
-    try {
-      return JSON.parse(readFileSync(path, "utf8")) as T;
-    } catch (error) {
-      throw new CacheError(`cache entry ${path} is marked done but cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`);
-    }
-  }
-
-  /** The meta of a finished entry; with `unfinished`, also of one this build wrote without its marker. */
+  /** The meta of a finished entry; with `unfinished`, also of one this build wrote as partial. */
   readMeta(stage: string, key: string, unfinished = false): StageMeta | undefined {
-    if (!unfinished && !existsSync(join(this.entry(stage, key), "done"))) return undefined;
-    return this.readJson<StageMeta>(stage, key, "meta.json");
+    const read = (suffix: string) => {
+      try {
+        return JSON.parse(readFileSync(this.path(stage, key, suffix), "utf8")) as StageMeta;
+      } catch {
+        return undefined;
+      }
+    };
+    return read(".json") ?? (unfinished ? read(".partial.json") : undefined);
   }
 
   readRecords<T>(stage: string, key: string): T[] {
-    const path = join(this.entry(stage, key), "records.jsonl.gz");
+    const path = this.path(stage, key, ".jsonl.gz");
     try {
       return readJsonLinesSync<T>(path);
     } catch (error) {
@@ -56,22 +63,23 @@ export class StageStore {
     }
   }
 
-  /** Empties the entry (the marker first): whatever a killed run left there is never read. */
+  /** Removes the entry's marker (and what a killed run may have left): nothing of it is read until commit. Returns the entry's own folder. */
   begin(stage: string, key: string): string {
+    if (!this.stageDirs.has(stage)) {
+      mkdirSync(join(this.dir, "stages", stage), { recursive: true });
+      this.stageDirs.add(stage);
+    }
+    for (const suffix of [".json", ".partial.json"]) rmSync(this.path(stage, key, suffix), { force: true });
     const dir = this.entry(stage, key);
-    rmSync(join(dir, "done"), { force: true });
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
     return dir;
   }
 
   commit(params: { stage: string; key: string; meta: StageMeta; records?: unknown[]; done: boolean }): void {
-    const dir = this.entry(params.stage, params.key);
-    // One record a line: a stage's output may exceed what one string can hold (~512 MiB). Neither
-    // file needs a rename: the entry was emptied at begin, and the marker comes last.
-    if (params.records) writeJsonLinesSync(join(dir, "records.jsonl.gz"), params.records, { atomic: false, gzip: true });
-    writeFileSync(join(dir, "meta.json"), JSON.stringify(params.meta));
-    if (params.done) writeFileSync(join(dir, "done"), new Date().toISOString());
+    // One record a line: a stage's output may exceed what one string can hold (~512 MiB). The
+    // records come first, the meta (the marker) last.
+    if (params.records) writeJsonLinesSync(this.path(params.stage, params.key, ".jsonl.gz"), params.records, { atomic: false, gzip: true });
+    writeFileSync(this.path(params.stage, params.key, params.done ? ".json" : ".partial.json"), JSON.stringify(params.meta));
   }
 
   /** The key parts of the last run of a stage, to say why it runs again. */

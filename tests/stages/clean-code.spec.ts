@@ -1,11 +1,44 @@
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cleanPrograms } from "../../pipeline/executor/clean-code-helper.js";
+import { CLEANER_PATH, cleanPrograms } from "../../pipeline/executor/clean-code-helper.js";
+import { writeDemoData } from "../../pipeline/build/demo-data.js";
+import { tempDir } from "../support/stage-harness.js";
 
 async function clean(code: string) {
   return (await cleanPrograms({ programs: [{ id: "p", code }] })).get("p")!;
 }
 
+/** Programs on which a scan for strings and comments could go wrong. */
+const TRICKY = [
+  'x = "a#b"  # c\n',
+  "s = '''\n\n# not\n'''\n",
+  's = r"\\"#"  # real\n',
+  'x = f"{a!r}#"  # c\n',
+  'x = "abc\\\n#def"\n# z\n',
+  "a = 1 \\\n  + 2 # t\n",
+  "b = b'#' # x\r\n\r\n",
+  'x = """a\\""""\n',
+  "u = '\\\\'  # q\n",
+  'print("é#", 1)  # ü\n',
+  "x=1\x0c\n# ff\ny=2\n",
+  's="""\n#x\n\n"""#c\n',
+  "t = ('''a''' '#' \"\"\"\n\"\"\")  # end\n",
+  "def f():\n    '''doc # not'''\n    return 1  # one\n",
+];
+
 describe("clean-code", () => {
+  it("finds the comments and multi-line strings Python's tokenizer finds, on tricky and demo programs", async () => {
+    const logs = (await writeDemoData(join(await tempDir(), "demo"))).logs;
+    const demo = readdirSync(logs, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith(".json"))
+      .flatMap((e) => [...readFileSync(join(e.parentPath, e.name), "utf8").matchAll(/"program":\s*("(?:\\.|[^"\\])*")/g)].map((m) => JSON.parse(m[1]!) as string));
+    expect(demo.length).toBeGreaterThan(5);
+    const disagree = execFileSync("python3", [join(process.cwd(), "tests", "support", "scan_vs_tokenize.py"), CLEANER_PATH], { input: JSON.stringify([...TRICKY, ...demo]), encoding: "utf8" });
+    expect(JSON.parse(disagree)).toEqual([]);
+  });
+
   it("strips comments, docstrings and blank lines with Python's tokenizer", async () => {
     const code = 'import numpy as np  # arrays\n\n\ndef transform(grid):\n    """Mirror.\n\n    Details."""\n    # a comment line\n\n    return grid[::-1]  # flip\n';
     expect(await clean(code)).toEqual({ status: "cleaned", code: "import numpy as np\ndef transform(grid):\n    return grid[::-1]\n" });
