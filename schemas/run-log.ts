@@ -124,18 +124,6 @@ function reasoningInResponse(response: unknown): string | null {
   return null;
 }
 
-/**
- * Attempts without their embedded tasks, and those tasks once per `<dataset>/<task id>` (the first
- * in read order): a log embeds its task in every attempt, which must not be stored once per attempt.
- */
-export function detachTasks(attempts: Attempt[]): { records: Attempt[]; embedded: Record<string, ArcTask> } {
-  const embedded: Record<string, ArcTask> = {};
-  const records = attempts.map(({ embeddedTask, ...attempt }) => {
-    if (embeddedTask) embedded[`${attempt.dataset}/${attempt.taskId}`] ??= embeddedTask;
-    return attempt;
-  });
-  return { records, embedded };
-}
 
 export function embeddedTaskOf(log: RunLog): ArcTask | undefined {
   const parsed = arcTaskSchema.safeParse(log.task_data);

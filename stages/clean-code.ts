@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { cleanPrograms, CLEANER_PATH, type Cleaned } from "../pipeline/executor/clean-code-helper.js";
-import { kvTable } from "../pipeline/store/kv-store.js";
+import { CleanedCache } from "../pipeline/store/cleaned-cache.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Program } from "../schemas/program.js";
 import { sha256 } from "./read-logs.js";
@@ -22,25 +22,21 @@ export const cleanCodeStage: Stage<BuildOptions> = {
     const programs = upstream["load-tasks"]!.records as Program[];
     if (!options.cleanCode) return { records: programs, drops: [], counts: { clean_disabled: programs.length } };
     // Cached by content (the same code recurs across attempts and builds), cleaned on every core.
-    const table = kvTable<Cleaned>(context.cacheDir, "cleaned-code");
-    const keyOf = (code: string) => `${CLEANER_HASH}:${sha256(code)}`;
+    const cache = new CleanedCache({ cacheDir: context.cacheDir, cleaner: CLEANER_HASH, fresh: context.fresh });
     const cleaned = new Map<string, Cleaned>();
     const missing = new Map<string, { id: string; code: string }>();
     for (const p of programs) {
-      const key = keyOf(p.code);
-      const found = context.fresh ? undefined : table.get(key);
+      const found = cache.get(p.code);
       if (found) cleaned.set(p.id, found);
-      else if (!missing.has(key)) missing.set(key, { id: key, code: p.code });
+      else if (!missing.has(p.code)) missing.set(p.code, { id: cache.key(p.code), code: p.code });
     }
     let done = programs.length - missing.size;
     const onAnswer = () => context.emit({ type: "progress", stage: "clean-code", done: ++done, total: programs.length });
-    const fresh = context.cleaner
-      ? await context.cleaner.clean({ programs: [...missing.values()], onAnswer })
-      : await cleanPrograms({ programs: [...missing.values()], onProgress: onAnswer });
-    await table.transaction(() => {
-      for (const [key, answer] of fresh) if (answer.status !== "failed" || !answer.error?.startsWith("the cleaner process died")) void table.put(key, answer);
-    });
-    for (const p of programs) if (!cleaned.has(p.id)) cleaned.set(p.id, fresh.get(keyOf(p.code))!);
+    const asked = [...missing.values()];
+    const fresh = context.cleaner ? await context.cleaner.clean({ programs: asked, onAnswer }) : await cleanPrograms({ programs: asked, onProgress: onAnswer });
+    // A helper that died answered for itself, not for the code: that answer is not kept.
+    await cache.put(asked.map((p) => [p.code, fresh.get(p.id)!] as [string, Cleaned]).filter(([, a]) => a.status !== "failed" || !a.error?.startsWith("the cleaner process died")));
+    for (const p of programs) if (!cleaned.has(p.id)) cleaned.set(p.id, fresh.get(missing.get(p.code)!.id)!);
     const counts: Record<string, number> = { cleaned: 0, unchanged: 0, clean_failed: 0, clean_unparsable: 0 };
     const records = programs.map((program) => {
       const answer = cleaned.get(program.id)!;

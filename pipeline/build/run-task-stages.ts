@@ -4,6 +4,7 @@ import type { Drop } from "../../schemas/drop.js";
 import type { TaskSourceData } from "../../stages/load-tasks.js";
 import type { SelectSummary } from "../../stages/select.js";
 import { cacheKey } from "../common/canonical-json.js";
+import { StageTotals } from "../engine/sum-reports.js";
 import type { StageContext } from "../engine/stage.js";
 import type { SourceOutput } from "../engine/stage-records.js";
 import { runStages, type StageReport } from "../engine/run-stages.js";
@@ -66,9 +67,9 @@ export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" 
  * small tasks while memory holds only those few), and sums each stage's per-task reports into one.
  */
 export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "executed" | "selected">[]; options: BuildOptions; store: StageStore; context: StageContext; concurrency: number }): Promise<{ runs: TaskRun[]; reports: StageReport[] }> {
-  const { context } = params;
-  const totals = new Map(TASK_STAGES.map((s) => [s.name, { stage: s.name, ran: false, reason: "cached", ms: 0, kept: 0, dropped: {} as Record<string, number>, counts: {} as Record<string, number>, notCached: undefined as string | undefined, firstRan: undefined as string | undefined, runCounts: new Set(s.runCounts), parts: undefined as Record<string, unknown> | undefined, tasks: { ran: 0, total: 0 } }]));
-  const lastParts = new Map(TASK_STAGES.map((s) => [s.name, params.store.lastParts(s.name)]));
+  const { context, store } = params;
+  const totals = new StageTotals(TASK_STAGES);
+  const lastParts = new Map(TASK_STAGES.map((s) => [s.name, store.lastParts(s.name)]));
   const announced = new Set<string>();
   // Per-task stage events would flood the display: this run reports tasks done, and each stage once.
   const quiet: StageContext = {
@@ -82,38 +83,23 @@ export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "exe
     },
   };
   let done = 0;
+  const progress = () => context.emit({ type: "progress", stage: "tasks", done: ++done, total: params.tasks.length });
   const limit = pLimit(Math.max(1, params.concurrency));
   const runs = await Promise.all(
     params.tasks.map((task) =>
       limit(async (): Promise<TaskRun> => {
-        const empty = { keys: {}, executed: 0, selected: { rows: 0, solved: 0, group: null } };
         if (task.read === 0) {
-          context.emit({ type: "progress", stage: "tasks", done: ++done, total: params.tasks.length });
-          return { ...task, ...empty };
+          progress();
+          return { ...task, keys: {}, executed: 0, selected: { rows: 0, solved: 0, group: null } };
         }
-        const results = await runStages({ stages: TASK_STAGES, options: params.options, store: params.store, context: quiet, sources: { attempts: taskSource(task) }, perTask: { lastParts: (stage) => lastParts.get(stage) } });
-        for (const report of results.reports) {
-          const total = totals.get(report.stage)!;
-          if (report.ran && (!total.firstRan || task.taskKey < total.firstRan)) {
-            total.ran = true;
-            total.reason = report.reason;
-            total.firstRan = task.taskKey;
-            total.parts = results.parts[report.stage];
-          }
-          total.tasks.total++;
-          if (report.ran) total.tasks.ran++;
-          total.ms += report.ms;
-          total.kept += report.kept;
-          for (const [k, v] of Object.entries(report.dropped)) total.dropped[k] = (total.dropped[k] ?? 0) + v;
-          for (const [k, v] of Object.entries(report.counts)) if (report.ran || !total.runCounts.has(k)) total.counts[k] = (total.counts[k] ?? 0) + v;
-          total.notCached ??= report.notCached;
-        }
+        const results = await runStages({ stages: TASK_STAGES, options: params.options, store, context: quiet, sources: { attempts: taskSource(task) }, perTask: { lastParts: (stage) => lastParts.get(stage) } });
+        totals.add({ task: task.taskKey, reports: results.reports, parts: results.parts });
         const notFound = results.meta["load-tasks"]!.drops.filter((d) => d.reason === "task_not_found");
-        context.emit({ type: "progress", stage: "tasks", done: ++done, total: params.tasks.length });
+        progress();
         return {
           ...task,
           keys: Object.fromEntries(TASK_STAGES.map((s) => [s.name, results.keys[s.name]!])),
-          executed: results.meta["filter-transductive"]!.length ?? 0,
+          executed: results.meta["filter-transductive"]!.length,
           selected: results.meta.select!.data as SelectSummary,
           ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
           ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
@@ -122,13 +108,9 @@ export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "exe
     ),
   );
   context.emit({ type: "stage-end", stage: "tasks", kept: runs.length, dropped: 0, ms: 0 });
-  const reports: StageReport[] = TASK_STAGES.map((stage) => {
-    const { firstRan: _firstRan, runCounts: _runCounts, parts, notCached, ...total } = totals.get(stage.name)!;
-    // Remembered once per stage, without the upstream keys (they differ task by task).
-    if (parts) params.store.rememberParts(stage.name, { ...parts, upstream: undefined });
-    const key = cacheKey(runs.filter((r) => r.keys[stage.name]).map((r) => [r.taskKey, r.keys[stage.name]]));
-    context.emit({ type: "stage-end", stage: stage.name, kept: total.kept, dropped: Object.values(total.dropped).reduce((n, v) => n + v, 0), ms: total.ms });
-    return { ...total, key, ...(notCached ? { notCached } : {}) };
-  });
+  const { reports, parts } = totals.finish();
+  // Remembered once per stage, without the upstream keys (they differ task by task).
+  for (const [stage, p] of parts) store.rememberParts(stage, { ...p, upstream: undefined });
+  for (const r of reports) context.emit({ type: "stage-end", stage: r.stage, kept: r.kept, dropped: Object.values(r.dropped).reduce((n, v) => n + v, 0), ms: r.ms });
   return { runs, reports };
 }

@@ -1,0 +1,55 @@
+import { cacheKey } from "../common/canonical-json.js";
+import type { StageReport } from "./run-stages.js";
+import type { Stage } from "./stage.js";
+
+interface Total {
+  report: StageReport;
+  /** The first task (in task order) that ran the stage: its reason and key parts stand for all. */
+  firstRan?: string;
+  parts?: Record<string, unknown>;
+  keys: [string, string][];
+  runCounts: Set<string>;
+}
+
+/**
+ * One report per stage from its per-task reports: drops, kept and counts summed (a stage's run
+ * counts, such as cache hits, only from tasks that ran it), ran if any task ran it, the reason of
+ * the first task in task order that ran it.
+ */
+export class StageTotals {
+  private readonly totals = new Map<string, Total>();
+
+  constructor(stages: Stage<unknown>[]) {
+    for (const s of stages) {
+      const report: StageReport = { stage: s.name, key: "", ran: false, reason: "cached", ms: 0, kept: 0, dropped: {}, counts: {}, tasks: { ran: 0, total: 0 } };
+      this.totals.set(s.name, { report, keys: [], runCounts: new Set(s.runCounts) });
+    }
+  }
+
+  add(params: { task: string; reports: StageReport[]; parts: Record<string, Record<string, unknown>> }): void {
+    for (const one of params.reports) {
+      const total = this.totals.get(one.stage)!;
+      const sum = total.report;
+      if (one.ran && (!total.firstRan || params.task < total.firstRan)) {
+        Object.assign(sum, { ran: true, reason: one.reason });
+        total.firstRan = params.task;
+        total.parts = params.parts[one.stage];
+      }
+      sum.tasks!.total++;
+      if (one.ran) sum.tasks!.ran++;
+      sum.ms += one.ms;
+      sum.kept += one.kept;
+      for (const [k, v] of Object.entries(one.dropped)) sum.dropped[k] = (sum.dropped[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(one.counts)) if (one.ran || !total.runCounts.has(k)) sum.counts[k] = (sum.counts[k] ?? 0) + v;
+      sum.notCached ??= one.notCached;
+      total.keys.push([params.task, one.key]);
+    }
+  }
+
+  /** The summed reports, each keyed on its tasks' keys; and per stage that ran, the key parts to remember. */
+  finish(): { reports: StageReport[]; parts: [string, Record<string, unknown>][] } {
+    const totals = [...this.totals.values()];
+    const reports = totals.map((t) => ({ ...t.report, key: cacheKey([...t.keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) }));
+    return { reports, parts: totals.flatMap((t) => (t.parts ? [[t.report.stage, t.parts] as [string, Record<string, unknown>]] : [])) };
+  }
+}
