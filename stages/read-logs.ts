@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
+import pLimit from "p-limit";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { attemptList, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { InputError } from "../pipeline/common/errors.js";
+import { fileSha256 } from "../pipeline/common/file-sha256.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { type Drop } from "../schemas/drop.js";
 import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
@@ -100,9 +102,11 @@ export const readLogsStage: Stage<BuildOptions> = {
   after: [],
   async key(options) {
     const files = await listLogFiles(options.logs);
-    const digests = await Promise.all(files.map(async (f) => [f.id, sha256(await readFile(f.path))]));
-    const { models, dataset, subset, dateFrom, dateTo, pattern, limit } = options;
-    return { filters: { models: models.map((m) => m.toLowerCase()).sort(), dataset, subset, dateFrom, dateTo, pattern, limit }, files: digests };
+    // A few files at a time: reading them all at once would hold the whole corpus in memory.
+    const limit = pLimit(8);
+    const digests = await Promise.all(files.map((f) => limit(async () => [f.id, await fileSha256(f.path)])));
+    const { models, dataset, subset, dateFrom, dateTo, pattern } = options;
+    return { filters: { models: models.map((m) => m.toLowerCase()).sort(), dataset, subset, dateFrom, dateTo, pattern, limit: options.limit }, files: digests };
   },
   async run({ options, context, dir }): Promise<StageOutput<Attempt>> {
     const files = await listLogFiles(options.logs);
