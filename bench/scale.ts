@@ -15,10 +15,11 @@ import { SHARED } from "./real-programs.js";
  * cleaning and filtering do real work while executions hit the cache (a warm-up build of the real
  * programs fills it first, in the same cache). Each N is built by the CLI in a child process; wall
  * time, time per attempt, peak RSS of the process tree (arcforge and its Python children) and cache
- * bytes per attempt are printed.
+ * bytes per attempt are printed. `--keep` leaves the generated logs and cache in place (to profile a build).
  */
 const sizes = process.argv.flatMap((a, i) => (process.argv[i - 1] === "--attempts" ? a.split(",").map(Number) : []));
 if (sizes.length === 0) sizes.push(100_000);
+const keep = process.argv.includes("--keep");
 const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
 const PER_LOG = 100;
 
@@ -110,7 +111,7 @@ for (const n of sizes) {
       );
     }
   } finally {
-    if (!process.env.KEEP) await rm(dir, { recursive: true, force: true });
-    else console.log(dir);
+    if (keep) console.log(`kept for profiling: ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
