@@ -4,7 +4,7 @@ import { cleanPrograms, CLEANER_PATH, type Cleaned } from "../pipeline/executor/
 import { CleanedCache } from "../pipeline/store/cleaned-cache.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Program } from "../schemas/program.js";
-import { sha256 } from "./read-logs.js";
+import { sha256 } from "../pipeline/common/sha256.js";
 
 const CLEANER_HASH = sha256(readFileSync(CLEANER_PATH));
 

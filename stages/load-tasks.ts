@@ -4,7 +4,7 @@ import type { Attempt } from "../schemas/run-log.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { loadTask, readTaskFile } from "../pipeline/sources/load-task.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
-import { sha256 } from "./read-logs.js";
+import { sha256 } from "../pipeline/common/sha256.js";
 import { type Drop } from "../schemas/drop.js";
 
 export type TaskTable = Record<string, ArcTask>;

@@ -4,7 +4,7 @@ import { datasetSchema, rowToAttempt } from "../schemas/program-dataset.js";
 import type { Attempt } from "../schemas/run-log.js";
 import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
 import { InputError } from "../pipeline/common/errors.js";
-import { fileSha256 } from "../pipeline/common/file-sha256.js";
+import { fileSha256 } from "../pipeline/common/sha256.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { readParquetRows } from "../pipeline/parquet/read-parquet-rows.js";
 import { datasetShards, type DatasetShards } from "../pipeline/sources/dataset-shards.js";

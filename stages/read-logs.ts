@@ -1,11 +1,10 @@
-import { createHash } from "node:crypto";
 import pLimit from "p-limit";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { attemptList, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { InputError } from "../pipeline/common/errors.js";
-import { fileSha256 } from "../pipeline/common/file-sha256.js";
+import { fileSha256, sha256 } from "../pipeline/common/sha256.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import { type Drop } from "../schemas/drop.js";
 import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
@@ -218,6 +217,3 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
   return { attempts, drops, dataset };
 }
 
-export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { writeParquet } from "../pipeline/parquet/parquet-writer.js";
 import { writeJsonLinesSync } from "../pipeline/common/json-lines.js";
-import { fileSha256 } from "../pipeline/common/file-sha256.js";
+import { fileSha256 } from "../pipeline/common/sha256.js";
 import { arrowSchema, COLUMNS } from "../schemas/arrow.js";
 import { formatRow } from "../schemas/row-formats.js";
 import type { ArcTask } from "../schemas/task.js";
@@ -41,10 +41,13 @@ function* formattedRows(params: { source: SplitSource; options: BuildOptions; se
 
 /** Each split's rows, formatted as they are written (to check files against). */
 export function formatSplits(params: { splits: SplitSource[]; options: BuildOptions }): { split: SplitName; rows: SplitRow[]; formatted: Record<string, unknown>[] }[] {
+  const { options } = params;
   return params.splits
     .map((source) => {
-      const rows = [...source.tasks()].flatMap((t) => t.rows.map((r) => ({ ...r, split: source.split })));
-      return { split: source.split, rows, formatted: [...formattedRows({ source, options: params.options, seen: { rows: 0, tasks: 0 } })] };
+      const tasks = [...source.tasks()];
+      const rows = tasks.flatMap(({ rows }) => rows.map((r) => ({ ...r, split: source.split })));
+      const formatted = tasks.flatMap(({ task, rows }) => rows.map((row) => formatRow({ row, task, format: options.format, reasoning: options.reasoning })));
+      return { split: source.split, rows, formatted };
     })
     .filter((s) => s.rows.length > 0);
 }

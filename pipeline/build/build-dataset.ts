@@ -158,7 +158,11 @@ function splitSources(params: { run: BuildRun; store: StageStore }): (SplitSourc
   const { run, store } = params;
   return (["train", "validation"] as SplitName[]).map((split) => {
     const tasks = run.tasks.filter((t) => splitOf(run, t) === split);
-    return { split, rows: tasks.reduce((n, t) => n + t.selected.rows, 0), tasks: () => tasks.map((task) => taskRows({ store, task })) };
+    // A generator, not a map: one task's rows in memory at a time.
+    function* rowsByTask() {
+      for (const task of tasks) yield taskRows({ store, task });
+    }
+    return { split, rows: tasks.reduce((n, t) => n + t.selected.rows, 0), tasks: rowsByTask };
   });
 }
 

@@ -5,6 +5,7 @@ import { stableOrder } from "../../stages/dedup.js";
 import type { TaskTable } from "../../stages/load-tasks.js";
 import type { SplitName } from "../../stages/split.js";
 import { StageRecords } from "../engine/stage-records.js";
+import { CacheError } from "../common/errors.js";
 import type { StageStore } from "../store/stage-store.js";
 import { TASK_STAGES } from "./build-stages.js";
 import type { BuildRun } from "./run-build.js";
@@ -21,7 +22,12 @@ export function splitOf(run: BuildRun, task: TaskRun): SplitName | "dropped" {
 /** A task's stage outputs, read back from the stage store (this build wrote or found every one). */
 function reader(params: { store: StageStore; task: TaskRun }) {
   const { store, task } = params;
-  const meta = (stage: string) => store.readMeta(stage, task.keys[stage]!, true)!;
+  const meta = (stage: string) => {
+    const found = store.readMeta(stage, task.keys[stage]!, true);
+    // Deleted or damaged under a running build: say which entry, not a TypeError.
+    if (!found) throw new CacheError(`the ${stage} output of task ${task.taskKey} (key ${task.keys[stage]}) was written by this build but is gone or unreadable; run the build again`);
+    return found;
+  };
   return { meta, records: new StageRecords({ store, keys: task.keys, after: (name) => AFTER.get(name)!, meta, sources: { attempts: taskSource(task) } }) };
 }
 

@@ -5,6 +5,7 @@ import type { Drop } from "../../schemas/drop.js";
 import type { Attempt } from "../../schemas/run-log.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { gzipPiece, readJsonLinesSync } from "../common/json-lines.js";
+import { sha256 } from "../common/sha256.js";
 
 /** One task's part of a reader's output: a gzipped JSON-lines file in the reader's cache entry. */
 export interface TaskShard {
@@ -82,7 +83,7 @@ export class TaskShardWriter {
     const taskKey = `${dataset}/${taskId}`;
     let found = this.open.get(taskKey);
     if (!found) {
-      const file = `${createHash("sha256").update(taskKey).digest("hex").slice(0, 24)}.jsonl.gz`;
+      const file = `${sha256(taskKey).slice(0, 24)}.jsonl.gz`;
       found = { shard: { taskKey, dataset, taskId, file, sha256: "", attempts: 0, drops: 0, embedded: false }, hash: createHash("sha256"), pending: [], pendingBytes: 0 };
       this.open.set(taskKey, found);
     }

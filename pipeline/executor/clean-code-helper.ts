@@ -24,6 +24,8 @@ class Helper {
   constructor(private readonly child: ChildProcessWithoutNullStreams) {
     child.stderr.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
     child.stdin.on("error", () => undefined);
+    // A spawn failure is followed by "close", which answers what was pending.
+    child.on("error", () => undefined);
     createInterface({ input: child.stdout }).on("line", (line) => {
       const { id, ...answer } = JSON.parse(line) as Cleaned & { id: number };
       this.pending.get(id)?.resolve(answer);
@@ -32,15 +34,21 @@ class Helper {
     // The helper only parses and compiles (never runs) code; if it dies, what it had not answered keeps its original code.
     child.on("close", () => {
       this.dead = true;
-      const error = `the cleaner process died: ${this.stderr.trim().split("\n").pop() ?? "no message"}`;
-      for (const { code, resolve } of this.pending.values()) resolve({ code, status: "failed", error });
+      for (const { code, resolve } of this.pending.values()) resolve(this.diedAnswer(code));
       this.pending.clear();
     });
+  }
+
+  /** The code kept as it was: the helper died, which says nothing about the code. */
+  private diedAnswer(code: string): Cleaned {
+    return { code, status: "failed", error: `the cleaner process died: ${this.stderr.trim().split("\n").pop() ?? "no message"}` };
   }
 
   ask(code: string): Promise<Cleaned> {
     const id = this.seq++;
     return new Promise((resolve) => {
+      // Asked after it died: no answer would ever come.
+      if (this.dead) return resolve(this.diedAnswer(code));
       this.pending.set(id, { code, resolve });
       this.child.stdin.write(JSON.stringify({ id, code }) + "\n");
     });
@@ -55,7 +63,7 @@ class Helper {
 }
 
 /**
- * Cleans programs with Python's tokenizer in helper processes (one per core) that live as long as
+ * Cleans programs (docker/clean_code.py) in helper processes (one per core) that live as long as
  * the pool: a build cleans task after task without starting Python again. A helper that dies is
  * replaced for the next request.
  */
@@ -75,7 +83,8 @@ export class CleanerPool {
     }
     return found.then((h) => {
       if (!h.dead) return h;
-      this.helpers[index] = undefined;
+      // Replaced once, by whichever caller sees the death first: a second replacement would orphan the first.
+      if (this.helpers[index] === found) this.helpers[index] = undefined;
       return this.helper(index);
     });
   }

@@ -4,7 +4,7 @@ import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { commitIter, createRepo, HubApiError, listFiles, repoExists, type CommitOperation } from "@huggingface/hub";
 import { HubError } from "../common/errors.js";
-import { fileSha256 } from "../common/file-sha256.js";
+import { fileSha256, sha256 } from "../common/sha256.js";
 import { guardEndpoint } from "./endpoint-guard.js";
 import { hubError, retryingFetch, type RetryOptions } from "./hub-fetch.js";
 
@@ -147,9 +147,8 @@ async function headOf(params: { hubUrl: string; repo: string; token: string; fet
 /** sha256 and git blob oid of a file's bytes: how the Hub identifies LFS and regular files. */
 async function digests(content: Blob): Promise<{ sha256: string; gitOid: string }> {
   const bytes = new Uint8Array(await content.arrayBuffer());
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
   const gitOid = createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
-  return { sha256, gitOid };
+  return { sha256: sha256(bytes), gitOid };
 }
 
 /**

@@ -1,8 +1,7 @@
-import { createHash } from "node:crypto";
 import type { Cleaned, CleanStatus } from "../executor/clean-code-helper.js";
 import { kvTable } from "./kv-store.js";
+import { sha256 } from "../common/sha256.js";
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** What is stored per raw code: the status, and the digest of the cleaned text when it differs from the raw code. */
 interface Entry {

@@ -29,37 +29,49 @@ const TRANSFORMS = [
   "return [row + row for row in g]",
 ];
 
-const grid = (seed: number): number[][] => Array.from({ length: 3 }, (_, r) => Array.from({ length: 3 }, (_, c) => (seed * 7 + r * 3 + c * 5) % 10));
+/** 10x10: a row holds eight grids, so tens of thousands of rows held at once would not fit in the heap. */
+const grid = (seed: number): number[][] => Array.from({ length: 10 }, (_, r) => Array.from({ length: 10 }, (_, c) => (seed * 7 + r * 3 + c * 5) % 10));
 const mirrored = (g: number[][]) => g.map((row) => [...row].reverse());
 const taskId = (t: number) => (0x10000000 + t).toString(16);
 
+/** 50,000 attempts over 40 tasks in all_attempts logs, each raw code distinct; the task folder beside them. */
+async function corpus(): Promise<{ dir: string; logs: string; tasks: string }> {
+  const dir = await tempDir("arcforge-bounded-");
+  const logs = join(dir, "logs");
+  await mkdir(logs);
+  await mkdir(join(dir, "tasks", "arc-agi-1", "training"), { recursive: true });
+  for (let t = 0; t < TASKS; t++) {
+    const examples = [0, 1, 2, 3].map((k) => ({ input: grid(t * 4 + k), output: mirrored(grid(t * 4 + k)) }));
+    const task: ArcTask = { train: examples.slice(0, 3), test: examples.slice(3) };
+    await writeFile(join(dir, "tasks", "arc-agi-1", "training", `${taskId(t)}.json`), JSON.stringify(task));
+  }
+  for (let start = 0, file = 0; start < ATTEMPTS; start += PER_LOG, file++) {
+    const t = file % TASKS;
+    const details = Array.from({ length: PER_LOG }, (_, j) => {
+      const k = start + j;
+      return { attempt_number: j + 1, program_extracted: true, program: `def transform(g):\n    # attempt ${k}\n    ${TRANSFORMS[k % TRANSFORMS.length]}\n` };
+    });
+    const log = { task_id: taskId(t), model: "bounded", api_type: "chat_completions_all_attempts", attempt_details: details };
+    await writeFile(join(logs, `20250101_000000_${String(file).padStart(6, "0")}_0_${taskId(t)}.json`), JSON.stringify(log));
+  }
+  return { dir, logs, tasks: join(dir, "tasks") };
+}
+
+/** Builds through the CLI in a 256 MiB heap; the manifest. */
+async function buildIn256MiB(params: { dir: string; logs: string; tasks: string; extra?: string[] }): Promise<{ out: string; manifest: BuildManifest }> {
+  const out = join(params.dir, "out");
+  const args = ["--max-old-space-size=256", CLI, "build", "--logs", params.logs, "--tasks", params.tasks, "--out", out, "--cache-dir", join(params.dir, "cache"), "--timeout", "1", "--quiet", ...(params.extra ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const [code] = (await once(child, "exit")) as [number | null];
+  expect(code, stderr).toBe(0);
+  return { out, manifest: JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as BuildManifest };
+}
+
 describe("a build of 50,000 attempts", () => {
   it("runs in a 256 MiB heap (memory bounded by construction, not by the corpus) and accounts for every attempt", async () => {
-    const dir = await tempDir("arcforge-bounded-");
-    const logs = join(dir, "logs");
-    await mkdir(logs);
-    await mkdir(join(dir, "tasks", "arc-agi-1", "training"), { recursive: true });
-    for (let t = 0; t < TASKS; t++) {
-      const examples = [0, 1, 2, 3].map((k) => ({ input: grid(t * 4 + k), output: mirrored(grid(t * 4 + k)) }));
-      const task: ArcTask = { train: examples.slice(0, 3), test: examples.slice(3) };
-      await writeFile(join(dir, "tasks", "arc-agi-1", "training", `${taskId(t)}.json`), JSON.stringify(task));
-    }
-    for (let start = 0, file = 0; start < ATTEMPTS; start += PER_LOG, file++) {
-      const t = file % TASKS;
-      const details = Array.from({ length: PER_LOG }, (_, j) => {
-        const k = start + j;
-        return { attempt_number: j + 1, program_extracted: true, program: `def transform(g):\n    # attempt ${k}\n    ${TRANSFORMS[k % TRANSFORMS.length]}\n` };
-      });
-      const log = { task_id: taskId(t), model: "bounded", api_type: "chat_completions_all_attempts", attempt_details: details };
-      await writeFile(join(logs, `20250101_000000_${String(file).padStart(6, "0")}_0_${taskId(t)}.json`), JSON.stringify(log));
-    }
-    const out = join(dir, "out");
-    const child = spawn(process.execPath, ["--max-old-space-size=256", CLI, "build", "--logs", logs, "--tasks", join(dir, "tasks"), "--out", out, "--cache-dir", join(dir, "cache"), "--timeout", "1", "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    const [code] = (await once(child, "exit")) as [number | null];
-    expect(code, stderr).toBe(0);
-    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as BuildManifest;
+    const { out, manifest } = await buildIn256MiB(await corpus());
     expect(manifest.attempts).toMatchObject({ total: ATTEMPTS, adds_up: true });
     expect(readFileSync(join(out, "fates.jsonl"), "utf8").trim().split("\n")).toHaveLength(ATTEMPTS);
     // Every task keeps one row per distinct behaviour on its train inputs; the 49,000-odd others are duplicates.
@@ -67,5 +79,12 @@ describe("a build of 50,000 attempts", () => {
     expect(dedup.kept).toBe(manifest.outputs[0]!.rows);
     expect(dedup.kept).toBeLessThanOrEqual(TASKS * TRANSFORMS.length);
     expect(dedup.kept + (dedup.dropped.duplicate_code ?? 0) + (dedup.dropped.duplicate_behaviour ?? 0)).toBe(manifest.stages.find((s) => s.stage === "filter-degenerate")!.kept);
+  }, 600_000);
+
+  it("writes tens of thousands of rows in a 256 MiB heap: splits stream task by task", async () => {
+    const { manifest } = await buildIn256MiB({ ...(await corpus()), extra: ["--no-dedup"] });
+    expect(manifest.attempts).toMatchObject({ total: ATTEMPTS, adds_up: true });
+    expect(manifest.outputs[0]!.rows).toBe(manifest.attempts.kept);
+    expect(manifest.attempts.kept).toBeGreaterThan(ATTEMPTS / 2);
   }, 600_000);
 });
