@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import OpenAI from "openai";
 import pLimit from "p-limit";
@@ -100,7 +100,10 @@ export async function runSample(params: { options: SampleOptions; executor: Exec
   const stamp = runDir.split("/").pop()!;
 
   const ids = (await selectTasks({ root: options.tasks, dataset: options.dataset, subset: options.subset })).slice(0, options.limit);
-  const logged = new Set((await readdir(runDir)).filter((f) => f.endsWith(".json") && f !== "run.json").map((f) => f.slice(-13, -5)));
+  // A run killed mid-write leaves a temporary file beside the logs; it is never a log, so it goes.
+  const entries = await readdir(runDir);
+  await Promise.all(entries.filter((f) => f.endsWith(".tmp")).map((f) => rm(join(runDir, f), { force: true })));
+  const logged = new Set(entries.filter((f) => f.endsWith(".json") && f !== "run.json").map((f) => f.slice(-13, -5)));
   const todo = ids.filter((id) => !logged.has(id));
   const client = params.client ?? new OpenAI({ baseURL: options.baseUrl, apiKey: options.apiKey, maxRetries: 0 });
   const limit = pLimit(options.workers);

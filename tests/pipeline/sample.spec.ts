@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -159,7 +159,7 @@ describe("resuming", () => {
     const first = spawn(process.execPath, args, { env, stdio: "ignore" });
     const logged = () => {
       const runs = existsSync(out) ? readdirSync(out) : [];
-      return runs.length ? readdirSync(join(out, runs[0]!)).filter((f) => f !== "run.json").length : 0;
+      return runs.length ? readdirSync(join(out, runs[0]!)).filter((f) => f.endsWith(".json") && f !== "run.json").length : 0;
     };
     const deadline = Date.now() + 60_000;
     while (logged() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -169,6 +169,9 @@ describe("resuming", () => {
     expect(before).toBeGreaterThanOrEqual(2);
     expect(before).toBeLessThan(6);
 
+    // As if the kill had landed mid-write: a temporary file beside the finished logs.
+    const runDir = join(out, readdirSync(out)[0]!);
+    writeFileSync(join(runDir, `arc-agi-1_00000000.json.${first.pid}.tmp`), "{\"trunc");
     const requestsBefore = slow.requests.length;
     const second = spawn(process.execPath, [...args, "--json"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -182,6 +185,8 @@ describe("resuming", () => {
     expect(result.tasksSkipped).toBe(before);
     expect(logged()).toBe(6);
     expect(readdirSync(out)).toHaveLength(1);
+    // A log half-written when the first run was killed leaves no temporary file behind.
+    expect(readdirSync(join(out, readdirSync(out)[0]!)).filter((f) => !f.endsWith(".json"))).toEqual([]);
     // Only the tasks left were asked for (one attempt each, no retries).
     expect(slow.requests.length - requestsBefore).toBe(6 - before);
     expect(stdout + stderr).not.toContain(API_KEY);
