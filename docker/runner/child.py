@@ -14,7 +14,6 @@ import sys
 import time
 
 from grid_rule import normalise
-from isolation import load_filter
 
 MESSAGE_CHARS = 500
 
@@ -117,8 +116,8 @@ def run_child(code, inputs, indices, out_fd, limits):
         signal.signal(signal.SIGPROF, _on_prof)
         builtins.__import__ = _import_off_the_clock
         random.seed(limits["seed"])  # random re-seeds itself after fork (os.register_at_fork); numpy does not
-        if limits["bpf"] is not None:
-            load_filter(limits["bpf"])
+        if limits["load_filter"] is not None:
+            limits["load_filter"]()
     except BaseException as exc:  # a broken sandbox must not run the program
         write_all(out_fd, (json.dumps({"fatal": message(exc)}) + "\n").encode())
         os._exit(70)

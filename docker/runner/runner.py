@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402  (imported once here, shared by every forked ch
 
 from child import message, run_child, write_all  # noqa: E402
 from grid_rule import normalise  # noqa: E402
-from isolation import compile_filter, export_pfc, landlock  # noqa: E402
+from isolation import compile_filter, export_pfc, filter_loader, landlock  # noqa: E402
 
 # Cheap modules programs use, imported once so children share them. Heavy ones (scipy) are not:
 # a bigger server makes every fork dearer; their import time is kept off the clock instead.
@@ -262,7 +262,8 @@ def main():
     os.dup2(limits["devnull"], 1)
     with open("/proc/self/statm") as statm:
         limits["base_vm"] = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    limits["bpf"], rules = compile_filter() if limits["seccomp"] else (None, 0)
+    bpf, rules = compile_filter() if limits["seccomp"] else (None, 0)
+    limits["load_filter"] = filter_loader(bpf) if bpf is not None else None
     abi = landlock(runtime_paths()) if limits["landlock"] else 0
     limits["own_rlimits"] = {r: resource.getrlimit(r) for r in RLIMITS}
     layers = {"landlock_abi": abi, "seccomp": rules > 0, "seccomp_rules": rules, "seccomp_mode": "allowlist", "uid": os.getuid(), "rlimits": True}
