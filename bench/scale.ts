@@ -39,18 +39,23 @@ async function realAttempts() {
   return out;
 }
 
-function treeRss(pid: number): number {
+/** Resident bytes of a process tree: in all, and the part that is file-backed (LMDB's memory map, code), which the kernel may drop at will. */
+function treeRss(pid: number): { total: number; file: number } {
   let total = 0;
+  let file = 0;
+  const field = (status: string, name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
   const walk = (p: number) => {
     try {
-      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0) * 1024;
+      const status = readFileSync(`/proc/${p}/status`, "utf8");
+      total += field(status, "VmRSS");
+      file += field(status, "RssFile");
       for (const t of readdirSync(`/proc/${p}/task`)) for (const c of readFileSync(`/proc/${p}/task/${t}/children`, "utf8").split(" ").filter(Boolean)) walk(Number(c));
     } catch {
       // the process ended between two reads
     }
   };
   walk(pid);
-  return total;
+  return { total, file };
 }
 
 function duBytes(dir: string): number {
@@ -98,7 +103,12 @@ for (const n of sizes) {
     let stderr = "";
     child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, treeRss(child.pid!))), 200);
+    let peakAnon = 0;
+    const sampler = setInterval(() => {
+      const rss = treeRss(child.pid!);
+      peak = Math.max(peak, rss.total);
+      peakAnon = Math.max(peakAnon, rss.total - rss.file);
+    }, 200);
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     clearInterval(sampler);
     const seconds = (performance.now() - started) / 1000;
@@ -106,7 +116,7 @@ for (const n of sizes) {
     else {
       const stageBytes = duBytes(join(cache, "stages")) - warmStageBytes;
       console.log(
-        `${n} attempts: ${seconds.toFixed(1)} s, ${((seconds * 1000) / n).toFixed(2)} ms/attempt, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (arcforge + Python), ` +
+        `${n} attempts: ${seconds.toFixed(1)} s, ${((seconds * 1000) / n).toFixed(2)} ms/attempt, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (arcforge + Python; not file-backed: ${(peakAnon / 2 ** 20).toFixed(0)} MiB), ` +
           `cache ${((duBytes(cache) - warmBytes) / n / 1024).toFixed(1)} KiB/attempt (stage cache ${(stageBytes / n / 1024).toFixed(1)} KiB/attempt)`,
       );
     }

@@ -12,7 +12,8 @@ export interface CachedJob {
 }
 
 /**
- * Outcomes for every job, executing only the (code, input) pairs the cache does not hold.
+ * Outcomes for every job, executing only the (code, input) pairs the cache does not hold, each
+ * once: jobs that need the same pairs (a program sampled many times over) share one execution.
  * The executor is started only when something is missing.
  */
 export async function executeCached(params: {
@@ -24,32 +25,44 @@ export async function executeCached(params: {
 }): Promise<Map<string, Outcome[]>> {
   const { cache, limits } = params;
   const results = new Map<string, Outcome[]>();
-  const missing: { id: string; code: string; inputs: Grid[]; positions: number[]; keys: string[] }[] = [];
+  // Per distinct set of missing pairs: the job that runs, and every job waiting on it.
+  const missing = new Map<string, { run: Missing; waiting: Missing[] }>();
   for (const job of params.jobs) {
     const keys = job.inputs.map((input) => ExecCache.key({ code: job.code, input, limits }));
     const outcomes = keys.map((k) => cache.get(k));
     results.set(job.id, outcomes as Outcome[]);
     const positions = outcomes.flatMap((o, i) => (o ? [] : [i]));
-    if (positions.length > 0) missing.push({ id: job.id, code: job.code, inputs: positions.map((i) => job.inputs[i]!), positions, keys });
+    if (positions.length === 0) continue;
+    const entry: Missing = { id: job.id, code: job.code, inputs: positions.map((i) => job.inputs[i]!), positions, keys };
+    const pairs = positions.map((i) => keys[i]).join(",");
+    const found = missing.get(pairs);
+    if (found) found.waiting.push(entry);
+    else missing.set(pairs, { run: entry, waiting: [entry] });
   }
-  let done = params.jobs.length - missing.length;
+  const waiting = [...missing.values()].reduce((n, m) => n + m.waiting.length, 0);
+  let done = params.jobs.length - waiting;
   params.onProgress?.(done, params.jobs.length);
-  if (missing.length === 0) return results;
-  const byId = new Map(missing.map((m) => [m.id, m]));
+  if (missing.size === 0) return results;
+  const byId = new Map([...missing.values()].map((m) => [m.run.id, m]));
   const executor = await params.executor();
-  for await (const result of executor.run(missing.map((m) => ({ programId: m.id, code: m.code, inputs: m.inputs })))) {
-    const job = byId.get(result.programId)!;
-    const outcomes = results.get(job.id)!;
-    const fresh: [string, Outcome][] = [];
-    result.outcomes.forEach((outcome, k) => {
-      const position = job.positions[k]!;
-      outcomes[position] = outcome;
-      fresh.push([job.keys[position]!, outcome]);
-    });
-    cache.put(fresh);
-    params.onProgress?.(++done, params.jobs.length);
+  for await (const result of executor.run([...missing.values()].map(({ run }) => ({ programId: run.id, code: run.code, inputs: run.inputs })))) {
+    const { run, waiting: jobs } = byId.get(result.programId)!;
+    cache.put(result.outcomes.map((outcome, k) => [run.keys[run.positions[k]!]!, outcome]));
+    for (const job of jobs) {
+      const outcomes = results.get(job.id)!;
+      result.outcomes.forEach((outcome, k) => (outcomes[job.positions[k]!] = outcome));
+      params.onProgress?.(++done, params.jobs.length);
+    }
   }
   return results;
+}
+
+interface Missing {
+  id: string;
+  code: string;
+  inputs: Grid[];
+  positions: number[];
+  keys: string[];
 }
 
 /**

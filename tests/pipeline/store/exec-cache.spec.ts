@@ -44,6 +44,43 @@ describe("the execution cache", () => {
     }
   });
 
+  it("runs a program sampled many times once per input and gives every copy its outcomes", async () => {
+    const cacheDir = await tempDir();
+    const executor = createProcessExecutor({ ...LIMITS, workers: 2 });
+    const sent: string[] = [];
+    const counting: Executor = {
+      ...executor,
+      run: (jobs) => executor.run((async function* () {
+        for await (const job of jobs) {
+          sent.push(job.programId);
+          yield job;
+        }
+      })()),
+    };
+    const fingerprint = await executor.fingerprint();
+    const doubled = "def transform(g):\n    return [[c * 2 for c in row] for row in g]";
+    const jobs = [
+      ...["a", "b", "c"].map((id) => ({ id, code: doubled, inputs: [[[1, 2]], [[3]]] })),
+      // The same code on other inputs, and other code on the same inputs, are other executions.
+      { id: "other-inputs", code: doubled, inputs: [[[4]]] },
+      { id: "other-code", code: "def transform(g):\n    return g", inputs: [[[1, 2]], [[3]]] },
+    ];
+    try {
+      const cache = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
+      const progress: number[] = [];
+      const outcomes = await executeCached({ jobs, cache, limits: LIMITS, executor: async () => counting, onProgress: (done) => progress.push(done) });
+      await cache.close();
+      expect(sent).toHaveLength(3);
+      for (const id of ["a", "b", "c"]) expect(outcomes.get(id)!.map((o) => o.status === "ok" && o.grid)).toEqual([[[2, 4]], [[6]]]);
+      expect(outcomes.get("other-inputs")![0]).toMatchObject({ status: "ok", grid: [[8]] });
+      expect(outcomes.get("other-code")![0]).toMatchObject({ status: "ok", grid: [[1, 2]] });
+      expect(progress.at(-1)).toBe(jobs.length);
+      expect({ hits: cache.hits, misses: cache.misses }).toEqual({ hits: 0, misses: 9 });
+    } finally {
+      await executor.close();
+    }
+  });
+
   it("never stores a failure of the sandbox itself", async () => {
     const cacheDir = await tempDir();
     const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
