@@ -14,6 +14,8 @@ import { runTaskStages, type ShardRef, type TaskRun } from "./run-task-stages.js
 
 /** Tasks in flight at once: enough to keep every sandbox worker busy across small tasks. */
 const TASKS_IN_FLIGHT = 4;
+/** Attempts in flight at once over those tasks: ARC-sized tasks never reach it; a corpus of huge tasks runs them one or two at a time. */
+const ATTEMPTS_IN_FLIGHT = 16_384;
 
 /** What a build decided, with the way back to every row: small whatever the corpus. */
 export interface BuildRun {
@@ -47,7 +49,7 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
     }
   }
   const ordered = [...byTask.values()].sort((a, b) => (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0));
-  const perTask = await runTaskStages({ tasks: ordered, options, store, context, concurrency: TASKS_IN_FLIGHT });
+  const perTask = await runTaskStages({ tasks: ordered, options, store, context, concurrency: TASKS_IN_FLIGHT, attemptsInFlight: ATTEMPTS_IN_FLIGHT });
   const summaries: TaskSummary[] = perTask.runs.filter((r) => r.selected.rows > 0).map((r) => ({ taskKey: r.taskKey, taskId: r.taskId, rows: r.selected.rows, group: r.selected.group! }));
   const taint = perTask.runs.find((r) => r.uncacheable)?.uncacheable;
   const global = await runStages({

@@ -1,4 +1,3 @@
-import pLimit from "p-limit";
 import type { BuildOptions } from "../../schemas/build-options.js";
 import type { Drop } from "../../schemas/drop.js";
 import type { TaskSourceData } from "../../stages/load-tasks.js";
@@ -7,6 +6,7 @@ import { cacheKey } from "../common/canonical-json.js";
 import { StageTotals } from "../engine/sum-reports.js";
 import type { StageContext } from "../engine/stage.js";
 import type { SourceOutput } from "../engine/stage-records.js";
+import { runBounded } from "../engine/run-bounded.js";
 import { runStages, type StageReport } from "../engine/run-stages.js";
 import { readTaskShard, type ShardContent, type TaskShard } from "../engine/task-shards.js";
 import type { StageStore } from "../store/stage-store.js";
@@ -66,7 +66,16 @@ export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" 
  * Runs the task stages for every task, a few tasks at a time (so the sandbox stays busy across
  * small tasks while memory holds only those few), and sums each stage's per-task reports into one.
  */
-export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "executed" | "selected">[]; options: BuildOptions; store: StageStore; context: StageContext; concurrency: number }): Promise<{ runs: TaskRun[]; reports: StageReport[] }> {
+export async function runTaskStages(params: {
+  tasks: Omit<TaskRun, "keys" | "executed" | "selected">[];
+  options: BuildOptions;
+  store: StageStore;
+  context: StageContext;
+  /** Tasks in flight at once. */
+  concurrency: number;
+  /** Attempts in flight at once, summed over those tasks (a larger task takes the whole budget and runs alone). */
+  attemptsInFlight: number;
+}): Promise<{ runs: TaskRun[]; reports: StageReport[] }> {
   const { context, store } = params;
   const totals = new StageTotals(TASK_STAGES);
   const lastParts = new Map(TASK_STAGES.map((s) => [s.name, store.lastParts(s.name)]));
@@ -84,29 +93,32 @@ export async function runTaskStages(params: { tasks: Omit<TaskRun, "keys" | "exe
   };
   let done = 0;
   const progress = () => context.emit({ type: "progress", stage: "tasks", done: ++done, total: params.tasks.length });
-  const limit = pLimit(Math.max(1, params.concurrency));
-  const runs = await Promise.all(
-    params.tasks.map((task) =>
-      limit(async (): Promise<TaskRun> => {
-        if (task.read === 0) {
-          progress();
-          return { ...task, keys: {}, executed: 0, selected: { rows: 0, solved: 0, group: null } };
-        }
-        const results = await runStages({ stages: TASK_STAGES, options: params.options, store, context: quiet, sources: { attempts: taskSource(task) }, perTask: { lastParts: (stage) => lastParts.get(stage) } });
-        totals.add({ task: task.taskKey, reports: results.reports, parts: results.parts });
-        const notFound = results.meta["load-tasks"]!.drops.filter((d) => d.reason === "task_not_found");
+  // A task's records stay in memory while its chain runs: a few huge tasks together would hold
+  // several times the largest task, so their attempts count against one budget.
+  const runs = await runBounded({
+    items: params.tasks,
+    concurrency: params.concurrency,
+    budget: params.attemptsInFlight,
+    weight: (task) => task.read,
+    run: async (task): Promise<TaskRun> => {
+      if (task.read === 0) {
         progress();
-        return {
-          ...task,
-          keys: Object.fromEntries(TASK_STAGES.map((s) => [s.name, results.keys[s.name]!])),
-          executed: results.meta["filter-transductive"]!.length,
-          selected: results.meta.select!.data as SelectSummary,
-          ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
-          ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
-        };
-      }),
-    ),
-  );
+        return { ...task, keys: {}, executed: 0, selected: { rows: 0, solved: 0, group: null } };
+      }
+      const results = await runStages({ stages: TASK_STAGES, options: params.options, store, context: quiet, sources: { attempts: taskSource(task) }, perTask: { lastParts: (stage) => lastParts.get(stage) } });
+      totals.add({ task: task.taskKey, reports: results.reports, parts: results.parts });
+      const notFound = results.meta["load-tasks"]!.drops.filter((d) => d.reason === "task_not_found");
+      progress();
+      return {
+        ...task,
+        keys: Object.fromEntries(TASK_STAGES.map((s) => [s.name, results.keys[s.name]!])),
+        executed: results.meta["filter-transductive"]!.length,
+        selected: results.meta.select!.data as SelectSummary,
+        ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
+        ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
+      };
+    },
+  });
   context.emit({ type: "stage-end", stage: "tasks", kept: runs.length, dropped: 0, ms: 0 });
   const { reports, parts } = totals.finish();
   // Remembered once per stage, without the upstream keys (they differ task by task).

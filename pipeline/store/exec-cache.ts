@@ -29,6 +29,12 @@ export class ExecCache {
   private readonly prefix: string;
   private readonly fresh: boolean;
   private readonly writes: Promise<unknown>[] = [];
+  /**
+   * Outcomes already looked up or stored through this instance (one stage run over one task): a
+   * program sampled many times over gets one outcome object, so its copies share their grids in
+   * memory instead of each holding a decoded copy.
+   */
+  private readonly known = new Map<string, Outcome>();
   hits = 0;
   misses = 0;
 
@@ -50,7 +56,11 @@ export class ExecCache {
   }
 
   get(key: string): Outcome | undefined {
-    const found = this.fresh ? undefined : this.table.get(this.prefix + key);
+    let found = this.known.get(key);
+    if (!found && !this.fresh) {
+      found = this.table.get(this.prefix + key);
+      if (found) this.known.set(key, found);
+    }
     if (found) this.hits++;
     else this.misses++;
     return found;
@@ -60,6 +70,7 @@ export class ExecCache {
   put(entries: [string, Outcome][]): void {
     const lasting = entries.filter(([, o]) => !(o.status === "crash" && o.transient));
     if (lasting.length === 0) return;
+    for (const [k, o] of lasting) this.known.set(k, o);
     this.writes.push(this.table.transaction(() => {
       for (const [k, o] of lasting) void this.table.put(this.prefix + k, o);
     }));

@@ -76,6 +76,13 @@ describe("the execution cache", () => {
       expect(outcomes.get("other-code")![0]).toMatchObject({ status: "ok", grid: [[1, 2]] });
       expect(progress.at(-1)).toBe(jobs.length);
       expect({ hits: cache.hits, misses: cache.misses }).toEqual({ hits: 0, misses: 9 });
+      // From the cache too, the copies share one outcome object (one decoded grid, not one per copy).
+      const again = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
+      const cached = await executeCached({ jobs, cache: again, limits: LIMITS, executor: () => Promise.reject(new Error("nothing should run")) });
+      expect(cached.get("b")![0]).toBe(cached.get("a")![0]);
+      expect(cached.get("c")![1]).toBe(cached.get("a")![1]);
+      expect(cached.get("a")![0]).not.toBe(cached.get("other-code")![0]);
+      expect({ hits: again.hits, misses: again.misses }).toEqual({ hits: 9, misses: 0 });
     } finally {
       await executor.close();
     }
