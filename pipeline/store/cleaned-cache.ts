@@ -1,5 +1,5 @@
 import type { Cleaned, CleanStatus } from "../executor/clean-code-helper.js";
-import { kvTable } from "./kv-store.js";
+import { kvTable, storeWrite } from "./kv-store.js";
 import { sha256 } from "../common/sha256.js";
 
 
@@ -39,8 +39,8 @@ export class CleanedCache {
   }
 
   /** Stores answers (raw code, its cleaning) in one transaction. */
-  put(answers: [string, Cleaned][]): Promise<unknown> {
-    return this.entries.transaction(() => {
+  put(answers: [string, Cleaned][]): Promise<void> {
+    return storeWrite(this.params.cacheDir, this.entries.transaction(() => {
       for (const [raw, answer] of answers) {
         const entry: Entry = { s: answer.status, ...(answer.error ? { e: answer.error } : {}) };
         if (answer.code !== raw) {
@@ -49,6 +49,6 @@ export class CleanedCache {
         }
         void this.entries.put(this.key(raw), entry);
       }
-    });
+    }));
   }
 }

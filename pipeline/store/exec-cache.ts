@@ -13,7 +13,7 @@ function memo<T extends object>(table: WeakMap<object, string>, value: T, text: 
   return found;
 }
 import { fingerprintId, type RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
-import { kvTable } from "./kv-store.js";
+import { kvTable, storeWrite } from "./kv-store.js";
 
 export type ExecNamespace = "execute" | "revalidate" | "augment";
 
@@ -28,7 +28,10 @@ export class ExecCache {
   private readonly table: Database<Outcome, string>;
   private readonly prefix: string;
   private readonly fresh: boolean;
+  private readonly cacheDir: string;
+  /** Every write, each already handled (a failure is raised by close, not as an unhandled rejection). */
   private readonly writes: Promise<unknown>[] = [];
+  private failure: unknown;
   /**
    * Outcomes already looked up or stored through this instance (one stage run over one task): a
    * program sampled many times over gets one outcome object, so its copies share their grids in
@@ -42,9 +45,10 @@ export class ExecCache {
     this.table = kvTable<Outcome>(params.cacheDir, `exec-${params.namespace}`);
     this.prefix = `${fingerprintId(params.fingerprint)}:`;
     this.fresh = params.fresh;
+    this.cacheDir = params.cacheDir;
     const fingerprints = kvTable<RuntimeFingerprint>(params.cacheDir, "fingerprints");
     const name = `${params.namespace}:${fingerprintId(params.fingerprint)}`;
-    if (!fingerprints.get(name)) this.writes.push(fingerprints.put(name, params.fingerprint));
+    if (!fingerprints.get(name)) this.track(fingerprints.put(name, params.fingerprint));
   }
 
   /**
@@ -71,14 +75,19 @@ export class ExecCache {
     const lasting = entries.filter(([, o]) => !(o.status === "crash" && o.transient));
     if (lasting.length === 0) return;
     for (const [k, o] of lasting) this.known.set(k, o);
-    this.writes.push(this.table.transaction(() => {
+    this.track(this.table.transaction(() => {
       for (const [k, o] of lasting) void this.table.put(this.prefix + k, o);
     }));
+  }
+
+  private track(write: Promise<unknown>): void {
+    this.writes.push(storeWrite(this.cacheDir, write).catch((error: unknown) => (this.failure ??= error)));
   }
 
   /** Resolves when every outcome put so far is on disk. */
   async close(): Promise<void> {
     await Promise.all(this.writes.splice(0));
+    if (this.failure) throw this.failure;
   }
 }
 

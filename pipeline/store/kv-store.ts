@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
+import { CacheError } from "../common/errors.js";
 
 /**
  * The cache's embedded key-value store: LMDB (bench:store measured point lookups at ~3.5 us against
@@ -37,4 +38,18 @@ export async function closeKvStore(cacheDir: string): Promise<void> {
   for (const id of tables.keys()) if (id.startsWith(`${cacheDir}\0`)) tables.delete(id);
   await found.flushed;
   await found.close();
+}
+
+/**
+ * A write to the store as a promise that never goes unhandled: LMDB's failure (a damaged store, a
+ * full disk) becomes a CacheError naming the store and the remedy, raised where it is awaited.
+ */
+export function storeWrite(cacheDir: string, write: Promise<unknown>): Promise<void> {
+  return write.then(
+    () => undefined,
+    async (error: Error & { commitError?: Promise<unknown> }) => {
+      const cause = error.commitError ? await error.commitError.then(() => error, (inner: Error) => inner) : error;
+      throw new CacheError(`the cache's store ${join(cacheDir, "store.lmdb")} refused a write (${cause.message.trim()}); it may be damaged: run 'arcforge cache clear --cache-dir ${cacheDir}' or build with another --cache-dir`);
+    },
+  );
 }

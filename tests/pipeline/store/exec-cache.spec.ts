@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CacheError } from "../../../pipeline/common/errors.js";
 import { ExecCache } from "../../../pipeline/store/exec-cache.js";
 import { executeCached } from "../../../pipeline/store/execute-cached.js";
 import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";
@@ -86,6 +88,19 @@ describe("the execution cache", () => {
     } finally {
       await executor.close();
     }
+  });
+
+  it("reports a write the store refuses as a cache error naming the store and the remedy", async () => {
+    const cacheDir = await tempDir();
+    const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
+    const cache = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
+    // LMDB refuses a key this long: a real refusal of the real store, as a damaged store's would be.
+    cache.put([["k".repeat(3000), { status: "ok", grid: [[1]], ms: 1 }]]);
+    const error = await cache.close().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(CacheError);
+    expect((error as Error).message).toContain(join(cacheDir, "store.lmdb"));
+    expect((error as Error).message).toContain("maximum key size");
+    expect((error as Error).message).toContain("arcforge cache clear");
   });
 
   it("never stores a failure of the sandbox itself", async () => {
