@@ -15,11 +15,15 @@ import { SHARED } from "./real-programs.js";
  * cleaning and filtering do real work while executions hit the cache (a warm-up build of the real
  * programs fills it first, in the same cache). Each N is built by the CLI in a child process; wall
  * time, time per attempt, peak RSS of the process tree (arcforge and its Python children) and cache
- * bytes per attempt are printed. `--keep` leaves the generated logs and cache in place (to profile a build).
+ * bytes per attempt are printed. `--keep` leaves the generated logs and cache in place (to profile a build);
+ * `--heap <MiB>` gives the measured build that V8 heap ceiling.
  */
 const sizes = process.argv.flatMap((a, i) => (process.argv[i - 1] === "--attempts" ? a.split(",").map(Number) : []));
 if (sizes.length === 0) sizes.push(100_000);
 const keep = process.argv.includes("--keep");
+// `--heap <MiB>`: the build's V8 heap ceiling (--max-old-space-size), to see how much of the peak is V8 collecting lazily.
+const heapAt = process.argv.indexOf("--heap");
+const heapFlags = heapAt > 0 ? [`--max-old-space-size=${Number(process.argv[heapAt + 1])}`] : [];
 const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
 const PER_LOG = 100;
 
@@ -99,7 +103,7 @@ for (const n of sizes) {
     const warmStageBytes = duBytes(join(cache, "stages"));
     const warmBytes = duBytes(cache);
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, "build", "--logs", logs, "--out", join(dir, "out"), "--cache-dir", cache, "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [...heapFlags, CLI, "build", "--logs", logs, "--out", join(dir, "out"), "--cache-dir", cache, "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
     let peak = 0;
@@ -116,7 +120,7 @@ for (const n of sizes) {
     else {
       const stageBytes = duBytes(join(cache, "stages")) - warmStageBytes;
       console.log(
-        `${n} attempts: ${seconds.toFixed(1)} s, ${((seconds * 1000) / n).toFixed(2)} ms/attempt, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (arcforge + Python; not file-backed: ${(peakAnon / 2 ** 20).toFixed(0)} MiB), ` +
+        `${n} attempts${heapFlags.length ? ` (${heapFlags[0]})` : ""}: ${seconds.toFixed(1)} s, ${((seconds * 1000) / n).toFixed(2)} ms/attempt, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (arcforge + Python; not file-backed: ${(peakAnon / 2 ** 20).toFixed(0)} MiB), ` +
           `cache ${((duBytes(cache) - warmBytes) / n / 1024).toFixed(1)} KiB/attempt (stage cache ${(stageBytes / n / 1024).toFixed(1)} KiB/attempt)`,
       );
     }
