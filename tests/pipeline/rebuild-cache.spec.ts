@@ -137,7 +137,7 @@ describe("a killed build", () => {
     const attempts = Array.from({ length: 60 }, (_, k) => ({
       attempt_number: k + 1,
       program_extracted: true,
-      program: `import time\ndef transform(grid):\n    end = time.process_time() + 0.02\n    while time.process_time() < end:\n        pass\n    return [[${k % 10}]]\n`,
+      program: `import time\ndef transform(grid):\n    end = time.process_time() + 0.02 + ${k}e-9\n    while time.process_time() < end:\n        pass\n    return [[${k % 10}]]\n`,
     }));
     await writeFile(join(logs, "20250901_000000_000001_1_a1b2c3d4.json"), JSON.stringify({ task_id: "a1b2c3d4", model: "slow", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: attempts } }));
     expect(DEMO_TASKS.a1b2c3d4).toBeDefined();
