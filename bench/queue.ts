@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
@@ -41,9 +42,11 @@ async function viaQueue(jobs: ExecJob[], workers: number): Promise<number> {
   const started: ChildProcess[] = [];
   try {
     const url = `redis://127.0.0.1:${port}`;
+    // Signed answers and the default 1% audit: what a real deployment pays.
+    const secret = randomBytes(32).toString("hex");
     await new Promise((r) => setTimeout(r, 300));
     for (let i = 0; i < workers; i++) {
-      const worker = spawn(process.execPath, [CLI, "worker", "--queue", url, "--workers", "1"], { stdio: ["ignore", "ignore", "pipe"] });
+      const worker = spawn(process.execPath, [CLI, "worker", "--queue", url, "--workers", "1"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ARCFORGE_QUEUE_SECRET: secret } });
       started.push(worker);
       let text = "";
       worker.stderr!.on("data", (c: Buffer) => (text += c.toString()));
@@ -52,7 +55,7 @@ async function viaQueue(jobs: ExecJob[], workers: number): Promise<number> {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const executor = createQueueExecutor({ url, local: createProcessExecutor({ ...limits }), limits, queueWait: 30 });
+    const executor = createQueueExecutor({ redis: { url }, auth: { secret }, audit: 0.01, local: createProcessExecutor({ ...limits }), limits, queueWait: 30 });
     try {
       return await rate(executor, jobs);
     } finally {

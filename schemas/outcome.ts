@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GRID_PROBLEMS, type Grid } from "./grid.js";
+import { GRID_PROBLEMS, gridProblem, type Grid } from "./grid.js";
 
 /** What one execution of a program on one input came to. Exactly one per input, always. */
 export type Outcome =
@@ -36,3 +36,33 @@ export const runnerMessageSchema = z.union([
   z.object({ id: z.string().nullable(), fatal: z.string() }),
   z.object({ id: z.string(), i: z.number().int().nonnegative() }).passthrough(),
 ]);
+
+/**
+ * The grid rule applied on this side to what any backend sends (a local runner, a container, a
+ * queue worker): no backend's word alone makes an output valid.
+ */
+export function checkedOutcome(outcome: z.infer<typeof runnerOutcomeSchema>): Outcome {
+  if (outcome.status !== "ok") return outcome as Outcome;
+  const problem = gridProblem(outcome.grid);
+  return problem ? { status: "invalid_output", reason: problem, ms: outcome.ms } : { status: "ok", grid: outcome.grid as Grid, ms: outcome.ms };
+}
+
+/** A remote answer's outcomes: the runner's line schema, plus the mark of a sandbox failure (never cached). */
+const remoteOutcomeSchema = z.union([z.object({ status: z.literal("crash"), message: z.string(), ms, transient: z.literal(true) }), runnerOutcomeSchema]);
+
+/**
+ * One program's outcomes as a remote backend sent them, checked: exactly one per input, each of
+ * the runner's shapes, every grid passing the grid rule (else `invalid_output`). A string says
+ * what broke the contract.
+ */
+export function checkRemoteOutcomes(value: unknown, inputs: number): Outcome[] | string {
+  if (!Array.isArray(value)) return "outcomes are not a list";
+  if (value.length !== inputs) return `${value.length} outcomes for ${inputs} inputs`;
+  const checked: Outcome[] = [];
+  for (const [i, item] of value.entries()) {
+    const parsed = remoteOutcomeSchema.safeParse(item);
+    if (!parsed.success) return `outcome ${i} is not an outcome: ${parsed.error.issues[0]?.message ?? "malformed"}`;
+    checked.push("transient" in parsed.data ? parsed.data : checkedOutcome(parsed.data));
+  }
+  return checked;
+}

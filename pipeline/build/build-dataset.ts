@@ -124,7 +124,7 @@ function executorMessages(emit: (event: ProgressEvent) => void) {
   return (event: ExecutorEvent) => {
     if (event.type === "queue" && Date.now() - lastQueueNote >= 5000) {
       lastQueueNote = Date.now();
-      emit({ type: "message", level: "info", text: `queue: ${event.workers} worker(s) serve ${event.fingerprint}; jobs waiting ${event.waiting}, running ${event.active}, done ${event.done} of ${event.submitted}` });
+      emit({ type: "message", level: "info", text: `queue: ${event.workers} worker(s) serve ${event.fingerprint}; jobs waiting ${event.waiting}, running ${event.active}, done ${event.done} of ${event.submitted}; ${event.audited} program(s) re-executed here by the audit` });
     }
     if (event.type === "respawn") emit({ type: "message", level: event.cause === "died" ? "warn" : "info", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
     if (event.type === "health") {

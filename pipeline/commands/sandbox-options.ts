@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Option, type Command } from "commander";
 import { createDockerExecutor } from "../executor/docker-pool.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
+import { resolveQueueAuth } from "../executor/queue/queue-auth.js";
 import { createQueueExecutor } from "../executor/queue/queue-executor.js";
 import type { Executor, ExecutorEvent } from "../executor/types.js";
 
@@ -18,6 +19,18 @@ export interface SandboxCliOptions {
   queue?: string;
   queueWait: number;
   queueBatch: number;
+  queueSecret?: string;
+  queueInsecure?: boolean;
+  queueCa?: string;
+  queueAudit: number;
+}
+
+/** The options that reach a Redis queue securely: shared by builds, validate and `arcforge worker`. */
+export function addQueueSecurityOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--queue-secret <secret>", "shared secret of the build and its workers (prefer ARCFORGE_QUEUE_SECRET: a flag shows in ps)"))
+    .addOption(new Option("--queue-insecure", "use the queue without a shared secret (anyone who reaches Redis can answer jobs)"))
+    .addOption(new Option("--queue-ca <file>", "CA certificate to trust for a rediss:// (TLS) queue with a self-signed certificate"));
 }
 
 /** The sandbox options every command that runs programs shares. */
@@ -35,10 +48,12 @@ export function addSandboxOptions(command: Command, params: { workersFlag?: stri
     .addOption(new Option("--executor <backend>", "process: hardened fork servers; docker: the same runner in locked-down containers").choices(["process", "docker"]).default("process"))
     .addOption(new Option("--recycle-every <n>", "docker: replace a container after this many programs").default(1000).argParser(positiveNumber));
   if (!withQueue) return local;
-  return local
+  const queued = local
     .addOption(new Option("--queue <redis-url>", "execute through arcforge worker processes on a Redis queue (redis://HOST:PORT)"))
     .addOption(new Option("--queue-wait <seconds>", "with --queue: fail when no worker serves this runtime for this long").default(60).argParser(positiveNumber))
-    .addOption(new Option("--queue-batch <programs>", "with --queue: programs per job").default(64).argParser(positiveNumber));
+    .addOption(new Option("--queue-batch <programs>", "with --queue: programs per job").default(64).argParser(positiveNumber))
+    .addOption(new Option("--queue-audit <fraction>", "with --queue: fraction of answers re-executed on this machine; a disagreement stops the build").default(0.01).argParser(fraction));
+  return addQueueSecurityOptions(queued);
 }
 
 export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event: ExecutorEvent) => void, seed = 0): Executor {
@@ -46,7 +61,23 @@ export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event
   const common = { ...limits, workers: Math.round(options.sandboxWorkers ?? options.workers), onEvent, seed };
   const local = options.executor === "docker" ? createDockerExecutor({ ...common, recycleEvery: Math.round(options.recycleEvery) }) : createProcessExecutor({ ...common, isolation: options.isolation });
   // With a queue, the local backend only names the runtime (its fingerprint); workers run the programs.
-  return options.queue ? createQueueExecutor({ url: options.queue, local, limits, queueWait: options.queueWait, batchPrograms: Math.round(options.queueBatch), onEvent }) : local;
+  if (!options.queue) return local;
+  return createQueueExecutor({
+    redis: { url: options.queue, caFile: options.queueCa },
+    auth: resolveQueueAuth({ secret: options.queueSecret, insecure: options.queueInsecure }),
+    audit: options.queueAudit,
+    local,
+    limits,
+    queueWait: options.queueWait,
+    batchPrograms: Math.round(options.queueBatch),
+    onEvent,
+  });
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new Error(`expected a fraction from 0 to 1, got '${value}'`);
+  return n;
 }
 
 function positiveNumber(value: string): number {

@@ -1,7 +1,8 @@
 import { Option, type Command } from "commander";
 import { RECHECK_SEED } from "../../stages/revalidate.js";
+import { resolveQueueAuth } from "../executor/queue/queue-auth.js";
 import { startQueueWorker } from "../executor/queue/queue-worker.js";
-import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addQueueSecurityOptions, addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
 
 interface WorkerCliOptions extends SandboxCliOptions {
   queue: string;
@@ -14,14 +15,15 @@ export function registerWorkerCommand(program: Command): void {
   const command = program
     .command("worker")
     .description("execute queued programs for builds on other machines (BullMQ on Redis), with this machine's sandbox")
-    .requiredOption("--queue <redis-url>", "the Redis the builds use (redis://HOST:PORT)");
-  addSandboxOptions(command, { queue: false })
+    .requiredOption("--queue <redis-url>", "the Redis the builds use (redis://[USER:PASSWORD@]HOST:PORT, or rediss:// for TLS)");
+  addQueueSecurityOptions(addSandboxOptions(command, { queue: false }))
     .addOption(new Option("--lock-duration <ms>", "how long a job stays claimed without a heartbeat (a killed worker's job moves on after it)").default(30_000).argParser(Number).hideHelp())
     .addOption(new Option("--stalled-interval <ms>", "how often stalled jobs are looked for").default(30_000).argParser(Number).hideHelp())
     .action(async (cli: WorkerCliOptions) => {
       const log = (text: string) => process.stderr.write(`arcforge worker: ${text}\n`);
       const worker = await startQueueWorker({
-        url: cli.queue,
+        redis: { url: cli.queue, caFile: cli.queueCa },
+        auth: resolveQueueAuth({ secret: cli.queueSecret, insecure: cli.queueInsecure }),
         seeds: [0, RECHECK_SEED],
         defaultLimits: { timeoutSeconds: cli.timeout, memoryBytes: Math.round(cli.memory * 2 ** 20) },
         createExecutor: (limits, seed) => executorFromOptions({ ...cli, queue: undefined, timeout: limits.timeoutSeconds, memory: limits.memoryBytes / 2 ** 20 }, undefined, seed),

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { StringDecoder } from "node:string_decoder";
 import type { Readable, Writable } from "node:stream";
-import { runnerMessageSchema, runnerOutcomeSchema, type Outcome } from "../../schemas/outcome.js";
+import { checkedOutcome, runnerMessageSchema, runnerOutcomeSchema, type Outcome } from "../../schemas/outcome.js";
 import { SandboxError } from "../common/errors.js";
-import { gridProblem, type Grid } from "../../schemas/grid.js";
+import type { Grid } from "../../schemas/grid.js";
 import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
 
 /** Far above any honest line (a 30x30 grid is ~2.7 KB): a longer one is a broken runner, not data. */
@@ -168,7 +168,7 @@ export class ForkServer {
     if (!parsed.success || message.i !== flight.outcomes.size || message.i >= flight.inputs) {
       return this.fail(`the runner sent a malformed, repeated or out-of-order outcome for input ${message.i}`);
     }
-    flight.outcomes.set(message.i, trusted(parsed.data));
+    flight.outcomes.set(message.i, checkedOutcome(parsed.data));
   }
 
   /** A protocol break means the process cannot be trusted: kill it; the pool respawns. */
@@ -189,11 +189,4 @@ export class ForkServer {
   kill(): void {
     this.io.kill();
   }
-}
-
-/** The grid rule applied on this side too: no backend's word alone makes an output valid. */
-function trusted(outcome: ReturnType<typeof runnerOutcomeSchema.parse>): Outcome {
-  if (outcome.status !== "ok") return outcome as Outcome;
-  const problem = gridProblem(outcome.grid);
-  return problem ? { status: "invalid_output", reason: problem, ms: outcome.ms } : { status: "ok", grid: outcome.grid as Grid, ms: outcome.ms };
 }

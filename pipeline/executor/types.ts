@@ -39,7 +39,7 @@ export type ExecutorEvent =
       rates: Record<OutcomeStatus, number>;
       meanMsPerProgram: number;
     }
-  | { type: "queue"; fingerprint: string; workers: number; waiting: number; active: number; done: number; submitted: number };
+  | { type: "queue"; fingerprint: string; workers: number; waiting: number; active: number; done: number; submitted: number; audited: number };
 
 export interface Executor {
   readonly name: string;

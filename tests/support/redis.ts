@@ -17,10 +17,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** A redis-server of the test's own, on a free loopback port, with nothing saved to disk. */
-export async function startRedis(port?: number): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
+export async function startRedis(port?: number, extra: string[] = []): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
   const chosen = port ?? (await freePort());
   const dir = await tempDir("arcforge-redis-");
-  const child = spawn(REDIS_SERVER!, ["--port", String(chosen), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(REDIS_SERVER!, ["--port", String(chosen), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   const deadline = Date.now() + 10_000;

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { Grid } from "../../../schemas/grid.js";
 import type { Outcome } from "../../../schemas/outcome.js";
 import type { SandboxLimits } from "../../../schemas/sandbox-limits.js";
@@ -10,13 +11,22 @@ export interface BatchJob {
   fingerprint: string;
   limits: SandboxLimits;
   programs: { code: string; inputs: Grid[] }[];
+  /** The build's MAC over the job id (a content hash): workers run only jobs of holders of the secret. */
+  mac?: string;
 }
 
-/** A job's answer: outcomes per program, in batch order. */
+/** A job's answer: outcomes per program, in batch order, signed by the worker that ran them. */
 export interface BatchResult {
   fingerprint: string;
   outcomes: Outcome[][];
+  /** The answering worker's name (its registry key), so a disagreement can name it. */
+  worker?: string;
+  /** MAC over {job id, fingerprint, worker, outcomes}: the build uses no answer without a valid one. */
+  mac?: string;
 }
+
+/** What an answer's MAC covers: the job (by its content hash) and everything the build takes from it. */
+export const answerSigned = (params: { job: string; result: BatchResult }) => ({ job: params.job, fingerprint: params.result.fingerprint, worker: params.result.worker ?? null, outcomes: params.result.outcomes });
 
 /** Workers announce themselves under this prefix, with a time to live they keep renewing. */
 export const WORKER_KEY_PREFIX = "arcforge:worker:";
@@ -29,6 +39,10 @@ export interface WorkerAnnouncement {
   fingerprints: string[];
   workers: number;
   started: string;
+  /** Its registry key, named in answers. */
+  name?: string;
+  /** MAC over the rest: a build counts only workers that hold its secret. */
+  mac?: string;
 }
 
 /** Jobs go to the queue of their runtime fingerprint: a worker consumes only its own. */
@@ -40,17 +54,38 @@ export const queueName = (fingerprint: RuntimeFingerprint) => `arcforge-exec-${f
  */
 export const jobId = (job: BatchJob) => cacheKey({ fingerprint: job.fingerprint, limits: job.limits, programs: job.programs });
 
-/** ioredis options for a redis:// URL; BullMQ's blocking connections need maxRetriesPerRequest null. */
-export function redisConnection(url: string) {
+/** How to reach Redis: the URL (user, password, rediss:// for TLS) and a CA file for a self-signed certificate. */
+export interface RedisTarget {
+  url: string;
+  caFile?: string;
+}
+
+/**
+ * ioredis options for a redis:// or rediss:// URL (BullMQ passes `url` on to ioredis); with a CA
+ * file, TLS trusts that certificate authority.
+ */
+export function redisOptions(target: RedisTarget) {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = new URL(target.url);
   } catch {
-    throw new QueueError(`--queue wants a redis://HOST:PORT URL, got '${url}'`);
+    throw new QueueError(`--queue wants a redis://[USER:PASSWORD@]HOST:PORT or rediss:// URL, got '${safeUrl(target.url)}'`);
   }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new QueueError(`--queue wants a redis://HOST:PORT URL, got '${url}'`);
-  return { url, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new QueueError(`--queue wants a redis://[USER:PASSWORD@]HOST:PORT or rediss:// URL, got '${safeUrl(target.url)}'`);
+  if (target.caFile && parsed.protocol !== "rediss:") throw new QueueError(`--queue-ca applies to TLS connections: use a rediss:// URL, not ${safeUrl(target.url)}`);
+  let ca: Buffer | undefined;
+  if (target.caFile) {
+    try {
+      ca = readFileSync(target.caFile);
+    } catch (error) {
+      throw new QueueError(`cannot read the CA file ${target.caFile} (--queue-ca): ${(error as Error).message}`);
+    }
+  }
+  return { url: target.url, ...(ca ? { tls: { ca } } : {}) };
 }
+
+/** BullMQ's connection: its blocking connections need maxRetriesPerRequest null. */
+export const redisConnection = (target: RedisTarget) => ({ ...redisOptions(target), maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 200, 2000) });
 
 /** The URL without its password, for messages. */
 export const safeUrl = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");

@@ -5,11 +5,14 @@ import type { SandboxLimits } from "../../../schemas/sandbox-limits.js";
 import type { Outcome } from "../../../schemas/outcome.js";
 import { fingerprintId } from "../runtime-fingerprint.js";
 import type { Executor } from "../types.js";
+import { sign, verify, type QueueAuth } from "./queue-auth.js";
 import { announceWorker } from "./worker-registry.js";
-import { queueName, redisConnection, safeUrl, type BatchJob, type BatchResult } from "./queue-protocol.js";
+import { answerSigned, jobId, queueName, redisConnection, redisOptions, safeUrl, type BatchJob, type BatchResult, type RedisTarget } from "./queue-protocol.js";
 
 export interface QueueWorkerParams {
-  url: string;
+  redis: RedisTarget;
+  /** The shared secret: jobs must carry its MAC, answers carry one. */
+  auth: QueueAuth;
   /** One queue per seed: a build's first runs (seed 0) and its re-validation (another seed). */
   seeds: number[];
   /** The local sandbox for given limits and seed (process or docker backend). */
@@ -34,25 +37,37 @@ export async function startQueueWorker(params: QueueWorkerParams): Promise<{ fin
     if (!found) executors.set(key, (found = params.createExecutor(limits, seed)));
     return found;
   };
-  const connection = redisConnection(params.url);
-  const workers: Worker<BatchJob, BatchResult>[] = [];
-  const fingerprints: string[] = [];
+  const url = safeUrl(params.redis.url);
+  const connection = redisConnection(params.redis);
+  const serving: { seed: number; fingerprint: Awaited<ReturnType<Executor["fingerprint"]>>; info: Awaited<ReturnType<Executor["info"]>> }[] = [];
   for (const seed of params.seeds) {
     const probe = executorFor(params.defaultLimits, seed);
     const info = await probe.info(); // starts the sandbox now: a broken or unisolated one fails here, not on a job
-    const fingerprint = await probe.fingerprint();
+    serving.push({ seed, fingerprint: await probe.fingerprint(), info });
+  }
+  const fingerprints = serving.map((s) => fingerprintId(s.fingerprint));
+  const redis = new Redis(params.redis.url, { ...redisOptions(params.redis), maxRetriesPerRequest: null });
+  redis.on("error", () => undefined);
+  const announcement = announceWorker({ client: redis, auth: params.auth, announcement: { fingerprints, workers: serving.length } });
+  const workers: Worker<BatchJob, BatchResult>[] = [];
+  for (const { seed, fingerprint, info } of serving) {
     const id = fingerprintId(fingerprint);
-    fingerprints.push(id);
     const worker = new Worker<BatchJob, BatchResult>(
       queueName(fingerprint),
       async (job) => {
-        if (job.data.fingerprint !== id) throw new UnrecoverableError(`this worker serves ${id}, not ${job.data.fingerprint}`);
-        const executor = executorFor(job.data.limits, seed);
-        if (fingerprintId(await executor.fingerprint()) !== id) throw new UnrecoverableError(`the sandbox for limits ${JSON.stringify(job.data.limits)} is not runtime ${id}`);
+        const { mac, ...content } = job.data;
+        // The id is the content's hash: a job whose id names other content is refused, not run.
+        const contentId = jobId(content);
+        if (job.id !== contentId) throw new UnrecoverableError(`job ${job.id} does not hold the content its id names (${contentId})`);
+        if (!verify(params.auth, "job", { job: contentId }, mac)) throw new UnrecoverableError(`job ${job.id} is not signed with the queue secret: not running it`);
+        if (content.fingerprint !== id) throw new UnrecoverableError(`this worker serves ${id}, not ${content.fingerprint}`);
+        const executor = executorFor(content.limits, seed);
+        if (fingerprintId(await executor.fingerprint()) !== id) throw new UnrecoverableError(`the sandbox for limits ${JSON.stringify(content.limits)} is not runtime ${id}`);
         const outcomes = new Map<string, Outcome[]>();
-        const jobs = job.data.programs.map((p, k) => ({ programId: String(k), code: p.code, inputs: p.inputs }));
+        const jobs = content.programs.map((p, k) => ({ programId: String(k), code: p.code, inputs: p.inputs }));
         for await (const result of executor.run(jobs)) outcomes.set(result.programId, result.outcomes);
-        return { fingerprint: id, outcomes: jobs.map((j) => outcomes.get(j.programId)!) };
+        const answer: BatchResult = { fingerprint: id, outcomes: jobs.map((j) => outcomes.get(j.programId)!), worker: announcement.name };
+        return { ...answer, mac: sign(params.auth, "answer", answerSigned({ job: contentId, result: answer })) };
       },
       {
         connection,
@@ -62,17 +77,14 @@ export async function startQueueWorker(params: QueueWorkerParams): Promise<{ fin
         maxStalledCount: 3,
       },
     );
-    worker.on("error", (error) => log(`queue error (${safeUrl(params.url)}): ${error.message}`));
+    worker.on("error", (error) => log(`queue error (${url}): ${error.message}`));
     worker.on("failed", (job, error) => log(`job ${job?.id ?? "?"} failed: ${error.message}`));
     worker.on("completed", (job) => log(`job ${job.id ?? "?"} done: ${job.data.programs.length} programs`));
     workers.push(worker);
     log(`serving runtime fingerprint ${id} (seed ${seed}, ${info.isolation}, Python ${info.python}, numpy ${info.numpy}) on queue ${queueName(fingerprint)}`);
   }
-  const redis = new Redis(params.url, { maxRetriesPerRequest: null });
-  redis.on("error", () => undefined);
-  const announcement = announceWorker({ client: redis, announcement: { fingerprints, workers: workers.length } });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  log(`connected to ${safeUrl(params.url)}`);
+  log(`connected to ${url} as ${announcement.name}${params.auth.secret ? "" : " (insecure: answers unsigned)"}`);
   return {
     fingerprints,
     async close() {

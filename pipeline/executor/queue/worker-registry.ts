@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { sign, verify, type QueueAuth } from "./queue-auth.js";
 import { WORKER_KEY_PREFIX, WORKER_TTL_MS, type WorkerAnnouncement } from "./queue-protocol.js";
 
 /** The part of an ioredis client the registry uses. */
@@ -14,13 +15,16 @@ interface RedisLike {
  * A worker says which fingerprints it serves under a key that expires unless renewed: a killed
  * worker disappears from the list by itself, so builds can say who is connected.
  */
-export function announceWorker(params: { client: RedisLike; announcement: Omit<WorkerAnnouncement, "host" | "pid" | "started"> }): { stop(): Promise<void> } {
-  const key = `${WORKER_KEY_PREFIX}${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-  const value = JSON.stringify({ ...params.announcement, host: hostname(), pid: process.pid, started: new Date().toISOString() } satisfies WorkerAnnouncement);
+export function announceWorker(params: { client: RedisLike; auth: QueueAuth; announcement: Omit<WorkerAnnouncement, "host" | "pid" | "started" | "name" | "mac"> }): { name: string; stop(): Promise<void> } {
+  const name = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const key = `${WORKER_KEY_PREFIX}${name}`;
+  const unsigned = { ...params.announcement, host: hostname(), pid: process.pid, started: new Date().toISOString(), name };
+  const value = JSON.stringify({ ...unsigned, mac: sign(params.auth, "worker", unsigned) } satisfies WorkerAnnouncement);
   const renew = () => params.client.set(key, value, "PX", WORKER_TTL_MS).catch(() => undefined);
   void renew();
   const timer = setInterval(renew, WORKER_TTL_MS / 3);
   return {
+    name,
     async stop() {
       clearInterval(timer);
       await params.client.del(key).catch(() => undefined);
@@ -28,8 +32,8 @@ export function announceWorker(params: { client: RedisLike; announcement: Omit<W
   };
 }
 
-/** Every worker announced now. */
-export async function connectedWorkers(client: RedisLike): Promise<WorkerAnnouncement[]> {
+/** Every worker announced now; `verified` when its announcement carries a valid MAC under `auth`. */
+export async function connectedWorkers(client: RedisLike, auth: QueueAuth = {}): Promise<(WorkerAnnouncement & { verified: boolean })[]> {
   const keys: string[] = [];
   let cursor = "0";
   do {
@@ -38,5 +42,21 @@ export async function connectedWorkers(client: RedisLike): Promise<WorkerAnnounc
     keys.push(...found);
   } while (cursor !== "0");
   if (keys.length === 0) return [];
-  return (await client.mget(...keys)).filter((v): v is string => v !== null).map((v) => JSON.parse(v) as WorkerAnnouncement);
+  return (await client.mget(...keys)).flatMap((v) => {
+    const announced = parseAnnouncement(v);
+    if (!announced) return [];
+    const { mac, ...unsigned } = announced;
+    return [{ ...announced, verified: verify(auth, "worker", unsigned, mac) }];
+  });
+}
+
+/** Anyone can write to the registry: a value that is not an announcement is skipped, not trusted or fatal. */
+function parseAnnouncement(value: string | null): WorkerAnnouncement | undefined {
+  if (value === null) return undefined;
+  try {
+    const parsed = JSON.parse(value) as WorkerAnnouncement;
+    return parsed && Array.isArray(parsed.fingerprints) && parsed.fingerprints.every((f) => typeof f === "string") ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }

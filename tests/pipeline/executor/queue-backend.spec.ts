@@ -22,7 +22,7 @@ interface Running {
 const running: Running[] = [];
 /** Every process a test starts is killed after it, whatever the test's outcome. */
 function start(args: string[]): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ARCFORGE_QUEUE_SECRET: "queue-backend-tests-secret-0123456789" } });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
@@ -163,6 +163,15 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
     } finally {
       await own.stop();
     }
+  });
+
+  it("refuses --queue without a shared secret unless told --queue-insecure", async () => {
+    const b = spawn(process.execPath, [CLI, "build", "--logs", ...options.logs, "--tasks", options.tasks!, "--out", options.out + "-nosecret", "--cache-dir", await tempDir(), "--queue", redis.url, "--quiet"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ARCFORGE_QUEUE_SECRET: "" } });
+    let output = "";
+    b.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+    const [code] = await once(b, "exit");
+    expect(code).toBe(1);
+    expect(output).toMatch(/--queue needs a shared secret .*ARCFORGE_QUEUE_SECRET.*--queue-insecure/);
   });
 
   it("names the URL when Redis cannot be reached at all", async () => {
