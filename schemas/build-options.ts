@@ -24,6 +24,8 @@ export interface BuildOptions {
   pattern?: string;
   /** Keep only the last N log files (by file name, i.e. by time) after the other filters. */
   limit?: number;
+  /** A log file larger than this is recorded as malformed without being read (default MAX_LOG_BYTES). */
+  maxLogBytes?: number;
   validation: boolean;
   format: Format;
   cleanCode: boolean;
@@ -51,6 +53,11 @@ export interface BuildOptions {
   generation?: number;
   limits: SandboxLimits;
 }
+
+/** 64 MiB: the largest real log is well under 1 MiB; a file far beyond it is an attack or an accident. */
+export const MAX_LOG_BYTES = 64 * 2 ** 20;
+/** 1 MiB: no program worth learning from is longer; a longer code cell is refused before it is used. */
+export const MAX_CODE_BYTES = 2 ** 20;
 
 export const DEFAULT_BUILD_OPTIONS: Omit<BuildOptions, "logs" | "out"> = {
   from: [],

@@ -1,3 +1,5 @@
+import { MAX_CODE_BYTES } from "./build-options.js";
+import { nameProblem } from "./names.js";
 import { arcTaskSchema, TASK_ID, type ArcTask } from "./task.js";
 import type { Attempt, AttemptDrop } from "./run-log.js";
 
@@ -40,6 +42,10 @@ export function rowToAttempt(params: { row: Record<string, unknown>; source: str
   const taskId = typeof row.task_id === "string" ? row.task_id : "";
   if (!TASK_ID.test(taskId)) return { id, taskId, reason: "malformed_attempt", detail: `task_id ${JSON.stringify(row.task_id)} is not 8 hex characters` };
   if (typeof row.code !== "string" || !row.code.trim()) return { id, taskId, reason: "no_program" };
+  const codeBytes = Buffer.byteLength(row.code);
+  if (codeBytes > MAX_CODE_BYTES) return { id, taskId, reason: "malformed_attempt", detail: `a program of ${codeBytes} bytes, over the ${MAX_CODE_BYTES}-byte cap` };
+  const datasetProblem = typeof row.dataset === "string" && row.dataset ? nameProblem({ what: "dataset", value: row.dataset }) : null;
+  if (datasetProblem) return { id, taskId, reason: "malformed_attempt", detail: datasetProblem };
   const correctTest = Array.isArray(row.correct_test_input) ? (row.correct_test_input as unknown[]) : null;
   const embeddedTask = taskOf(row);
   const dataset = typeof row.dataset === "string" && row.dataset ? row.dataset : params.defaultDataset;

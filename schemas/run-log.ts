@@ -19,6 +19,11 @@ export interface Attempt {
   loggedTestCorrect: boolean | null;
   /** The ARC task embedded in `all_attempts` logs (and in flat dataset rows). */
   embeddedTask?: ArcTask;
+  /**
+   * Digest of the task this attempt's input embedded (set when it is sharded; the task itself is
+   * stored once per shard): checked against the task file, never trusted over it.
+   */
+  taskDigest?: string;
   /** A dataset row's own generation (logs have none). */
   generation?: number;
 }

@@ -5,10 +5,13 @@ import type { Program } from "../schemas/program.js";
 import type { ArcTask } from "../schemas/task.js";
 import type { TaskTable } from "./load-tasks.js";
 import { type Verdict } from "../schemas/drop.js";
+import { literalDigits } from "../schemas/literal-digits.js";
 
 export const MAX_LINE_LENGTH = 200;
 /** A literal this short matches by chance too easily to mean anything. */
 const MIN_LITERAL_LENGTH = 3;
+/** The digits rule looks for outputs of at least this many cells and two colours: smaller ones match by chance. */
+const MIN_DIGITS_CELLS = 9;
 
 const stripSpace = (text: string) => text.replace(/\s+/g, "");
 const stripBrackets = (text: string) => text.replace(/[[\]()]/g, "");
@@ -39,12 +42,28 @@ export function transductionVerdict(params: { code: string; task: ArcTask }): Ve
       return { drop: reason, detail: `the ${where} output appears literally (brackets aside)` };
     }
   }
+  return digitsVerdict({ code, outputs });
+}
+
+/**
+ * Outputs hidden in another spelling: the row-major digits of an output (of 9 cells or more, two
+ * colours or more) found in the digits of the code's string, bytes and number literals, joined in
+ * source order. Computed or compressed encodings are not caught.
+ */
+function digitsVerdict(params: { code: string; outputs: [string, Grid][] }): Verdict {
+  let digits: string | undefined;
+  for (const [where, grid] of params.outputs) {
+    const cells = grid.flat();
+    if (cells.length < MIN_DIGITS_CELLS || new Set(cells).size < 2) continue;
+    digits ??= literalDigits(params.code);
+    if (digits.includes(cells.join(""))) return { drop: "transductive_digits", detail: `the ${where} output's digits appear in the code's literals` };
+  }
   return "keep";
 }
 
 export const filterTransductiveStage: Stage<BuildOptions> = {
   name: "filter-transductive",
-  version: 2,
+  version: 3,
   selects: true,
   after: ["clean-code", "load-tasks"],
   key: (options) => ({ enabled: options.transductionFilter }),

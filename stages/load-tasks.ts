@@ -1,4 +1,4 @@
-import type { ArcTask } from "../schemas/task.js";
+import { taskDifference, type ArcTask } from "../schemas/task.js";
 import type { Program } from "../schemas/program.js";
 import type { Attempt } from "../schemas/run-log.js";
 import type { BuildOptions } from "../schemas/build-options.js";
@@ -9,50 +9,72 @@ import { type Drop } from "../schemas/drop.js";
 
 export type TaskTable = Record<string, ArcTask>;
 
-/** What the task stages' source hands on besides the attempts: which task, and its embedded copy if any. */
+/** What the task stages' source hands on besides the attempts: which task, and the tasks its inputs embedded. */
 export interface TaskSourceData {
   taskKey: string;
   dataset: string;
   taskId: string;
   embedded: boolean;
-  /** The embedded task; reads the task's shards. */
-  embeddedTask: () => ArcTask | undefined;
+  /** The tasks the inputs embedded, by digest (attempts name theirs); reads the task's shards. */
+  embeddedTasks: () => Record<string, ArcTask>;
+}
+
+/** load-tasks' data: the task the programs are judged against, and whether it came from the inputs alone. */
+export interface LoadedTask {
+  tasks: TaskTable;
+  /** The task was taken on trust: no task file held it, so the one task its inputs embedded was used. */
+  trusted?: boolean;
 }
 
 /**
- * Binds one task's attempts to the task: an embedded task (a log's task_data, a flat row's grids)
- * first, else the task folder. Runs once per task shard.
+ * Binds one task's attempts to the task. The task file (--tasks) is the authority: an attempt
+ * whose input embedded a task that differs from it is dropped as task_mismatch, and no embedded
+ * task ever labels another attempt. Without a task file the embedded task is used, taken on trust,
+ * unless the inputs embed different tasks: then every attempt that embedded one is task_conflict.
  */
 export const loadTasksStage: Stage<BuildOptions> = {
   name: "load-tasks",
-  version: 5,
+  version: 6,
   selects: true,
   after: ["attempts"],
   async key(options, upstream) {
-    const { taskKey, dataset, taskId, embedded } = upstream.attempts!.data as TaskSourceData;
-    // An embedded task is part of the shard, whose digest is already in the upstream key.
-    if (embedded) return { task: "embedded" };
+    const { taskKey, dataset, taskId } = upstream.attempts!.data as TaskSourceData;
+    // Embedded tasks are part of the shard, whose digest is already in the upstream key.
     const file = options.tasks ? await readTaskFile({ root: options.tasks, dataset, taskId }).catch(() => null) : null;
     return { task: [taskKey, file ? sha256(file.bytes) : null] };
   },
   async run({ options, upstream }): Promise<StageOutput<Program>> {
     const attempts = upstream.attempts!.records as Attempt[];
     const source = upstream.attempts!.data as TaskSourceData;
-    const { task, missing } = await findTask({ source, root: options.tasks });
-    if (task) return { records: attempts, drops: [], data: { tasks: { [source.taskKey]: task } } };
-    const drops: Drop[] = attempts.map((a) => ({ id: a.id, reason: "task_not_found", detail: missing, taskId: a.taskId }));
-    return { records: [], drops, data: { tasks: {} } };
+    const embedded = source.embedded ? source.embeddedTasks() : {};
+    const { file, missing } = await taskFile({ source, root: options.tasks });
+    const drops: Drop[] = [];
+    const drop = (a: Attempt, reason: string, detail: string) => drops.push({ id: a.id, reason, detail, taskId: a.taskId });
+    if (file) {
+      const differs = new Map(Object.entries(embedded).map(([digest, task]) => [digest, taskDifference({ embedded: task, file: file.task })]));
+      const records = attempts.filter((a) => {
+        const difference = a.taskDigest ? differs.get(a.taskDigest) : null;
+        if (difference) drop(a, "task_mismatch", `the task in ${a.logFile} does not match ${file.path}: ${difference}`);
+        return !difference;
+      });
+      return { records, drops, data: { tasks: { [source.taskKey]: file.task } } satisfies LoadedTask };
+    }
+    const digests = Object.keys(embedded);
+    if (digests.length === 1) return { records: attempts, drops: [], data: { tasks: { [source.taskKey]: embedded[digests[0]!]! }, trusted: true } satisfies LoadedTask };
+    for (const a of attempts) {
+      if (digests.length > 1 && a.taskDigest) drop(a, "task_conflict", `the inputs embed ${digests.length} different versions of ${source.taskKey} and no task file settles it (${missing})`);
+      else drop(a, "task_not_found", missing ?? "no task");
+    }
+    return { records: [], drops, data: { tasks: {} } satisfies LoadedTask };
   },
 };
 
-async function findTask(params: { source: TaskSourceData; root?: string }): Promise<{ task?: ArcTask; missing?: string }> {
+async function taskFile(params: { source: TaskSourceData; root?: string }): Promise<{ file?: { task: ArcTask; path: string }; missing?: string }> {
   const { source, root } = params;
-  const embedded = source.embedded ? source.embeddedTask() : undefined;
-  if (embedded) return { task: embedded };
-  if (!root) return { missing: "the log embeds no task_data and no --tasks folder was given" };
+  if (!root) return { missing: source.embedded ? "no --tasks folder was given" : "the log embeds no task_data and no --tasks folder was given" };
   try {
     const found = await loadTask({ root, dataset: source.dataset, taskId: source.taskId });
-    return found ? { task: found.task } : { missing: `not in ${root}/${source.dataset}/{training,evaluation}` };
+    return found ? { file: found } : { missing: `not in ${root}/${source.dataset}/{training,evaluation}` };
   } catch (error) {
     return { missing: (error as Error).message };
   }

@@ -29,7 +29,7 @@ const sortedSources = (options: BuildOptions) => [...new Set(options.from)].sort
  */
 export const readDatasetsStage: Stage<BuildOptions> = {
   name: "read-datasets",
-  version: 4,
+  version: 5,
   after: [],
   async key(options, _upstream, context) {
     const sources = [];

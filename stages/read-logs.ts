@@ -1,8 +1,9 @@
 import pLimit from "p-limit";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { attemptList, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
-import type { BuildOptions } from "../schemas/build-options.js";
+import { MAX_CODE_BYTES, MAX_LOG_BYTES, type BuildOptions } from "../schemas/build-options.js";
+import { nameProblem } from "../schemas/names.js";
 import { InputError } from "../pipeline/common/errors.js";
 import { fileSha256, sha256 } from "../pipeline/common/sha256.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
@@ -97,7 +98,7 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
 
 export const readLogsStage: Stage<BuildOptions> = {
   name: "read-logs",
-  version: 7,
+  version: 8,
   after: [],
   async key(options) {
     const files = await listLogFiles(options.logs);
@@ -105,7 +106,7 @@ export const readLogsStage: Stage<BuildOptions> = {
     const limit = pLimit(8);
     const digests = await Promise.all(files.map((f) => limit(async () => [f.id, await fileSha256(f.path)])));
     const { models, dataset, subset, dateFrom, dateTo, pattern } = options;
-    return { filters: { models: models.map((m) => m.toLowerCase()).sort(), dataset, subset, dateFrom, dateTo, pattern, limit: options.limit }, files: digests };
+    return { filters: { models: models.map((m) => m.toLowerCase()).sort(), dataset, subset, dateFrom, dateTo, pattern, limit: options.limit, maxLogBytes: maxLogBytes(options) }, files: digests };
   },
   async run({ options, context, dir }): Promise<StageOutput<Attempt>> {
     const files = await listLogFiles(options.logs);
@@ -122,6 +123,11 @@ export const readLogsStage: Stage<BuildOptions> = {
       const byName = nameFilter(file, options);
       if (byName) {
         fates.push({ file: file.id, kept: false, ...byName });
+        continue;
+      }
+      const size = await tooLarge(file, options);
+      if (size) {
+        fates.push({ file: file.id, kept: false, reason: "malformed_log", detail: size });
         continue;
       }
       const bytes = await readFile(file.path);
@@ -150,11 +156,20 @@ export const readLogsStage: Stage<BuildOptions> = {
   },
 };
 
+const maxLogBytes = (options: Pick<BuildOptions, "maxLogBytes">) => options.maxLogBytes ?? MAX_LOG_BYTES;
+
+/** Why a file is too large to read (checked before reading it), or null. */
+async function tooLarge(file: LogFile, options: BuildOptions): Promise<string | null> {
+  const { size } = await stat(file.path);
+  const limit = maxLogBytes(options);
+  return size > limit ? `${size} bytes, over --max-log-bytes ${limit}: not read` : null;
+}
+
 /** With --limit n: the ids of the last n files that parse (a file that does not is never counted). */
 async function lastParsed(params: { files: LogFile[]; options: BuildOptions; limit: number }): Promise<Set<string>> {
   const parsed: string[] = [];
   for (const file of params.files) {
-    if (nameFilter(file, params.options)) continue;
+    if (nameFilter(file, params.options) || (await tooLarge(file, params.options))) continue;
     const result = parseLog({ file, text: await readFile(file.path, "utf8"), options: params.options });
     if (!("reason" in result)) parsed.push(file.id);
   }
@@ -178,6 +193,10 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
     return { reason: "malformed_log", detail: `${issue.path.join(".") || "log"}: ${issue.message}` };
   }
   const log = parsed.data;
+  for (const [what, value] of [["dataset", log.dataset], ["subset", log.subset]] as const) {
+    const problem = value ? nameProblem({ what, value }) : null;
+    if (problem) return { reason: "malformed_log", detail: problem };
+  }
   const dataset = log.dataset ?? "arc-agi-1";
   if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === log.model.toLowerCase())) return { reason: "filtered_model", detail: log.model };
   if (options.dataset && options.dataset !== dataset) return { reason: "filtered_dataset", detail: dataset };
@@ -199,6 +218,8 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
     if (layout === "multiturn" && position > 0) return drops.push({ id, taskId, reason: "multiturn_later_turn" });
     if (typeof attempt === "string") return drops.push({ id, taskId, reason: "malformed_attempt", detail: attempt });
     if (attempt.program_extracted === false || !attempt.program?.trim()) return drops.push({ id, taskId, reason: "no_program" });
+    const codeBytes = Buffer.byteLength(attempt.program);
+    if (codeBytes > MAX_CODE_BYTES) return drops.push({ id, taskId, reason: "malformed_attempt", detail: `a program of ${codeBytes} bytes, over the ${MAX_CODE_BYTES}-byte cap` });
     attempts.push({
       id,
       logFile: file.id,

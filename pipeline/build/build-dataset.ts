@@ -38,6 +38,8 @@ export interface BuildManifest {
   datasets: SourceFate[];
   /** The datasets and subsets the kept logs name. */
   source: { datasets: string[]; subsets: string[] };
+  /** Tasks no task file held, whose programs were judged against the task their inputs embedded. */
+  tasks_taken_on_trust: string[];
   /** Every attempt's fate is a line of fates.jsonl beside manifest.json (by task, then id), not part of it. */
   attempts: { total: number; kept: number; dropped: Record<string, number>; adds_up: boolean };
   outputs: WrittenSplit[];
@@ -92,7 +94,8 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     const written = await writeSplits({ out: options.out, splits, options });
     const perTask = taskTable(run);
     writeJsonLinesSync(join(options.out, "tasks.jsonl"), perTask);
-    const summary = [...buildSummary({ reports, logs: run.logs, written }), ...summariseTasks(perTask)];
+    const trusted = run.tasks.filter((t) => t.trusted).map((t) => t.taskKey);
+    const summary = [...buildSummary({ reports, logs: run.logs, written }), ...summariseTasks(perTask), ...trustNote(trusted)];
     const defaultTitle = `ARC programs from ${options.logs.length} log folder(s)${run.sources.length ? ` and ${run.sources.length} program dataset(s)` : ""}`;
     await writeCard({ out: options.out, card: datasetCard({ title: params.title ?? defaultTitle, options, splits: written, summary }) });
     const manifest: BuildManifest = {
@@ -104,6 +107,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       logs: run.logs,
       datasets: run.sources,
       source: run.source,
+      tasks_taken_on_trust: trusted,
       attempts: writeFates({ path: join(options.out, "fates.jsonl"), run, store }),
       outputs: written,
       summary,
@@ -116,6 +120,13 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     await closeKvStore(params.cacheDir);
     unlock();
   }
+}
+
+/** Said in the summary and the card only when it happens: labels that rest on the inputs' word. */
+function trustNote(trusted: string[]): string[] {
+  if (trusted.length === 0) return [];
+  const named = trusted.slice(0, 10).join(", ") + (trusted.length > 10 ? `, and ${trusted.length - 10} more (manifest.json)` : "");
+  return [`tasks taken on trust: ${trusted.length} had no task file, so the task their inputs embedded was used: ${named}`];
 }
 
 /** The sandbox's events as progress messages: queue state (every 5 s), replaced workers, health. */

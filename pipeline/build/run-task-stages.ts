@@ -1,6 +1,6 @@
 import type { BuildOptions } from "../../schemas/build-options.js";
 import type { Drop } from "../../schemas/drop.js";
-import type { TaskSourceData } from "../../stages/load-tasks.js";
+import type { LoadedTask, TaskSourceData } from "../../stages/load-tasks.js";
 import type { SelectSummary } from "../../stages/select.js";
 import { cacheKey } from "../common/canonical-json.js";
 import { StageTotals } from "../engine/sum-reports.js";
@@ -35,18 +35,20 @@ export interface TaskRun {
   selected: SelectSummary;
   /** Its attempts' task_not_found drops: how many, and the first. */
   missing?: { count: number; first: Drop };
+  /** No task file held it: the one task its inputs embedded was used, taken on trust. */
+  trusted?: true;
   uncacheable?: string;
 }
 
 type TaskContent = ShardContent & { drops: (Drop & { stage: string })[] };
 
-/** The attempts of a task, read from its shards when first asked for; drops with their reader; the embedded task of the first shard that has one. */
+/** The attempts of a task, read from its shards when first asked for; drops with their reader; every embedded task by digest. */
 export function taskContent(shards: ShardRef[]): () => TaskContent {
   let content: TaskContent | undefined;
   return () => {
     if (!content) {
       const parts = shards.map((s) => readTaskShard({ dir: s.dir, file: s.shard.file }));
-      content = { attempts: parts.flatMap((p) => p.attempts), drops: parts.flatMap((p, i) => p.drops.map((d) => ({ ...d, stage: shards[i]!.stage }))), task: parts.find((p) => p.task)?.task };
+      content = { attempts: parts.flatMap((p) => p.attempts), drops: parts.flatMap((p, i) => p.drops.map((d) => ({ ...d, stage: shards[i]!.stage }))), tasks: Object.assign({}, ...parts.map((p) => p.tasks)) };
     }
     return content;
   };
@@ -54,7 +56,7 @@ export function taskContent(shards: ShardRef[]): () => TaskContent {
 
 export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" | "shards" | "read">): SourceOutput {
   const content = taskContent(task.shards);
-  const data: TaskSourceData = { taskKey: task.taskKey, dataset: task.dataset, taskId: task.taskId, embedded: task.shards.some((s) => s.shard.embedded), embeddedTask: () => content().task };
+  const data: TaskSourceData = { taskKey: task.taskKey, dataset: task.dataset, taskId: task.taskId, embedded: task.shards.some((s) => s.shard.embedded), embeddedTasks: () => content().tasks };
   return {
     key: cacheKey({ task: task.taskKey, shards: task.shards.map((s) => s.shard.sha256) }),
     meta: { drops: [], length: task.read, data },
@@ -115,6 +117,7 @@ export async function runTaskStages(params: {
         executed: results.meta["filter-transductive"]!.length,
         selected: results.meta.select!.data as SelectSummary,
         ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
+        ...((results.meta["load-tasks"]!.data as LoadedTask).trusted ? { trusted: true as const } : {}),
         ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
       };
     },

@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import { buildDataset, readFates, type BuildManifest } from "../build/build-dataset.js";
 import type { Fate } from "../build/task-rows.js";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, SELECTIONS, type BuildOptions } from "../../schemas/build-options.js";
+import { nameProblem } from "../../schemas/names.js";
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
 import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
@@ -12,7 +13,7 @@ import { runPush, type PushCliOptions } from "./push-cli.js";
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
+    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
     Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
   transduction: "literal" | "augment";
   logs?: string[];
@@ -55,6 +56,7 @@ export function addBuildOptions(command: Command): Command {
       .option("--date-to <YYYYMMDD>", "keep log files named up to this date", yyyymmdd)
       .option("--pattern <glob>", "keep log files whose name matches")
       .option("--limit <n>", "keep only the last n log files", integer)
+      .option("--max-log-bytes <n>", "record a log file larger than this as malformed without reading it (default: 64 MiB)", integer)
       .option("--validation", "make a validation split (balances tasks first)")
       .addOption(new Option("--format <format>", "row format").choices(FORMATS).default("flat"))
       .option("--no-clean-code", "keep comments, docstrings and blank lines")
@@ -84,6 +86,10 @@ export function addBuildOptions(command: Command): Command {
 
 export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
   if (!cli.logs?.length && !cli.from?.length) throw new InputError("say what to build from: --logs <dir...> (run logs) and/or --from <source...> (program datasets)");
+  for (const [what, value] of [["--dataset", cli.dataset], ["--subset", cli.subset]] as const) {
+    const problem = value === undefined ? null : nameProblem({ what, value });
+    if (problem) throw new InputError(problem);
+  }
   return {
     logs: cli.logs ?? [],
     from: cli.from ?? [],
@@ -97,6 +103,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     dateTo: cli.dateTo,
     pattern: cli.pattern,
     limit: cli.limit,
+    ...(cli.maxLogBytes !== undefined ? { maxLogBytes: cli.maxLogBytes } : {}),
     validation: Boolean(cli.validation),
     format: cli.format,
     cleanCode: cli.cleanCode,

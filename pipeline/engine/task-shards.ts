@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Drop } from "../../schemas/drop.js";
 import type { Attempt } from "../../schemas/run-log.js";
 import type { ArcTask } from "../../schemas/task.js";
+import { canonicalJson } from "../common/canonical-json.js";
 import { gzipPiece, readJsonLinesSync } from "../common/json-lines.js";
 import { sha256 } from "../common/sha256.js";
 
@@ -22,14 +23,18 @@ export interface TaskShard {
   embedded: boolean;
 }
 
-/** A line of a shard: an attempt, an attempt's drop, or the embedded task (at most one). */
-export type ShardLine = { attempt: Attempt } | { drop: Drop } | { task: ArcTask };
+/** A line of a shard: an attempt, an attempt's drop, or an embedded task (once per distinct task). */
+export type ShardLine = { attempt: Attempt } | { drop: Drop } | { task: ArcTask; digest: string };
 
 export interface ShardContent {
   attempts: Attempt[];
   drops: Drop[];
-  task?: ArcTask;
+  /** The distinct tasks the inputs embedded, by digest (attempts name theirs in taskDigest). */
+  tasks: Record<string, ArcTask>;
 }
+
+/** What identifies an embedded task: equal grids, equal digest. */
+export const taskDigest = (task: ArcTask) => sha256(canonicalJson(task)).slice(0, 32);
 
 /** Flush a task's lines at this size, and every task's when all pending lines reach BUFFER_TOTAL. */
 const BUFFER_TASK = 1 << 16;
@@ -40,6 +45,8 @@ interface Open {
   hash: Hash;
   pending: string[];
   pendingBytes: number;
+  /** Digests of the embedded tasks already written to this shard. */
+  tasks: Set<string>;
 }
 
 /**
@@ -58,10 +65,15 @@ export class TaskShardWriter {
   attempt(attempt: Attempt): void {
     const { embeddedTask, ...rest } = attempt;
     const entry = this.entry(attempt.dataset, attempt.taskId);
-    // The first embedded task of a task wins: one copy per shard, not one per attempt.
-    if (embeddedTask && !entry.shard.embedded) {
-      entry.shard.embedded = true;
-      this.write(entry, { task: embeddedTask });
+    // Each distinct embedded task once per shard, not once per attempt; every attempt names its own.
+    if (embeddedTask) {
+      const digest = taskDigest(embeddedTask);
+      if (!entry.tasks.has(digest)) {
+        entry.tasks.add(digest);
+        entry.shard.embedded = true;
+        this.write(entry, { task: embeddedTask, digest });
+      }
+      rest.taskDigest = digest;
     }
     entry.shard.attempts++;
     this.write(entry, { attempt: rest });
@@ -84,7 +96,7 @@ export class TaskShardWriter {
     let found = this.open.get(taskKey);
     if (!found) {
       const file = `${sha256(taskKey).slice(0, 24)}.jsonl.gz`;
-      found = { shard: { taskKey, dataset, taskId, file, sha256: "", attempts: 0, drops: 0, embedded: false }, hash: createHash("sha256"), pending: [], pendingBytes: 0 };
+      found = { shard: { taskKey, dataset, taskId, file, sha256: "", attempts: 0, drops: 0, embedded: false }, hash: createHash("sha256"), pending: [], pendingBytes: 0, tasks: new Set() };
       this.open.set(taskKey, found);
     }
     return found;
@@ -109,15 +121,15 @@ export class TaskShardWriter {
   }
 }
 
-/** A shard's attempts, drops and embedded task, in the order they were written. */
+/** A shard's attempts, drops and embedded tasks, in the order they were written. */
 export function readTaskShard(params: { dir: string; file: string }): ShardContent {
   const path = join(params.dir, "shards", params.file);
-  const content: ShardContent = { attempts: [], drops: [] };
+  const content: ShardContent = { attempts: [], drops: [], tasks: {} };
   if (!existsSync(path)) return content;
   for (const line of readJsonLinesSync<ShardLine>(path)) {
     if ("attempt" in line) content.attempts.push(line.attempt);
     else if ("drop" in line) content.drops.push(line.drop);
-    else content.task = line.task;
+    else content.tasks[line.digest] = line.task;
   }
   return content;
 }

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve, sep } from "node:path";
+import { nameProblem } from "../../schemas/names.js";
 import { arcTaskSchema, TASK_ID, type ArcTask } from "../../schemas/task.js";
 import { InputError } from "../common/errors.js";
 
@@ -7,8 +8,13 @@ export const SPLIT_FOLDERS = ["training", "evaluation"] as const;
 
 /** The bytes and path of `<root>/<dataset>/{training,evaluation}/<taskId>.json`, training first, or null. */
 export async function readTaskFile(params: { root: string; dataset: string; taskId: string }): Promise<{ bytes: Buffer; path: string } | null> {
+  const problem = nameProblem({ what: "dataset", value: params.dataset }) ?? (TASK_ID.test(params.taskId) ? null : `task id '${params.taskId.slice(0, 100)}' is not 8 hex characters`);
+  if (problem) throw new InputError(`refusing to look up a task: ${problem}`);
+  const root = resolve(params.root);
   for (const folder of SPLIT_FOLDERS) {
-    const path = join(params.root, params.dataset, folder, `${params.taskId}.json`);
+    const path = join(root, params.dataset, folder, `${params.taskId}.json`);
+    // Names are checked above; this holds whatever a future caller passes.
+    if (!resolve(path).startsWith(root + sep)) throw new InputError(`refusing to read ${path}: it is outside the task folder ${root}`);
     try {
       return { bytes: await readFile(path), path };
     } catch (error) {

@@ -39,14 +39,15 @@ export async function runStage(stage: Stage<BuildOptions>, options: BuildOptions
   return { ...(await stage.run({ options, upstream, context: ctx, dir })), dir };
 }
 
-/** What a reader wrote to its task shards: every attempt, every attempt drop, and the embedded tasks by task key. */
+/** What a reader wrote to its task shards: every attempt, every attempt drop, and the (first) embedded task by task key. */
 export function shardsOf(output: { data?: unknown; dir: string }): { attempts: Attempt[]; drops: Drop[]; embedded: Record<string, ArcTask> } {
   const out = { attempts: [] as Attempt[], drops: [] as Drop[], embedded: {} as Record<string, ArcTask> };
   for (const shard of (output.data as { shards: TaskShard[] }).shards) {
     const content = readTaskShard({ dir: output.dir, file: shard.file });
     out.attempts.push(...content.attempts);
     out.drops.push(...content.drops);
-    if (content.task) out.embedded[shard.taskKey] = content.task;
+    const first = Object.values(content.tasks)[0];
+    if (first) out.embedded[shard.taskKey] = first;
   }
   return out;
 }
