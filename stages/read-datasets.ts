@@ -6,6 +6,7 @@ import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
 import { InputError } from "../pipeline/common/errors.js";
 import { fileSha256 } from "../pipeline/common/sha256.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { ParquetRefusedError } from "../pipeline/parquet/check-parquet-bounds.js";
 import { readParquetRows } from "../pipeline/parquet/read-parquet-rows.js";
 import { datasetShards, type DatasetShards } from "../pipeline/sources/dataset-shards.js";
 
@@ -16,6 +17,8 @@ export interface SourceFate {
   schema: string;
   shards: number;
   rows: number;
+  /** Shards refused before decoding (sizes a decoder must not be trusted with), each with why. */
+  refused?: { shard: string; reason: string }[];
 }
 
 
@@ -58,7 +61,12 @@ export const readDatasetsStage: Stage<BuildOptions> = {
       for (const shard of found.shards) {
         const left = options.fromLimit === undefined ? undefined : options.fromLimit - fate.rows;
         if (left !== undefined && left <= 0) break;
-        for await (const row of readParquetRows({ blob: await shard.open(), limit: left })) {
+        const rows = readParquetRows({ blob: await shard.open(), name: shard.path, limit: left });
+        const onRefused = (reason: string) => {
+          (fate.refused ??= []).push({ shard: shard.path, reason });
+          context.emit({ type: "message", level: "warn", text: `${shard.path} of ${found.source} is refused before decoding (${reason}): none of its rows is read` });
+        };
+        for await (const row of refusable(rows, onRefused)) {
           if (!fate.schema) {
             const schema = datasetSchema(Object.keys(row));
             if ("missing" in schema) throw new InputError(`${target} (${shard.path}) is not a program dataset: it has no column ${schema.missing.join(" or ")} (it has: ${Object.keys(row).join(", ")})`);
@@ -80,6 +88,17 @@ export const readDatasetsStage: Stage<BuildOptions> = {
       }
       sources.push(fate);
     }
-    return { records: [], kept, drops, dropped, data: { sources, shards: shards.close() }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length } };
+    const refused = sources.reduce((n, s) => n + (s.refused?.length ?? 0), 0);
+    return { records: [], kept, drops, dropped, data: { sources, shards: shards.close() }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}) } };
   },
 };
+
+/** The rows of a shard, or none when the shard is refused before decoding (recorded, and the build goes on). */
+async function* refusable(rows: AsyncGenerator<Record<string, unknown>>, onRefused: (reason: string) => void): AsyncGenerator<Record<string, unknown>> {
+  try {
+    yield* rows;
+  } catch (error) {
+    if (!(error instanceof ParquetRefusedError)) throw error;
+    onRefused(error.why);
+  }
+}

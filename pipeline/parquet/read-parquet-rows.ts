@@ -1,6 +1,11 @@
 import { openAsBlob } from "node:fs";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { ParquetFile, type RecordBatch } from "parquet-wasm";
+import { checkRowGroup, planParquet } from "./check-parquet-bounds.js";
+import { HeldBlob } from "./held-blob.js";
+
+/** Decoded bytes a record batch may hold at worst: a dictionary value repeated on each of its rows. */
+const BATCH_BYTES = 512 * 2 ** 20;
 
 /**
  * Arrow values as plain JSON-like values: vectors and typed arrays become arrays, 64-bit
@@ -28,33 +33,35 @@ export interface BlobLike {
 /**
  * Rows of a Parquet file (a path, or a Blob-like for remote files), a record batch at a time:
  * memory bounded by the batch, and with `limit` only the row groups that hold those rows are read.
+ * The file's sizes are checked first (checkParquetBounds): a hostile file is refused, naming it,
+ * before the decoder allocates what it claims.
  */
-export async function* readParquetRows(params: { path?: string; blob?: BlobLike; batchSize?: number; limit?: number }): AsyncGenerator<Record<string, unknown>> {
-  const blob = params.blob ?? (await openAsBlob(params.path!));
-  const file = await ParquetFile.fromFile(blob as Blob);
+export async function* readParquetRows(params: { path?: string; blob?: BlobLike; name?: string; batchSize?: number; limit?: number }): AsyncGenerator<Record<string, unknown>> {
+  const blob = new HeldBlob(params.blob ?? (await openAsBlob(params.path!)));
+  const name = params.name ?? params.path ?? "a Parquet file";
+  const read = (start: number, end: number) => blob.hold(start, end);
+  const plans = await planParquet({ blob, name, rowLimit: params.limit, read });
+  if (plans.length === 0) return;
+  const file = await ParquetFile.fromFile(blob as unknown as Blob);
   try {
-    // With a limit, name the row groups that hold those rows: the reader would otherwise fetch the next one ahead.
-    const rowGroups: number[] = [];
-    if (params.limit !== undefined) {
-      let rows = 0;
-      for (const [index, group] of file.metadata().rowGroups().entries()) {
-        if (rows >= params.limit) break;
-        rowGroups.push(index);
-        rows += group.numRows();
-      }
-      if (rowGroups.length === 0) return;
-    }
-    const stream = (await file.stream({ batchSize: params.batchSize ?? 1024, ...(params.limit !== undefined ? { limit: params.limit, rowGroups } : {}) })) as ReadableStream<RecordBatch>;
     let emitted = 0;
-    for await (const batch of stream) {
-      const table: Table = tableFromIPC(batch.intoIPCStream());
-      for (let i = 0; i < table.numRows; i++) {
-        if (params.limit !== undefined && emitted >= params.limit) return;
-        const row: Record<string, unknown> = {};
-        for (const field of table.schema.fields) row[field.name] = toPlain(table.getChild(field.name)!.get(i));
-        emitted++;
-        yield row;
+    // A row group at a time: checked, then decoded from the bytes the check read.
+    for (const plan of plans) {
+      const largestDictionaryPage = await checkRowGroup({ blob, name, plan, read });
+      const batchSize = Math.max(1, Math.min(params.batchSize ?? 1024, Math.floor(BATCH_BYTES / Math.max(1, largestDictionaryPage))));
+      const left = params.limit === undefined ? undefined : params.limit - emitted;
+      const stream = (await file.stream({ batchSize, rowGroups: [plan.index], ...(left !== undefined ? { limit: left } : {}) })) as ReadableStream<RecordBatch>;
+      for await (const batch of stream) {
+        const table: Table = tableFromIPC(batch.intoIPCStream());
+        for (let i = 0; i < table.numRows; i++) {
+          if (params.limit !== undefined && emitted >= params.limit) return;
+          const row: Record<string, unknown> = {};
+          for (const field of table.schema.fields) row[field.name] = toPlain(table.getChild(field.name)!.get(i));
+          emitted++;
+          yield row;
+        }
       }
+      blob.release(...plan.span);
     }
   } finally {
     file.free(); // wasm memory is not garbage-collected
