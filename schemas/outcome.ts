@@ -11,8 +11,11 @@ export type Outcome =
   | { status: "crash"; message: string; ms: number; transient?: true }
   | { status: "invalid_output"; reason: (typeof GRID_PROBLEMS)[number]; ms: number };
 
-/** cpu: the program used its CPU time; wall_clock: it was stopped by the clock on every try while using less. */
-export const TIMEOUT_REASONS = ["cpu", "wall_clock"] as const;
+/**
+ * cpu: the program used its CPU time; sleep: it stayed off the CPU, not runnable (sleeping,
+ * blocked), past the backstop; wall_clock: without schedstat, the clock stopped it on every try.
+ */
+export const TIMEOUT_REASONS = ["cpu", "wall_clock", "sleep"] as const;
 export type TimeoutReason = (typeof TIMEOUT_REASONS)[number];
 
 export type OutcomeStatus = Outcome["status"];
@@ -32,6 +35,7 @@ export const runnerOutcomeSchema = z.discriminatedUnion("status", [
 
 export const runnerMessageSchema = z.union([
   z.object({ hello: z.object({ runner: z.number(), python: z.string(), numpy: z.string(), layers: z.record(z.string(), z.unknown()), seed: z.number().optional() }) }),
+  z.object({ beat: z.number() }),
   z.object({ id: z.string(), done: z.literal(true), ms: z.number() }),
   z.object({ id: z.string().nullable(), fatal: z.string() }),
   z.object({ id: z.string(), i: z.number().int().nonnegative() }).passthrough(),

@@ -1,8 +1,9 @@
-"""The forked child that runs one untrusted program on its inputs, under every limit.
+"""The child that runs one untrusted program on its inputs, under every limit.
 
-It reports on a private pipe: first {"ready": true} once the sandbox is in force (or
-{"fatal": ...} if it could not be), then one line per input, in order. The fork server trusts
-none of these lines beyond their shape (see runner.py)."""
+Forked by the zygote (zygote.py), it holds two pipe ends: it reads its job ({"code", "inputs",
+"indices"}) from one once the sandbox is in force, and reports on the other to the fork server:
+first {"ready": true} (or {"fatal": ...} if the sandbox could not be put in force), then one
+line per input, in order. The fork server trusts none of these lines beyond their shape."""
 
 import builtins
 import json
@@ -83,9 +84,13 @@ def _run_one(code, grid, state):
         if not callable(transform):
             return {"status": "error", "message": "NameError: the program defines no transform function"}
         result = transform(grid)
-        _arm(0)
+        # Checking and serialising what the program returned runs on its clock too: a result of
+        # millions of rows is the program's cost, bounded by its limit.
         grid, reason = normalise(result)
-        return {"status": "ok", "grid": grid} if reason is None else {"status": "invalid_output", "reason": reason}
+        outcome = {"status": "ok", "grid": grid} if reason is None else {"status": "invalid_output", "reason": reason}
+        json.dumps(outcome)
+        _arm(0)
+        return outcome
     except SoftTimeout:
         _arm(0)
         return {"status": "timeout", "reason": "cpu"}
@@ -97,14 +102,37 @@ def _run_one(code, grid, state):
         return {"status": "error", "message": message(exc)}
 
 
-def run_child(code, inputs, indices, out_fd, limits):
-    """Run one program on the given inputs; never returns."""
+def _read_job(fd):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            os.close(fd)
+            return json.loads(b"".join(chunks))
+        chunks.append(chunk)
+
+
+def _close_all_but(keep):
+    """Closes every fd from 3 up but those kept, a range at a time (one syscall per range)."""
+    low = 3
+    for fd in sorted(k for k in keep if k >= 3):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 4096)
+
+
+def run_child(job_fd, out_fd, limits):
+    """Run one program on the inputs its job names; never returns."""
     try:
         os.setpgid(0, 0)
         for fd in (0, 1, 2):
             os.dup2(limits["devnull"], fd)
-        os.closerange(3, out_fd)
-        os.closerange(out_fd + 1, 4096)
+        ruleset = limits.get("child_ruleset", -1)
+        _close_all_but({job_fd, out_fd, ruleset})
+        # The job comes from the fork server, not the program: read before the filter, which
+        # leaves a child nothing to set its own CPU limit with.
+        job = _read_job(job_fd)
+        code, inputs, indices = job["code"], job["inputs"], job["indices"]
         if limits["memory"]:
             cap = limits["base_vm"] + limits["memory"]
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -116,6 +144,10 @@ def run_child(code, inputs, indices, out_fd, limits):
         signal.signal(signal.SIGPROF, _on_prof)
         builtins.__import__ = _import_off_the_clock
         random.seed(limits["seed"])  # random re-seeds itself after fork (os.register_at_fork); numpy does not
+        if ruleset >= 0:
+            # A Landlock layer of its own, without the /proc the fork server reads clocks from.
+            limits["restrict"](ruleset)
+            os.close(ruleset)
         if limits["load_filter"] is not None:
             limits["load_filter"]()
     except BaseException as exc:  # a broken sandbox must not run the program

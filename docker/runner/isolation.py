@@ -26,14 +26,13 @@ def landlock_abi():
     return max(abi, 0)
 
 
-def landlock(read_paths):
-    """Make the filesystem read-only and limited to read_paths; deny TCP; scope signals.
-
-    Returns the Landlock ABI applied, or 0 when the kernel has none.
-    """
+def landlock_ruleset(read_paths):
+    """A Landlock ruleset: the filesystem read-only and limited to read_paths, no TCP, signals and
+    abstract sockets scoped. Returns (ruleset fd, ABI), or (-1, 0) when the kernel has no Landlock.
+    One ruleset can be applied by many processes (restrict): the zygote builds the children's once."""
     abi = landlock_abi()
     if abi <= 0:
-        return 0
+        return -1, 0
     fs_all = (1 << 13) - 1  # ABI 1: execute .. make_sym
     if abi >= 2:
         fs_all |= 1 << 13  # refer
@@ -57,12 +56,15 @@ def landlock(read_paths):
         if LIBC.syscall(SYS_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(rule), 0) != 0:
             raise OSError(ctypes.get_errno(), "landlock_add_rule failed for " + path)
         os.close(fd)
+    return ruleset, abi
+
+
+def restrict(ruleset):
+    """Puts the calling process (and all it forks) under the ruleset, on top of any it is under."""
     if LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS) failed")
     if LIBC.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
         raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
-    os.close(ruleset)
-    return abi
 
 
 # Everything else is refused with EPERM, including every syscall this libseccomp cannot name

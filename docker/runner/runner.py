@@ -5,34 +5,60 @@ Protocol (newline-delimited JSON, never pickle):
   fd 3   -> {"hello": {...}}                                    once, after start-up
   fd 3   -> {"id": str, "i": int, "status": ..., ...}           one line per input, in order
   fd 3   -> {"id": str, "done": true, "ms": float}              after the last input
+  fd 3   -> {"beat": n}                                         every second while a program runs
 (with --results-stdout the results go to the process's original stdout instead of fd 3: Docker
 attaches only stdin, stdout and stderr; fd 1 itself is then pointed at /dev/null)
 
-A program runs in a forked child (child.py) that reports on a private pipe. The child shares
-its process with the program, so the server trusts nothing it says beyond its shape: exactly
-one answer per input, in order, each line under MAX_LINE bytes, every grid checked again with
-the server's own copy of the grid rule. Anything extra or malformed makes the program a crash.
+A program runs in a child (child.py) forked by the zygote (zygote.py), which never sees job
+data; the child reads its job from its own pipe and reports on another to this server. The child
+shares its process with the program, so the server trusts nothing it says beyond its shape:
+exactly one answer per input, in order, each line under MAX_LINE bytes, every grid checked again
+with the server's own copy of the grid rule. Anything extra or malformed makes the program a crash.
+
+Time: the child's CPU limit is its own (a CPU-time timer, RLIMIT_CPU). This server watches each
+child's clock in /proc/<pid>/schedstat: time on a CPU, time runnable but waiting for one, and the
+rest, off the CPU and not runnable (sleeping, blocked). A child starved by a busy machine is never
+stopped; one that sleeps past the backstop is a timeout with reason "sleep" at once.
+
+The import path is fixed: this folder, the interpreter's standard library and the folders given
+with --path (its site-packages, numpy), never PYTHONPATH, the working folder or a .pth's folder.
+Run it as `python -I -S runner.py --path ...`.
 
 Self-contained on purpose: this folder also runs inside the Docker image, beside numpy only.
 """
 
-import gc
-import json
 import os
-import resource
-import select
-import signal
 import sys
-import time
+
+
+def _fixed_import_path(argv):
+    """This folder, then the standard library (all -I -S leaves), then each --path folder."""
+    extra = []
+    if "--path" in argv:
+        extra = [p for p in argv[argv.index("--path") + 1].split(os.pathsep) if p and os.path.isabs(p)]
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [here] + [p for p in sys.path if p and os.path.isabs(p) and p != here] + extra
+
+
+_fixed_import_path(sys.argv)
+
+import gc  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import select  # noqa: E402
+import signal  # noqa: E402
+import socket as socket_module  # noqa: E402
+import time  # noqa: E402
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"  # seccomp forbids threads; numpy must not try to start any
 
 import numpy as np  # noqa: E402  (imported once here, shared by every forked child)
 
-from child import message, run_child, write_all  # noqa: E402
+from child import message, write_all  # noqa: E402
 from grid_rule import normalise  # noqa: E402
-from isolation import compile_filter, export_pfc, filter_loader, landlock  # noqa: E402
+from isolation import compile_filter, export_pfc, filter_loader, landlock_ruleset, restrict  # noqa: E402
+from zygote import start_zygote  # noqa: E402
 
 # Cheap modules programs use, imported once so children share them. Heavy ones (scipy) are not:
 # a bigger server makes every fork dearer; their import time is kept off the clock instead.
@@ -45,12 +71,15 @@ for _module in PRELOAD:
     except ImportError:
         pass
 
-RUNNER_VERSION = 2
+RUNNER_VERSION = 3
 # A 30x30 grid is ~2.7 KB of JSON and messages are cut at 500 characters: a longer line is a lie.
 MAX_LINE = 64 * 1024
-# A child stopped by the wall clock with less CPU time than the limit is tried again this often
-# before the verdict is a wall-clock timeout: a busy machine must not decide verdicts.
+# Without schedstat (a kernel that does not keep it) a child stopped by the wall clock with less
+# CPU time than the limit is tried again this often before the verdict is a wall-clock timeout.
 WALL_RETRIES = 2
+# How often a running child's clock is read, and how often the server says it is alive.
+POLL_SECONDS = 0.02
+BEAT_SECONDS = 1.0
 STATUS_FIELDS = {
     "ok": ("grid",),
     "error": ("message",),
@@ -59,7 +88,7 @@ STATUS_FIELDS = {
     "crash": ("message",),
     "invalid_output": ("reason",),
 }
-TIMEOUT_REASONS = ("cpu", "wall_clock")
+TIMEOUT_REASONS = ("cpu", "wall_clock", "sleep")
 GRID_REASONS = ("not_2d", "empty", "ragged", "bool", "float", "not_int", "out_of_range", "too_large")
 RLIMITS = sorted(getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_"))
 
@@ -100,24 +129,95 @@ def check_outcome(raw, index):
     return clean
 
 
-def run_program(request, limits):
+class Zygote:
+    """The fork server's side of the zygote: spawns children, hears how each one ended."""
+
+    def __init__(self, limits):
+        self.control, self.pid = start_zygote(limits)
+        self.exits = {}
+
+    def spawn(self, job_fd, result_fd):
+        socket_module.send_fds(self.control, [b"spawn"], [job_fd, result_fd])
+        os.close(job_fd)
+        os.close(result_fd)
+        while True:
+            reply = self._receive(None)
+            if "pid" in reply:
+                return reply["pid"]
+
+    def wait(self, pid):
+        """(status, CPU seconds) of a child that was killed or has exited."""
+        while pid not in self.exits:
+            self._receive(10.0)
+        return self.exits.pop(pid)
+
+    def _receive(self, timeout):
+        if not select.select([self.control], [], [], timeout)[0]:
+            raise RuntimeError("the zygote did not answer")
+        data = self.control.recv(4096)
+        if not data:
+            raise RuntimeError("the zygote is gone")
+        reply = json.loads(data)
+        if "exit" in reply:
+            self.exits[reply["exit"]] = (reply["status"], reply["cpu"])
+        return reply
+
+
+class ChildClock:
+    """A child's time since its current input began: on a CPU, runnable but waiting, and the rest."""
+
+    def __init__(self, pid, hard):
+        self.path = "/proc/%d/schedstat" % pid
+        self.hard = hard
+        self.available = self._read() is not None
+        self.mark()
+
+    def _read(self):
+        try:
+            with open(self.path) as f:
+                on_cpu, waiting = f.read().split()[:2]
+            return int(on_cpu) / 1e9, int(waiting) / 1e9
+        except (OSError, ValueError):
+            return None
+
+    def mark(self):
+        self.started = time.monotonic()
+        self.base = self._read() or (0.0, 0.0)
+
+    def verdict(self):
+        """None while the child may go on; "cpu", "sleep", or (without schedstat) "wall"."""
+        wall = time.monotonic() - self.started
+        if not self.available:
+            return "wall" if wall > self.hard else None
+        now = self._read()
+        if now is None:
+            return None  # gone: its exit decides
+        on_cpu, waiting = now[0] - self.base[0], now[1] - self.base[1]
+        if on_cpu > self.hard:
+            return "cpu"
+        if wall - on_cpu - waiting > self.hard:
+            return "sleep"
+        return None
+
+
+def run_program(request, limits, zygote, beat):
     """Exactly one outcome per input, in input order."""
     code, inputs = request["code"], request["inputs"]
     results = {}
     pending = list(range(len(inputs)))
     wall_kills = {}
-    hard = limits["timeout"] * 2 + 0.5  # wall-clock backstop; the CPU-time timer decides first
+    hard = limits["timeout"] * limits["backstop_factor"] + limits["backstop_seconds"]
     try:
         while pending:
             assert_limits(limits)
-            done, stuck = _run_child(code, inputs, pending, limits, hard)
+            done, stuck = _run_child(zygote, code, inputs, pending, limits, hard, beat)
             for outcome in done:
                 results[outcome["i"]] = outcome
                 pending.remove(outcome["i"])
             if stuck is None:
                 continue
             index, verdict = stuck
-            if verdict is None:  # stopped by the wall clock with CPU time to spare: try again
+            if verdict is None:  # no schedstat: stopped by the wall clock with CPU time to spare
                 wall_kills[index] = wall_kills.get(index, 0) + 1
                 if wall_kills[index] <= WALL_RETRIES:
                     continue
@@ -130,24 +230,30 @@ def run_program(request, limits):
     return [results[i] for i in range(len(inputs))]
 
 
-def _run_child(code, inputs, pending, limits, hard):
+def _run_child(zygote, code, inputs, pending, limits, hard, beat):
     """One child over the pending inputs: the outcomes it gave, and the input it stopped at with
-    its verdict (None when the wall clock stopped a child that had CPU time to spare)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_fd)
-        run_child(code, [inputs[i] for i in pending], list(pending), write_fd, limits)
-    os.close(write_fd)
-    done, buffer, ready, eof, fatal = [], b"", False, False, None
-    deadline = time.monotonic() + hard
+    its verdict (None when, without schedstat, the wall clock stopped a child with CPU to spare)."""
+    job_r, job_w = os.pipe()
+    result_r, result_w = os.pipe()
+    pid = zygote.spawn(job_r, result_w)
+    try:
+        write_all(job_w, json.dumps({"code": code, "inputs": [inputs[i] for i in pending], "indices": list(pending)}).encode())
+    except OSError:
+        pass  # the child died before reading its job: its exit says why
+    finally:
+        os.close(job_w)
+    done, buffer, ready, eof, fatal, stopped = [], b"", False, False, None, None
+    clock = ChildClock(pid, hard)
     try:
         # Read until the child is gone, not just until the last answer: a line after it is a forgery.
         while not eof:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([read_fd], [], [], remaining)[0]:
-                break
-            chunk = os.read(read_fd, 1 << 16)
+            beat()
+            if not select.select([result_r], [], [], POLL_SECONDS)[0]:
+                stopped = clock.verdict()
+                if stopped:
+                    break
+                continue
+            chunk = os.read(result_r, 1 << 16)
             eof = not chunk
             buffer += chunk
             while b"\n" in buffer:
@@ -156,27 +262,30 @@ def _run_child(code, inputs, pending, limits, hard):
                     ready, fatal = _first_line(line)
                     if fatal is not None:
                         raise RuntimeError("sandbox set-up failed in the child: " + fatal)
+                    clock.mark()
                     continue
                 if len(done) == len(pending):
                     raise Violation("an answer after the last input")
                 done.append(check_outcome(line, pending[len(done)]))
-                deadline = time.monotonic() + hard
+                clock.mark()
             if len(buffer) > MAX_LINE:
                 raise Violation("a result line longer than %d bytes" % MAX_LINE)
         if eof and buffer:
             raise Violation("an unterminated line")
     finally:
         _kill_group(pid)
-        os.close(read_fd)
-        _, status, usage = os.wait4(pid, 0)
+        os.close(result_r)
+        status, cpu_seconds = zygote.wait(pid)
     if len(done) == len(pending):
         return done, None
     index = pending[len(done)]
-    if not eof:
-        cpu = usage.ru_utime + usage.ru_stime - sum(o["cpu"] for o in done) / 1000
-        if cpu < limits["timeout"]:
-            return done, (index, None)
+    if stopped == "sleep":
+        return done, (index, {"status": "timeout", "reason": "sleep", "ms": hard * 1000})
+    if stopped == "cpu":
         return done, (index, {"status": "timeout", "reason": "cpu", "ms": hard * 1000})
+    if stopped == "wall":
+        cpu = cpu_seconds - sum(o["cpu"] for o in done) / 1000
+        return done, (index, None if cpu < limits["timeout"] else {"status": "timeout", "reason": "cpu", "ms": hard * 1000})
     if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
         return done, (index, {"status": "timeout", "reason": "cpu", "ms": 0})
     return done, (index, {"status": "crash", "message": _describe_exit(status), "ms": 0})
@@ -232,7 +341,7 @@ def runtime_paths():
 
 
 def parse_args(args):
-    limits = {"timeout": 1.0, "memory": 1 << 30, "seccomp": True, "landlock": True, "seed": 0}
+    limits = {"timeout": 1.0, "memory": 1 << 30, "seccomp": True, "landlock": True, "seed": 0, "backstop_factor": 2.0, "backstop_seconds": 0.5}
     while args:
         flag = args.pop(0)
         if flag == "--timeout":
@@ -241,6 +350,11 @@ def parse_args(args):
             limits["memory"] = int(args.pop(0))
         elif flag == "--seed":
             limits["seed"] = int(args.pop(0))
+        elif flag == "--backstop":
+            factor, seconds = args.pop(0).split(",")
+            limits["backstop_factor"], limits["backstop_seconds"] = float(factor), float(seconds)
+        elif flag == "--path":
+            args.pop(0)  # applied at start-up, before numpy was imported
         elif flag == "--no-seccomp":
             limits["seccomp"] = False
         elif flag == "--no-landlock":
@@ -258,32 +372,52 @@ def parse_args(args):
 def main():
     limits = parse_args(sys.argv[1:])
     out = os.fdopen(os.dup(1) if limits.get("results_stdout") else 3, "wb", buffering=0)
+    limits["results_fd"] = out.fileno()
     limits["devnull"] = os.open(os.devnull, os.O_RDWR)  # opened before Landlock hides /dev
     os.dup2(limits["devnull"], 1)
     with open("/proc/self/statm") as statm:
         limits["base_vm"] = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     bpf, rules = compile_filter() if limits["seccomp"] else (None, 0)
     limits["load_filter"] = filter_loader(bpf) if bpf is not None else None
-    abi = landlock(runtime_paths()) if limits["landlock"] else 0
+    abi = 0
+    if limits["landlock"]:
+        # This server reads its children's clocks in /proc; each child adds a layer without it.
+        own, abi = landlock_ruleset(runtime_paths() + ["/proc"])
+        if own >= 0:
+            limits["child_ruleset"], _ = landlock_ruleset(runtime_paths())
+            limits["restrict"] = restrict
+            restrict(own)
+            os.close(own)
     limits["own_rlimits"] = {r: resource.getrlimit(r) for r in RLIMITS}
-    layers = {"landlock_abi": abi, "seccomp": rules > 0, "seccomp_rules": rules, "seccomp_mode": "allowlist", "uid": os.getuid(), "rlimits": True}
-    hello = {"hello": {"runner": RUNNER_VERSION, "python": sys.version.split()[0], "numpy": np.__version__, "layers": layers, "preloaded": PRELOADED, "seed": limits["seed"]}}
+    layers = {"landlock_abi": abi, "seccomp": rules > 0, "seccomp_rules": rules, "seccomp_mode": "allowlist", "uid": os.getuid(), "rlimits": True, "zygote": True}
+    hello = {"hello": {"runner": RUNNER_VERSION, "python": sys.version.split()[0], "numpy": np.__version__, "layers": layers, "preloaded": PRELOADED, "seed": limits["seed"], "path": sys.path}}
 
     def emit(msg):
         write_all(out.fileno(), (json.dumps(msg) + "\n").encode())
 
-    emit(hello)
     # numpy is seeded here, not in the child (its seeding costs ~18 ms a fork): every child
     # starts from the same state, so the same program on the same inputs gives the same outputs.
     np.random.seed(limits["seed"])
     gc.freeze()  # keep the forked children from copying pages just to update GC headers
+    # Before the first request is read: the zygote's memory never holds a job.
+    zygote = Zygote(limits)
+    emit(hello)
+    beats = {"last": time.monotonic(), "n": 0}
+
+    def beat():
+        now = time.monotonic()
+        if now - beats["last"] >= BEAT_SECONDS:
+            beats["last"], beats["n"] = now, beats["n"] + 1
+            emit({"beat": beats["n"]})
+
     for raw in sys.stdin.buffer:
         if not raw.strip():
             continue
         started = time.perf_counter()
         request = json.loads(raw)
+        beats["last"] = time.monotonic()
         try:
-            outcomes = run_program(request, limits)
+            outcomes = run_program(request, limits, zygote, beat)
         except BaseException as exc:
             emit({"id": request.get("id"), "fatal": message(exc)})
             raise SystemExit(70)

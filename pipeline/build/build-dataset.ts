@@ -7,6 +7,7 @@ import { datasetCard, formatSplits, writeCard, writeSplits, type SplitSource, ty
 import type { BuildOptions } from "../../schemas/build-options.js";
 import { StageStore } from "../store/stage-store.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
+import { protectedPaths } from "../executor/visible-paths.js";
 import { CleanerPool } from "../executor/clean-code-helper.js";
 import type { Executor, ExecutorEvent, SandboxInfo } from "../executor/types.js";
 import type { ProgressEvent } from "../common/progress.js";
@@ -64,7 +65,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   const emit = params.onEvent ?? (() => undefined);
   const unlock = lockCache(params.cacheDir);
   const started = new Set<number>();
-  const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(options))(executorMessages(emit), seed));
+  const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(options, params.cacheDir))(executorMessages(emit), seed));
   const cleaner = new CleanerPool();
   try {
     const store = new StageStore(params.cacheDir);
@@ -182,7 +183,7 @@ function splitSources(params: { run: BuildRun; store: StageStore }): (SplitSourc
  * be cached): what arcforge meant to write, to check files against.
  */
 export async function builtRows(params: { options: BuildOptions; cacheDir: string; createExecutor?: BuildParams["createExecutor"]; hub?: HubAccess }) {
-  const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(params.options))(() => undefined, seed));
+  const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(params.options, params.cacheDir))(() => undefined, seed));
   try {
     const store = new StageStore(params.cacheDir);
     const run = await runBuild({
@@ -222,8 +223,11 @@ function defaultHub(): HubAccess {
   return { hubUrl: process.env.HF_ENDPOINT ?? "https://huggingface.co", token: process.env.HF_TOKEN };
 }
 
-function defaultExecutor(options: BuildOptions) {
-  return (onEvent: (event: ExecutorEvent) => void, seed: number) => createProcessExecutor({ ...options.limits, onEvent, seed });
+/** A build's data folders: what its programs must never see. */
+export const buildFolders = (options: BuildOptions, cacheDir: string) => [options.tasks, ...options.logs, ...options.from, options.out, cacheDir];
+
+function defaultExecutor(options: BuildOptions, cacheDir: string) {
+  return (onEvent: (event: ExecutorEvent) => void, seed: number) => createProcessExecutor({ ...options.limits, onEvent, seed, protect: protectedPaths(buildFolders(options, cacheDir)) });
 }
 
 /** A build's fates.jsonl, read back. */

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { buildDataset, readFates, type BuildManifest } from "../build/build-dataset.js";
+import { buildDataset, buildFolders, readFates, type BuildManifest } from "../build/build-dataset.js";
 import type { Fate } from "../build/task-rows.js";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, SELECTIONS, type BuildOptions } from "../../schemas/build-options.js";
 import { nameProblem } from "../../schemas/names.js";
@@ -125,14 +125,15 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
 
 export async function runBuildCommand(cli: BuildCliOptions, title?: string): Promise<BuildManifest> {
   const renderer = createProgressRenderer({ quiet: cli.quiet || cli.json });
+  const options = toBuildOptions(cli);
   const manifest = await buildDataset({
-    options: toBuildOptions(cli),
+    options,
     cacheDir: cli.cacheDir,
     fresh: cli.fresh,
     title,
     onEvent: renderer.onEvent,
     hub: { hubUrl: cli.hubUrl, token: tokenOf(cli), allowHttp: cli.allowHttp },
-    createExecutor: (onEvent, seed) => executorFromOptions(cli, onEvent, seed),
+    createExecutor: (onEvent, seed) => executorFromOptions(cli, onEvent, seed, buildFolders(options, cli.cacheDir)),
   });
   if (cli.debug) process.stderr.write(debugReport({ manifest, fates: readFates(cli.out) }) + "\n");
   if (cli.json) {

@@ -32,7 +32,7 @@ export function registerExecCommand(program: Command): void {
       throw new InputError(`cannot read the program ${file}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
     });
     const source = await loadSource(options);
-    const executor = executorFromOptions(options);
+    const executor = executorFromOptions(options, undefined, 0, [options.tasks]);
     try {
       const report = await execProgram({ code, executor, ...source });
       if (options.json) {

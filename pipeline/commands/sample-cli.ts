@@ -84,7 +84,7 @@ export function registerSampleCommand(program: Command): void {
       prices = table[cli.model];
       if (!prices) throw new InputError(`${cli.prices} has no prices for model ${cli.model}`);
     }
-    const executor = executorFromOptions(cli);
+    const executor = executorFromOptions(cli, undefined, 0, [cli.tasks, cli.out]);
     const bar = process.stderr.isTTY && !cli.json ? new cliProgress.SingleBar({ format: "  sample [{bar}] {value}/{total} attempts | {rates}", hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
     try {
       const summary = await runSample({

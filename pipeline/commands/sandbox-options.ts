@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { createDockerExecutor } from "../executor/docker-pool.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
 import { resolveQueueAuth } from "../executor/queue/queue-auth.js";
+import { ISOLATION_REQUESTS, type IsolationRequest } from "../executor/runtime-fingerprint.js";
 import { createQueueExecutor } from "../executor/queue/queue-executor.js";
 import type { Executor, ExecutorEvent } from "../executor/types.js";
 
@@ -12,7 +13,7 @@ export interface SandboxCliOptions {
   workers: number;
   /** `sample` names the sandbox's workers --sandbox-workers: its --workers counts requests. */
   sandboxWorkers?: number;
-  isolation: "auto" | "bubblewrap" | "none";
+  isolation: IsolationRequest;
   executor: "process" | "docker";
   recycleEvery: number;
   /** redis://HOST:PORT: execute through `arcforge worker` processes instead of locally. */
@@ -41,8 +42,8 @@ export function addSandboxOptions(command: Command, params: { workersFlag?: stri
     .addOption(new Option("--memory <MiB>", "memory a program may use on top of the runner, in MiB").default(1024).argParser(positiveNumber))
     .addOption(new Option(`${params.workersFlag ?? "--workers"} <n>`, "sandbox worker processes").default(availableParallelism()).argParser(positiveNumber))
     .addOption(
-      new Option("--isolation <mode>", "auto: bubblewrap when available, else Landlock+seccomp, else refuse; bubblewrap: require it; none: run even without isolation")
-        .choices(["auto", "bubblewrap", "none"])
+      new Option("--isolation <mode>", "auto: bubblewrap when available, else Landlock+seccomp, else refuse; bubblewrap: require it; landlock: Landlock+seccomp without bubblewrap; none: run even without isolation")
+        .choices([...ISOLATION_REQUESTS])
         .default("auto"),
     )
     .addOption(new Option("--executor <backend>", "process: hardened fork servers; docker: the same runner in locked-down containers").choices(["process", "docker"]).default("process"))
@@ -56,10 +57,15 @@ export function addSandboxOptions(command: Command, params: { workersFlag?: stri
   return addQueueSecurityOptions(queued);
 }
 
-export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event: ExecutorEvent) => void, seed = 0): Executor {
+/**
+ * The executor the options describe. `protect`: the command's data folders (--tasks, --logs,
+ * --out, the cache), which programs must never see, beside the working and home folders.
+ */
+export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event: ExecutorEvent) => void, seed = 0, protect: (string | undefined)[] = []): Executor {
   const limits = { timeoutSeconds: options.timeout, memoryBytes: Math.round(options.memory * 1024 * 1024) };
   const common = { ...limits, workers: Math.round(options.sandboxWorkers ?? options.workers), onEvent, seed };
-  const local = options.executor === "docker" ? createDockerExecutor({ ...common, recycleEvery: Math.round(options.recycleEvery) }) : createProcessExecutor({ ...common, isolation: options.isolation });
+  const folders = protect.filter((p): p is string => Boolean(p));
+  const local = options.executor === "docker" ? createDockerExecutor({ ...common, recycleEvery: Math.round(options.recycleEvery) }) : createProcessExecutor({ ...common, isolation: options.isolation, protect: folders });
   // With a queue, the local backend only names the runtime (its fingerprint); workers run the programs.
   if (!options.queue) return local;
   return createQueueExecutor({

@@ -29,7 +29,7 @@ export function registerValidateCommand(program: Command): void {
         .option("--report <file>", "write the per-row report as JSON"),
     ),
   ).action(async (target: string, options: ValidateCliOptions) => {
-    const executor = executorFromOptions(options);
+    const executor = executorFromOptions(options, undefined, 0, [options.tasks]);
     const bar = process.stderr.isTTY && !options.json ? new cliProgress.SingleBar({ format: "  validate [{bar}] {value} rows {problems} problems", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
     let problems = 0;
     bar?.start(0, 0, { problems: 0 });

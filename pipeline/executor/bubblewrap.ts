@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, lstatSync, readlinkSync } from "node:fs";
 import { promisify } from "node:util";
 import type { PythonRuntime } from "./find-python.js";
+import { sandboxMounts } from "./visible-paths.js";
 
 const run = promisify(execFile);
 export const RUNNER_DIR_IN_SANDBOX = "/arcforge";
@@ -11,7 +12,7 @@ export const RUNNER_IN_SANDBOX = `${RUNNER_DIR_IN_SANDBOX}/runner.py`;
  * bubblewrap arguments that show the runner nothing of the host but the Python runtime and
  * shared libraries, in fresh namespaces (no network), as uid 65534 with no capabilities.
  */
-export function bubblewrapArgs(params: { python: PythonRuntime; runnerDir: string }): string[] {
+export function bubblewrapArgs(params: { python: PythonRuntime; runnerDir: string; protect: string[] }): string[] {
   const args = [
     "--unshare-all",
     "--unshare-user",
@@ -30,10 +31,9 @@ export function bubblewrapArgs(params: { python: PythonRuntime; runnerDir: strin
     if (lstatSync(top).isSymbolicLink()) args.push("--symlink", readlinkSync(top), top);
     else args.push("--ro-bind", top, top);
   }
-  const binds = new Set([...params.python.prefixes, ...params.python.sitePaths]);
-  for (const path of [...binds].sort()) {
-    if (!path.startsWith("/usr/") && existsSync(path)) args.push("--ro-bind", path, path);
-  }
+  const { binds, masks } = sandboxMounts({ python: params.python, protect: params.protect });
+  for (const path of binds) args.push("--ro-bind", path, path);
+  for (const path of masks) if (existsSync(path)) args.push("--tmpfs", path);
   args.push("--ro-bind", params.runnerDir, RUNNER_DIR_IN_SANDBOX);
   return args;
 }

@@ -5,7 +5,7 @@ import Dockerode from "dockerode";
 import { DockerError } from "../common/errors.js";
 import { buildSandboxImage, RUNNER_IN_IMAGE } from "./docker-image.js";
 import { findPython, type PythonRuntime } from "./find-python.js";
-import { RUNNER_HASH, seedsFor, type RuntimeFingerprint } from "./runtime-fingerprint.js";
+import { RUNNER_HASH, pythonParts, seedsFor, type RuntimeFingerprint } from "./runtime-fingerprint.js";
 import { ForkServer, runnerArgs, type RunnerIo } from "./fork-server.js";
 import { createServerPool } from "./server-pool.js";
 import { type Executor, type ExecutorOptions } from "./types.js";
@@ -76,7 +76,7 @@ export function createDockerExecutor(params: Partial<DockerExecutorOptions> = {}
   // The image is built from the host's interpreter and numpy, so the host's versions are the container's.
   const runtime = async () => {
     const python = await findPython({ python: options.python });
-    const fingerprint: RuntimeFingerprint = { runner: RUNNER_HASH, python: python.version, numpy: python.numpy, backend: "docker", isolation: "docker", seeds: seedsFor(options.seed) };
+    const fingerprint: RuntimeFingerprint = { runner: RUNNER_HASH, ...pythonParts(python), backend: "docker", isolation: "docker", seeds: seedsFor(options.seed) };
     return { fingerprint, container: "docker" as const };
   };
 
@@ -104,8 +104,8 @@ export function createDockerExecutor(params: Partial<DockerExecutorOptions> = {}
       const container = await docker.createContainer({
         name: `arcforge-${runId}-w${index}-${++generation}`,
         Image: image,
-        Cmd: [python.executable, "-S", RUNNER_IN_IMAGE, "--results-stdout", ...runnerArgs(options, options.seed)],
-        Env: [`PYTHONPATH=${python.sitePaths.join(":")}`, `PYTHONHASHSEED=${options.seed}`, "PYTHONDONTWRITEBYTECODE=1", "LANG=C.UTF-8"],
+        Cmd: [python.executable, "-I", "-S", RUNNER_IN_IMAGE, "--results-stdout", ...runnerArgs(options, options.seed, python.sitePaths)],
+        Env: [`PYTHONHASHSEED=${options.seed}`, "PYTHONDONTWRITEBYTECODE=1", "LANG=C.UTF-8"],
         User: "65534:65534",
         WorkingDir: "/tmp",
         Labels: { [RUN_LABEL]: runId },

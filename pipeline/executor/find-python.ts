@@ -9,21 +9,32 @@ export interface PythonRuntime {
   executable: string;
   version: string;
   numpy: string;
+  /** sys.prefix: runtime paths are recorded relative to it, so a Python installed elsewhere matches. */
+  prefix: string;
   prefixes: string[];
-  /** Directories that must be importable: numpy's site-packages and the rest of sys.path. */
+  /**
+   * The runner's import path beyond the standard library: the interpreter's site-packages (from
+   * sysconfig) and numpy's folder. Never PYTHONPATH's other entries, '', the working folder or a
+   * .pth's folder.
+   */
   sitePaths: string[];
+  /** What a program may read of the runtime: the standard library, lib-dynload and sitePaths. */
+  runtimePaths: string[];
+  /** Versions of the packages programs import that change verdicts (absent when not installed). */
+  packages: Record<string, string>;
   /** Landlock ABI the kernel offers (0: none) and whether libseccomp can be loaded: the layers the runner can apply. */
   landlockAbi: number;
   seccomp: boolean;
 }
 
 const PROBE = `
-import json, sys
+import json, sys, sysconfig
 try:
     import numpy
 except ImportError as e:
     print(json.dumps({"error": "numpy is not importable: %s" % e})); raise SystemExit(0)
 import ctypes, os
+from importlib import metadata
 try:
     landlock = max(0, ctypes.CDLL(None).syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
 except Exception:
@@ -33,14 +44,30 @@ try:
     seccomp = True
 except OSError:
     seccomp = False
+paths = sysconfig.get_paths()
+site = [paths["purelib"], paths["platlib"]]
+numpy_home = os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
+if not any(os.path.realpath(p) == numpy_home for p in site):
+    site.append(numpy_home)
+site = [p for i, p in enumerate(site) if p not in site[:i] and os.path.isdir(p)]
+stdlib = [paths["stdlib"], paths["platstdlib"], os.path.join(paths["platstdlib"], "lib-dynload")]
+packages = {}
+for name in ("numpy", "scipy"):
+    try:
+        packages[name] = metadata.version(name)
+    except Exception:
+        pass
 print(json.dumps({
   "landlockAbi": landlock,
   "seccomp": seccomp,
   "executable": os.path.realpath(sys.executable),
   "version": sys.version.split()[0],
   "numpy": numpy.__version__,
+  "prefix": sys.prefix,
   "prefixes": sorted({sys.prefix, sys.base_prefix, sys.exec_prefix}),
-  "sitePaths": [p for p in sys.path if p and os.path.isdir(p)],
+  "sitePaths": site,
+  "runtimePaths": sorted({p for p in stdlib + site if os.path.isdir(p)}),
+  "packages": packages,
 }))`;
 
 const cache = new Map<string, Promise<PythonRuntime>>();

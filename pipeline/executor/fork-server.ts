@@ -4,10 +4,16 @@ import type { Readable, Writable } from "node:stream";
 import { checkedOutcome, runnerMessageSchema, runnerOutcomeSchema, type Outcome } from "../../schemas/outcome.js";
 import { SandboxError } from "../common/errors.js";
 import type { Grid } from "../../schemas/grid.js";
-import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
+import { BACKSTOP, type SandboxLimits } from "../../schemas/sandbox-limits.js";
 
 /** Far above any honest line (a 30x30 grid is ~2.7 KB): a longer one is a broken runner, not data. */
 export const MAX_RESULT_LINE = 1 << 20;
+/**
+ * A runner beats every second while a program runs, and decides every verdict by its children's
+ * clocks. Silent this long with a program in flight, it has hung (or its machine has stopped):
+ * it is replaced. Never a per-program deadline: the program's time is the runner's to judge.
+ */
+export const HEARTBEAT_TIMEOUT_MS = 60_000;
 
 export interface Hello {
   runner: number;
@@ -46,11 +52,18 @@ export interface RunnerIo {
   pid?: number;
 }
 
-export const runnerArgs = (limits: SandboxLimits, seed = 0) => ["--timeout", String(limits.timeoutSeconds), "--memory", String(limits.memoryBytes), "--seed", String(seed)];
+/** The runner's arguments; `path` is its import path beyond the standard library (see find-python). */
+export const runnerArgs = (limits: SandboxLimits, seed: number, path: string[]) => [
+  "--timeout", String(limits.timeoutSeconds),
+  "--memory", String(limits.memoryBytes),
+  "--seed", String(seed),
+  "--backstop", `${BACKSTOP.factor},${BACKSTOP.seconds}`,
+  "--path", path.join(":"),
+];
 
 /** The runner as a child process; results come on its fd 3. */
-export function processRunnerIo(params: { runner: RunnerCommand; limits: SandboxLimits; seed?: number }): RunnerIo {
-  const child = spawn(params.runner.command, [...params.runner.args, ...runnerArgs(params.limits, params.seed)], {
+export function processRunnerIo(params: { runner: RunnerCommand }): RunnerIo {
+  const child = spawn(params.runner.command, params.runner.args, {
     stdio: ["pipe", "ignore", "pipe", "pipe"],
     env: params.runner.env,
   });
@@ -79,6 +92,7 @@ export class ForkServer {
   private inFlight: InFlight | undefined;
   private stderrTail = "";
   private sequence = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
   private exited: string | undefined;
   private readonly exitListeners: (() => void)[] = [];
   readonly hello: Promise<Hello>;
@@ -99,6 +113,7 @@ export class ForkServer {
     const decoder = new StringDecoder("utf8");
     let partial = "";
     this.io.results.on("data", (chunk: Buffer) => {
+      this.heartbeat?.refresh();
       partial += decoder.write(chunk);
       for (let newline = partial.indexOf("\n"); newline !== -1; newline = partial.indexOf("\n")) {
         const line = partial.slice(0, newline);
@@ -117,12 +132,13 @@ export class ForkServer {
       helloReject(new SandboxError(`the sandbox runner did not start: ${this.exited}`));
       const flight = this.inFlight;
       this.inFlight = undefined;
+      this.stopHeartbeat();
       flight?.reject(new ServerDiedError(this.exited, flight.outcomes));
       for (const listener of this.exitListeners.splice(0)) listener();
     });
   }
 
-  static fromProcess(params: { runner: RunnerCommand; limits: SandboxLimits; seed?: number; label: string }): ForkServer {
+  static fromProcess(params: { runner: RunnerCommand; label: string }): ForkServer {
     return new ForkServer({ io: processRunnerIo(params), label: params.label });
   }
 
@@ -141,8 +157,14 @@ export class ForkServer {
     const requestId = `r${++this.sequence}`;
     return new Promise((resolve, reject) => {
       this.inFlight = { requestId, inputs: params.inputs.length, outcomes: new Map(), resolve, reject };
+      this.heartbeat = setTimeout(() => this.fail(`the runner was silent for ${HEARTBEAT_TIMEOUT_MS / 1000} s with a program in flight`), HEARTBEAT_TIMEOUT_MS);
       this.io.stdin.write(JSON.stringify({ id: requestId, code: params.code, inputs: params.inputs }) + "\n");
     });
+  }
+
+  private stopHeartbeat(): void {
+    clearTimeout(this.heartbeat);
+    this.heartbeat = undefined;
   }
 
   private onLine(line: string, helloResolve: (hello: Hello) => void): void {
@@ -154,12 +176,14 @@ export class ForkServer {
       return;
     }
     if ("hello" in message) return helloResolve(message.hello as Hello);
+    if ("beat" in message) return;
     if ("fatal" in message) return this.fail(`the runner failed: ${message.fatal}`);
     const flight = this.inFlight;
     if (!flight || message.id !== flight.requestId) return this.fail(`the runner answered request ${message.id}, which is not in flight`);
     if ("done" in message) {
       if (flight.outcomes.size !== flight.inputs) return this.fail(`the runner finished request ${flight.requestId} with ${flight.outcomes.size} of ${flight.inputs} outcomes`);
       this.inFlight = undefined;
+      this.stopHeartbeat();
       flight.resolve(flight.outcomes);
       return;
     }

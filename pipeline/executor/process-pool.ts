@@ -2,8 +2,9 @@ import { availableParallelism } from "node:os";
 import { RUNNER_DIR, RUNNER_PATH } from "../common/paths.js";
 import { bubblewrapArgs, findBubblewrap, RUNNER_IN_SANDBOX } from "./bubblewrap.js";
 import { findPython } from "./find-python.js";
-import { ForkServer, type RunnerCommand } from "./fork-server.js";
-import { planIsolation, RUNNER_HASH, seedsFor, type RuntimeFingerprint } from "./runtime-fingerprint.js";
+import { ForkServer, runnerArgs, type RunnerCommand } from "./fork-server.js";
+import { planIsolation, pythonParts, RUNNER_HASH, seedsFor, type IsolationRequest, type RuntimeFingerprint } from "./runtime-fingerprint.js";
+import { guardLandlock, protectedPaths } from "./visible-paths.js";
 import { createServerPool, type WorkerFactory } from "./server-pool.js";
 import { type Executor, type ExecutorOptions } from "./types.js";
 import { DEFAULT_LIMITS } from "../../schemas/sandbox-limits.js";
@@ -11,10 +12,13 @@ import { DEFAULT_LIMITS } from "../../schemas/sandbox-limits.js";
 export interface ProcessExecutorOptions extends ExecutorOptions {
   /**
    * "auto": bubblewrap when it works here, else Landlock and seccomp, else refuse.
-   * "bubblewrap": bubblewrap or refuse. "none": no bubblewrap, and run even without any isolation.
+   * "bubblewrap": bubblewrap or refuse. "landlock": Landlock and seccomp without bubblewrap, or
+   * refuse. "none": no bubblewrap, and run even without any isolation.
    */
-  isolation: "auto" | "bubblewrap" | "none";
+  isolation: IsolationRequest;
   python?: string;
+  /** Folders programs must never see (the working and home folders are always added). */
+  protect?: string[];
 }
 
 interface Resolved {
@@ -40,7 +44,7 @@ export function createProcessExecutor(params: Partial<ProcessExecutorOptions> = 
   let resolved: Promise<Resolved> | undefined;
   const resolve = () => (resolved ??= resolveCommand(options, warnings));
   const factory: WorkerFactory = async (index) => {
-    const server = ForkServer.fromProcess({ runner: (await resolve()).command, limits: options, seed: options.seed, label: `sandbox worker ${index}` });
+    const server = ForkServer.fromProcess({ runner: (await resolve()).command, label: `sandbox worker ${index}` });
     await server.hello;
     return server;
   };
@@ -49,18 +53,19 @@ export function createProcessExecutor(params: Partial<ProcessExecutorOptions> = 
 
 async function resolveCommand(options: ProcessExecutorOptions, warnings: string[]): Promise<Resolved> {
   const python = await findPython({ python: options.python });
-  const env = {
-    PYTHONPATH: python.sitePaths.join(":"),
-    PYTHONHASHSEED: String(options.seed),
-    PYTHONDONTWRITEBYTECODE: "1",
-    LANG: "C.UTF-8",
-  };
-  const bwrap = options.isolation === "none" ? null : await findBubblewrap();
+  // No PYTHONPATH: the runner's import path is fixed by its arguments (-I ignores the environment).
+  const env = { PYTHONHASHSEED: String(options.seed), PYTHONDONTWRITEBYTECODE: "1", LANG: "C.UTF-8" };
+  const bwrap = options.isolation === "none" || options.isolation === "landlock" ? null : await findBubblewrap();
   const { isolation, warnings: said } = planIsolation({ requested: options.isolation, bubblewrap: bwrap !== null, landlockAbi: python.landlockAbi, seccomp: python.seccomp });
   warnings.push(...said);
-  const fingerprint: RuntimeFingerprint = { runner: RUNNER_HASH, python: python.version, numpy: python.numpy, backend: "process", isolation, seeds: seedsFor(options.seed) };
-  if (!bwrap) return { command: { command: python.executable, args: ["-S", RUNNER_PATH], env }, fingerprint, container: null };
-  const args = bubblewrapArgs({ python, runnerDir: RUNNER_DIR });
-  for (const [key, value] of Object.entries(env)) args.push("--setenv", key, value);
-  return { command: { command: bwrap, args: [...args, "--", python.executable, "-S", RUNNER_IN_SANDBOX], env: {} }, fingerprint, container: "bubblewrap" };
+  const fingerprint: RuntimeFingerprint = { runner: RUNNER_HASH, ...pythonParts(python), backend: "process", isolation, seeds: seedsFor(options.seed) };
+  const protect = protectedPaths(options.protect);
+  const args = runnerArgs(options, options.seed, python.sitePaths);
+  if (!bwrap) {
+    if (isolation !== "none") guardLandlock({ python, runnerDir: RUNNER_DIR, protect });
+    return { command: { command: python.executable, args: ["-I", "-S", RUNNER_PATH, ...args], env }, fingerprint, container: null };
+  }
+  const wrap = bubblewrapArgs({ python, runnerDir: RUNNER_DIR, protect });
+  for (const [key, value] of Object.entries(env)) wrap.push("--setenv", key, value);
+  return { command: { command: bwrap, args: [...wrap, "--", python.executable, "-I", "-S", RUNNER_IN_SANDBOX, ...args], env: {} }, fingerprint, container: "bubblewrap" };
 }

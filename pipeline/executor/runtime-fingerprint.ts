@@ -1,8 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import type { PythonRuntime } from "./find-python.js";
 import { cacheKey } from "../common/canonical-json.js";
 import { RUNNER_DIR } from "../common/paths.js";
 import { SandboxError } from "../common/errors.js";
+
+/** What a user may ask for: landlock is Landlock and seccomp without bubblewrap, even where bubblewrap exists. */
+export type IsolationRequest = "auto" | "bubblewrap" | "landlock" | "none";
+export const ISOLATION_REQUESTS: readonly IsolationRequest[] = ["auto", "bubblewrap", "landlock", "none"];
 
 /** What stands between a program and the machine, as actually in force. */
 export type Isolation = "bubblewrap" | "docker" | "landlock+seccomp" | "none";
@@ -17,6 +22,10 @@ export interface RuntimeFingerprint {
   runner: string;
   python: string;
   numpy: string;
+  /** What programs can import, relative to sys.prefix (workers with Python installed elsewhere still match). */
+  paths: string[];
+  /** Versions of packages programs import (numpy, scipy when installed). */
+  packages: Record<string, string>;
   backend: string;
   isolation: Isolation;
   /** random and numpy.random seeds, and PYTHONHASHSEED. */
@@ -30,6 +39,14 @@ export const RUNNER_HASH = cacheKey(
     .sort()
     .map((name) => [name, readFileSync(join(RUNNER_DIR, name), "utf8")]),
 ).slice(0, 16);
+
+/** The parts of a fingerprint the interpreter decides. */
+export const pythonParts = (python: PythonRuntime) => ({
+  python: python.version,
+  numpy: python.numpy,
+  paths: python.runtimePaths.map((p) => relative(python.prefix, p) || "."),
+  packages: python.packages,
+});
 
 export const seedsFor = (seed: number): RuntimeFingerprint["seeds"] => ({ random: seed, numpy: seed, hash: seed });
 
@@ -51,13 +68,16 @@ export function isolationInForce(params: { layers: Record<string, unknown>; cont
  * The isolation a process backend will have, from what this machine offers. Fails closed: weak
  * isolation is refused unless the user asked for it by name (--isolation none).
  */
-export function planIsolation(params: { requested: "auto" | "bubblewrap" | "none"; bubblewrap: boolean; landlockAbi: number; seccomp: boolean }): { isolation: Isolation; warnings: string[] } {
+export function planIsolation(params: { requested: IsolationRequest; bubblewrap: boolean; landlockAbi: number; seccomp: boolean }): { isolation: Isolation; warnings: string[] } {
   const { requested, bubblewrap } = params;
   if (requested === "bubblewrap" && !bubblewrap) {
     throw new SandboxError("isolation 'bubblewrap' was asked for, but bwrap is missing or cannot create namespaces here (apt-get install bubblewrap)");
   }
   const layered = params.landlockAbi > 0 && params.seccomp;
-  const isolation: Isolation = bubblewrap && requested !== "none" ? "bubblewrap" : layered ? "landlock+seccomp" : "none";
+  if (requested === "landlock" && !layered) {
+    throw new SandboxError(`isolation 'landlock' was asked for, but ${params.landlockAbi > 0 ? "libseccomp.so.2 cannot be loaded (apt-get install libseccomp2)" : "the kernel offers no Landlock"}`);
+  }
+  const isolation: Isolation = bubblewrap && requested !== "none" && requested !== "landlock" ? "bubblewrap" : layered ? "landlock+seccomp" : "none";
   const missing = [
     requested === "none" ? "bubblewrap was switched off (--isolation none)" : "bubblewrap is missing or cannot create namespaces here",
     ...(params.landlockAbi > 0 ? [] : ["the kernel offers no Landlock"]),

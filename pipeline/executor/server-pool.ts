@@ -74,10 +74,8 @@ export function createServerPool(params: {
     return exclusive(index, () => attemptNow(index, job, indices)).finally(() => load[index]!--);
   };
   const attemptNow = async (index: number, job: ExecJob, indices: number[]): Promise<Map<number, Outcome>> => {
+    // The runner bounds every input itself; the server's heartbeat watch replaces one that hangs.
     const server = await worker(index);
-    // The runner bounds every input itself; a worker silent for far longer has hung: replace it.
-    const watchdogMs = indices.length * (options.timeoutSeconds * 2 + 0.5) * 1000 + 15_000;
-    const watchdog = setTimeout(() => server.kill(), watchdogMs);
     try {
       const outcomes = await server.execute({ code: job.code, inputs: indices.map((i) => job.inputs[i]!) });
       const count = (served.get(server) ?? 0) + 1;
@@ -88,8 +86,6 @@ export function createServerPool(params: {
       if (!(error instanceof ServerDiedError)) throw error;
       await replace(index, "died", error.message);
       throw new ServerDiedError(error.message, new Map([...error.outcomes].map(([position, outcome]) => [indices[position]!, outcome])));
-    } finally {
-      clearTimeout(watchdog);
     }
   };
 

@@ -35,3 +35,14 @@ describe("choosing the isolation (fail closed)", () => {
     expect(planIsolation({ requested: "none", ...machine(true, 7, true) }).isolation).toBe("landlock+seccomp");
   });
 });
+
+describe("--isolation landlock", () => {
+  it("runs Landlock and seccomp without bubblewrap even where bubblewrap works", () => {
+    expect(planIsolation({ requested: "landlock", bubblewrap: true, landlockAbi: 7, seccomp: true })).toEqual({ isolation: "landlock+seccomp", warnings: [] });
+  });
+
+  it("refuses when the kernel or libseccomp cannot give it", () => {
+    expect(() => planIsolation({ requested: "landlock", bubblewrap: true, landlockAbi: 0, seccomp: true })).toThrow(/'landlock' was asked for, but the kernel offers no Landlock/);
+    expect(() => planIsolation({ requested: "landlock", bubblewrap: true, landlockAbi: 7, seccomp: false })).toThrow(/libseccomp/);
+  });
+});

@@ -171,7 +171,7 @@ def transform(g):
 
 const BACKENDS = [
   { name: "process backend in bubblewrap", available: (await findBubblewrap()) !== null, host: true, create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "bubblewrap" }) },
-  { name: "process backend with Landlock and seccomp only", available: true, host: true, create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "none" }) },
+  { name: "process backend with Landlock and seccomp only", available: true, host: true, create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "landlock" }) },
   { name: "docker backend", available: dockerAvailable, host: false, create: () => createDockerExecutor({ ...LIMITS, workers: 1 }) },
 ];
 

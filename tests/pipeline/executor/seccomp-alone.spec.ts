@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findPython } from "../../../pipeline/executor/find-python.js";
-import { ForkServer } from "../../../pipeline/executor/fork-server.js";
+import { ForkServer, runnerArgs } from "../../../pipeline/executor/fork-server.js";
 import { RUNNER_PATH } from "../../../pipeline/common/paths.js";
 import { tempDir } from "../../support/stage-harness.js";
 
@@ -15,8 +15,7 @@ describe("the runner with seccomp and rlimits alone", () => {
     dir = await tempDir();
     const python = await findPython();
     server = ForkServer.fromProcess({
-      runner: { command: python.executable, args: ["-S", RUNNER_PATH, "--no-landlock"], env: { PYTHONPATH: python.sitePaths.join(":"), PYTHONHASHSEED: "0" } },
-      limits: { timeoutSeconds: 0.5, memoryBytes: 1 << 30 },
+      runner: { command: python.executable, args: ["-I", "-S", RUNNER_PATH, "--no-landlock", ...runnerArgs({ timeoutSeconds: 0.5, memoryBytes: 1 << 30 }, 0, python.sitePaths)], env: { PYTHONHASHSEED: "0" } },
       label: "test runner",
     });
     expect((await server.hello).layers.landlock_abi).toBe(0);

@@ -28,9 +28,21 @@ describe("timeouts are decided by CPU time", () => {
     expect(seconds).toBeLessThan(2 * (0.3 * 2 + 0.5));
   });
 
-  it("retries a program stopped by the wall clock with CPU time to spare twice, then calls it a wall-clock timeout", async () => {
+  it("gives a program that sleeps past the backstop a sleep timeout at once, without retrying it", async () => {
     const { outcome, seconds } = await timed("import time\ndef transform(g):\n    time.sleep(30)\n    return g");
-    expect(outcome).toMatchObject({ status: "timeout", reason: "wall_clock" });
-    expect(seconds).toBeGreaterThanOrEqual(3 * (0.3 * 2 + 0.5) - 0.05);
+    expect(outcome).toMatchObject({ status: "timeout", reason: "sleep" });
+    expect(seconds).toBeGreaterThanOrEqual(0.3 * 2 + 0.5 - 0.05);
+    expect(seconds).toBeLessThan(30);
+  });
+
+  it("lets a program sleep a while under the backstop and still answer", async () => {
+    const { outcome } = await timed("import time\ndef transform(g):\n    time.sleep(0.4)\n    return g");
+    expect(outcome).toMatchObject({ status: "ok", grid: [[1]] });
+  });
+
+  it("spends a huge result's checking on the program's own CPU limit", async () => {
+    const { outcome, seconds } = await timed("def transform(g):\n    return [[1]] * 3_000_000", 0.3);
+    expect(["timeout", "invalid_output"]).toContain(outcome.status);
+    expect(seconds).toBeLessThan(10);
   });
 });

@@ -92,7 +92,7 @@ describe("the execution cache", () => {
 
   it("reports a write the store refuses as a cache error naming the store and the remedy", async () => {
     const cacheDir = await tempDir();
-    const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
+    const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", paths: [], packages: {}, backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
     const cache = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
     // LMDB refuses a key this long: a real refusal of the real store, as a damaged store's would be.
     cache.put([["k".repeat(3000), { status: "ok", grid: [[1]], ms: 1 }]]);
@@ -105,7 +105,7 @@ describe("the execution cache", () => {
 
   it("never stores a failure of the sandbox itself", async () => {
     const cacheDir = await tempDir();
-    const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
+    const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", paths: [], packages: {}, backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
     const first = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
     await executeCached({ jobs: JOBS, cache: first, limits: LIMITS, executor: async () => dyingExecutor(fingerprint) });
     await first.close();
@@ -115,7 +115,7 @@ describe("the execution cache", () => {
 
   it("keeps each runtime's verdicts apart: another fingerprint finds nothing", async () => {
     const cacheDir = await tempDir();
-    const base: RuntimeFingerprint = { runner: "r", python: "3.11.7", numpy: "2.4.6", backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
+    const base: RuntimeFingerprint = { runner: "r", python: "3.11.7", numpy: "2.4.6", paths: [], packages: {}, backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
     const key = ExecCache.key({ code: "x", input: [[1]], limits: LIMITS });
     const cache = new ExecCache({ cacheDir, namespace: "execute", fingerprint: base, fresh: false });
     cache.put([[key, { status: "ok", grid: [[1]], ms: 1 }]]);
