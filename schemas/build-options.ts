@@ -24,6 +24,11 @@ export interface BuildOptions {
   pattern?: string;
   /** Keep only the last N log files (by file name, i.e. by time) after the other filters. */
   limit?: number;
+  /**
+   * `dataset/split` sets whose tasks' inputs no kept task may copy (by grid content): unset, every
+   * evaluation split under --tasks; empty, none (`--decontaminate none`).
+   */
+  decontaminate?: string[];
   /** A log file larger than this is recorded as malformed without being read (default MAX_LOG_BYTES). */
   maxLogBytes?: number;
   validation: boolean;

@@ -16,10 +16,10 @@ export const cleanCodeStage: Stage<BuildOptions> = {
   name: "clean-code",
   version: 3,
   patches: true,
-  after: ["load-tasks"],
+  after: ["decontaminate"],
   key: (options) => ({ clean: options.cleanCode, cleaner: options.cleanCode ? CLEANER_HASH : null }),
   async run({ options, upstream, context }): Promise<StageOutput<Program>> {
-    const programs = upstream["load-tasks"]!.records as Program[];
+    const programs = upstream.decontaminate!.records as Program[];
     if (!options.cleanCode) return { records: programs, drops: [], counts: { clean_disabled: programs.length } };
     // Cached by content (the same code recurs across attempts and builds), cleaned on every core.
     const cache = new CleanedCache({ cacheDir: context.cacheDir, cleaner: CLEANER_HASH, fresh: context.fresh });

@@ -1,3 +1,4 @@
+import { basename, dirname } from "node:path";
 import { taskDifference, type ArcTask } from "../schemas/task.js";
 import type { Program } from "../schemas/program.js";
 import type { Attempt } from "../schemas/run-log.js";
@@ -24,6 +25,8 @@ export interface LoadedTask {
   tasks: TaskTable;
   /** The task was taken on trust: no task file held it, so the one task its inputs embedded was used. */
   trusted?: boolean;
+  /** The folder of the task file that held it (training, evaluation). */
+  split?: string;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface LoadedTask {
  */
 export const loadTasksStage: Stage<BuildOptions> = {
   name: "load-tasks",
-  version: 6,
+  version: 7,
   selects: true,
   after: ["attempts"],
   async key(options, upstream) {
@@ -57,7 +60,7 @@ export const loadTasksStage: Stage<BuildOptions> = {
         if (difference) drop(a, "task_mismatch", `the task in ${a.logFile} does not match ${file.path}: ${difference}`);
         return !difference;
       });
-      return { records, drops, data: { tasks: { [source.taskKey]: file.task } } satisfies LoadedTask };
+      return { records, drops, data: { tasks: { [source.taskKey]: file.task }, split: basename(dirname(file.path)) } satisfies LoadedTask };
     }
     const digests = Object.keys(embedded);
     if (digests.length === 1) return { records: attempts, drops: [], data: { tasks: { [source.taskKey]: embedded[digests[0]!]! }, trusted: true } satisfies LoadedTask };

@@ -15,6 +15,7 @@ import type { StageReport } from "../engine/run-stages.js";
 import { CacheError, InputError } from "../common/errors.js";
 import type { HubAccess, StageContext } from "../engine/stage.js";
 import { buildSummary } from "./build-summary.js";
+import { decontaminationReport, type DecontaminationManifest } from "./decontamination-report.js";
 import { summariseTasks, taskTable } from "./task-table.js";
 import { writeReport } from "../report/render-report.js";
 import { VERSION } from "../common/version.js";
@@ -41,6 +42,8 @@ export interface BuildManifest {
   source: { datasets: string[]; subsets: string[] };
   /** Tasks no task file held, whose programs were judged against the task their inputs embedded. */
   tasks_taken_on_trust: string[];
+  /** The evaluation splits the tasks were checked against, the files used, and what was found. */
+  decontamination: DecontaminationManifest;
   /** Every attempt's fate is a line of fates.jsonl beside manifest.json (by task, then id), not part of it. */
   attempts: { total: number; kept: number; dropped: Record<string, number>; adds_up: boolean };
   outputs: WrittenSplit[];
@@ -96,7 +99,8 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     const perTask = taskTable(run);
     writeJsonLinesSync(join(options.out, "tasks.jsonl"), perTask);
     const trusted = run.tasks.filter((t) => t.trusted).map((t) => t.taskKey);
-    const summary = [...buildSummary({ reports, logs: run.logs, written }), ...summariseTasks(perTask), ...trustNote(trusted)];
+    const decontamination = await decontaminationReport({ options, cacheDir: params.cacheDir, tasks: run.tasks });
+    const summary = [...buildSummary({ reports, logs: run.logs, written }), ...decontamination.lines, ...summariseTasks(perTask), ...trustNote(trusted)];
     const defaultTitle = `ARC programs from ${options.logs.length} log folder(s)${run.sources.length ? ` and ${run.sources.length} program dataset(s)` : ""}`;
     await writeCard({ out: options.out, card: datasetCard({ title: params.title ?? defaultTitle, options, splits: written, summary }) });
     const manifest: BuildManifest = {
@@ -109,6 +113,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       datasets: run.sources,
       source: run.source,
       tasks_taken_on_trust: trusted,
+      decontamination: decontamination.manifest,
       attempts: writeFates({ path: join(options.out, "fates.jsonl"), run, store }),
       outputs: written,
       summary,

@@ -1,5 +1,6 @@
 import { balanceStage } from "../../stages/balance.js";
 import { cleanCodeStage } from "../../stages/clean-code.js";
+import { decontaminateStage } from "../../stages/decontaminate.js";
 import { dedupStage } from "../../stages/dedup.js";
 import { executeStage } from "../../stages/execute.js";
 import { filterAugmentStage } from "../../stages/filter-augment.js";
@@ -21,6 +22,7 @@ export const INGEST_STAGES: Stage<BuildOptions>[] = [readLogsStage, readDatasets
 /** Run once per task shard, each task's chain cached on its own: memory holds a few tasks, never the corpus. */
 export const TASK_STAGES: Stage<BuildOptions>[] = [
   loadTasksStage,
+  decontaminateStage,
   cleanCodeStage,
   filterTransductiveStage,
   executeStage,

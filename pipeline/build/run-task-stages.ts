@@ -1,5 +1,6 @@
 import type { BuildOptions } from "../../schemas/build-options.js";
 import type { Drop } from "../../schemas/drop.js";
+import type { Contamination } from "../../stages/decontaminate.js";
 import type { LoadedTask, TaskSourceData } from "../../stages/load-tasks.js";
 import type { SelectSummary } from "../../stages/select.js";
 import { cacheKey } from "../common/canonical-json.js";
@@ -37,6 +38,8 @@ export interface TaskRun {
   missing?: { count: number; first: Drop };
   /** No task file held it: the one task its inputs embedded was used, taken on trust. */
   trusted?: true;
+  /** How its inputs meet the evaluation tasks, when they do (decontaminate). */
+  contamination?: Contamination;
   uncacheable?: string;
 }
 
@@ -118,6 +121,7 @@ export async function runTaskStages(params: {
         selected: results.meta.select!.data as SelectSummary,
         ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
         ...((results.meta["load-tasks"]!.data as LoadedTask).trusted ? { trusted: true as const } : {}),
+        ...((results.meta.decontaminate!.data as { contamination?: Contamination }).contamination ? { contamination: (results.meta.decontaminate!.data as { contamination: Contamination }).contamination } : {}),
         ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
       };
     },

@@ -16,6 +16,11 @@ export interface TaskLine {
   /** correct: any row (before balancing) gets a train output right. */
   group: "correct" | "incorrect" | null;
   split: "train" | "validation" | "dropped";
+  /** Only when it meets an evaluation task: `contaminated` (its programs dropped), `overlap`, `evaluation_task`. */
+  contamination?: string;
+  /** The evaluation task it shares most input grids with, and how many of its inputs. */
+  matched?: string;
+  shared?: number;
 }
 
 /** The per-task table, sorted by dataset and task; tasks with no program executed are listed too. */
@@ -25,7 +30,9 @@ export function taskTable(run: BuildRun): TaskLine[] {
     .map((t): TaskLine => {
       const split = splitOf(run, t);
       const written = split !== "dropped";
-      return { dataset: t.dataset, task: t.taskId, read: t.read, executed: t.executed, kept: written ? t.selected.rows : 0, solved: written ? t.selected.solved : 0, group: t.selected.group, split };
+      const c = t.contamination;
+      const marks = c ? { contamination: c.kind, ...(c.matched ? { matched: c.matched, shared: c.shared } : {}) } : {};
+      return { dataset: t.dataset, task: t.taskId, read: t.read, executed: t.executed, kept: written ? t.selected.rows : 0, solved: written ? t.selected.solved : 0, group: t.selected.group, split, ...marks };
     })
     .sort((a, b) => (a.dataset === b.dataset ? (a.task < b.task ? -1 : 1) : a.dataset < b.dataset ? -1 : 1));
 }

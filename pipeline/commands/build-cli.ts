@@ -13,7 +13,7 @@ import { runPush, type PushCliOptions } from "./push-cli.js";
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
+    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
     Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
   transduction: "literal" | "augment";
   logs?: string[];
@@ -43,6 +43,9 @@ const integer = (value: string) => {
   return n;
 };
 
+/** `none`, or a comma-separated list of dataset/split. */
+const splitList = (value: string): string[] => (value.trim() === "none" ? [] : value.split(",").map((s) => s.trim()).filter(Boolean));
+
 /** The build options shared by `build` and `demo`. */
 export function addBuildOptions(command: Command): Command {
   return addHubOptions(addSandboxOptions(
@@ -56,6 +59,7 @@ export function addBuildOptions(command: Command): Command {
       .option("--date-to <YYYYMMDD>", "keep log files named up to this date", yyyymmdd)
       .option("--pattern <glob>", "keep log files whose name matches")
       .option("--limit <n>", "keep only the last n log files", integer)
+      .option("--decontaminate <splits>", "drop tasks whose inputs copy an evaluation task's (dataset/split,...; default: every evaluation split under --tasks; none: off)", splitList)
       .option("--max-log-bytes <n>", "record a log file larger than this as malformed without reading it (default: 64 MiB)", integer)
       .option("--validation", "make a validation split (balances tasks first)")
       .addOption(new Option("--format <format>", "row format").choices(FORMATS).default("flat"))
@@ -104,6 +108,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     pattern: cli.pattern,
     limit: cli.limit,
     ...(cli.maxLogBytes !== undefined ? { maxLogBytes: cli.maxLogBytes } : {}),
+    ...(cli.decontaminate !== undefined ? { decontaminate: cli.decontaminate } : {}),
     validation: Boolean(cli.validation),
     format: cli.format,
     cleanCode: cli.cleanCode,

@@ -31,6 +31,8 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
     " → ",
     el("span", { "data-testid": "rows" }, `${fmt(rows)} rows`),
     ` (${data.splits.map((s) => `${s.split} ${fmt(s.rows)} rows / ${fmt(s.tasks)} tasks`).join(", ")}); format ${data.format}; built ${data.created}`,
+    el("br"),
+    el("span", { "data-testid": "decontamination" }, data.decontamination),
   );
 
   // The funnel: kept per stage, then the drop reasons of each stage.

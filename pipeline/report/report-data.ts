@@ -36,10 +36,19 @@ export interface ReportData {
   funnel: FunnelStep[];
   sandbox: { backend: string; isolation: string; python: string; numpy: string; outcomes: Record<string, number>; executions: number; msPerProgram: number; cacheHits: number } | null;
   splits: { split: string; rows: number; tasks: number }[];
+  /** Against which evaluation splits the tasks were checked, and how many were dropped. */
+  decontamination: string;
   tasks: TaskLine[];
   /** Rows of the viewer by `<dataset>/<task>`: a sample per task, within a size budget. */
   viewer: Record<string, ViewerRow[]>;
   viewerNote: string;
+}
+
+function decontaminationNote(manifest: BuildManifest): string {
+  const d = manifest.decontamination;
+  if (!d) return "decontamination: not recorded";
+  if (d.against.length === 0) return `decontamination: off (${d.off ?? "none"})`;
+  return `decontaminated against ${d.against.join(", ")}: ${d.contaminated.length} tasks dropped, ${d.overlap.length} overlapping kept${d.evaluation_tasks.length ? `, ${d.evaluation_tasks.length} evaluation tasks in the build` : ""}`;
 }
 
 /** Rows per task and bytes of row data embedded: a million-attempt build's report stays small. */
@@ -78,6 +87,7 @@ export async function reportData(params: { dir: string; title?: string }): Promi
         }
       : null,
     splits: manifest.outputs.map((o) => ({ split: o.split, rows: o.rows, tasks: o.tasks })),
+    decontamination: decontaminationNote(manifest),
     tasks,
     ...viewer,
   };

@@ -82,7 +82,9 @@ describe("the task file is the authority over tasks embedded in the inputs", () 
     expect(fates.get("logs/20250901_000000_a.json#1")!.fate).toBe("kept:train");
     expect(fates.get("logs/20250901_000001_b.json#1")).toMatchObject({ fate: "task_conflict", detail: expect.stringMatching(/2 different versions of arc-agi-1\/bbbbbbbb/) });
     expect(fates.get("logs/20250901_000002_c.json#1")!.fate).toBe("task_conflict");
-    expect(readFileSync(join(options.out, "README.md"), "utf8")).toMatch(/tasks taken on trust: 1 had no task file, so the task their inputs embedded was used: arc-agi-1\/aaaaaaaa/);
+    const card = readFileSync(join(options.out, "README.md"), "utf8");
+    expect(card).toMatch(/tasks taken on trust: 1 had no task file, so the task their inputs embedded was used: arc-agi-1\/aaaaaaaa/);
+    expect(card).toContain("decontamination: off (no task files (--tasks or ARC_DATA): tasks were not checked against any evaluation split)");
   });
 });
 
