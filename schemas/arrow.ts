@@ -9,25 +9,51 @@ export const GRIDS = list(GRID);
 export const BOOLS = list(new Bool());
 export const MESSAGES = list(new Struct([new Field("role", new Utf8(), true), new Field("content", new Utf8(), true)]));
 
-export type ColumnKind = "string" | "int" | "bools" | "grids" | "messages";
+export const STRINGS = list(new Utf8());
+
+/** `?`: the column may hold nulls (a value not known for the row). */
+export type ColumnKind = "string" | "string?" | "strings" | "int" | "int?" | "bool" | "bool?" | "bools" | "grids" | "messages";
+
+const FLAT: [string, ColumnKind][] = [
+  ["reasoning", "string"],
+  ["code", "string"],
+  ["correct_train_input", "bools"],
+  ["train_input", "grids"],
+  ["train_output", "grids"],
+  ["predicted_train_output", "grids"],
+  ["correct_test_input", "bools"],
+  ["test_input", "grids"],
+  ["test_output", "grids"],
+  ["predicted_test_output", "grids"],
+  ["task_id", "string"],
+  ["model", "string"],
+  ["generation", "int"],
+  ["dataset", "string"],
+];
 
 /** Every Parquet column of every format, in order, with its kind. */
 export const COLUMNS: Record<Exclude<Format, "openai">, [string, ColumnKind][]> = {
-  flat: [
-    ["reasoning", "string"],
-    ["code", "string"],
-    ["correct_train_input", "bools"],
-    ["train_input", "grids"],
-    ["train_output", "grids"],
-    ["predicted_train_output", "grids"],
-    ["correct_test_input", "bools"],
-    ["test_input", "grids"],
-    ["test_output", "grids"],
-    ["predicted_test_output", "grids"],
-    ["task_id", "string"],
-    ["model", "string"],
-    ["generation", "int"],
-    ["dataset", "string"],
+  flat: FLAT,
+  /** The verified program table: the flat columns, identity and provenance, and what recipes filter on. */
+  programs: [
+    ...FLAT,
+    ["row_id", "string"],
+    ["attempt_id", "string"],
+    ["copies", "int"],
+    ["models", "strings"],
+    ["source", "string"],
+    ["run_timestamp", "string?"],
+    ["subset", "string?"],
+    ["train_correct", "int"],
+    ["test_correct", "int"],
+    ["all_train_correct", "bool"],
+    ["all_test_correct", "bool"],
+    ["code_length", "int"],
+    ["max_predicted_height", "int"],
+    ["max_predicted_width", "int"],
+    ["identity", "bool"],
+    ["single_colour", "bool"],
+    ["fails_augment", "bool?"],
   ],
   soar: [
     ["code", "string"],
@@ -44,7 +70,12 @@ export const COLUMNS: Record<Exclude<Format, "openai">, [string, ColumnKind][]> 
 
 const ARROW_TYPES: Record<ColumnKind, () => DataType> = {
   string: () => new Utf8(),
+  "string?": () => new Utf8(),
+  strings: () => STRINGS,
   int: () => new Int64(),
+  "int?": () => new Int64(),
+  bool: () => new Bool(),
+  "bool?": () => new Bool(),
   bools: () => BOOLS,
   grids: () => GRIDS,
   messages: () => MESSAGES,

@@ -1,6 +1,6 @@
 import type { SandboxLimits } from "./sandbox-limits.js";
 
-export const FORMATS = ["flat", "soar", "messages", "openai"] as const;
+export const FORMATS = ["flat", "soar", "messages", "openai", "programs"] as const;
 export const SELECTIONS = ["greedy-diverse", "best", "random"] as const;
 export type Selection = (typeof SELECTIONS)[number];
 export type Format = (typeof FORMATS)[number];

@@ -1,17 +1,20 @@
 import { MAX_CODE_BYTES } from "./build-options.js";
 import { nameProblem } from "./names.js";
 import { arcTaskSchema, TASK_ID, type ArcTask } from "./task.js";
+import type { Provenance } from "./program-identity.js";
 import type { Attempt, AttemptDrop } from "./run-log.js";
 
 /** The columns a program dataset must have; every other one is optional. */
 export const REQUIRED_COLUMNS = ["code", "task_id"] as const;
 
-/** Which known schema a Parquet's columns are: arcforge flat, SOAR's 8 columns, or just programs. */
-export function datasetSchema(columns: string[]): { schema: "flat" | "soar" | "programs" } | { missing: string[] } {
+/** Which known schema a Parquet's columns are: arcforge's program table or flat, SOAR's 8 columns, or just programs. */
+export function datasetSchema(columns: string[]): { schema: "table" | "flat" | "soar" | "programs" } | { missing: string[] } {
   const has = new Set(columns);
   const missing = REQUIRED_COLUMNS.filter((c) => !has.has(c));
   if (missing.length) return { missing };
-  if (["train_input", "train_output", "test_input"].every((c) => has.has(c))) return { schema: "flat" };
+  const flat = ["train_input", "train_output", "test_input"].every((c) => has.has(c));
+  if (flat && ["row_id", "attempt_id", "copies", "models", "source"].every((c) => has.has(c))) return { schema: "table" };
+  if (flat) return { schema: "flat" };
   if (["correct_train_input", "predicted_train_output", "correct_test_input", "predicted_test_output", "model", "generation"].every((c) => has.has(c))) return { schema: "soar" };
   return { schema: "programs" };
 }
@@ -55,7 +58,7 @@ export function rowToAttempt(params: { row: Record<string, unknown>; source: str
     taskId,
     dataset,
     taskKey: `${dataset}/${taskId}`,
-    subset: null,
+    subset: text(row.subset),
     model: typeof row.model === "string" && row.model ? row.model : "unknown",
     attemptNumber: index,
     code: row.code,
@@ -63,5 +66,18 @@ export function rowToAttempt(params: { row: Record<string, unknown>; source: str
     loggedTestCorrect: correctTest && correctTest.length > 0 ? correctTest.every((c) => c === true) : null,
     ...(embeddedTask ? { embeddedTask } : {}),
     ...(typeof row.generation === "number" && Number.isInteger(row.generation) ? { generation: row.generation } : {}),
+    ...provenanceOf(row),
   };
+}
+
+const text = (v: unknown) => (typeof v === "string" && v ? v : null);
+
+/**
+ * A program-table row keeps its first copy's identity and its copies through --from; anything
+ * malformed in those columns is ignored, and the row counts as one attempt of its own.
+ */
+function provenanceOf(row: Record<string, unknown>): { provenance: Provenance } | Record<string, never> {
+  const { attempt_id, source, copies, models } = row;
+  if (typeof attempt_id !== "string" || typeof source !== "string" || typeof copies !== "number" || !Number.isInteger(copies) || copies < 1 || !Array.isArray(models) || !models.every((m) => typeof m === "string")) return {};
+  return { provenance: { attemptId: attempt_id, source, runTimestamp: text(row.run_timestamp), subset: text(row.subset), models: [...new Set(models as string[])].sort(), copies } };
 }

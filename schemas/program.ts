@@ -1,5 +1,6 @@
 import type { Grid } from "./grid.js";
 import type { Outcome } from "./outcome.js";
+import type { Provenance } from "./program-identity.js";
 import type { Attempt } from "./run-log.js";
 
 /** An attempt bound to its task; from clean-code on, `code` is the cleaned code. */
@@ -35,4 +36,9 @@ export interface Row {
   /** Correct on every test input. */
   solvesTest: boolean;
   loggedTestCorrect: boolean | null;
+  subset?: string | null;
+  provenance?: Provenance;
+  /** The program table's grouping (--format programs): how many attempts share this code, and their models. */
+  copies?: number;
+  models?: string[];
 }

@@ -2,6 +2,7 @@ import type { Format } from "./build-options.js";
 import type { Row } from "./program.js";
 import { assistantAnswer, SYSTEM_PROMPT, userPrompt } from "./prompt.js";
 import type { ArcTask } from "./task.js";
+import { programRow } from "./program-row.js";
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
 
@@ -9,10 +10,12 @@ export type ChatMessage = { role: "system" | "user" | "assistant"; content: stri
  * One output row of the chosen format. Reasoning is written only when asked for, and only for
  * programs that solve the test: reasoning that led to a wrong answer is not worth learning.
  */
-export function formatRow(params: { row: Row; task: ArcTask; format: Format; reasoning: boolean }): Record<string, unknown> {
+export function formatRow(params: { row: Row; task: ArcTask; format: Format; reasoning: boolean; augment?: boolean }): Record<string, unknown> {
   const { row, task } = params;
   const reasoning = params.reasoning && row.solvesTest && row.reasoning ? row.reasoning : "";
   switch (params.format) {
+    case "programs":
+      return programRow({ flat: formatRow({ ...params, format: "flat" }), row, task, augment: params.augment ?? false });
     case "flat":
       return {
         reasoning,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Provenance } from "./program-identity.js";
 import { arcTaskSchema, type ArcTask } from "./task.js";
 
 /** An attempt as every later stage sees it, whatever log layout it came from. */
@@ -26,6 +27,8 @@ export interface Attempt {
   taskDigest?: string;
   /** A dataset row's own generation (logs have none). */
   generation?: number;
+  /** A row of a verified program table read back: its first copy's identity and its copies. */
+  provenance?: Provenance;
 }
 
 /** Attempts a log holds that never become programs, each with the reason. */

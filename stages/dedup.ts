@@ -46,14 +46,37 @@ export function dedupRows(rows: Row[]): { kept: Row[]; drops: Drop[]; counts: Re
   return { kept, drops, counts };
 }
 
+/**
+ * The verified program table (--format programs): one row per (task, cleaned code), the first copy
+ * by the total order; the other copies are dropped as `copy` of it, test-solving or not.
+ */
+export function programTable(rows: Row[]): { kept: Row[]; drops: Drop[]; counts: Record<string, number> } {
+  const first = new Map<string, string>();
+  const kept: Row[] = [];
+  const drops: Drop[] = [];
+  for (const row of [...rows].sort(stableOrder)) {
+    const seen = first.get(row.code);
+    if (seen) drops.push({ id: row.id, reason: "copy", detail: `same code as ${seen}`, taskId: row.taskId });
+    else {
+      first.set(row.code, row.id);
+      kept.push(row);
+    }
+  }
+  return { kept, drops, counts: { programs: kept.length, copies: drops.length } };
+}
+
 export const dedupStage: Stage<BuildOptions> = {
   name: "dedup",
   version: 2,
   selects: true,
   after: ["filter-degenerate"],
-  key: (options) => ({ dedup: options.dedup }),
+  key: (options) => ({ dedup: options.dedup, ...(options.format === "programs" ? { table: true } : {}) }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
     const rows = upstream["filter-degenerate"]!.records as Row[];
+    if (options.format === "programs") {
+      const { kept, drops, counts } = programTable(rows);
+      return { records: kept, drops, counts };
+    }
     if (!options.dedup) return { records: [...rows].sort(stableOrder), drops: [], counts: { dedup_disabled: rows.length } };
     const { kept, drops, counts } = dedupRows(rows);
     return { records: kept, drops, counts };

@@ -31,12 +31,14 @@ export function relabel(params: { program: ExecutedProgram; task: ArcTask; gener
     correctTest,
     solvesTest: correctTest.length > 0 && correctTest.every(Boolean),
     loggedTestCorrect: program.loggedTestCorrect,
+    subset: program.subset,
+    ...(program.provenance ? { provenance: program.provenance } : {}),
   };
 }
 
 export const relabelStage: Stage<BuildOptions> = {
   name: "relabel",
-  version: 2,
+  version: 3,
   after: ["filter-augment", "load-tasks"],
   key: (options) => ({ generation: options.generation ?? null }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {

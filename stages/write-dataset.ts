@@ -34,7 +34,7 @@ function* formattedRows(params: { source: SplitSource; options: BuildOptions; se
     if (rows.length > 0) seen.tasks++;
     for (const row of rows) {
       seen.rows++;
-      yield formatRow({ row, task, format: options.format, reasoning: options.reasoning });
+      yield formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment });
     }
   }
 }
@@ -46,7 +46,7 @@ export function formatSplits(params: { splits: SplitSource[]; options: BuildOpti
     .map((source) => {
       const tasks = [...source.tasks()];
       const rows = tasks.flatMap(({ rows }) => rows.map((r) => ({ ...r, split: source.split })));
-      const formatted = tasks.flatMap(({ task, rows }) => rows.map((row) => formatRow({ row, task, format: options.format, reasoning: options.reasoning })));
+      const formatted = tasks.flatMap(({ task, rows }) => rows.map((row) => formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment })));
       return { split: source.split, rows, formatted };
     })
     .filter((s) => s.rows.length > 0);
@@ -90,6 +90,23 @@ const COLUMN_DOCS: Record<string, string> = {
   dataset: "the ARC dataset the task belongs to (arc-agi-1, arc-agi-2): ids repeat across datasets with different content",
   model: "the model that wrote the program",
   generation: "the sampling round",
+  row_id: "the program's identity: the first 32 hex of sha256 over the canonical JSON of [dataset, task_id, code]",
+  attempt_id: "the first copy's attempt: <log file>#<attempt>, or <source>:<split>:<row> for a dataset row (kept through --from)",
+  copies: "how many attempts sampled this code for this task (summed when tables are merged)",
+  models: "every model that sampled it, sorted",
+  source: "the first copy's log file, or dataset source and split",
+  run_timestamp: "YYYYMMDD_HHMMSS of the first copy's sampling run (from its log file name), or null",
+  subset: "the first copy's subset, or null",
+  train_correct: "train examples whose output equals the real one",
+  test_correct: "test examples whose output equals the real one",
+  all_train_correct: "every train output right",
+  all_test_correct: "every test output right",
+  code_length: "the code's length in code points",
+  max_predicted_height: "rows of the largest predicted grid (train and test)",
+  max_predicted_width: "columns of the largest predicted grid (train and test)",
+  identity: "its output equals its input on every train example",
+  single_colour: "a single-colour prediction where the real train output has several colours",
+  fails_augment: "null unless built with --transduction augment (then false: programs that fail it are dropped)",
   messages: "system, user (the relabelled task: train inputs with the program's own outputs, then the test input), assistant (optional <think> reasoning, then the code in a python block); grids as rows of space-separated digits, an empty row written [EMPTY_ROW]",
 };
 

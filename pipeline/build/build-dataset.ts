@@ -88,7 +88,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     };
     const run = await runBuild({ options, store, context });
     const { reports } = run;
-    const splits = splitSources({ run, store });
+    const splits = splitSources({ run, store, options });
     const missing = missingTasks(run);
     if (splits.every((s) => s.rows === 0)) throw nothingToWrite({ matched: reports.find((r) => r.stage === "load-tasks")!.kept, missing, reports });
     if (missing.count > 0) {
@@ -171,13 +171,14 @@ function nothingToWrite(params: { matched: number; missing: ReturnType<typeof mi
 }
 
 /** Each split's tasks in task-key order, their rows read from the stage store one task at a time. */
-function splitSources(params: { run: BuildRun; store: StageStore }): (SplitSource & { rows: number })[] {
+function splitSources(params: { run: BuildRun; store: StageStore; options: BuildOptions }): (SplitSource & { rows: number })[] {
   const { run, store } = params;
+  const table = params.options.format === "programs";
   return (["train", "validation"] as SplitName[]).map((split) => {
     const tasks = run.tasks.filter((t) => splitOf(run, t) === split);
     // A generator, not a map: one task's rows in memory at a time.
     function* rowsByTask() {
-      for (const task of tasks) yield taskRows({ store, task });
+      for (const task of tasks) yield taskRows({ store, task, table });
     }
     return { split, rows: tasks.reduce((n, t) => n + t.selected.rows, 0), tasks: rowsByTask };
   });
@@ -203,7 +204,7 @@ export async function builtRows(params: { options: BuildOptions; cacheDir: strin
         executor: () => Promise.reject(new CacheError("builtRows needs a finished build in this cache: a stage wanted to execute programs")),
       },
     });
-    return formatSplits({ splits: splitSources({ run, store }), options: params.options });
+    return formatSplits({ splits: splitSources({ run, store, options: params.options }), options: params.options });
   } finally {
     await closeAll();
   }

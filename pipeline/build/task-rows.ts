@@ -31,11 +31,25 @@ function reader(params: { store: StageStore; task: TaskRun }) {
   return { meta, records: new StageRecords({ store, keys: task.keys, after: (name) => AFTER.get(name)!, meta, sources: { attempts: taskSource(task) } }) };
 }
 
-/** A task and its selected rows, in output order (the order "first" means). */
-export function taskRows(params: { store: StageStore; task: TaskRun }): { task: ArcTask; rows: Row[] } {
+/**
+ * A task and its selected rows, in output order (the order "first" means). For the program table,
+ * each row also carries its copies and their models (every row of its code before the table's
+ * grouping, a row read back from a table counting its own copies).
+ */
+export function taskRows(params: { store: StageStore; task: TaskRun; table?: boolean }): { task: ArcTask; rows: Row[] } {
   const { meta, records } = reader(params);
   const tasks = (meta("load-tasks").data as { tasks: TaskTable }).tasks;
-  return { task: tasks[params.task.taskKey]!, rows: [...records.get<Row>("select")].sort(stableOrder) };
+  const rows = [...records.get<Row>("select")].sort(stableOrder);
+  if (!params.table) return { task: tasks[params.task.taskKey]!, rows };
+  const groups = new Map<string, { copies: number; models: Set<string> }>();
+  for (const r of records.get<Row>("filter-degenerate")) {
+    const group = groups.get(r.code) ?? { copies: 0, models: new Set<string>() };
+    group.copies += r.provenance?.copies ?? 1;
+    for (const model of r.provenance?.models ?? [r.model]) group.models.add(model);
+    groups.set(r.code, group);
+  }
+  const grouped = rows.map((r) => ({ ...r, copies: groups.get(r.code)!.copies, models: [...groups.get(r.code)!.models].sort() }));
+  return { task: tasks[params.task.taskKey]!, rows: grouped };
 }
 
 export interface Fate {

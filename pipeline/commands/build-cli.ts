@@ -90,6 +90,9 @@ export function addBuildOptions(command: Command): Command {
 
 export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
   if (!cli.logs?.length && !cli.from?.length) throw new InputError("say what to build from: --logs <dir...> (run logs) and/or --from <source...> (program datasets)");
+  if (cli.format === "programs" && (cli.validation || cli.maxPerTask !== undefined)) {
+    throw new InputError("--format programs writes every verified program, before dedup, selection, balance and split: drop --validation and --max-per-task (cut datasets from the table instead)");
+  }
   for (const [what, value] of [["--dataset", cli.dataset], ["--subset", cli.subset]] as const) {
     const problem = value === undefined ? null : nameProblem({ what, value });
     if (problem) throw new InputError(problem);

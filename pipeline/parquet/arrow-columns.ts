@@ -1,5 +1,5 @@
 import { Bool, Int64, makeData, RecordBatch, Struct, Table, Utf8, vectorFromArray, type Data, type Schema } from "apache-arrow";
-import { BOOLS, GRID, GRIDS, MESSAGES, ROW, type ColumnKind } from "../../schemas/arrow.js";
+import { BOOLS, GRID, GRIDS, MESSAGES, ROW, STRINGS, type ColumnKind } from "../../schemas/arrow.js";
 import type { Grid } from "../../schemas/grid.js";
 
 /**
@@ -79,6 +79,15 @@ export function columnData(kind: ColumnKind, values: unknown[]): Data {
       return utf8Data(values as string[]);
     case "messages":
       return vectorFromArray(values as { role: string; content: string }[][], MESSAGES).data[0]!;
+    case "string?":
+      return vectorFromArray(values as (string | null)[], new Utf8()).data[0]!;
+    case "strings":
+      return vectorFromArray(values as string[][], STRINGS).data[0]!;
+    case "int?":
+      return vectorFromArray(values.map((v) => (v === null ? null : BigInt(v as number))), new Int64()).data[0]!;
+    case "bool":
+    case "bool?":
+      return vectorFromArray(values as (boolean | null)[], new Bool()).data[0]!;
   }
 }
 

@@ -12,6 +12,7 @@ export interface TinyProgram {
   folder?: string;
   /** The log file's timestamp (file names start with it): the order "first" means. */
   time?: string;
+  model?: string;
 }
 
 /**
@@ -34,7 +35,7 @@ export async function tinyWorld(params: { tasks: Record<string, ArcTask | [strin
     await mkdir(folder, { recursive: true });
     const log = {
       task_id: p.task,
-      model: "tiny-model",
+      model: p.model ?? "tiny-model",
       api_type: "chat_completions_independent_attempts",
       ...(p.dataset ? { dataset: p.dataset } : {}),
       independent_attempts_data: { attempt_details: [{ attempt_number: 1, program_extracted: true, program: p.code }] },
