@@ -29,6 +29,15 @@ export interface BuildOptions {
    * evaluation split under --tasks; empty, none (`--decontaminate none`).
    */
   decontaminate?: string[];
+  /**
+   * A recipe: the dataset's rows are what one DuckDB SELECT returns over the program table
+   * (instead of dedup, selection and balancing). Resolved to its SQL when the options are read.
+   */
+  recipe?: { name: string; sql: string };
+  /** Seconds a recipe may run before it is interrupted (default 600). */
+  recipeTimeout?: number;
+  /** With --recipe and --validation: balance the groups as a default build does (off by default). */
+  balance?: boolean;
   /** A log file larger than this is recorded as malformed without being read (default MAX_LOG_BYTES). */
   maxLogBytes?: number;
   validation: boolean;
@@ -81,3 +90,6 @@ export const DEFAULT_BUILD_OPTIONS: Omit<BuildOptions, "logs" | "out"> = {
   seed: 42,
   limits: { timeoutSeconds: 1, memoryBytes: 1 << 30 },
 };
+
+/** The build groups programs into the verified program table (one row per task and code) instead of deduplicating. */
+export const tableMode = (options: Pick<BuildOptions, "format" | "recipe">) => options.format === "programs" || options.recipe !== undefined;

@@ -40,11 +40,12 @@ export const balanceStage: Stage<BuildOptions> = {
   name: "balance",
   version: 2,
   after: ["tasks"],
-  key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null }),
+  key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null, ...(options.recipe && !options.balance ? { recipe: "unbalanced" } : {}) }),
   async run({ options, upstream }): Promise<StageOutput<never>> {
     const tasks = (upstream.tasks!.data as { tasks: TaskSummary[] }).tasks;
     const total = tasks.reduce((n, t) => n + t.rows, 0);
-    if (!options.validation) return { records: [], kept: total, drops: [], data: { droppedTasks: [] } satisfies BalanceData };
+    // A recipe's rows are what its author chose: balanced only when asked (--balance).
+    if (!options.validation || (options.recipe && !options.balance)) return { records: [], kept: total, drops: [], data: { droppedTasks: [] } satisfies BalanceData };
     const keysIn = (group: TaskGroup) => tasks.filter((t) => t.group === group).map((t) => t.taskKey).sort();
     const correct = keysIn("correct");
     const incorrect = keysIn("incorrect");

@@ -1,4 +1,4 @@
-import type { BuildOptions } from "../schemas/build-options.js";
+import { tableMode, type BuildOptions } from "../schemas/build-options.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
 import { type Drop } from "../schemas/drop.js";
@@ -70,10 +70,10 @@ export const dedupStage: Stage<BuildOptions> = {
   version: 2,
   selects: true,
   after: ["filter-degenerate"],
-  key: (options) => ({ dedup: options.dedup, ...(options.format === "programs" ? { table: true } : {}) }),
+  key: (options) => ({ dedup: options.dedup, ...(tableMode(options) ? { table: true } : {}) }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
     const rows = upstream["filter-degenerate"]!.records as Row[];
-    if (options.format === "programs") {
+    if (tableMode(options)) {
       const { kept, drops, counts } = programTable(rows);
       return { records: kept, drops, counts };
     }

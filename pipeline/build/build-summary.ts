@@ -33,14 +33,19 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
     `logged vs re-executed test result: ${relabel.logged_vs_executed_mismatch ?? 0} differ`,
     `re-validation under another seed: ${r.revalidate!.counts.revalidated ?? 0} rows re-executed, ${r.revalidate!.dropped.nondeterministic ?? 0} nondeterministic, ${r.revalidate!.dropped.revalidation_mismatch ?? 0} other mismatches dropped`,
     ...(Object.keys(r["filter-degenerate"]!.dropped).length ? [`degenerate programs dropped: ${list(r["filter-degenerate"]!.dropped)}`] : []),
-    dedup.dedup_disabled !== undefined
+    dedup.programs !== undefined
+      ? `program table: ${dedup.programs} programs (one per task and cleaned code; ${dedup.copies ?? 0} copies)`
+      : dedup.dedup_disabled !== undefined
       ? `dedup: off (${dedup.dedup_disabled} rows)`
       : `dedup: kept ${dedup.kept_test_solving ?? 0} test-solving (duplicate code ${dedup.duplicate_code ?? 0}), ${dedup.kept_other ?? 0} others (duplicate behaviour ${dedup.duplicate_behaviour ?? 0})`,
+    ...(r.recipe ? [`recipe: ${r.recipe.kept} rows of the ${r.recipe.counts.table_rows ?? 0} in the program table (${r.recipe.reason})`] : []),
     ...(r.select!.dropped.over_task_budget ? [`per-task selection: ${r.select!.dropped.over_task_budget} programs over budget in ${r.select!.counts.tasks_trimmed ?? 0} tasks`] : []),
     r.balance!.counts.tasks_correct !== undefined
       ? `balance: tasks correct ${r.balance!.counts.tasks_correct}, incorrect ${r.balance!.counts.tasks_incorrect}, dropped ${r.balance!.counts.tasks_dropped}` +
         (r.balance!.counts.balance_skipped_empty_group ? " (skipped: one group is empty)" : "")
-      : "balance: off (no validation split)",
+      : r.recipe && r.split!.counts.validation_target_rows !== undefined
+        ? "balance: off (a recipe's rows are balanced only with --balance)"
+        : "balance: off (no validation split)",
     `splits: ${params.written.map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`).join(", ")}` +
       (r.split!.counts.validation_target_rows !== undefined ? ` (validation target ${r.split!.counts.validation_target_rows} rows, cap ${r.split!.counts.validation_cap_rows})` : ""),
   ];

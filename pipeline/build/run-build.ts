@@ -10,6 +10,7 @@ import type { StageContext } from "../engine/stage.js";
 import type { TaskShard } from "../engine/task-shards.js";
 import type { StageStore } from "../store/stage-store.js";
 import { GLOBAL_STAGES, INGEST_STAGES } from "./build-stages.js";
+import { cutByRecipe } from "./cut-by-recipe.js";
 import { runTaskStages, type ShardRef, type TaskRun } from "./run-task-stages.js";
 
 /** Tasks in flight at once: enough to keep every sandbox worker busy across small tasks. */
@@ -28,6 +29,8 @@ export interface BuildRun {
   tasks: TaskRun[];
   droppedTasks: Set<string>;
   validationTasks: Set<string>;
+  /** The recipe's name, when the build was cut by one. */
+  recipe?: string;
 }
 
 /**
@@ -50,6 +53,7 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
   }
   const ordered = [...byTask.values()].sort((a, b) => (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0));
   const perTask = await runTaskStages({ tasks: ordered, options, store, context, concurrency: TASKS_IN_FLIGHT, attemptsInFlight: ATTEMPTS_IN_FLIGHT });
+  const recipe = options.recipe ? await recipeReport({ runs: perTask.runs, store, options, context }) : undefined;
   const summaries: TaskSummary[] = perTask.runs.filter((r) => r.selected.rows > 0).map((r) => ({ taskKey: r.taskKey, taskId: r.taskId, rows: r.selected.rows, group: r.selected.group! }));
   const taint = perTask.runs.find((r) => r.uncacheable)?.uncacheable;
   const global = await runStages({
@@ -59,7 +63,7 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
     context,
     sources: {
       tasks: {
-        key: cacheKey(perTask.runs.map((r) => [r.taskKey, r.keys.select ?? null])),
+        key: cacheKey([perTask.runs.map((r) => [r.taskKey, r.keys.select ?? null]), recipe?.key ?? null]),
         meta: { drops: [], length: summaries.reduce((n, t) => n + t.rows, 0), data: { tasks: summaries } },
         records: () => [],
         ...(taint ? { uncacheable: taint } : {}),
@@ -68,7 +72,7 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
   });
   const datasets = ingest.meta["read-datasets"]!;
   return {
-    reports: [...ingest.reports, ...perTask.reports, ...global.reports],
+    reports: [...ingest.reports, ...perTask.reports, ...(recipe ? [recipe] : []), ...global.reports],
     logs: (ingest.meta["read-logs"]!.data as { logs: LogFate[] }).logs,
     sources: (datasets.data as { sources: SourceFate[] }).sources,
     source: (ingest.meta["read-logs"]!.data as { source: BuildRun["source"] }).source,
@@ -76,5 +80,16 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
     tasks: perTask.runs,
     droppedTasks: new Set((global.meta.balance!.data as BalanceData).droppedTasks),
     validationTasks: new Set((global.meta.split!.data as SplitData).validationTasks),
+    ...(options.recipe ? { recipe: options.recipe.name } : {}),
   };
+}
+
+/** Cuts the program table with the build's recipe; reported as a stage of its own. */
+async function recipeReport(params: { runs: TaskRun[]; store: StageStore; options: BuildOptions; context: StageContext }): Promise<StageReport> {
+  const tableRows = params.runs.reduce((n, r) => n + r.selected.rows, 0);
+  params.context.emit({ type: "stage-start", stage: "recipe", cached: false, reason: params.options.recipe!.name });
+  const cut = await cutByRecipe({ runs: params.runs, store: params.store, options: params.options, cacheDir: params.context.cacheDir, emit: params.context.emit });
+  const reason = cut.cached.result ? "cached" : cut.cached.table ? `recipe ${params.options.recipe!.name} ran on the cached program table` : "the program table was loaded, then the recipe ran";
+  params.context.emit({ type: "stage-end", stage: "recipe", kept: cut.rows, dropped: tableRows - cut.rows, ms: cut.ms });
+  return { stage: "recipe", key: cut.key, ran: !cut.cached.result, reason, ms: cut.ms, kept: cut.rows, dropped: { recipe_excluded: tableRows - cut.rows }, counts: { table_rows: tableRows } };
 }

@@ -1,6 +1,7 @@
 import type { BuildOptions } from "../../schemas/build-options.js";
 import type { Drop } from "../../schemas/drop.js";
 import type { Contamination } from "../../stages/decontaminate.js";
+import type { RecipePick } from "../recipe/run-recipe.js";
 import type { LoadedTask, TaskSourceData } from "../../stages/load-tasks.js";
 import type { SelectSummary } from "../../stages/select.js";
 import { cacheKey } from "../common/canonical-json.js";
@@ -40,6 +41,8 @@ export interface TaskRun {
   trusted?: true;
   /** How its inputs meet the evaluation tasks, when they do (decontaminate). */
   contamination?: Contamination;
+  /** With --recipe: the rows the recipe chose, in its order (the program table's other rows are not written). */
+  recipe?: RecipePick[];
   uncacheable?: string;
 }
 

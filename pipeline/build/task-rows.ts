@@ -2,7 +2,7 @@ import type { Drop } from "../../schemas/drop.js";
 import type { Row } from "../../schemas/program.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { stableOrder } from "../../stages/dedup.js";
-import type { TaskTable } from "../../stages/load-tasks.js";
+import type { LoadedTask } from "../../stages/load-tasks.js";
 import type { SplitName } from "../../stages/split.js";
 import { StageRecords } from "../engine/stage-records.js";
 import { CacheError } from "../common/errors.js";
@@ -36,11 +36,14 @@ function reader(params: { store: StageStore; task: TaskRun }) {
  * each row also carries its copies and their models (every row of its code before the table's
  * grouping, a row read back from a table counting its own copies).
  */
-export function taskRows(params: { store: StageStore; task: TaskRun; table?: boolean }): { task: ArcTask; rows: Row[] } {
+export function taskRows(params: { store: StageStore; task: TaskRun; table?: boolean }): { task: ArcTask; split: string | null; rows: Row[] } {
   const { meta, records } = reader(params);
-  const tasks = (meta("load-tasks").data as { tasks: TaskTable }).tasks;
+  const loaded = meta("load-tasks").data as LoadedTask;
+  const task = loaded.tasks[params.task.taskKey]!;
+  const split = loaded.split ?? null;
   const rows = [...records.get<Row>("select")].sort(stableOrder);
-  if (!params.table) return { task: tasks[params.task.taskKey]!, rows };
+  const picks = params.task.recipe;
+  if (!params.table && !picks) return { task, split, rows };
   const groups = new Map<string, { copies: number; models: Set<string> }>();
   for (const r of records.get<Row>("filter-degenerate")) {
     const group = groups.get(r.code) ?? { copies: 0, models: new Set<string>() };
@@ -49,7 +52,10 @@ export function taskRows(params: { store: StageStore; task: TaskRun; table?: boo
     groups.set(r.code, group);
   }
   const grouped = rows.map((r) => ({ ...r, copies: groups.get(r.code)!.copies, models: [...groups.get(r.code)!.models].sort() }));
-  return { task: tasks[params.task.taskKey]!, rows: grouped };
+  if (!picks) return { task, split, rows: grouped };
+  // A recipe's rows, in its order: rank (none last), then row_id.
+  const byId = new Map(grouped.map((r) => [r.id, r]));
+  return { task, split, rows: picks.map((p) => byId.get(p.id)!) };
 }
 
 export interface Fate {
@@ -81,8 +87,10 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
     for (const id of [...(loaded.selected ?? []), ...loaded.drops.map((d) => d.id)]) read.push(id);
     received = read.length - readerDrops.length;
     for (const stage of TASK_STAGES) drops.push(...meta(stage.name).drops.map((d) => ({ ...d, stage: stage.name })));
+    const picked = task.recipe ? new Set(task.recipe.map((p) => p.id)) : undefined;
     for (const id of meta("select").selected ?? []) {
-      if (split === "dropped") drops.push({ id, reason: "balance_task_dropped", detail: `${task.selected.group} group larger`, taskId: task.taskId, stage: "balance" });
+      if (picked && !picked.has(id)) drops.push({ id, reason: "recipe_excluded", detail: `not among the rows of recipe ${params.run.recipe ?? "?"}`, taskId: task.taskId, stage: "recipe" });
+      else if (split === "dropped") drops.push({ id, reason: "balance_task_dropped", detail: `${task.selected.group} group larger`, taskId: task.taskId, stage: "balance" });
       else fates.push({ id, taskId: task.taskId, fate: `kept:${split}` });
     }
   }

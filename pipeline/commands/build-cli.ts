@@ -3,6 +3,7 @@ import { buildDataset, buildFolders, readFates, type BuildManifest } from "../bu
 import type { Fate } from "../build/task-rows.js";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, SELECTIONS, type BuildOptions } from "../../schemas/build-options.js";
 import { nameProblem } from "../../schemas/names.js";
+import { resolveRecipe } from "../recipe/builtin-recipes.js";
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
 import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
@@ -13,9 +14,10 @@ import { runPush, type PushCliOptions } from "./push-cli.js";
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
+    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "recipeTimeout" | "balance" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
     Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
   transduction: "literal" | "augment";
+  recipe?: string;
   logs?: string[];
   from?: string[];
   model: BuildOptions["models"];
@@ -59,6 +61,9 @@ export function addBuildOptions(command: Command): Command {
       .option("--date-to <YYYYMMDD>", "keep log files named up to this date", yyyymmdd)
       .option("--pattern <glob>", "keep log files whose name matches")
       .option("--limit <n>", "keep only the last n log files", integer)
+      .option("--recipe <name|file.sql>", "cut the dataset from the program table with a SQL recipe (a built-in: see 'arcforge recipes', or a file)")
+      .option("--recipe-timeout <seconds>", "stop a recipe that runs longer (default: 600)", integer)
+      .option("--balance", "with --recipe and --validation: balance the groups as a default build does")
       .option("--decontaminate <splits>", "drop tasks whose inputs copy an evaluation task's (dataset/split,...; default: every evaluation split under --tasks; none: off)", splitList)
       .option("--max-log-bytes <n>", "record a log file larger than this as malformed without reading it (default: 64 MiB)", integer)
       .option("--validation", "make a validation split (balances tasks first)")
@@ -90,6 +95,8 @@ export function addBuildOptions(command: Command): Command {
 
 export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
   if (!cli.logs?.length && !cli.from?.length) throw new InputError("say what to build from: --logs <dir...> (run logs) and/or --from <source...> (program datasets)");
+  if (cli.recipe !== undefined && cli.maxPerTask !== undefined) throw new InputError("--recipe chooses the rows per task itself: drop --max-per-task (write the limit in the recipe)");
+  if (cli.balance && cli.recipe === undefined) throw new InputError("--balance goes with --recipe (a default --validation build always balances)");
   if (cli.format === "programs" && (cli.validation || cli.maxPerTask !== undefined)) {
     throw new InputError("--format programs writes every verified program, before dedup, selection, balance and split: drop --validation and --max-per-task (cut datasets from the table instead)");
   }
@@ -112,6 +119,9 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     limit: cli.limit,
     ...(cli.maxLogBytes !== undefined ? { maxLogBytes: cli.maxLogBytes } : {}),
     ...(cli.decontaminate !== undefined ? { decontaminate: cli.decontaminate } : {}),
+    ...(cli.recipe !== undefined ? { recipe: resolveRecipe(cli.recipe) } : {}),
+    ...(cli.recipeTimeout !== undefined ? { recipeTimeout: cli.recipeTimeout } : {}),
+    ...(cli.balance ? { balance: true } : {}),
     validation: Boolean(cli.validation),
     format: cli.format,
     cleanCode: cli.cleanCode,

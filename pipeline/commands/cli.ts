@@ -5,6 +5,7 @@ import { registerCacheCommand } from "./cache-cli.js";
 import { registerDemoCommand } from "./demo-cli.js";
 import { registerExecCommand } from "./exec-cli.js";
 import { registerPushCommand } from "./push-cli.js";
+import { registerRecipesCommand } from "./recipes-cli.js";
 import { registerReportCommand } from "./report-cli.js";
 import { registerSampleCommand } from "./sample-cli.js";
 import { registerSandboxCommand } from "./sandbox-cli.js";
@@ -25,6 +26,7 @@ registerValidateCommand(program);
 registerDemoCommand(program);
 registerReportCommand(program);
 registerWorkerCommand(program);
+registerRecipesCommand(program);
 registerCacheCommand(program);
 registerSandboxCommand(program);
 

@@ -31,3 +31,6 @@ export class CacheError extends ArcforgeError {}
 
 /** The Redis queue that spreads executions over machines (BullMQ). */
 export class QueueError extends ArcforgeError {}
+
+/** A dataset recipe (SQL over the program table) and the DuckDB engine that runs it. */
+export class RecipeError extends ArcforgeError {}
