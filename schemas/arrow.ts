@@ -1,5 +1,5 @@
 import { Bool, Field, Int64, List, Schema, Struct, Utf8, type DataType } from "apache-arrow";
-import type { Format } from "./build-options.js";
+import type { ParquetFormat } from "./build-options.js";
 
 /** Child fields are named "item", as pyarrow names them. */
 const list = <T extends DataType>(type: T) => new List<T>(new Field("item", type, true));
@@ -32,7 +32,18 @@ const FLAT: [string, ColumnKind][] = [
 ];
 
 /** Every Parquet column of every format, in order, with its kind. */
-export const COLUMNS: Record<Exclude<Format, "openai">, [string, ColumnKind][]> = {
+/** A refinement pair's parent, beside the child's flat columns. */
+const PARENT: [string, ColumnKind][] = [
+  ["code_original", "string"],
+  ["predicted_train_output_original", "grids"],
+  ["predicted_test_output_original", "grids"],
+  ["correct_train_input_original", "bools"],
+  ["correct_test_input_original", "bools"],
+  ["refined_from_id", "string"],
+  ["pair_source", "string"],
+];
+
+export const COLUMNS: Record<ParquetFormat, [string, ColumnKind][]> = {
   flat: FLAT,
   /** The verified program table: the flat columns, identity and provenance, and what recipes filter on. */
   programs: [
@@ -66,6 +77,8 @@ export const COLUMNS: Record<Exclude<Format, "openai">, [string, ColumnKind][]> 
     ["generation", "int"],
   ],
   messages: [["messages", "messages"]],
+  refinement: [...FLAT, ...PARENT],
+  "refinement-messages": [["messages", "messages"]],
 };
 
 const ARROW_TYPES: Record<ColumnKind, () => DataType> = {
@@ -81,6 +94,6 @@ const ARROW_TYPES: Record<ColumnKind, () => DataType> = {
   messages: () => MESSAGES,
 };
 
-export function arrowSchema(format: Exclude<Format, "openai">): Schema {
+export function arrowSchema(format: ParquetFormat): Schema {
   return new Schema(COLUMNS[format].map(([name, kind]) => new Field(name, ARROW_TYPES[kind](), true)));
 }

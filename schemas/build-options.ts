@@ -1,6 +1,9 @@
 import type { SandboxLimits } from "./sandbox-limits.js";
 
-export const FORMATS = ["flat", "soar", "messages", "openai", "programs"] as const;
+export const FORMATS = ["flat", "soar", "messages", "openai", "programs", "refinement", "refinement-messages", "refinement-openai"] as const;
+/** Where refinement pairs come from (--pairs). */
+export const PAIR_SOURCES = ["multiturn", "refined", "hindsight"] as const;
+export type PairSource = (typeof PAIR_SOURCES)[number];
 export const SELECTIONS = ["greedy-diverse", "best", "random"] as const;
 export type Selection = (typeof SELECTIONS)[number];
 export type Format = (typeof FORMATS)[number];
@@ -38,6 +41,10 @@ export interface BuildOptions {
   recipeTimeout?: number;
   /** With --recipe and --validation: balance the groups as a default build does (off by default). */
   balance?: boolean;
+  /** With a refinement format: where pairs come from (multiturn logs' later turns are read only with "multiturn"). */
+  pairs?: PairSource[];
+  /** Pairs per task at most, over every source together (default 50). */
+  pairsPerTask?: number;
   /** A log file larger than this is recorded as malformed without being read (default MAX_LOG_BYTES). */
   maxLogBytes?: number;
   validation: boolean;
@@ -93,3 +100,11 @@ export const DEFAULT_BUILD_OPTIONS: Omit<BuildOptions, "logs" | "out"> = {
 
 /** The build groups programs into the verified program table (one row per task and code) instead of deduplicating. */
 export const tableMode = (options: Pick<BuildOptions, "format" | "recipe">) => options.format === "programs" || options.recipe !== undefined;
+
+/** The build writes refinement pairs (parent program, better child) instead of single programs. */
+export const pairMode = (options: Pick<BuildOptions, "format">) => options.format.startsWith("refinement");
+
+/** Formats written as JSON lines (chat fine-tuning files) rather than Parquet. */
+export type JsonlFormat = "openai" | "refinement-openai";
+export type ParquetFormat = Exclude<Format, JsonlFormat>;
+export const isJsonl = (format: Format): format is JsonlFormat => format === "openai" || format === "refinement-openai";

@@ -39,7 +39,7 @@ function taskOf(row: Record<string, unknown>): ArcTask | undefined {
  * `dataset` column, else the build's --dataset, else arc-agi-1; its generation when it has one.
  * Stored outputs and flags are never trusted: the pipeline executes the code itself.
  */
-export function rowToAttempt(params: { row: Record<string, unknown>; source: string; split: string; index: number; defaultDataset: string }): Attempt | AttemptDrop {
+export function rowToAttempt(params: { row: Record<string, unknown>; source: string; split: string; index: number; defaultDataset: string; refined?: boolean }): Attempt | AttemptDrop {
   const { row, source, split, index } = params;
   const id = `${source}:${split}:${index}`;
   const taskId = typeof row.task_id === "string" ? row.task_id : "";
@@ -67,6 +67,7 @@ export function rowToAttempt(params: { row: Record<string, unknown>; source: str
     ...(embeddedTask ? { embeddedTask } : {}),
     ...(typeof row.generation === "number" && Number.isInteger(row.generation) ? { generation: row.generation } : {}),
     ...provenanceOf(row),
+    ...(params.refined && (text(row.row_id) || text(row.refined_from_id)) ? { refined: { rowId: text(row.row_id), from: text(row.refined_from_id), codeOriginal: text(row.code_original) } } : {}),
   };
 }
 

@@ -41,4 +41,8 @@ export interface Row {
   /** The program table's grouping (--format programs): how many attempts share this code, and their models. */
   copies?: number;
   models?: string[];
+  turn?: number;
+  refined?: Attempt["refined"];
+  /** A refinement pair's child carries its parent and where the pair came from. */
+  pair?: { parent: Row; source: string; bucket?: string };
 }

@@ -2,7 +2,9 @@ import type { Format } from "./build-options.js";
 import type { Row } from "./program.js";
 import { assistantAnswer, SYSTEM_PROMPT, userPrompt } from "./prompt.js";
 import type { ArcTask } from "./task.js";
+import { rowId } from "./program-identity.js";
 import { programRow } from "./program-row.js";
+import { repairPrompt } from "./repair-prompt.js";
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
 
@@ -47,7 +49,37 @@ export function formatRow(params: { row: Row; task: ArcTask; format: Format; rea
     case "messages":
     case "openai":
       return { messages: chatMessages({ row, task, reasoning }) };
+    case "refinement":
+      return { ...formatRow({ ...params, format: "flat" }), ...parentColumns(row) };
+    case "refinement-messages":
+    case "refinement-openai":
+      return { messages: repairMessages({ row, task, reasoning }) };
   }
+}
+
+/** A pair's parent beside the child: its code and outputs, its row_id, and where the pair came from. */
+function parentColumns(row: Row): Record<string, unknown> {
+  const { parent, source } = row.pair!;
+  return {
+    code_original: parent.code,
+    predicted_train_output_original: parent.predictedTrain,
+    predicted_test_output_original: parent.predictedTest,
+    correct_train_input_original: parent.correctTrain,
+    correct_test_input_original: parent.correctTest,
+    refined_from_id: rowId({ dataset: parent.dataset, taskId: parent.taskId, code: parent.code }),
+    pair_source: source,
+  };
+}
+
+/** A repair example: the task and the parent's attempt with what it got wrong, then the child's code. */
+export function repairMessages(params: { row: Row; task: ArcTask; reasoning: string }): ChatMessage[] {
+  const { row, task } = params;
+  const { parent } = row.pair!;
+  return [
+    { role: "system", content: SYSTEM_PROMPT },
+    { role: "user", content: repairPrompt({ task, code: parent.code, predictedTrain: parent.predictedTrain, predictedTest: parent.predictedTest }) },
+    { role: "assistant", content: assistantAnswer({ code: row.code, reasoning: params.reasoning }) },
+  ];
 }
 
 /** The relabelled task as a chat: its train outputs are the program's own predictions. */

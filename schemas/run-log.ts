@@ -29,6 +29,10 @@ export interface Attempt {
   generation?: number;
   /** A row of a verified program table read back: its first copy's identity and its copies. */
   provenance?: Provenance;
+  /** Its turn in a multi-turn conversation (0 first; set when --pairs multiturn reads later turns). */
+  turn?: number;
+  /** A dataset row's own id and the id of the row it refines, as the users' tooling stores them, and the parent's code when the row carries it. */
+  refined?: { rowId: string | null; from: string | null; codeOriginal: string | null };
 }
 
 /** Attempts a log holds that never become programs, each with the reason. */

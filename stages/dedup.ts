@@ -1,4 +1,4 @@
-import { tableMode, type BuildOptions } from "../schemas/build-options.js";
+import { pairMode, tableMode, type BuildOptions } from "../schemas/build-options.js";
 import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
 import { type Drop } from "../schemas/drop.js";
@@ -70,9 +70,11 @@ export const dedupStage: Stage<BuildOptions> = {
   version: 2,
   selects: true,
   after: ["filter-degenerate"],
-  key: (options) => ({ dedup: options.dedup, ...(tableMode(options) ? { table: true } : {}) }),
+  key: (options) => ({ dedup: options.dedup, ...(tableMode(options) ? { table: true } : {}), ...(pairMode(options) ? { pairs: "candidates" } : {}) }),
   async run({ options, upstream }): Promise<StageOutput<Row>> {
     const rows = upstream["filter-degenerate"]!.records as Row[];
+    // Refinement pairs draw from every verified program: the pair stage deduplicates pairs.
+    if (pairMode(options)) return { records: [...rows].sort(stableOrder), drops: [], counts: { pair_candidates: rows.length } };
     if (tableMode(options)) {
       const { kept, drops, counts } = programTable(rows);
       return { records: kept, drops, counts };

@@ -18,6 +18,7 @@ export interface TaskSourceData {
   embedded: boolean;
   /** The tasks the inputs embedded, by digest (attempts name theirs); reads the task's shards. */
   embeddedTasks: () => Record<string, ArcTask>;
+  foreignParents?: Record<string, string>;
 }
 
 /** load-tasks' data: the task the programs are judged against, and whether it came from the inputs alone. */
@@ -27,6 +28,8 @@ export interface LoadedTask {
   trusted?: boolean;
   /** The folder of the task file that held it (training, evaluation). */
   split?: string;
+  /** Attempts whose refined_from_id names a row of another task, with that task (--pairs refined). */
+  foreignParents?: Record<string, string>;
 }
 
 /**
@@ -41,16 +44,17 @@ export const loadTasksStage: Stage<BuildOptions> = {
   selects: true,
   after: ["attempts"],
   async key(options, upstream) {
-    const { taskKey, dataset, taskId } = upstream.attempts!.data as TaskSourceData;
+    const { taskKey, dataset, taskId, foreignParents } = upstream.attempts!.data as TaskSourceData;
     // Embedded tasks are part of the shard, whose digest is already in the upstream key.
     const file = options.tasks ? await readTaskFile({ root: options.tasks, dataset, taskId }).catch(() => null) : null;
-    return { task: [taskKey, file ? sha256(file.bytes) : null] };
+    return { task: [taskKey, file ? sha256(file.bytes) : null], ...(foreignParents ? { foreignParents } : {}) };
   },
   async run({ options, upstream }): Promise<StageOutput<Program>> {
     const attempts = upstream.attempts!.records as Attempt[];
     const source = upstream.attempts!.data as TaskSourceData;
     const embedded = source.embedded ? source.embeddedTasks() : {};
     const { file, missing } = await taskFile({ source, root: options.tasks });
+    const foreign = source.foreignParents ? { foreignParents: source.foreignParents } : {};
     const drops: Drop[] = [];
     const drop = (a: Attempt, reason: string, detail: string) => drops.push({ id: a.id, reason, detail, taskId: a.taskId });
     if (file) {
@@ -60,10 +64,10 @@ export const loadTasksStage: Stage<BuildOptions> = {
         if (difference) drop(a, "task_mismatch", `the task in ${a.logFile} does not match ${file.path}: ${difference}`);
         return !difference;
       });
-      return { records, drops, data: { tasks: { [source.taskKey]: file.task }, split: basename(dirname(file.path)) } satisfies LoadedTask };
+      return { records, drops, data: { tasks: { [source.taskKey]: file.task }, split: basename(dirname(file.path)), ...foreign } satisfies LoadedTask };
     }
     const digests = Object.keys(embedded);
-    if (digests.length === 1) return { records: attempts, drops: [], data: { tasks: { [source.taskKey]: embedded[digests[0]!]! }, trusted: true } satisfies LoadedTask };
+    if (digests.length === 1) return { records: attempts, drops: [], data: { tasks: { [source.taskKey]: embedded[digests[0]!]! }, trusted: true, ...foreign } satisfies LoadedTask };
     for (const a of attempts) {
       if (digests.length > 1 && a.taskDigest) drop(a, "task_conflict", `the inputs embed ${digests.length} different versions of ${source.taskKey} and no task file settles it (${missing})`);
       else drop(a, "task_not_found", missing ?? "no task");

@@ -1,4 +1,5 @@
-import type { BuildOptions } from "../schemas/build-options.js";
+import { pairMode, type BuildOptions } from "../schemas/build-options.js";
+import { pairSources } from "./pair-programs.js";
 import type { Drop } from "../schemas/drop.js";
 import { datasetSchema, rowToAttempt } from "../schemas/program-dataset.js";
 import type { Attempt } from "../schemas/run-log.js";
@@ -22,6 +23,32 @@ export interface SourceFate {
 }
 
 
+const readsLinks = (options: BuildOptions) => pairMode(options) && pairSources(options).includes("refined");
+
+/**
+ * refined_from_id links across the whole input: a link whose parent is a row of another task is
+ * no pair, and only the reader sees every task. Holds one id per row read (only for --pairs refined).
+ */
+class RefinedLinks {
+  private readonly taskOf = new Map<string, string>();
+  private readonly children: [string, string, string][] = [];
+
+  add(attempt: Attempt): void {
+    if (attempt.refined?.rowId) this.taskOf.set(attempt.refined.rowId, attempt.taskKey);
+    if (attempt.refined?.from) this.children.push([attempt.id, attempt.refined.from, attempt.taskKey]);
+  }
+
+  /** By task: its attempts whose parent is a row of another task, and that task. */
+  foreign(): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const [child, from, taskKey] of this.children) {
+      const parentTask = this.taskOf.get(from);
+      if (parentTask && parentTask !== taskKey) (out[taskKey] ??= {})[child] = parentTask;
+    }
+    return out;
+  }
+}
+
 /** The sources in one order whatever the order of --from flags. */
 const sortedSources = (options: BuildOptions) => [...new Set(options.from)].sort();
 
@@ -41,7 +68,7 @@ export const readDatasetsStage: Stage<BuildOptions> = {
       const shards = await Promise.all(found.shards.map(async (s) => [s.path, found.revision ? s.identity : await fileSha256(s.path)]));
       sources.push({ source: found.source, revision: found.revision ?? null, shards });
     }
-    return { sources, limit: options.fromLimit ?? null, dataset: options.dataset ?? null, models: options.models.map((m) => m.toLowerCase()).sort() };
+    return { sources, limit: options.fromLimit ?? null, dataset: options.dataset ?? null, models: options.models.map((m) => m.toLowerCase()).sort(), ...(readsLinks(options) ? { refined: true } : {}) };
   },
   async run({ options, context, dir }): Promise<StageOutput<Attempt>> {
     const shards = new TaskShardWriter(dir);
@@ -54,6 +81,7 @@ export const readDatasetsStage: Stage<BuildOptions> = {
       dropped[d.reason] = (dropped[d.reason] ?? 0) + 1;
     };
     const sources: SourceFate[] = [];
+    const links = readsLinks(options) ? new RefinedLinks() : undefined;
     for (const target of sortedSources(options)) {
       const found: DatasetShards = await datasetShards({ target, ...context.hub });
       const fate: SourceFate = { source: found.source, ...(found.revision ? { revision: found.revision } : {}), schema: "", shards: found.shards.length, rows: 0 };
@@ -75,7 +103,8 @@ export const readDatasetsStage: Stage<BuildOptions> = {
           const index = perSplit.get(shard.split) ?? 0;
           perSplit.set(shard.split, index + 1);
           fate.rows++;
-          const attempt = rowToAttempt({ row, source: found.source, split: shard.split, index, defaultDataset: options.dataset ?? "arc-agi-1" });
+          const attempt = rowToAttempt({ row, source: found.source, split: shard.split, index, defaultDataset: options.dataset ?? "arc-agi-1", refined: Boolean(links) });
+          if (links && !("reason" in attempt)) links.add(attempt);
           if ("reason" in attempt) drops.push(attempt);
           else if (options.dataset && attempt.dataset !== options.dataset) drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_dataset", detail: attempt.dataset });
           else if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === attempt.model.toLowerCase())) drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_model", detail: attempt.model });
@@ -89,7 +118,8 @@ export const readDatasetsStage: Stage<BuildOptions> = {
       sources.push(fate);
     }
     const refused = sources.reduce((n, s) => n + (s.refused?.length ?? 0), 0);
-    return { records: [], kept, drops, dropped, data: { sources, shards: shards.close() }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}) } };
+    const foreignParents = links?.foreign();
+    return { records: [], kept, drops, dropped, data: { sources, shards: shards.close(), ...(foreignParents ? { foreignParents } : {}) }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}) } };
   },
 };
 

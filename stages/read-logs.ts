@@ -2,7 +2,8 @@ import pLimit from "p-limit";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { attemptList, embeddedTaskOf, layoutOf, parseAttempt, reasoningOf, runLogSchema, type Attempt, type AttemptDrop } from "../schemas/run-log.js";
-import { MAX_CODE_BYTES, MAX_LOG_BYTES, type BuildOptions } from "../schemas/build-options.js";
+import { MAX_CODE_BYTES, MAX_LOG_BYTES, pairMode, type BuildOptions } from "../schemas/build-options.js";
+import { pairSources } from "./pair-programs.js";
 import { nameProblem } from "../schemas/names.js";
 import { InputError } from "../pipeline/common/errors.js";
 import { fileSha256, sha256 } from "../pipeline/common/sha256.js";
@@ -106,7 +107,10 @@ export const readLogsStage: Stage<BuildOptions> = {
     const limit = pLimit(8);
     const digests = await Promise.all(files.map((f) => limit(async () => [f.id, await fileSha256(f.path)])));
     const { models, dataset, subset, dateFrom, dateTo, pattern } = options;
-    return { filters: { models: models.map((m) => m.toLowerCase()).sort(), dataset, subset, dateFrom, dateTo, pattern, limit: options.limit, maxLogBytes: maxLogBytes(options) }, files: digests };
+    return {
+      filters: { models: models.map((m) => m.toLowerCase()).sort(), dataset, subset, dateFrom, dateTo, pattern, limit: options.limit, maxLogBytes: maxLogBytes(options), ...(readsTurns(options) ? { turns: true } : {}) },
+      files: digests,
+    };
   },
   async run({ options, context, dir }): Promise<StageOutput<Attempt>> {
     const files = await listLogFiles(options.logs);
@@ -177,7 +181,10 @@ async function lastParsed(params: { files: LogFile[]; options: BuildOptions; lim
 }
 
 /** One log file's attempts, or why the whole file is dropped. */
-export function parseLog(params: { file: LogFile; text: string; options: Pick<BuildOptions, "models" | "dataset" | "subset"> }):
+/** Later turns of multi-turn logs are read only for refinement pairs from them. */
+const readsTurns = (options: Pick<BuildOptions, "format" | "pairs">) => pairMode(options) && pairSources(options).includes("multiturn");
+
+export function parseLog(params: { file: LogFile; text: string; options: Pick<BuildOptions, "models" | "dataset" | "subset" | "format" | "pairs"> }):
   | { attempts: Attempt[]; drops: AttemptDrop[]; dataset: string }
   | { reason: string; detail?: string } {
   const { file, options } = params;
@@ -215,7 +222,8 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
     const number = typeof attempt === "string" ? position + 1 : (attempt.attempt_number ?? position + 1);
     const id = `${file.id}#${number}`;
     const taskId = log.task_id;
-    if (layout === "multiturn" && position > 0) return drops.push({ id, taskId, reason: "multiturn_later_turn" });
+    const turns = layout === "multiturn" && readsTurns(options);
+    if (layout === "multiturn" && position > 0 && !turns) return drops.push({ id, taskId, reason: "multiturn_later_turn" });
     if (typeof attempt === "string") return drops.push({ id, taskId, reason: "malformed_attempt", detail: attempt });
     if (attempt.program_extracted === false || !attempt.program?.trim()) return drops.push({ id, taskId, reason: "no_program" });
     const codeBytes = Buffer.byteLength(attempt.program);
@@ -233,6 +241,7 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
       reasoning: reasoningOf(attempt, list.responses, position, list.items.length),
       loggedTestCorrect: attempt.test_correct ?? attempt.test_result?.correct ?? null,
       ...(embeddedTask ? { embeddedTask } : {}),
+      ...(turns ? { turn: position } : {}),
     });
   });
   return { attempts, drops, dataset };

@@ -33,6 +33,8 @@ export function relabel(params: { program: ExecutedProgram; task: ArcTask; gener
     loggedTestCorrect: program.loggedTestCorrect,
     subset: program.subset,
     ...(program.provenance ? { provenance: program.provenance } : {}),
+    ...(program.turn !== undefined ? { turn: program.turn } : {}),
+    ...(program.refined ? { refined: program.refined } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { BuildOptions } from "../schemas/build-options.js";
+import { isJsonl, type BuildOptions } from "../schemas/build-options.js";
 import { writeParquet } from "../pipeline/parquet/parquet-writer.js";
 import { writeJsonLinesSync } from "../pipeline/common/json-lines.js";
 import { fileSha256 } from "../pipeline/common/sha256.js";
@@ -20,7 +20,7 @@ export interface WrittenSplit {
 }
 
 export const splitFileName = (split: SplitName, format: BuildOptions["format"]) =>
-  format === "openai" ? `data/${split}-00000-of-00001.jsonl` : `data/${split}-00000-of-00001.parquet`;
+  isJsonl(format) ? `data/${split}-00000-of-00001.jsonl` : `data/${split}-00000-of-00001.parquet`;
 
 /** One split's tasks, each with its rows in output order, tasks in task-key order: read as they are written. */
 export interface SplitSource {
@@ -68,7 +68,7 @@ export async function writeSplits(params: { out: string; splits: (SplitSource & 
     const path = join(out, relative);
     const seen = { rows: 0, tasks: 0 };
     const formatted = formattedRows({ source, options, seen });
-    if (options.format === "openai") writeJsonLinesSync(path, formatted);
+    if (isJsonl(options.format)) writeJsonLinesSync(path, formatted);
     else await writeParquet({ path, schema: arrowSchema(options.format), kinds: COLUMNS[options.format].map(([, kind]) => kind), rows: formatted });
     written.push({ split: source.split, path: relative, rows: seen.rows, tasks: seen.tasks, sha256: await fileSha256(path) });
   }
@@ -107,6 +107,13 @@ const COLUMN_DOCS: Record<string, string> = {
   identity: "its output equals its input on every train example",
   single_colour: "a single-colour prediction where the real train output has several colours",
   fails_augment: "null unless built with --transduction augment (then false: programs that fail it are dropped)",
+  code_original: "the parent's code: the program the child repairs",
+  predicted_train_output_original: "the parent's outputs on the train inputs",
+  predicted_test_output_original: "the parent's outputs on the test inputs",
+  correct_train_input_original: "per train example: is the parent's output the real one",
+  correct_test_input_original: "per test example: is the parent's output the real one",
+  refined_from_id: "the parent's row_id (sha256 of [dataset, task_id, code], first 32 hex)",
+  pair_source: "where the pair came from: multiturn (a later turn of one conversation), refined (a refined_from_id link), hindsight (a solving program paired with a partial one)",
   messages: "system, user (the relabelled task: train inputs with the program's own outputs, then the test input), assistant (optional <think> reasoning, then the code in a python block); grids as rows of space-separated digits, an empty row written [EMPTY_ROW]",
 };
 
@@ -132,7 +139,7 @@ export function datasetCard(params: { title: string; options: BuildOptions; spli
     "- arcforge",
     "---",
   ];
-  const columns = options.format === "openai" ? ["messages"] : COLUMNS[options.format].map(([name]) => name);
+  const columns = isJsonl(options.format) ? ["messages"] : COLUMNS[options.format].map(([name]) => name);
   return [
     ...yaml,
     `# ${params.title}`,

@@ -4,7 +4,7 @@ import type { LogFate } from "../../stages/read-logs.js";
 import type { SourceFate } from "../../stages/read-datasets.js";
 import type { SplitName } from "../../stages/split.js";
 import { datasetCard, formatSplits, writeCard, writeSplits, type SplitSource, type WrittenSplit } from "../../stages/write-dataset.js";
-import type { BuildOptions } from "../../schemas/build-options.js";
+import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import { StageStore } from "../store/stage-store.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
 import { protectedPaths } from "../executor/visible-paths.js";
@@ -174,11 +174,12 @@ function nothingToWrite(params: { matched: number; missing: ReturnType<typeof mi
 function splitSources(params: { run: BuildRun; store: StageStore; options: BuildOptions }): (SplitSource & { rows: number })[] {
   const { run, store } = params;
   const table = params.options.format === "programs";
+  const pairs = pairMode(params.options);
   return (["train", "validation"] as SplitName[]).map((split) => {
     const tasks = run.tasks.filter((t) => splitOf(run, t) === split);
     // A generator, not a map: one task's rows in memory at a time.
     function* rowsByTask() {
-      for (const task of tasks) yield taskRows({ store, task, table });
+      for (const task of tasks) yield taskRows({ store, task, table, pairs });
     }
     return { split, rows: tasks.reduce((n, t) => n + t.selected.rows, 0), tasks: rowsByTask };
   });

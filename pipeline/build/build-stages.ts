@@ -7,6 +7,7 @@ import { filterAugmentStage } from "../../stages/filter-augment.js";
 import { filterDegenerateStage } from "../../stages/filter-degenerate.js";
 import { filterTransductiveStage } from "../../stages/filter-transductive.js";
 import { loadTasksStage } from "../../stages/load-tasks.js";
+import { pairProgramsStage } from "../../stages/pair-programs.js";
 import { readDatasetsStage } from "../../stages/read-datasets.js";
 import { readLogsStage } from "../../stages/read-logs.js";
 import { relabelStage } from "../../stages/relabel.js";
@@ -32,6 +33,7 @@ export const TASK_STAGES: Stage<BuildOptions>[] = [
   filterDegenerateStage,
   dedupStage,
   selectStage,
+  pairProgramsStage,
 ];
 
 /** Across tasks, on per-task summaries only. */

@@ -38,6 +38,14 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
       : dedup.dedup_disabled !== undefined
       ? `dedup: off (${dedup.dedup_disabled} rows)`
       : `dedup: kept ${dedup.kept_test_solving ?? 0} test-solving (duplicate code ${dedup.duplicate_code ?? 0}), ${dedup.kept_other ?? 0} others (duplicate behaviour ${dedup.duplicate_behaviour ?? 0})`,
+    ...(r.pair?.counts.pairs !== undefined
+      ? [
+          `refinement pairs: ${r.pair.counts.pairs} (` +
+            ["multiturn", "refined", "hindsight"].map((source) => `${source} ${r.pair!.counts[`pairs_${source}`] ?? 0}`).join(", ") +
+            `; hindsight parents by bucket: ${["zero", "low", "medium", "max"].map((b) => `${b} ${r.pair!.counts[`bucket_${b}`] ?? 0}`).join(", ")}; ` +
+            `not paired: ${list(Object.fromEntries(Object.entries(r.pair.counts).filter(([k]) => k.startsWith("pair_dropped_")).map(([k, v]) => [k.slice("pair_dropped_".length), v])))})`,
+        ]
+      : []),
     ...(r.recipe ? [`recipe: ${r.recipe.kept} rows of the ${r.recipe.counts.table_rows ?? 0} in the program table (${r.recipe.reason})`] : []),
     ...(r.select!.dropped.over_task_budget ? [`per-task selection: ${r.select!.dropped.over_task_budget} programs over budget in ${r.select!.counts.tasks_trimmed ?? 0} tasks`] : []),
     r.balance!.counts.tasks_correct !== undefined

@@ -1,4 +1,4 @@
-import type { BuildOptions } from "../../schemas/build-options.js";
+import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import type { Drop } from "../../schemas/drop.js";
 import type { TaskSummary, BalanceData } from "../../stages/balance.js";
 import type { LogFate } from "../../stages/read-logs.js";
@@ -31,6 +31,8 @@ export interface BuildRun {
   validationTasks: Set<string>;
   /** The recipe's name, when the build was cut by one. */
   recipe?: string;
+  /** A refinement build: its rows are pairs. */
+  pairs?: boolean;
 }
 
 /**
@@ -50,6 +52,11 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
       task.read += shard.attempts;
       byTask.set(shard.taskKey, task);
     }
+  }
+  const foreign = (ingest.meta["read-datasets"]!.data as { foreignParents?: Record<string, Record<string, string>> }).foreignParents ?? {};
+  for (const [taskKey, parents] of Object.entries(foreign)) {
+    const task = byTask.get(taskKey);
+    if (task) task.foreignParents = parents;
   }
   const ordered = [...byTask.values()].sort((a, b) => (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0));
   const perTask = await runTaskStages({ tasks: ordered, options, store, context, concurrency: TASKS_IN_FLIGHT, attemptsInFlight: ATTEMPTS_IN_FLIGHT });
@@ -81,6 +88,7 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
     droppedTasks: new Set((global.meta.balance!.data as BalanceData).droppedTasks),
     validationTasks: new Set((global.meta.split!.data as SplitData).validationTasks),
     ...(options.recipe ? { recipe: options.recipe.name } : {}),
+    ...(pairMode(options) ? { pairs: true } : {}),
   };
 }
 

@@ -1,9 +1,10 @@
-import type { BuildOptions } from "../../schemas/build-options.js";
+import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import type { Drop } from "../../schemas/drop.js";
 import type { Contamination } from "../../stages/decontaminate.js";
 import type { RecipePick } from "../recipe/run-recipe.js";
 import type { LoadedTask, TaskSourceData } from "../../stages/load-tasks.js";
 import type { SelectSummary } from "../../stages/select.js";
+import type { PairData } from "../../stages/pair-programs.js";
 import { cacheKey } from "../common/canonical-json.js";
 import { StageTotals } from "../engine/sum-reports.js";
 import type { StageContext } from "../engine/stage.js";
@@ -41,6 +42,8 @@ export interface TaskRun {
   trusted?: true;
   /** How its inputs meet the evaluation tasks, when they do (decontaminate). */
   contamination?: Contamination;
+  /** Its attempts whose refined_from_id names a row of another task (--pairs refined). */
+  foreignParents?: Record<string, string>;
   /** With --recipe: the rows the recipe chose, in its order (the program table's other rows are not written). */
   recipe?: RecipePick[];
   uncacheable?: string;
@@ -60,9 +63,16 @@ export function taskContent(shards: ShardRef[]): () => TaskContent {
   };
 }
 
-export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" | "shards" | "read">): SourceOutput {
+export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" | "shards" | "read" | "foreignParents">): SourceOutput {
   const content = taskContent(task.shards);
-  const data: TaskSourceData = { taskKey: task.taskKey, dataset: task.dataset, taskId: task.taskId, embedded: task.shards.some((s) => s.shard.embedded), embeddedTasks: () => content().tasks };
+  const data: TaskSourceData = {
+    taskKey: task.taskKey,
+    dataset: task.dataset,
+    taskId: task.taskId,
+    embedded: task.shards.some((s) => s.shard.embedded),
+    embeddedTasks: () => content().tasks,
+    ...(task.foreignParents ? { foreignParents: task.foreignParents } : {}),
+  };
   return {
     key: cacheKey({ task: task.taskKey, shards: task.shards.map((s) => s.shard.sha256) }),
     meta: { drops: [], length: task.read, data },
@@ -121,7 +131,8 @@ export async function runTaskStages(params: {
         ...task,
         keys: Object.fromEntries(TASK_STAGES.map((s) => [s.name, results.keys[s.name]!])),
         executed: results.meta["filter-transductive"]!.length,
-        selected: results.meta.select!.data as SelectSummary,
+        // Pairs are a refinement build's rows.
+        selected: pairMode(params.options) ? (results.meta.pair!.data as PairData).summary : (results.meta.select!.data as SelectSummary),
         ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
         ...((results.meta["load-tasks"]!.data as LoadedTask).trusted ? { trusted: true as const } : {}),
         ...((results.meta.decontaminate!.data as { contamination?: Contamination }).contamination ? { contamination: (results.meta.decontaminate!.data as { contamination: Contamination }).contamination } : {}),

@@ -36,11 +36,13 @@ function reader(params: { store: StageStore; task: TaskRun }) {
  * each row also carries its copies and their models (every row of its code before the table's
  * grouping, a row read back from a table counting its own copies).
  */
-export function taskRows(params: { store: StageStore; task: TaskRun; table?: boolean }): { task: ArcTask; split: string | null; rows: Row[] } {
+export function taskRows(params: { store: StageStore; task: TaskRun; table?: boolean; pairs?: boolean }): { task: ArcTask; split: string | null; rows: Row[] } {
   const { meta, records } = reader(params);
   const loaded = meta("load-tasks").data as LoadedTask;
   const task = loaded.tasks[params.task.taskKey]!;
   const split = loaded.split ?? null;
+  // A refinement build's rows are its pairs: each child carrying its parent, in the pair stage's order.
+  if (params.pairs) return { task, split, rows: records.get<Row>("pair") };
   const rows = [...records.get<Row>("select")].sort(stableOrder);
   const picks = params.task.recipe;
   if (!params.table && !picks) return { task, split, rows };
@@ -88,7 +90,9 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
     received = read.length - readerDrops.length;
     for (const stage of TASK_STAGES) drops.push(...meta(stage.name).drops.map((d) => ({ ...d, stage: stage.name })));
     const picked = task.recipe ? new Set(task.recipe.map((p) => p.id)) : undefined;
-    for (const id of meta("select").selected ?? []) {
+    const pairData = meta("pair").data as { participants?: string[] } | undefined;
+    const kept = pairData?.participants && params.run.pairs ? pairData.participants : (meta("select").selected ?? []);
+    for (const id of kept) {
       if (picked && !picked.has(id)) drops.push({ id, reason: "recipe_excluded", detail: `not among the rows of recipe ${params.run.recipe ?? "?"}`, taskId: task.taskId, stage: "recipe" });
       else if (split === "dropped") drops.push({ id, reason: "balance_task_dropped", detail: `${task.selected.group} group larger`, taskId: task.taskId, stage: "balance" });
       else fates.push({ id, taskId: task.taskId, fate: `kept:${split}` });

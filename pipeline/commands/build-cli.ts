@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { buildDataset, buildFolders, readFates, type BuildManifest } from "../build/build-dataset.js";
 import type { Fate } from "../build/task-rows.js";
-import { DEFAULT_BUILD_OPTIONS, FORMATS, SELECTIONS, type BuildOptions } from "../../schemas/build-options.js";
+import { DEFAULT_BUILD_OPTIONS, FORMATS, PAIR_SOURCES, SELECTIONS, type BuildOptions, type PairSource } from "../../schemas/build-options.js";
 import { nameProblem } from "../../schemas/names.js";
 import { resolveRecipe } from "../recipe/builtin-recipes.js";
 import { InputError } from "../common/errors.js";
@@ -14,7 +14,7 @@ import { runPush, type PushCliOptions } from "./push-cli.js";
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "recipeTimeout" | "balance" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
+    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "recipeTimeout" | "balance" | "pairs" | "pairsPerTask" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
     Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
   transduction: "literal" | "augment";
   recipe?: string;
@@ -45,6 +45,14 @@ const integer = (value: string) => {
   return n;
 };
 
+/** A comma-separated list of pair sources. */
+const pairList = (value: string): PairSource[] => {
+  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((s) => !(PAIR_SOURCES as readonly string[]).includes(s));
+  if (unknown.length || list.length === 0) throw new InputError(`--pairs takes ${PAIR_SOURCES.join(", ")} (comma-separated), not '${value}'`);
+  return list as PairSource[];
+};
+
 /** `none`, or a comma-separated list of dataset/split. */
 const splitList = (value: string): string[] => (value.trim() === "none" ? [] : value.split(",").map((s) => s.trim()).filter(Boolean));
 
@@ -61,6 +69,8 @@ export function addBuildOptions(command: Command): Command {
       .option("--date-to <YYYYMMDD>", "keep log files named up to this date", yyyymmdd)
       .option("--pattern <glob>", "keep log files whose name matches")
       .option("--limit <n>", "keep only the last n log files", integer)
+      .option("--pairs <sources>", `with --format refinement*: where pairs come from (comma-separated: ${PAIR_SOURCES.join(",")}; default: all)`, pairList)
+      .option("--pairs-per-task <n>", "with --format refinement*: pairs per task at most, every source together (default: 50)", integer)
       .option("--recipe <name|file.sql>", "cut the dataset from the program table with a SQL recipe (a built-in: see 'arcforge recipes', or a file)")
       .option("--recipe-timeout <seconds>", "stop a recipe that runs longer (default: 600)", integer)
       .option("--balance", "with --recipe and --validation: balance the groups as a default build does")
@@ -95,6 +105,9 @@ export function addBuildOptions(command: Command): Command {
 
 export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
   if (!cli.logs?.length && !cli.from?.length) throw new InputError("say what to build from: --logs <dir...> (run logs) and/or --from <source...> (program datasets)");
+  const refinement = cli.format.startsWith("refinement");
+  if ((cli.pairs !== undefined || cli.pairsPerTask !== undefined) && !refinement) throw new InputError("--pairs and --pairs-per-task write refinement pairs: add --format refinement, refinement-messages or refinement-openai");
+  if (refinement && (cli.maxPerTask !== undefined || cli.recipe !== undefined)) throw new InputError("a refinement build draws its own pairs per task: drop --max-per-task and --recipe (cap pairs with --pairs-per-task)");
   if (cli.recipe !== undefined && cli.maxPerTask !== undefined) throw new InputError("--recipe chooses the rows per task itself: drop --max-per-task (write the limit in the recipe)");
   if (cli.balance && cli.recipe === undefined) throw new InputError("--balance goes with --recipe (a default --validation build always balances)");
   if (cli.format === "programs" && (cli.validation || cli.maxPerTask !== undefined)) {
@@ -122,6 +135,8 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     ...(cli.recipe !== undefined ? { recipe: resolveRecipe(cli.recipe) } : {}),
     ...(cli.recipeTimeout !== undefined ? { recipeTimeout: cli.recipeTimeout } : {}),
     ...(cli.balance ? { balance: true } : {}),
+    ...(cli.pairs !== undefined ? { pairs: cli.pairs } : {}),
+    ...(cli.pairsPerTask !== undefined ? { pairsPerTask: cli.pairsPerTask } : {}),
     validation: Boolean(cli.validation),
     format: cli.format,
     cleanCode: cli.cleanCode,

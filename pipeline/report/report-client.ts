@@ -33,6 +33,7 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
     ` (${data.splits.map((s) => `${s.split} ${fmt(s.rows)} rows / ${fmt(s.tasks)} tasks`).join(", ")}); format ${data.format}; built ${data.created}`,
     el("br"),
     el("span", { "data-testid": "decontamination" }, data.decontamination),
+    ...(data.pairs ? [el("br"), el("span", { "data-testid": "pairs" }, data.pairs)] : []),
   );
 
   // The funnel: kept per stage, then the drop reasons of each stage.
@@ -138,11 +139,22 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
   type Grid = number[][];
   function showRow(row: ViewerRow) {
     const examples = el("div", { class: "examples", "data-testid": "row-grids" });
-    const pair = (kind: string, i: number, input: Grid, real: Grid, predicted: Grid, correct: boolean) =>
-      el("div", { class: `example ${correct ? "right" : "wrong"}`, "data-correct": String(correct) }, el("h4", {}, `${kind} ${i} ${correct ? "✓ right" : "✗ differs from the real output"}`), grid(input, "input"), grid(real, "real output"), grid(predicted, "predicted"));
-    row.trainInputs.forEach((input, i) => examples.append(pair("train", i, input, row.trainOutputs[i]!, row.predictedTrain[i]!, row.correctTrain[i]!)));
-    row.testInputs.forEach((input, i) => examples.append(pair("test", i, input, row.testOutputs[i]!, row.predictedTest[i]!, row.correctTest[i]!)));
-    $("row").replaceChildren(el("p", {}, `split: ${row.split}`), examples, el("h4", {}, "code (cleaned)"), el("pre", { "data-testid": "row-code" }, row.code));
+    // A refinement pair shows the parent's prediction beside the child's.
+    const parent = row.parent;
+    const pair = (kind: string, i: number, input: Grid, real: Grid, predicted: Grid, correct: boolean, before?: Grid) =>
+      el(
+        "div",
+        { class: `example ${correct ? "right" : "wrong"}`, "data-correct": String(correct) },
+        el("h4", {}, `${kind} ${i} ${correct ? "✓ right" : "✗ differs from the real output"}`),
+        grid(input, "input"),
+        grid(real, "real output"),
+        ...(before ? [grid(before, "parent's prediction")] : []),
+        grid(predicted, parent ? "child's prediction" : "predicted"),
+      );
+    row.trainInputs.forEach((input, i) => examples.append(pair("train", i, input, row.trainOutputs[i]!, row.predictedTrain[i]!, row.correctTrain[i]!, parent?.predictedTrain[i])));
+    row.testInputs.forEach((input, i) => examples.append(pair("test", i, input, row.testOutputs[i]!, row.predictedTest[i]!, row.correctTest[i]!, parent?.predictedTest[i])));
+    const parentCode = parent ? [el("h4", {}, `parent's code (pair from ${parent.source})`), el("pre", { "data-testid": "parent-code" }, parent.code)] : [];
+    $("row").replaceChildren(el("p", {}, `split: ${row.split}`), examples, ...parentCode, el("h4", {}, parent ? "child's code" : "code (cleaned)"), el("pre", { "data-testid": "row-code" }, row.code));
   }
   function showTask(key: string, scroll = true) {
     const rows = data.viewer[key] ?? [];

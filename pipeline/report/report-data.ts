@@ -23,6 +23,8 @@ export interface ViewerRow {
   correctTrain: boolean[];
   testInputs: Grid[];
   testOutputs: Grid[];
+  /** A refinement pair's parent: the program the row's code repairs, and where the pair came from. */
+  parent?: { code: string; predictedTrain: Grid[]; correctTrain: boolean[]; predictedTest: Grid[]; correctTest: boolean[]; source: string };
   predictedTest: Grid[];
   correctTest: boolean[];
 }
@@ -38,10 +40,19 @@ export interface ReportData {
   splits: { split: string; rows: number; tasks: number }[];
   /** Against which evaluation splits the tasks were checked, and how many were dropped. */
   decontamination: string;
+  /** A refinement build: pairs by source and hindsight bucket. */
+  pairs?: string;
   tasks: TaskLine[];
   /** Rows of the viewer by `<dataset>/<task>`: a sample per task, within a size budget. */
   viewer: Record<string, ViewerRow[]>;
   viewerNote: string;
+}
+
+function pairsNote(manifest: BuildManifest): { pairs?: string } {
+  const counts = manifest.stages.find((s) => s.stage === "pair")?.counts;
+  if (!counts || counts.pairs === undefined) return {};
+  const by = (prefix: string, names: string[]) => names.map((n) => `${n} ${counts[`${prefix}${n}`] ?? 0}`).join(", ");
+  return { pairs: `${counts.pairs} refinement pairs: ${by("pairs_", ["multiturn", "refined", "hindsight"])}; hindsight parents by bucket: ${by("bucket_", ["zero", "low", "medium", "max"])}` };
 }
 
 function decontaminationNote(manifest: BuildManifest): string {
@@ -88,6 +99,7 @@ export async function reportData(params: { dir: string; title?: string }): Promi
       : null,
     splits: manifest.outputs.map((o) => ({ split: o.split, rows: o.rows, tasks: o.tasks })),
     decontamination: decontaminationNote(manifest),
+    ...pairsNote(manifest),
     tasks,
     ...viewer,
   };
@@ -101,7 +113,8 @@ function labelFileDrops(dropped: Record<string, number>, manifest: BuildManifest
 
 async function viewerRows(params: { dir: string; manifest: BuildManifest }): Promise<Pick<ReportData, "viewer" | "viewerNote">> {
   const viewer: Record<string, ViewerRow[]> = {};
-  if (params.manifest.options.format !== "flat") return { viewer, viewerNote: `rows are shown for the flat format only; this build wrote ${params.manifest.options.format}` };
+  const format = params.manifest.options.format;
+  if (!["flat", "programs", "refinement"].includes(format)) return { viewer, viewerNote: `rows are shown for the flat, programs and refinement formats; this build wrote ${format}` };
   let bytes = 0;
   let skipped = 0;
   for (const output of params.manifest.outputs) {
@@ -120,6 +133,18 @@ async function viewerRows(params: { dir: string; manifest: BuildManifest }): Pro
         testOutputs: row.test_output as Grid[],
         predictedTest: row.predicted_test_output as Grid[],
         correctTest: row.correct_test_input as boolean[],
+        ...(format === "refinement"
+          ? {
+              parent: {
+                code: String(row.code_original),
+                predictedTrain: row.predicted_train_output_original as Grid[],
+                correctTrain: row.correct_train_input_original as boolean[],
+                predictedTest: row.predicted_test_output_original as Grid[],
+                correctTest: row.correct_test_input_original as boolean[],
+                source: String(row.pair_source),
+              },
+            }
+          : {}),
       };
       const size = JSON.stringify(entry).length;
       if (bytes + size > VIEWER_BUDGET_BYTES) {

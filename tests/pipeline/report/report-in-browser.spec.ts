@@ -91,3 +91,21 @@ describe.skipIf(!CHROMIUM)("the build report in headless Chromium", () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe.skipIf(!CHROMIUM)("the report of a refinement build in headless Chromium", () => {
+  it("counts pairs by source and bucket, and shows a pair's parent and child side by side", async () => {
+    const { options } = await demoWorld({ format: "refinement" });
+    await buildDataset({ options, cacheDir: await tempDir() });
+    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(pathToFileURL(join(options.out, "report.html")).href, { waitUntil: "load" });
+      expect(await page.$eval("[data-testid=pairs]", (n) => n.textContent)).toMatch(/^\d+ refinement pairs: multiturn \d+, refined \d+, hindsight \d+; hindsight parents by bucket: zero \d+, low \d+, medium \d+, max \d+$/);
+      expect(await page.$eval("[data-testid=parent-code]", (n) => n.textContent)).toContain("def transform");
+      const labels = await page.$$eval("[data-testid=row-grids] .example:first-child figcaption", (nodes) => nodes.map((n) => n.textContent));
+      expect(labels).toEqual(["input", "real output", "parent's prediction", "child's prediction"]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
