@@ -39,8 +39,13 @@ export interface BuildOptions {
   recipe?: { name: string; sql: string };
   /** Seconds a recipe may run before it is interrupted (default 600). */
   recipeTimeout?: number;
-  /** With --recipe and --validation: balance the groups as a default build does (off by default). */
+  /**
+   * Balance the groups before a validation split: a default --validation build does (unset), a
+   * recipe's only with --balance (true); --no-balance (false) never.
+   */
   balance?: boolean;
+  /** Validation rows: a count, or a fraction (0..1) of the rows (default: 10%, at most 32). */
+  validationSize?: number;
   /** With a refinement format: where pairs come from (multiturn logs' later turns are read only with "multiturn"). */
   pairs?: PairSource[];
   /** Pairs per task at most, over every source together (default 50). */

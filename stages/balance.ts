@@ -40,13 +40,13 @@ export const balanceStage: Stage<BuildOptions> = {
   name: "balance",
   version: 2,
   after: ["tasks"],
-  key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null, ...((options.recipe && !options.balance) || pairMode(options) ? { unbalanced: true } : {}) }),
+  key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null, ...((options.recipe && !options.balance) || pairMode(options) || options.balance === false ? { unbalanced: true } : {}) }),
   async run({ options, upstream }): Promise<StageOutput<never>> {
     const tasks = (upstream.tasks!.data as { tasks: TaskSummary[] }).tasks;
     const total = tasks.reduce((n, t) => n + t.rows, 0);
     // A recipe's rows are what its author chose: balanced only when asked (--balance).
     // Refinement pairs are split by task without balancing.
-    if (!options.validation || (options.recipe && !options.balance) || pairMode(options)) return { records: [], kept: total, drops: [], data: { droppedTasks: [] } satisfies BalanceData };
+    if (!options.validation || (options.recipe && !options.balance) || pairMode(options) || options.balance === false) return { records: [], kept: total, drops: [], data: { droppedTasks: [] } satisfies BalanceData };
     const keysIn = (group: TaskGroup) => tasks.filter((t) => t.group === group).map((t) => t.taskKey).sort();
     const correct = keysIn("correct");
     const incorrect = keysIn("incorrect");

@@ -51,10 +51,10 @@ export interface ValidationChoice {
  * from each non-empty group while train keeps one (the first that fits under the cap, else the
  * group's smallest); validation stays within twice its target. A group alone gets the whole target.
  */
-export function chooseValidation(params: { tasks: TaskSummary[]; seed: number }): ValidationChoice {
+export function chooseValidation(params: { tasks: TaskSummary[]; seed: number; size?: number }): ValidationChoice {
   const units = unitsOf(params.tasks);
   const rows = params.tasks.reduce((n, t) => n + t.rows, 0);
-  const target = Math.max(1, Math.min(Math.round(rows * 0.1), MAX_VALIDATION_ROWS));
+  const target = Math.max(1, params.size === undefined ? Math.min(Math.round(rows * 0.1), MAX_VALIDATION_ROWS) : params.size < 1 ? Math.round(rows * params.size) : Math.round(params.size));
   const cap = 2 * target;
   const groups = (["correct", "incorrect"] as TaskGroup[])
     .map((group) => ({ group, units: seededShuffle(units.filter((u) => u.group === group), params.seed, (u) => u.id) }))
@@ -93,7 +93,7 @@ export const splitStage: Stage<BuildOptions> = {
   name: "split",
   version: 3,
   after: ["balance", "tasks"],
-  key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null }),
+  key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null, ...(options.validationSize !== undefined ? { size: options.validationSize } : {}) }),
   async run({ options, upstream }): Promise<StageOutput<never>> {
     const { droppedTasks } = upstream.balance!.data as BalanceData;
     const dropped = new Set(droppedTasks);
@@ -104,7 +104,7 @@ export const splitStage: Stage<BuildOptions> = {
     if (units.length === 1) {
       throw new InputError(`a validation split needs at least two tasks, and this build has one (${units[0]!.id}, ${rows} rows): build without --validation, or add logs of other tasks`);
     }
-    const choice = chooseValidation({ tasks, seed: options.seed });
+    const choice = chooseValidation({ tasks, seed: options.seed, size: options.validationSize });
     const validation = tasks.filter((t) => choice.taskKeys.has(t.taskKey));
     const validationRows = validation.reduce((n, t) => n + t.rows, 0);
     return {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { isJsonl, type BuildOptions } from "../schemas/build-options.js";
 import { writeParquet } from "../pipeline/parquet/parquet-writer.js";
@@ -58,7 +58,7 @@ export function formatSplits(params: { splits: SplitSource[]; options: BuildOpti
  */
 export async function writeSplits(params: { out: string; splits: (SplitSource & { rows: number })[]; options: BuildOptions }): Promise<WrittenSplit[]> {
   const { out, options } = params;
-  await rm(join(out, "data"), { recursive: true, force: true });
+  // The previous build's files were removed by the build (only those its manifest lists).
   await mkdir(join(out, "data"), { recursive: true });
   const written: WrittenSplit[] = [];
   for (const source of params.splits) {
@@ -169,10 +169,16 @@ export function datasetCard(params: { title: string; options: BuildOptions; spli
     "```",
     "",
     `Options: clean code ${options.cleanCode ? "on" : "off"}, transduction filter ${options.transductionFilter ? "on" : "off"}, ` +
-      `dedup ${options.dedup ? "on" : "off"}, validation ${options.validation ? "on" : "off"}, seed ${options.seed}, ` +
+      `dedup ${options.dedup ? "on" : "off"}, validation ${options.validation ? "on" : "off"}${splitOptions(options)}, seed ${options.seed}, ` +
       `timeout ${options.limits.timeoutSeconds} s CPU per input, memory ${Math.round(options.limits.memoryBytes / 2 ** 20)} MiB.`,
     "",
   ].join("\n");
+}
+
+/** Said only when set, so a default card stays the same bytes. */
+function splitOptions(options: BuildOptions): string {
+  const parts = [...(options.balance === false ? ["not balanced (--no-balance)"] : []), ...(options.validationSize !== undefined ? [`validation size ${options.validationSize}`] : [])];
+  return parts.length ? ` (${parts.join(", ")})` : "";
 }
 
 /** The Hub's size_categories bucket for a row count. */

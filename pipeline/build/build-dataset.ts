@@ -12,7 +12,7 @@ import { CleanerPool } from "../executor/clean-code-helper.js";
 import type { Executor, ExecutorEvent, SandboxInfo } from "../executor/types.js";
 import type { ProgressEvent } from "../common/progress.js";
 import type { StageReport } from "../engine/run-stages.js";
-import { CacheError, InputError } from "../common/errors.js";
+import { CacheError, InputError, SandboxError } from "../common/errors.js";
 import type { HubAccess, StageContext } from "../engine/stage.js";
 import { buildSummary } from "./build-summary.js";
 import { decontaminationReport, type DecontaminationManifest } from "./decontamination-report.js";
@@ -20,6 +20,7 @@ import { summariseTasks, taskTable } from "./task-table.js";
 import { writeReport } from "../report/render-report.js";
 import { VERSION } from "../common/version.js";
 import { lockCache } from "../store/cache-lock.js";
+import { claimOut } from "./claim-out.js";
 import { closeKvStore } from "../store/kv-store.js";
 import { readJsonLinesSync, writeJsonLinesSync } from "../common/json-lines.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
@@ -58,6 +59,10 @@ export interface BuildParams {
   createExecutor?: (onEvent: (event: ExecutorEvent) => void, seed: number) => Executor;
   onEvent?: (event: ProgressEvent) => void;
   title?: string;
+  /** Write the dataset even when the sandbox itself failed on some programs (they are left out). */
+  allowSandboxFailures?: boolean;
+  /** Write into a non-empty --out that is not an earlier arcforge output (its other files are kept). */
+  overwrite?: boolean;
   /** The Hub that --from sources are read from (never cached, never in the manifest). */
   hub?: HubAccess;
 }
@@ -67,6 +72,13 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   const { options } = params;
   const emit = params.onEvent ?? (() => undefined);
   const unlock = lockCache(params.cacheDir);
+  let outLock: ReturnType<typeof claimOut> | undefined;
+  try {
+    outLock = claimOut({ out: options.out, overwrite: params.overwrite });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const started = new Set<number>();
   const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(options, params.cacheDir))(executorMessages(emit), seed));
   const cleaner = new CleanerPool();
@@ -88,6 +100,10 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     };
     const run = await runBuild({ options, store, context });
     const { reports } = run;
+    const failures = reports.reduce((n, r) => n + (r.dropped.sandbox_failure ?? 0) + (r.stage === "filter-augment" ? (r.counts.sandbox_failures ?? 0) : 0), 0);
+    if (failures > 0 && !params.allowSandboxFailures) {
+      throw new SandboxError(`${failures} program(s) could not be run: the sandbox failed, not the programs, so nothing was written. The same command retries them (what ran is cached); --allow-sandbox-failures writes the dataset without them`);
+    }
     const splits = splitSources({ run, store, options });
     const missing = missingTasks(run);
     if (splits.every((s) => s.rows === 0)) throw nothingToWrite({ matched: reports.find((r) => r.stage === "load-tasks")!.kept, missing, reports });
@@ -95,6 +111,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       emit({ type: "message", level: "warn", text: `${missing.count} programs of ${missing.tasks} tasks had no task to run on and were dropped (first: ${missing.first!.taskId}: ${missing.first!.detail}); give --tasks <root> or set ARC_DATA` });
     }
     await mkdir(options.out, { recursive: true });
+    outLock.clearPrevious();
     const written = await writeSplits({ out: options.out, splits, options });
     const perTask = taskTable(run);
     writeJsonLinesSync(join(options.out, "tasks.jsonl"), perTask);
@@ -124,6 +141,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   } finally {
     await Promise.all([closeAll(), cleaner.close()]);
     await closeKvStore(params.cacheDir);
+    outLock.unlock();
     unlock();
   }
 }

@@ -51,9 +51,13 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
     r.balance!.counts.tasks_correct !== undefined
       ? `balance: tasks correct ${r.balance!.counts.tasks_correct}, incorrect ${r.balance!.counts.tasks_incorrect}, dropped ${r.balance!.counts.tasks_dropped}` +
         (r.balance!.counts.balance_skipped_empty_group ? " (skipped: one group is empty)" : "")
-      : r.recipe && r.split!.counts.validation_target_rows !== undefined
-        ? "balance: off (a recipe's rows are balanced only with --balance)"
-        : "balance: off (no validation split)",
+      : r.split!.counts.validation_target_rows === undefined
+        ? "balance: off (no validation split)"
+        : r.recipe
+          ? "balance: off (a recipe's rows are balanced only with --balance)"
+          : r.pair
+            ? "balance: off (refinement pairs are split without balancing)"
+            : "balance: off (--no-balance)",
     `splits: ${params.written.map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`).join(", ")}` +
       (r.split!.counts.validation_target_rows !== undefined ? ` (validation target ${r.split!.counts.validation_target_rows} rows, cap ${r.split!.counts.validation_cap_rows})` : ""),
   ];

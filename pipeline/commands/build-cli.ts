@@ -14,10 +14,12 @@ import { runPush, type PushCliOptions } from "./push-cli.js";
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "recipeTimeout" | "balance" | "pairs" | "pairsPerTask" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
+    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "recipeTimeout" | "balance" | "validationSize" | "pairs" | "pairsPerTask" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
     Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
   transduction: "literal" | "augment";
   recipe?: string;
+  overwrite?: boolean;
+  allowSandboxFailures?: boolean;
   logs?: string[];
   from?: string[];
   model: BuildOptions["models"];
@@ -42,6 +44,13 @@ const positiveInteger = (value: string) => {
 const integer = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InputError(`expected a whole number, got '${value}'`);
+  return n;
+};
+
+/** A count of rows (a whole number >= 1), or a fraction of the rows (0 < f < 1). */
+const validationSize = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (n >= 1 && !Number.isInteger(n))) throw new InputError(`--validation-size takes a whole number of rows or a fraction between 0 and 1, not '${value}'`);
   return n;
 };
 
@@ -74,6 +83,10 @@ export function addBuildOptions(command: Command): Command {
       .option("--recipe <name|file.sql>", "cut the dataset from the program table with a SQL recipe (a built-in: see 'arcforge recipes', or a file)")
       .option("--recipe-timeout <seconds>", "stop a recipe that runs longer (default: 600)", integer)
       .option("--balance", "with --recipe and --validation: balance the groups as a default build does")
+      .option("--no-balance", "with --validation: split without balancing the groups first")
+      .option("--validation-size <rows|fraction>", "with --validation: validation rows, as a count or a fraction of the rows (default: 10%, at most 32)", validationSize)
+      .option("--allow-sandbox-failures", "write the dataset even when the sandbox itself failed on some programs (they are left out, and retried next time)")
+      .option("--overwrite", "write into a non-empty --out that is not an earlier arcforge output (only the files arcforge writes are replaced)")
       .option("--decontaminate <splits>", "drop tasks whose inputs copy an evaluation task's (dataset/split,...; default: every evaluation split under --tasks; none: off)", splitList)
       .option("--max-log-bytes <n>", "record a log file larger than this as malformed without reading it (default: 64 MiB)", integer)
       .option("--validation", "make a validation split (balances tasks first)")
@@ -109,7 +122,8 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
   if ((cli.pairs !== undefined || cli.pairsPerTask !== undefined) && !refinement) throw new InputError("--pairs and --pairs-per-task write refinement pairs: add --format refinement, refinement-messages or refinement-openai");
   if (refinement && (cli.maxPerTask !== undefined || cli.recipe !== undefined)) throw new InputError("a refinement build draws its own pairs per task: drop --max-per-task and --recipe (cap pairs with --pairs-per-task)");
   if (cli.recipe !== undefined && cli.maxPerTask !== undefined) throw new InputError("--recipe chooses the rows per task itself: drop --max-per-task (write the limit in the recipe)");
-  if (cli.balance && cli.recipe === undefined) throw new InputError("--balance goes with --recipe (a default --validation build always balances)");
+  if (cli.balance === true && cli.recipe === undefined) throw new InputError("--balance goes with --recipe (a default --validation build balances already)");
+  if ((cli.balance === false || cli.validationSize !== undefined) && !cli.validation) throw new InputError(`${cli.balance === false ? "--no-balance" : "--validation-size"} goes with --validation`);
   if (cli.format === "programs" && (cli.validation || cli.maxPerTask !== undefined)) {
     throw new InputError("--format programs writes every verified program, before dedup, selection, balance and split: drop --validation and --max-per-task (cut datasets from the table instead)");
   }
@@ -134,7 +148,8 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     ...(cli.decontaminate !== undefined ? { decontaminate: cli.decontaminate } : {}),
     ...(cli.recipe !== undefined ? { recipe: resolveRecipe(cli.recipe) } : {}),
     ...(cli.recipeTimeout !== undefined ? { recipeTimeout: cli.recipeTimeout } : {}),
-    ...(cli.balance ? { balance: true } : {}),
+    ...(cli.balance !== undefined && (cli.balance === false || cli.recipe !== undefined) ? { balance: cli.balance } : {}),
+    ...(cli.validationSize !== undefined ? { validationSize: cli.validationSize } : {}),
     ...(cli.pairs !== undefined ? { pairs: cli.pairs } : {}),
     ...(cli.pairsPerTask !== undefined ? { pairsPerTask: cli.pairsPerTask } : {}),
     validation: Boolean(cli.validation),
@@ -163,6 +178,8 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     options,
     cacheDir: cli.cacheDir,
     fresh: cli.fresh,
+    overwrite: cli.overwrite,
+    allowSandboxFailures: cli.allowSandboxFailures,
     title,
     onEvent: renderer.onEvent,
     hub: { hubUrl: cli.hubUrl, token: tokenOf(cli), allowHttp: cli.allowHttp },

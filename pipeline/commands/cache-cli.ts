@@ -1,7 +1,8 @@
-import { readdir, rm, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
+import { clearCache, foreignEntries } from "../store/cache-layout.js";
 import { lockCache } from "../store/cache-lock.js";
 import { execCacheStats } from "../store/exec-cache.js";
 import { closeKvStore } from "../store/kv-store.js";
@@ -42,6 +43,7 @@ export function registerCacheCommand(program: Command): void {
   const cache = program.command("cache").description("inspect or clear the stage and execution cache");
   cache
     .command("stats")
+    .description("entries and size per stage, cached outcomes per runtime fingerprint")
     .option("--cache-dir <dir>", "cache folder", ".arcforge-cache")
     .option("--json", "print as JSON")
     .action(async (options: { cacheDir: string; json?: boolean }) => {
@@ -55,12 +57,19 @@ export function registerCacheCommand(program: Command): void {
     });
   cache
     .command("clear")
+    .description("delete arcforge's entries in a cache folder (never the folder, never anything else)")
     .option("--cache-dir <dir>", "cache folder", ".arcforge-cache")
     .action(async (options: { cacheDir: string }) => {
-      const unlock = lockCache(options.cacheDir);
+      if (!existsSync(options.cacheDir)) return void process.stdout.write(`${options.cacheDir} does not exist: nothing to clear\n`);
+      // Refused before taking the lock: a folder that is not a cache gets no lock file either.
+      if (foreignEntries(options.cacheDir).length > 0) clearCache(options.cacheDir);
       const before = await usage(options.cacheDir);
-      await rm(options.cacheDir, { recursive: true, force: true });
-      unlock();
+      const unlock = lockCache(options.cacheDir);
+      try {
+        clearCache(options.cacheDir);
+      } finally {
+        unlock();
+      }
       process.stdout.write(`cleared ${options.cacheDir} (${mib(before.bytes)})\n`);
     });
 }

@@ -1,6 +1,7 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { CacheError } from "../common/errors.js";
+import { markCache } from "./cache-layout.js";
 
 /**
  * One build at a time per cache directory: a second one refuses with the holder's pid. A lock
@@ -8,7 +9,15 @@ import { CacheError } from "../common/errors.js";
  */
 export function lockCache(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, "lock");
+  if (readdirSync(dir).length === 0) markCache(dir);
+  return lockFolder({ dir, file: "lock", what: "cache" });
+}
+
+/** The same lock on any folder (a build's --out), under a file name of its own. */
+export function lockFolder(params: { dir: string; file: string; what: string }): () => void {
+  const { dir } = params;
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, params.file);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
@@ -19,12 +28,12 @@ export function lockCache(dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = Number(readFileSync(path, "utf8").trim());
       if (holder && isAlive(holder)) {
-        throw new CacheError(`another arcforge build (pid ${holder}) is using the cache ${dir}; wait for it, or give this build its own --cache-dir`);
+        throw new CacheError(`another arcforge build (pid ${holder}) is using the ${params.what} ${dir}; wait for it, or give this build its own ${params.what === "cache" ? "--cache-dir" : "--out"}`);
       }
       rmSync(path, { force: true });
     }
   }
-  throw new CacheError(`could not lock the cache ${dir}`);
+  throw new CacheError(`could not lock the ${params.what} ${dir}`);
 }
 
 function isAlive(pid: number): boolean {

@@ -27,7 +27,7 @@ describe("the arcforge command line", () => {
     const { stdout } = await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", await tempDir(), "--timeout", "0.5", "--json"]);
     const summary = JSON.parse(stdout) as { attempts: { adds_up: boolean }; stages: unknown[] };
     expect(summary.attempts.adds_up).toBe(true);
-    expect(summary.stages).toHaveLength(14);
+    expect(summary.stages).toHaveLength(16);
   });
 
   it("reports and clears the cache", async () => {

@@ -2,7 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Row } from "../../schemas/program.js";
 import { chooseValidation } from "../../stages/split.js";
-import { summariseRows } from "../../stages/balance.js";
+import { balanceStage, summariseRows } from "../../stages/balance.js";
+import { DEFAULT_BUILD_OPTIONS } from "../../schemas/build-options.js";
+import { context, runStage } from "../support/stage-harness.js";
 import { selectTask } from "../../stages/select.js";
 
 function makeRow(params: { id: string; task: string; dataset?: string; correct: boolean; solves?: boolean; code?: string; train?: number[][][] }): Row {
@@ -131,5 +133,26 @@ describe("per-task selection", () => {
 
   it("keeps every row of a task within budget", () => {
     expect(selectTask({ rows: rows.slice(0, 2), max: 5, strategy: "best", seed: 0, taskKey: "arc-agi-1/t" })).toHaveLength(2);
+  });
+});
+
+describe("--validation-size and --no-balance", () => {
+  const many = (n: number, group: "correct" | "incorrect") => Array.from({ length: n }, (_, i) => ({ taskKey: `arc-agi-1/${group[0]}${String(i).padStart(7, "0")}`, taskId: `${group[0]}${String(i).padStart(7, "0")}`, rows: 5, group }));
+
+  it("aims validation at a row count or a fraction instead of 10% capped at 32", () => {
+    const tasks = [...many(40, "correct"), ...many(40, "incorrect")];
+    expect(chooseValidation({ tasks, seed: 42 }).target).toBe(32);
+    expect(chooseValidation({ tasks, seed: 42, size: 100 }).target).toBe(100);
+    expect(chooseValidation({ tasks, seed: 42, size: 0.25 }).target).toBe(100);
+    const choice = chooseValidation({ tasks, seed: 42, size: 100 });
+    expect(choice.taskKeys.size * 5).toBeGreaterThanOrEqual(90);
+  });
+
+  it("keeps every task of a 21-task build with --no-balance, where balancing kept few", async () => {
+    const summaries = [...many(19, "correct"), ...many(2, "incorrect")];
+    const balanced = await runStage(balanceStage, { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true }, { tasks: { records: [], drops: [], data: { tasks: summaries } } }, context({ cacheDir: "/tmp" }));
+    expect((balanced.data as { droppedTasks: string[] }).droppedTasks).toHaveLength(17);
+    const unbalanced = await runStage(balanceStage, { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true, balance: false }, { tasks: { records: [], drops: [], data: { tasks: summaries } } }, context({ cacheDir: "/tmp" }));
+    expect((unbalanced.data as { droppedTasks: string[] }).droppedTasks).toEqual([]);
   });
 });

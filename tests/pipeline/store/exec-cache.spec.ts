@@ -29,7 +29,7 @@ function dyingExecutor(fingerprint: RuntimeFingerprint): Executor {
 }
 
 describe("the execution cache", () => {
-  it("keeps a final wall-clock timeout, so a rebuild does not run a sleeping program again", async () => {
+  it("keeps a sleep timeout, so a rebuild does not run a sleeping program again", async () => {
     const cacheDir = await tempDir();
     const executor = createProcessExecutor({ ...LIMITS, workers: 2 });
     const fingerprint = await executor.fingerprint();
@@ -37,7 +37,7 @@ describe("the execution cache", () => {
       const first = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
       const outcomes = await executeCached({ jobs: JOBS, cache: first, limits: LIMITS, executor: async () => executor });
       await first.close();
-      expect(outcomes.get("sleeps")![0]).toMatchObject({ status: "timeout", reason: "wall_clock" });
+      expect(outcomes.get("sleeps")![0]).toMatchObject({ status: "timeout", reason: "sleep" });
       const again = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
       await executeCached({ jobs: JOBS, cache: again, limits: LIMITS, executor: () => Promise.reject(new Error("nothing should run")) });
       expect({ hits: again.hits, misses: again.misses }).toEqual({ hits: 2, misses: 0 });

@@ -1,0 +1,42 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../common/errors.js";
+import { lockFolder } from "../store/cache-lock.js";
+
+const LOCK = ".arcforge-lock";
+
+/** What arcforge writes beside the split files: a rebuild replaces these and the splits, nothing else. */
+const OWN_FILES = ["manifest.json", "README.md", "fates.jsonl", "tasks.jsonl", "report.html"];
+
+/**
+ * Takes `--out` for this build before anything runs: locked like the cache (one build per
+ * folder), and refused when it holds files that are not an earlier arcforge output, unless
+ * `overwrite`. Returns a function that removes what the previous build wrote there (the files its
+ * manifest lists), never anything else, and the unlock.
+ */
+export function claimOut(params: { out: string; overwrite?: boolean }): { clearPrevious: () => void; unlock: () => void } {
+  const { out } = params;
+  const before = existsSync(out) ? readdirSync(out).filter((n) => n !== LOCK) : [];
+  const manifest = join(out, "manifest.json");
+  const previous = existsSync(manifest) ? readManifest(manifest) : undefined;
+  if (before.length > 0 && !previous && !params.overwrite) {
+    const shown = before.slice(0, 5).join(", ") + (before.length > 5 ? `, and ${before.length - 5} more` : "");
+    throw new InputError(`refusing to write the dataset into ${out}: it holds ${shown} and is not an earlier arcforge output (no manifest.json of arcforge's); give an empty or new --out, or --overwrite to write there anyway (arcforge replaces only the files it writes)`);
+  }
+  const unlock = lockFolder({ dir: out, file: LOCK, what: "output folder" });
+  return {
+    unlock,
+    clearPrevious: () => {
+      for (const file of [...(previous?.outputs ?? []).map((o) => o.path), ...OWN_FILES]) rmSync(join(out, file), { force: true });
+    },
+  };
+}
+
+function readManifest(path: string): { outputs: { path: string }[] } | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, "utf8")) as { arcforge?: unknown; outputs?: { path: string }[] };
+    return typeof parsed.arcforge === "string" && Array.isArray(parsed.outputs) ? { outputs: parsed.outputs.filter((o) => typeof o.path === "string" && !o.path.includes("..")) } : undefined;
+  } catch {
+    return undefined;
+  }
+}

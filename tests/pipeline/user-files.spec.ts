@@ -1,0 +1,42 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildDataset } from "../../pipeline/build/build-dataset.js";
+import { clearCache } from "../../pipeline/store/cache-layout.js";
+import { demoWorld, tempDir } from "../support/stage-harness.js";
+
+describe("nothing of the user's is deleted or overwritten", () => {
+  it("cache clear refuses a folder of user files, and every file stays intact", async () => {
+    const dir = await tempDir("arcforge-user-");
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "src", "main.py"), "print('mine')\n");
+    writeFileSync(join(dir, "notes.txt"), "keep me\n");
+    expect(() => clearCache(dir)).toThrow(/refusing to clear .*: it is not an arcforge cache folder, it holds notes\.txt, src; .*Nothing was deleted/);
+    expect(readFileSync(join(dir, "src", "main.py"), "utf8")).toBe("print('mine')\n");
+    expect(readdirSync(dir).sort()).toEqual(["notes.txt", "src"]);
+  });
+
+  it("cache clear removes a real cache's entries and nothing else, leaving no lock", async () => {
+    const { options } = await demoWorld();
+    const cacheDir = await tempDir();
+    await buildDataset({ options, cacheDir });
+    expect(readdirSync(cacheDir)).toContain("arcforge-cache.json");
+    clearCache(cacheDir);
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
+  it("a build refuses a non-empty --out that is no earlier arcforge output, unless --overwrite, and a rebuild replaces only its own files", async () => {
+    const { options } = await demoWorld();
+    mkdirSync(join(options.out, "data"), { recursive: true });
+    writeFileSync(join(options.out, "thesis.tex"), "\\section{mine}\n");
+    writeFileSync(join(options.out, "data", "notes.md"), "mine too\n");
+    await expect(buildDataset({ options, cacheDir: await tempDir() })).rejects.toThrow(/refusing to write the dataset into .*: it holds data, thesis\.tex and is not an earlier arcforge output/);
+    expect(existsSync(join(options.out, ".arcforge-lock"))).toBe(false);
+    const cacheDir = await tempDir();
+    await buildDataset({ options, cacheDir, overwrite: true });
+    await buildDataset({ options: { ...options, validation: true }, cacheDir });
+    expect(readFileSync(join(options.out, "thesis.tex"), "utf8")).toBe("\\section{mine}\n");
+    expect(readFileSync(join(options.out, "data", "notes.md"), "utf8")).toBe("mine too\n");
+    expect(readdirSync(join(options.out, "data")).sort()).toEqual(["notes.md", "train-00000-of-00001.parquet", "validation-00000-of-00001.parquet"]);
+  });
+});
