@@ -39,7 +39,7 @@ function outcomeCounts(programs: Outcome[][]): Record<string, number> {
  */
 export const executeStage: Stage<BuildOptions> = {
   name: "execute",
-  version: 4,
+  version: 5,
   patches: true,
   runCounts: ["cache_hits", "cache_misses"],
   after: ["filter-transductive", "load-tasks"],
@@ -74,6 +74,8 @@ export const executeStage: Stage<BuildOptions> = {
     return {
       records,
       drops,
+      // The runtime behind these verdicts, kept with them: a cached rebuild's manifest still names it.
+      data: { runtime: await context.fingerprint() },
       counts: {
         executions: programs.reduce((n, p) => n + taskInputs(tasks[p.taskKey]!).length, 0),
         cache_hits: hits,

@@ -43,7 +43,7 @@ export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes
  */
 export const revalidateStage: Stage<BuildOptions> = {
   name: "revalidate",
-  version: 4,
+  version: 5,
   selects: true,
   after: ["relabel", "load-tasks"],
   key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint(RECHECK_SEED)) }),
@@ -65,6 +65,6 @@ export const revalidateStage: Stage<BuildOptions> = {
       if (mismatch) drops.push({ id: row.id, reason: mismatch.reason, detail: mismatch.detail, taskId: row.taskId });
       else records.push(row);
     }
-    return { records, drops, counts: { revalidated: rows.length, sandbox_failures: transient }, ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}) };
+    return { records, drops, data: { runtime: await context.fingerprint(RECHECK_SEED) }, counts: { revalidated: rows.length, sandbox_failures: transient }, ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}) };
   },
 };

@@ -7,6 +7,7 @@ import { datasetCard, formatSplits, writeCard, writeSplits, type SplitSource, ty
 import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import { StageStore } from "../store/stage-store.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
+import { fingerprintId } from "../executor/runtime-fingerprint.js";
 import { protectedPaths } from "../executor/visible-paths.js";
 import { CleanerPool } from "../executor/clean-code-helper.js";
 import type { Executor, ExecutorEvent, SandboxInfo } from "../executor/types.js";
@@ -34,7 +35,10 @@ export interface BuildManifest {
   arcforge: string;
   created: string;
   options: BuildOptions;
+  /** The sandbox this run started (null when every execution came from the cache). */
   sandbox: SandboxInfo | null;
+  /** Every runtime whose verdicts the rows rest on, recorded with the executions: named whether they ran now or were cached. */
+  sandboxes: { fingerprint: string; backend: string; isolation: string; python: string; numpy: string; seed: number }[];
   stages: StageReport[];
   logs: LogFate[];
   /** The program datasets read with --from: source, Hub revision, schema, shards and rows. */
@@ -125,6 +129,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       created: new Date().toISOString(),
       options,
       sandbox: started.size > 0 ? await executorFor([...started].sort()[0]).info() : null,
+      sandboxes: sandboxesOf(run),
       stages: reports,
       logs: run.logs,
       datasets: run.sources,
@@ -144,6 +149,14 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     outLock.unlock();
     unlock();
   }
+}
+
+function sandboxesOf(run: BuildRun): BuildManifest["sandboxes"] {
+  const byId = new Map<string, BuildManifest["sandboxes"][number]>();
+  for (const task of run.tasks) {
+    for (const f of task.runtimes ?? []) byId.set(fingerprintId(f), { fingerprint: fingerprintId(f), backend: f.backend, isolation: f.isolation, python: f.python, numpy: f.numpy, seed: f.seeds.random });
+  }
+  return [...byId.values()].sort((a, b) => a.seed - b.seed || (a.fingerprint < b.fingerprint ? -1 : 1));
 }
 
 /** Said in the summary and the card only when it happens: labels that rest on the inputs' word. */

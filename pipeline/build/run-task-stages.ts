@@ -2,6 +2,7 @@ import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import type { Drop } from "../../schemas/drop.js";
 import type { Contamination } from "../../stages/decontaminate.js";
 import type { RecipePick } from "../recipe/run-recipe.js";
+import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import type { LoadedTask, TaskSourceData } from "../../stages/load-tasks.js";
 import type { SelectSummary } from "../../stages/select.js";
 import type { PairData } from "../../stages/pair-programs.js";
@@ -42,6 +43,8 @@ export interface TaskRun {
   trusted?: true;
   /** How its inputs meet the evaluation tasks, when they do (decontaminate). */
   contamination?: Contamination;
+  /** The runtimes whose verdicts its rows rest on (first runs and re-validation), recorded with them. */
+  runtimes?: RuntimeFingerprint[];
   /** Its attempts whose refined_from_id names a row of another task (--pairs refined). */
   foreignParents?: Record<string, string>;
   /** With --recipe: the rows the recipe chose, in its order (the program table's other rows are not written). */
@@ -78,6 +81,15 @@ export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" 
     meta: { drops: [], length: task.read, data },
     records: () => content().attempts,
   };
+}
+
+/** The runtimes recorded by the stages that executed this task's programs (cached or not). */
+function runtimesOf(meta: Record<string, { data?: unknown }>): { runtimes?: RuntimeFingerprint[] } {
+  const found = ["execute", "revalidate"].flatMap((stage) => {
+    const runtime = (meta[stage]?.data as { runtime?: RuntimeFingerprint } | undefined)?.runtime;
+    return runtime ? [runtime] : [];
+  });
+  return found.length ? { runtimes: found } : {};
 }
 
 /**
@@ -135,6 +147,7 @@ export async function runTaskStages(params: {
         selected: pairMode(params.options) ? (results.meta.pair!.data as PairData).summary : (results.meta.select!.data as SelectSummary),
         ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
         ...((results.meta["load-tasks"]!.data as LoadedTask).trusted ? { trusted: true as const } : {}),
+        ...runtimesOf(results.meta),
         ...((results.meta.decontaminate!.data as { contamination?: Contamination }).contamination ? { contamination: (results.meta.decontaminate!.data as { contamination: Contamination }).contamination } : {}),
         ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
       };

@@ -40,3 +40,16 @@ describe("nothing of the user's is deleted or overwritten", () => {
     expect(readdirSync(join(options.out, "data")).sort()).toEqual(["notes.md", "train-00000-of-00001.parquet", "validation-00000-of-00001.parquet"]);
   });
 });
+
+describe("the manifest of a rebuild served from the cache", () => {
+  it("still names the sandboxes behind its rows: fingerprint and isolation of the first runs and of re-validation", async () => {
+    const { options } = await demoWorld();
+    const cacheDir = await tempDir();
+    const first = await buildDataset({ options, cacheDir });
+    const again = await buildDataset({ options, cacheDir });
+    expect(again.sandbox).toBeNull();
+    expect(again.sandboxes).toEqual(first.sandboxes);
+    expect(again.sandboxes.map((s) => s.seed)).toEqual([0, 2]);
+    expect(again.sandboxes[0]).toMatchObject({ fingerprint: expect.stringMatching(/^process-/), isolation: expect.stringMatching(/bubblewrap|landlock/) });
+  });
+});
