@@ -47,7 +47,8 @@ export const loadTasksStage: Stage<BuildOptions> = {
     const { taskKey, dataset, taskId, foreignParents } = upstream.attempts!.data as TaskSourceData;
     // Embedded tasks are part of the shard, whose digest is already in the upstream key.
     const file = options.tasks ? await readTaskFile({ root: options.tasks, dataset, taskId }).catch(() => null) : null;
-    return { task: [taskKey, file ? sha256(file.bytes) : null], ...(foreignParents ? { foreignParents } : {}) };
+    // A missing task's reason names the folder searched: that folder is part of what the output depends on.
+    return { task: [taskKey, file ? sha256(file.bytes) : null], ...(file ? {} : { searched: options.tasks ?? null }), ...(foreignParents ? { foreignParents } : {}) };
   },
   async run({ options, upstream }): Promise<StageOutput<Program>> {
     const attempts = upstream.attempts!.records as Attempt[];

@@ -22,6 +22,7 @@ import { writeReport } from "../report/render-report.js";
 import { VERSION } from "../common/version.js";
 import { lockCache } from "../store/cache-lock.js";
 import { claimOut } from "./claim-out.js";
+import { checkTasksRoot } from "../sources/load-task.js";
 import { closeKvStore } from "../store/kv-store.js";
 import { readJsonLinesSync, writeJsonLinesSync } from "../common/json-lines.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
@@ -75,6 +76,8 @@ export interface BuildParams {
 export async function buildDataset(params: BuildParams): Promise<BuildManifest> {
   const { options } = params;
   const emit = params.onEvent ?? (() => undefined);
+  // Checked now, from the inputs as they are: never after the pipeline, never from the cache.
+  if (options.tasks) checkTasksRoot(options.tasks);
   const unlock = lockCache(params.cacheDir);
   let outLock: ReturnType<typeof claimOut> | undefined;
   try {

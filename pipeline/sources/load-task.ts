@@ -1,5 +1,6 @@
+import { existsSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { nameProblem } from "../../schemas/names.js";
 import { arcTaskSchema, TASK_ID, type ArcTask } from "../../schemas/task.js";
 import { InputError } from "../common/errors.js";
@@ -48,4 +49,20 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Checks a --tasks folder's layout before anything runs: `<root>/<dataset>/{training,evaluation}`.
+ * A folder one level too deep (it holds training/ itself) or too shallow (its subfolders hold
+ * datasets) is refused, naming the level to give.
+ */
+export function checkTasksRoot(root: string): void {
+  if (!existsSync(root)) throw new InputError(`--tasks ${root} does not exist: give the folder that holds <dataset>/{training,evaluation}/<id>.json (or set ARC_DATA)`);
+  const dirs = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const holdsSplits = (dir: string) => dirs(dir).some((d) => (SPLIT_FOLDERS as readonly string[]).includes(d));
+  if (holdsSplits(root)) throw new InputError(`--tasks ${root} is one level too deep: it holds ${SPLIT_FOLDERS.join("/")} itself; give its parent, ${dirname(resolve(root))}`);
+  if (dirs(root).some((d) => holdsSplits(join(root, d)))) return;
+  const deeper = dirs(root).find((d) => dirs(join(root, d)).some((dataset) => holdsSplits(join(root, d, dataset))));
+  if (deeper) throw new InputError(`--tasks ${root} is one level too shallow: the datasets are in ${join(root, deeper)}; give that folder`);
+  throw new InputError(`--tasks ${root} holds no <dataset>/{training,evaluation} folder of ARC tasks`);
 }

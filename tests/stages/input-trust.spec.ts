@@ -131,3 +131,24 @@ describe("hostile sizes are recorded, not fatal", () => {
     expect([...fates.values()].find((f) => f.fate === "malformed_attempt")!.detail).toMatch(/a program of \d+ bytes, over the 1048576-byte cap/);
   });
 });
+
+describe("--tasks checked before anything runs", () => {
+  it("says which level to give when the folder is one level too deep or too shallow", async () => {
+    const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }] });
+    const cacheDir = await tempDir();
+    await expect(buildDataset({ options: { ...options, tasks: join(dir, "tasks", "arc-agi-1") }, cacheDir })).rejects.toThrow(new RegExp(`one level too deep: .*give its parent, ${join(dir, "tasks")}`));
+    await expect(buildDataset({ options: { ...options, tasks: dir }, cacheDir })).rejects.toThrow(new RegExp(`one level too shallow: the datasets are in ${join(dir, "tasks")}`));
+    await expect(buildDataset({ options: { ...options, tasks: join(dir, "nowhere") }, cacheDir })).rejects.toThrow(/does not exist/);
+  });
+
+  it("never replays a missing task's reason, with the folder it named, from the cache", async () => {
+    const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }, { task: "bbbbbbbb", code: MIRROR_CODE }] });
+    const cacheDir = await tempDir();
+    await buildDataset({ options, cacheDir });
+    const other = join(dir, "other-tasks");
+    (await import("node:fs")).cpSync(join(dir, "tasks"), other, { recursive: true });
+    await buildDataset({ options: { ...options, tasks: other, out: join(dir, "out2") }, cacheDir });
+    const missing = readFates(join(dir, "out2")).find((f) => f.fate === "task_not_found")!;
+    expect(missing.detail).toContain(other);
+  });
+});
