@@ -4,6 +4,7 @@ import cliProgress from "cli-progress";
 import { validateDataset } from "../validate/validate-dataset.js";
 import { addHubOptions, tokenOf, type HubCliOptions } from "./hub-options.js";
 import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { InputError } from "../common/errors.js";
 
 interface ValidateCliOptions extends SandboxCliOptions, HubCliOptions {
   split: string;
@@ -12,6 +13,12 @@ interface ValidateCliOptions extends SandboxCliOptions, HubCliOptions {
   dataset: string;
   json?: boolean;
   report?: string;
+}
+
+function positiveLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`--limit takes a whole number of rows, at least 1, not '${value}'`);
+  return n;
 }
 
 export function registerValidateCommand(program: Command): void {
@@ -37,7 +44,7 @@ export function registerValidateCommand(program: Command): void {
       const { summary, reports } = await validateDataset({
         target,
         split: options.split,
-        limit: options.limit === undefined ? undefined : Number(options.limit),
+        limit: options.limit === undefined ? undefined : positiveLimit(options.limit),
         tasksRoot: options.tasks,
         dataset: options.dataset,
         hubUrl: options.hubUrl,

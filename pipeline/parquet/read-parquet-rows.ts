@@ -1,6 +1,7 @@
 import { openAsBlob } from "node:fs";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { ParquetFile, type RecordBatch } from "parquet-wasm";
+import { InputError } from "../common/errors.js";
 import { checkRowGroup, planParquet } from "./check-parquet-bounds.js";
 import { HeldBlob } from "./held-blob.js";
 
@@ -42,7 +43,7 @@ export async function* readParquetRows(params: { path?: string; blob?: BlobLike;
   const read = (start: number, end: number) => blob.hold(start, end);
   const plans = await planParquet({ blob, name, rowLimit: params.limit, read });
   if (plans.length === 0) return;
-  const file = await ParquetFile.fromFile(blob as unknown as Blob);
+  const file = await named(name, () => ParquetFile.fromFile(blob as unknown as Blob));
   try {
     let emitted = 0;
     // A row group at a time: checked, then decoded from the bytes the check read.
@@ -50,8 +51,8 @@ export async function* readParquetRows(params: { path?: string; blob?: BlobLike;
       const largestDictionaryPage = await checkRowGroup({ blob, name, plan, read });
       const batchSize = Math.max(1, Math.min(params.batchSize ?? 1024, Math.floor(BATCH_BYTES / Math.max(1, largestDictionaryPage))));
       const left = params.limit === undefined ? undefined : params.limit - emitted;
-      const stream = (await file.stream({ batchSize, rowGroups: [plan.index], ...(left !== undefined ? { limit: left } : {}) })) as ReadableStream<RecordBatch>;
-      for await (const batch of stream) {
+      const stream = (await named(name, () => file.stream({ batchSize, rowGroups: [plan.index], ...(left !== undefined ? { limit: left } : {}) }))) as ReadableStream<RecordBatch>;
+      for await (const batch of namedStream(name, stream)) {
         const table: Table = tableFromIPC(batch.intoIPCStream());
         for (let i = 0; i < table.numRows; i++) {
           if (params.limit !== undefined && emitted >= params.limit) return;
@@ -65,5 +66,21 @@ export async function* readParquetRows(params: { path?: string; blob?: BlobLike;
     }
   } finally {
     file.free(); // wasm memory is not garbage-collected
+  }
+}
+
+/** A decoder's failure, named: which file could not be read, and the decoder's own words. */
+async function named<T>(file: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new InputError(`cannot read ${file} as Parquet: ${(error as Error).message ?? String(error)}`);
+  }
+}
+async function* namedStream<T>(file: string, stream: ReadableStream<T>): AsyncGenerator<T> {
+  try {
+    for await (const item of stream) yield item;
+  } catch (error) {
+    throw new InputError(`cannot read ${file} as Parquet: ${(error as Error).message ?? String(error)}`);
   }
 }

@@ -64,12 +64,25 @@ export async function validateDataset(params: ValidateParams): Promise<{ summary
       for (const shard of shards.filter((s) => s.split === split)) {
         const left = params.limit === undefined ? undefined : params.limit - row;
         if (left !== undefined && left <= 0) break;
-        for await (const data of readParquetRows({ blob: await shard.open(), limit: left })) yield { split, row: row++, data };
+        for await (const data of readParquetRows({ blob: await shard.open(), name: shard.path, limit: left })) {
+          if (row === 0) checkFormat({ columns: Object.keys(data), target: params.target, tasksRoot: params.tasksRoot });
+          yield { split, row: row++, data };
+        }
       }
     }
   }
   const reports = await validateRows({ rows: rows(), tasks, executor: params.executor, onReport: params.onReport });
   return { summary: summarise(params.target, chosen, reports), reports };
+}
+
+/** What a dataset is, decided once from its first row: a format with no program outputs is refused in one line. */
+function checkFormat(params: { columns: string[]; target: string; tasksRoot?: string }): void {
+  const has = new Set(params.columns);
+  if (has.has("messages") && !has.has("code")) {
+    throw new InputError(`${params.target} is a chat (messages or OpenAI) dataset: its rows hold no program outputs to re-execute; validate the flat, SOAR or programs dataset it was built from`);
+  }
+  if (!has.has("code") || !has.has("predicted_train_output")) throw new InputError(`${params.target} is not a program dataset: it has no column ${["code", "predicted_train_output"].filter((c) => !has.has(c)).join(" or ")} (it has: ${params.columns.join(", ")})`);
+  if (!has.has("train_input") && !params.tasksRoot) throw new InputError(`${params.target} stores no task inputs (SOAR format): give --tasks <arc-data-root> (or ARC_DATA) to take them from the task files`);
 }
 
 function summarise(target: string, splits: string[], reports: RowReport[]): ValidationSummary {
@@ -82,7 +95,8 @@ function summarise(target: string, splits: string[], reports: RowReport[]): Vali
     splits,
     rowsProcessed: reports.length,
     rows,
-    errors: rows.error + rows.timeout + rows.schema,
+    // Every row that is not ok, once: the rows the report lists.
+    errors: reports.length - rows.ok,
     examplesTested,
     examplesCorrect,
     successRate: examplesTested ? examplesCorrect / examplesTested : 0,

@@ -47,8 +47,11 @@ export function prepareRow(row: Record<string, unknown>, lookup: TaskLookup): Pr
   if (!trainInputs) problems.push(`no train inputs: the row has no train_input column, and ${"problem" in lookup ? lookup.problem : "its task has none"}`);
   if (!predictedTrain) problems.push("column predicted_train_output is missing");
   if (trainInputs && predictedTrain && trainInputs.length !== predictedTrain.length) problems.push(`predicted_train_output has ${predictedTrain.length} grids for ${trainInputs.length} train inputs`);
-  for (const [name, grids] of [["predicted_train_output", predictedTrain], ["train_input", trainInputs]] as const) {
-    grids?.forEach((g, i) => {
+  // Every grid the row holds must be one (a failed test prediction is stored as []).
+  const grids = { predicted_train_output: predictedTrain, train_input: trainInputs, train_output: trainOutputs, test_input: testInputs, test_output: testOutputs, predicted_test_output: predictedTest } as const;
+  for (const [name, list] of Object.entries(grids)) {
+    list?.forEach((g, i) => {
+      if ((name === "predicted_test_output" || name === "test_output") && g.length === 0) return;
       const problem = gridProblem(g);
       if (problem) problems.push(`${name}[${i}] is not a valid grid (${problem})`);
     });
