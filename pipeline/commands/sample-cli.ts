@@ -8,6 +8,7 @@ import type { Prices } from "../sample/sample-attempt.js";
 import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
 
 interface SampleCliOptions extends SandboxCliOptions {
+  retryFailed?: boolean;
   tasks: string;
   dataset: string;
   subset: string;
@@ -73,6 +74,7 @@ export function registerSampleCommand(program: Command): void {
       .option("--prompt <dir>", "system.md and user.md (with {{examples}} and {{test}}) replacing the built-in prompt")
       .option("--request-timeout <s>", "seconds before a request is abandoned and retried", "600")
       .option("--retries <n>", "retries per request on 429, 5xx and timeouts", "3")
+      .option("--no-retry-failed", "when resuming, keep the attempts whose request failed instead of sampling them again")
       .option("--prices <file.json>", '{"<model>": {"input": USD per 1M tokens, "output": USD per 1M tokens}}')
       .option("--json", "print the summary as JSON"),
     { workersFlag: "--sandbox-workers" },
@@ -100,13 +102,14 @@ export function registerSampleCommand(program: Command): void {
           apiKey,
           out: cli.out,
           promptDir: cli.prompt,
+          retryFailed: cli.retryFailed !== false,
           prices,
           sampling: { model: cli.model, temperature: num(cli.temperature), topP: num(cli.topP), minP: num(cli.minP), maxTokens: num(cli.maxTokens), reasoningEffort: cli.reasoningEffort, noThink: !cli.think },
           policy: { timeoutMs: Number(cli.requestTimeout) * 1000, retries: Number(cli.retries), backoffMs: 1000 },
         },
         onEvent: (e) => {
           if (e.type === "start") {
-            process.stderr.write(`${e.resumed ? "resuming" : "writing"} ${e.runDir}: ${e.tasks} tasks (${e.skipped} already logged), ${e.attempts} attempts to sample\n`);
+            process.stderr.write(`${e.resumed ? "resuming" : "writing"} ${e.runDir}: ${e.tasks} tasks (${e.skipped} already logged), ${e.attempts} attempts to sample${e.retrying ? ` (${e.retrying} of them again: their request failed last time)` : ""}\n`);
             bar?.start(e.attempts, 0, { rates: "" });
           } else if (e.type === "attempt") {
             const rates = Object.entries(e.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${((n / e.done) * 100).toFixed(0)}%`).join(" ");
@@ -116,6 +119,13 @@ export function registerSampleCommand(program: Command): void {
       });
       bar?.stop();
       process.stdout.write(cli.json ? JSON.stringify(summary, null, 2) + "\n" : formatSampleSummary(summary) + "\n");
+      const failed = summary.categories.api_failure + summary.categories.api_timeout;
+      if (summary.attempts > 0 && failed === summary.attempts) {
+        process.stderr.write(`arcforge sample: every request failed (${failed} of ${failed}); the first error: ${summary.firstApiError ?? "unknown"}. Check --base-url, the API key and the model; the same command retries them\n`);
+        process.exitCode = 1;
+      } else if (failed > 0) {
+        process.stderr.write(`arcforge sample: warning: ${failed} of ${summary.attempts} requests failed (first: ${summary.firstApiError ?? "unknown"}); the same command samples them again\n`);
+      }
     } finally {
       bar?.stop();
       await executor.close();

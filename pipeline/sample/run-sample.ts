@@ -5,6 +5,7 @@ import OpenAI from "openai";
 import pLimit from "p-limit";
 import { ATTEMPT_CATEGORIES, type AttemptCategory, type SampledAttempt, type SampleLog } from "../../schemas/sample-log.js";
 import { SYSTEM_PROMPT, userPrompt, USER_TEMPLATE } from "../../schemas/prompt.js";
+import type { ArcTask } from "../../schemas/task.js";
 import { InputError } from "../common/errors.js";
 import type { Executor } from "../executor/types.js";
 import { loadTask } from "../sources/load-task.js";
@@ -28,10 +29,12 @@ export interface SampleOptions {
   prices?: Prices;
   /** A folder with system.md and/or user.md ({{examples}}, {{test}}) replacing the built-in prompt. */
   promptDir?: string;
+  /** A resumed run samples again the attempts whose request failed (default); false keeps them. */
+  retryFailed?: boolean;
 }
 
 export type SampleEvent =
-  | { type: "start"; runDir: string; tasks: number; skipped: number; attempts: number; resumed: boolean }
+  | { type: "start"; runDir: string; tasks: number; skipped: number; attempts: number; resumed: boolean; retrying: number }
   | { type: "attempt"; taskId: string; category: AttemptCategory; done: number; total: number; counts: Record<AttemptCategory, number> }
   | { type: "task"; taskId: string; file: string };
 
@@ -56,6 +59,8 @@ export interface SampleSummary {
   inputTokens: number;
   outputTokens: number;
   cost: number;
+  /** The first failed request's error (status and message), when any failed. */
+  firstApiError: string | null;
 }
 
 /** The options that make two runs "the same command", so the second resumes the first. */
@@ -103,14 +108,33 @@ export async function runSample(params: { options: SampleOptions; executor: Exec
   // A run killed mid-write leaves a temporary file beside the logs; it is never a log, so it goes.
   const entries = await readdir(runDir);
   await Promise.all(entries.filter((f) => f.endsWith(".tmp")).map((f) => rm(join(runDir, f), { force: true })));
-  const logged = new Set(entries.filter((f) => f.endsWith(".json") && f !== "run.json").map((f) => f.slice(-13, -5)));
+  const logFiles = entries.filter((f) => f.endsWith(".json") && f !== "run.json");
+  const logged = new Set(logFiles.map((f) => f.slice(-13, -5)));
   const todo = ids.filter((id) => !logged.has(id));
+  // A resumed run samples again the attempts whose request failed (the endpoint may be back).
+  const failed = options.retryFailed === false ? [] : await failedAttempts({ runDir, files: logFiles });
   const client = params.client ?? new OpenAI({ baseURL: options.baseUrl, apiKey: options.apiKey, maxRetries: 0 });
   const limit = pLimit(options.workers);
   const counts = Object.fromEntries(ATTEMPT_CATEGORIES.map((c) => [c, 0])) as Record<AttemptCategory, number>;
-  const total = todo.length * options.attempts;
+  const total = todo.length * options.attempts + failed.reduce((n, f) => n + f.numbers.length, 0);
   let done = 0;
-  emit({ type: "start", runDir, tasks: ids.length, skipped: ids.length - todo.length, attempts: total, resumed: Boolean(existing) });
+  emit({ type: "start", runDir, tasks: ids.length, skipped: ids.length - todo.length, attempts: total, resumed: Boolean(existing), retrying: failed.reduce((n, f) => n + f.numbers.length, 0) });
+  const sampleOne = (p: { task: ArcTask; taskId: string; user: string; number: number }) =>
+    limit(async () => {
+      const attempt = await sampleAttempt({ client, sampling: options.sampling, policy: options.policy, prices: options.prices, prompt: { system: prompt.system, user: p.user }, task: p.task, taskId: p.taskId, number: p.number, executor: params.executor });
+      counts[attempt.category]++;
+      emit({ type: "attempt", taskId: p.taskId, category: attempt.category, done: ++done, total, counts: { ...counts } });
+      return attempt;
+    });
+  await Promise.all(
+    failed.map(async ({ file, log, numbers }) => {
+      const user = userPrompt({ train: log.task_data.train, testInputs: log.task_data.test.map((e) => e.input), template: prompt.user });
+      const again = await Promise.all(numbers.map((number) => sampleOne({ task: log.task_data, taskId: log.task_id, user, number })));
+      const byNumber = new Map(again.map((a) => [a.attempt_number, a]));
+      const attempts = log.attempt_details.map((a) => byNumber.get(a.attempt_number) ?? a);
+      writeFileAtomic(join(runDir, file), JSON.stringify({ ...log, attempt_details: attempts, all_responses: attempts.map((a) => a.raw_response) }));
+    }),
+  );
 
   await Promise.all(
     todo.map(async (taskId) => {
@@ -118,16 +142,7 @@ export async function runSample(params: { options: SampleOptions; executor: Exec
       if (!found) throw new InputError(`task ${taskId} is not in ${options.tasks}/${options.dataset}`);
       const task = found.task;
       const user = userPrompt({ train: task.train, testInputs: task.test.map((e) => e.input), template: prompt.user });
-      const attempts = await Promise.all(
-        Array.from({ length: options.attempts }, (_, i) =>
-          limit(async () => {
-            const attempt = await sampleAttempt({ client, sampling: options.sampling, policy: options.policy, prices: options.prices, prompt: { system: prompt.system, user }, task, taskId, number: i + 1, executor: params.executor });
-            counts[attempt.category]++;
-            emit({ type: "attempt", taskId, category: attempt.category, done: ++done, total, counts: { ...counts } });
-            return attempt;
-          }),
-        ),
-      );
+      const attempts = await Promise.all(Array.from({ length: options.attempts }, (_, i) => sampleOne({ task, taskId, user, number: i + 1 })));
       const log: SampleLog = {
         task_id: taskId,
         model: options.sampling.model,
@@ -149,6 +164,19 @@ export async function runSample(params: { options: SampleOptions; executor: Exec
     }),
   );
   return summarise(runDir, ids.length, ids.length - todo.length);
+}
+
+const FAILED: AttemptCategory[] = ["api_failure", "api_timeout"];
+
+/** The logged attempts whose request failed, by log file. */
+async function failedAttempts(params: { runDir: string; files: string[] }): Promise<{ file: string; log: SampleLog; numbers: number[] }[]> {
+  const found = [];
+  for (const file of params.files.sort()) {
+    const log = JSON.parse(await readFile(join(params.runDir, file), "utf8")) as SampleLog;
+    const numbers = log.attempt_details.filter((a) => FAILED.includes(a.category)).map((a) => a.attempt_number);
+    if (numbers.length && log.task_data) found.push({ file, log, numbers });
+  }
+  return found;
 }
 
 /** The summary of everything in the run folder, including tasks logged by an earlier, interrupted run. */
@@ -177,5 +205,6 @@ export async function summarise(runDir: string, tasks: number, skipped: number):
     inputTokens: attempts.reduce((n, a) => n + a.input_tokens, 0),
     outputTokens: attempts.reduce((n, a) => n + a.output_tokens, 0),
     cost: attempts.reduce((n, a) => n + a.attempt_cost, 0),
+    firstApiError: attempts.find((a) => FAILED.includes(a.category))?.error ?? null,
   };
 }

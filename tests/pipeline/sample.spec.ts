@@ -154,7 +154,7 @@ describe("resuming", () => {
   it("skips the tasks an interrupted run already logged", async () => {
     const out = await tempDir();
     const slow = await startOpenAiServer((request) => ({ ...scripted()(request), delayMs: 150 }));
-    const args = [join(process.cwd(), "dist", "pipeline", "commands", "cli.js"), "sample", "--tasks", tasksRoot, "--subset", subsetFile, "--model", "m", "--base-url", slow.url, "--attempts", "1", "--workers", "1", "--out", out, "--request-timeout", "0.4", "--retries", "0", "--timeout", "0.5"];
+    const args = [join(process.cwd(), "dist", "pipeline", "commands", "cli.js"), "sample", "--tasks", tasksRoot, "--subset", subsetFile, "--model", "m", "--base-url", slow.url, "--attempts", "1", "--workers", "1", "--out", out, "--request-timeout", "0.4", "--retries", "0", "--timeout", "0.5", "--no-retry-failed"];
     const env = { ...process.env, OPENAI_API_KEY: API_KEY };
     const first = spawn(process.execPath, args, { env, stdio: "ignore" });
     const logged = () => {
@@ -210,5 +210,38 @@ describe("choosing tasks and reading answers", () => {
     const text = "Draft:\n```python\ndef transform(g):\n    return g\n```\nHelper:\n```python\nx = 1\n```\nFinal:\n```python\ndef transform(grid):\n    return grid[::-1]\n```\nDone.";
     expect(extractCode(text)).toBe("def transform(grid):\n    return grid[::-1]\n");
     expect(extractCode("no code here")).toBeNull();
+  });
+});
+
+describe("failed requests", () => {
+  const cli = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(process.cwd(), "dist", "pipeline", "commands", "cli.js"), "sample", ...args], { env: { ...process.env, OPENAI_API_KEY: API_KEY }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+  const base = (out: string, url: string) => ["--tasks", tasksRoot, "--subset", subsetFile, "--model", "m", "--base-url", url, "--attempts", "1", "--workers", "4", "--out", out, "--request-timeout", "0.4", "--retries", "0", "--timeout", "0.5"];
+
+  it("exits non-zero when every request failed, saying the first error once; a resumed run samples them again", async () => {
+    const out = await tempDir();
+    // One endpoint, down and then back: the same command both times.
+    let up = false;
+    const answer = scripted();
+    const endpoint = await startOpenAiServer((request) => (up ? answer(request) : { kind: "status", status: 503 }));
+    const first = await cli(base(out, endpoint.url));
+    expect(first.code).toBe(1);
+    expect(first.stderr.match(/every request failed/g)).toHaveLength(1);
+    expect(first.stderr).toMatch(/every request failed \(6 of 6\); the first error: HTTP 503/);
+    up = true;
+    const before = endpoint.requests.length;
+    const again = await cli(base(out, endpoint.url));
+    await endpoint.close();
+    expect(again.stderr).toMatch(/resuming .*6 attempts to sample \(6 of them again: their request failed last time\)/);
+    expect(endpoint.requests.length - before).toBeGreaterThanOrEqual(6);
+    expect(again.stderr).toMatch(/warning: \d+ of 6 requests failed/);
+    expect(again.code).toBe(0);
   });
 });
