@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../common/errors.js";
 import { lockFolder } from "../store/cache-lock.js";
@@ -23,9 +23,14 @@ export function claimOut(params: { out: string; overwrite?: boolean }): { clearP
     const shown = before.slice(0, 5).join(", ") + (before.length > 5 ? `, and ${before.length - 5} more` : "");
     throw new InputError(`refusing to write the dataset into ${out}: it holds ${shown} and is not an earlier arcforge output (no manifest.json of arcforge's); give an empty or new --out, or --overwrite to write there anyway (arcforge replaces only the files it writes)`);
   }
-  const unlock = lockFolder({ dir: out, file: LOCK, what: "output folder" });
+  const created = !existsSync(out);
+  const release = lockFolder({ dir: out, file: LOCK, what: "output folder" });
   return {
-    unlock,
+    // A build that failed before writing leaves no folder it made.
+    unlock: () => {
+      release();
+      if (created && readdirSync(out).length === 0) rmdirSync(out);
+    },
     clearPrevious: () => {
       for (const file of [...(previous?.outputs ?? []).map((o) => o.path), ...OWN_FILES]) rmSync(join(out, file), { force: true });
     },
