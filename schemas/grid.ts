@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 /**
  * The one grid rule, shared with docker/runner.py (`normalise`) and checked against it by
  * tests/schemas/grid-rule.spec.ts:
@@ -48,12 +46,6 @@ export function gridProblem(value: unknown): GridProblem | null {
   if (value.length > MAX_GRID_SIDE || width > MAX_GRID_SIDE) return "too_large";
   return null;
 }
-
-/**
- * Task files are looser than program outputs: a task may hold what a program could never
- * return validly, and it is still the task. Only the cell type is enforced.
- */
-export const taskGridSchema = z.array(z.array(z.number().int().min(0).max(9)));
 
 export function gridsEqual(a: Grid | null | undefined, b: Grid | null | undefined): boolean {
   if (!a || !b || a.length !== b.length) return false;

@@ -107,6 +107,9 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     };
     const run = await runBuild({ options, store, context });
     const { reports } = run;
+    const execute = reports.find((r) => r.stage === "execute");
+    const hits = execute?.counts.cache_hits ?? 0;
+    if (execute?.ran && hits > 0) emit({ type: "message", level: "info", text: `execute: ${hits} of ${hits + (execute.counts.cache_misses ?? 0)} executions were taken from the execution cache (an earlier build, finished or interrupted, ran them)` });
     const failures = reports.reduce((n, r) => n + (r.dropped.sandbox_failure ?? 0) + (r.stage === "filter-augment" ? (r.counts.sandbox_failures ?? 0) : 0), 0);
     if (failures > 0 && !params.allowSandboxFailures) {
       throw new SandboxError(`${failures} program(s) could not be run: the sandbox failed, not the programs, so nothing was written. The same command retries them (what ran is cached); --allow-sandbox-failures writes the dataset without them`);

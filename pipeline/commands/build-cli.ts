@@ -1,12 +1,13 @@
 import { Option, type Command } from "commander";
-import { buildDataset, buildFolders, readFates, type BuildManifest } from "../build/build-dataset.js";
+import type { BuildManifest } from "../build/build-dataset.js";
 import type { Fate } from "../build/task-rows.js";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, PAIR_SOURCES, SELECTIONS, type BuildOptions, type PairSource } from "../../schemas/build-options.js";
 import { nameProblem } from "../../schemas/names.js";
+import { wholeNumber } from "./number-options.js";
 import { resolveRecipe } from "../recipe/builtin-recipes.js";
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
-import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
 import { addHubOptions, tokenOf } from "./hub-options.js";
 import { runPush, type PushCliOptions } from "./push-cli.js";
 
@@ -14,7 +15,8 @@ import { runPush, type PushCliOptions } from "./push-cli.js";
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "recipeTimeout" | "balance" | "validationSize" | "pairs" | "pairsPerTask" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask" | "select">,
+    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "recipeTimeout" | "balance" | "validationSize" | "pairs" | "pairsPerTask" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask">,
+    Partial<Pick<BuildOptions, "select">>,
     Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
   transduction: "literal" | "augment";
   recipe?: string;
@@ -22,7 +24,7 @@ export interface BuildCliOptions
   allowSandboxFailures?: boolean;
   logs?: string[];
   from?: string[];
-  model: BuildOptions["models"];
+  model?: BuildOptions["models"];
   push?: boolean;
   json?: boolean;
   debug?: boolean;
@@ -31,7 +33,7 @@ export interface BuildCliOptions
   quiet?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
 const yyyymmdd = (value: string) => {
   if (!/^\d{8}$/.test(value)) throw new InputError(`expected a date as YYYYMMDD, got '${value}'`);
   return value;
@@ -41,11 +43,7 @@ const positiveInteger = (value: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InputError(`expected a whole number of at least 1, got '${value}'`);
   return n;
 };
-const integer = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InputError(`expected a whole number, got '${value}'`);
-  return n;
-};
+const integer = wholeNumber(0);
 
 /** A count of rows (a whole number >= 1), or a fraction of the rows (0 < f < 1). */
 const validationSize = (value: string): number => {
@@ -66,12 +64,12 @@ const pairList = (value: string): PairSource[] => {
 const splitList = (value: string): string[] => (value.trim() === "none" ? [] : value.split(",").map((s) => s.trim()).filter(Boolean));
 
 /** The build options shared by `build` and `demo`. */
-export function addBuildOptions(command: Command): Command {
+export function addBuildOptions(command: Command, defaults: { out: string } = { out: "training_data/dataset" }): Command {
   return addHubOptions(addSandboxOptions(
     command
       .option("--tasks <arc-data-root>", "folder holding <dataset>/{training,evaluation}/<id>.json", process.env.ARC_DATA)
-      .option("--out <dir>", "output folder", "training_data/dataset")
-      .option("--model <name,...>", "keep logs of these models (repeatable, case-insensitive)", collect, [])
+      .option("--out <dir>", "output folder", defaults.out)
+      .option("--model <name,...>", "keep logs of these models (repeatable, case-insensitive; default: every model)", collect)
       .option("--dataset <name>", "keep logs of this dataset (arc-agi-1, arc-agi-2)")
       .option("--subset <name>", "keep logs of this subset")
       .option("--date-from <YYYYMMDD>", "keep log files named from this date", yyyymmdd)
@@ -99,7 +97,7 @@ export function addBuildOptions(command: Command): Command {
       .option("--drop-identity", "drop programs whose output equals their input on every train example")
       .option("--drop-single-colour", "drop single-colour predictions where the real output has several colours")
       .option("--max-per-task <n>", "after dedup, keep at most n programs per task", positiveInteger)
-      .addOption(new Option("--select <strategy>", "with --max-per-task: which programs to keep").choices(SELECTIONS).default(DEFAULT_BUILD_OPTIONS.select))
+      .addOption(new Option("--select <strategy>", `with --max-per-task: which programs to keep (default: ${DEFAULT_BUILD_OPTIONS.select})`).choices(SELECTIONS))
       .option("--reasoning", "include reasoning text (only for programs that solve the test)")
       .option("--seed <n>", "seed for balancing and splitting", integer, DEFAULT_BUILD_OPTIONS.seed)
       .option("--generation <n>", "value of the generation column for every input (default: a dataset row's own, else 0)", integer)
@@ -121,6 +119,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
   const refinement = cli.format.startsWith("refinement");
   if ((cli.pairs !== undefined || cli.pairsPerTask !== undefined) && !refinement) throw new InputError("--pairs and --pairs-per-task write refinement pairs: add --format refinement, refinement-messages or refinement-openai");
   if (refinement && (cli.maxPerTask !== undefined || cli.recipe !== undefined)) throw new InputError("a refinement build draws its own pairs per task: drop --max-per-task and --recipe (cap pairs with --pairs-per-task)");
+  if (cli.select !== undefined && cli.maxPerTask === undefined) throw new InputError("--select chooses which programs --max-per-task keeps: give --max-per-task <n> too");
   if (cli.recipe !== undefined && cli.maxPerTask !== undefined) throw new InputError("--recipe chooses the rows per task itself: drop --max-per-task (write the limit in the recipe)");
   if (cli.balance === true && cli.recipe === undefined) throw new InputError("--balance goes with --recipe (a default --validation build balances already)");
   if ((cli.balance === false || cli.validationSize !== undefined) && !cli.validation) throw new InputError(`${cli.balance === false ? "--no-balance" : "--validation-size"} goes with --validation`);
@@ -137,7 +136,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     fromLimit: cli.fromLimit,
     tasks: cli.tasks,
     out: cli.out,
-    models: cli.model,
+    models: cli.model ?? [],
     dataset: cli.dataset,
     subset: cli.subset,
     dateFrom: cli.dateFrom,
@@ -161,7 +160,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     dropIdentity: Boolean(cli.dropIdentity),
     dropSingleColour: Boolean(cli.dropSingleColour),
     maxPerTask: cli.maxPerTask,
-    select: cli.select,
+    select: cli.select ?? DEFAULT_BUILD_OPTIONS.select,
     dedup: cli.dedup,
     reasoning: Boolean(cli.reasoning),
     seed: cli.seed,
@@ -172,6 +171,8 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
 }
 
 export async function runBuildCommand(cli: BuildCliOptions, title?: string): Promise<BuildManifest> {
+  // Loaded when a build runs: --help and --version stay light.
+  const [{ buildDataset, buildFolders, readFates }, { executorFromOptions }] = await Promise.all([import("../build/build-dataset.js"), import("./sandbox-executor.js")]);
   const renderer = createProgressRenderer({ quiet: cli.quiet || cli.json });
   const options = toBuildOptions(cli);
   const manifest = await buildDataset({

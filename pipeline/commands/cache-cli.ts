@@ -4,8 +4,6 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { clearCache, foreignEntries } from "../store/cache-layout.js";
 import { lockCache } from "../store/cache-lock.js";
-import { execCacheStats } from "../store/exec-cache.js";
-import { closeKvStore } from "../store/kv-store.js";
 
 interface Usage {
   entries: number;
@@ -31,7 +29,8 @@ export async function cacheStats(cacheDir: string) {
     const completed = (await readdir(join(cacheDir, "stages", stage))).filter((name) => /^[0-9a-f]{64}\.json$/.test(name)).length;
     stages[stage] = { ...(await usage(join(cacheDir, "stages", stage))), completed };
   }
-  // Outcomes are counted per namespace and runtime fingerprint.
+  // Outcomes are counted per namespace and runtime fingerprint (LMDB loaded only here).
+  const [{ execCacheStats }, { closeKvStore }] = await Promise.all([import("../store/exec-cache.js"), import("../store/kv-store.js")]);
   const executions = existsSync(join(cacheDir, "store.lmdb")) ? execCacheStats(cacheDir) : {};
   await closeKvStore(cacheDir);
   return { cacheDir, stages, executions, total: await usage(cacheDir) };

@@ -16,7 +16,7 @@ const program = new Command()
   .name("arcforge")
   .description("Turn LLM program-synthesis run logs for ARC-AGI tasks into verified fine-tuning datasets")
   .version("0.1.0")
-  .showHelpAfterError();
+  .showHelpAfterError("(see 'arcforge --help')");
 
 registerSampleCommand(program);
 registerBuildCommand(program);
@@ -29,6 +29,25 @@ registerWorkerCommand(program);
 registerRecipesCommand(program);
 registerCacheCommand(program);
 registerSandboxCommand(program);
+
+// A mistyped flag gets its error and where to look, not pages of help that scroll it away.
+const pointToHelp = (command: Command, path: string): void => {
+  command.showHelpAfterError(`(see 'arcforge ${path} --help')`);
+  for (const sub of command.commands) pointToHelp(sub, `${path} ${sub.name()}`);
+};
+for (const command of program.commands) pointToHelp(command, command.name());
+
+// Work that resumes where it stopped says so when stopped (a worker finishes its job first, by itself).
+const RESUMABLE = new Set(["build", "demo", "sample", "validate", "push"]);
+program.hook("preAction", (_program, action) => {
+  if (!RESUMABLE.has(action.name())) return;
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\narcforge: interrupted (${signal}): the same command resumes where this one stopped\n`);
+      process.exit(code);
+    });
+  }
+});
 
 // `arcforge ... | head` closes stdout early: that is the reader's choice, not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {

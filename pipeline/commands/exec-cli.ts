@@ -1,12 +1,9 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { z } from "zod";
 import { gridToText } from "../../schemas/grid.js";
-import { taskGridSchema } from "../../schemas/grid.js";
 import { InputError } from "../common/errors.js";
-import { loadTask } from "../sources/load-task.js";
 import { execProgram } from "./exec-program.js";
-import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
 
 interface ExecCliOptions extends SandboxCliOptions {
   task?: string;
@@ -32,6 +29,7 @@ export function registerExecCommand(program: Command): void {
       throw new InputError(`cannot read the program ${file}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
     });
     const source = await loadSource(options);
+    const { executorFromOptions } = await import("./sandbox-executor.js");
     const executor = executorFromOptions(options, undefined, 0, [options.tasks]);
     try {
       const report = await execProgram({ code, executor, ...source });
@@ -54,11 +52,13 @@ export function registerExecCommand(program: Command): void {
 
 async function loadSource(options: ExecCliOptions) {
   if (options.inputs) {
+    const [{ z }, { taskGridSchema }] = await Promise.all([import("zod"), import("../../schemas/task.js")]);
     const parsed = z.array(taskGridSchema).safeParse(JSON.parse(await readFile(options.inputs, "utf8")));
     if (!parsed.success) throw new InputError(`${options.inputs} must hold a JSON list of grids: ${parsed.error.issues[0]?.message}`);
     return { inputs: parsed.data };
   }
   if (!options.task || !options.tasks) throw new InputError("give --task <id> with --tasks <arc-data-root> (or ARC_DATA), or --inputs <file.json>");
+  const { loadTask } = await import("../sources/load-task.js");
   const found = await loadTask({ root: options.tasks, dataset: options.dataset, taskId: options.task });
   if (!found) throw new InputError(`task ${options.task} is in neither ${options.tasks}/${options.dataset}/training nor /evaluation`);
   return { task: found.task };

@@ -1,5 +1,5 @@
-import type { Command } from "commander";
-import { DEFAULT_HUB_URL } from "../hub/push-dataset.js";
+import { Option, type Command } from "commander";
+import { DEFAULT_HUB_URL } from "../hub/endpoint-guard.js";
 
 export interface HubCliOptions {
   token?: string;
@@ -11,7 +11,7 @@ export interface HubCliOptions {
 export function addHubOptions(command: Command): Command {
   return command
     .option("--token <token>", "Hugging Face token (default: HF_TOKEN)")
-    .option("--hub-url <url>", "Hub endpoint (default: HF_ENDPOINT or https://huggingface.co)", process.env.HF_ENDPOINT ?? DEFAULT_HUB_URL)
+    .addOption(new Option("--hub-url <url>", "Hub endpoint").default(process.env.HF_ENDPOINT ?? DEFAULT_HUB_URL, `HF_ENDPOINT, else ${DEFAULT_HUB_URL}`))
     .option("--allow-http", "send the token over plain http to a host other than this machine");
 }
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { HubError } from "../common/errors.js";
-import { pushDataset, type PushEvent } from "../hub/push-dataset.js";
+import type { PushEvent } from "../hub/push-dataset.js";
 import type { BuildManifest } from "../build/build-dataset.js";
 import { addHubOptions, tokenOf, type HubCliOptions } from "./hub-options.js";
 
@@ -49,6 +49,7 @@ export async function runPush(dir: string, options: PushCliOptions): Promise<str
     }
   };
   try {
+    const { pushDataset } = await import("../hub/push-dataset.js");
     const result = await pushDataset({ dir, repo, token, private: options.private, hubUrl: options.hubUrl, allowHttp: options.allowHttp, onEvent });
     bars.stop();
     process.stdout.write(`pushed ${dir} to ${result.url} (commit ${result.commit})\n`);

@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
-import { writeReport } from "../report/render-report.js";
 
 /** `arcforge report <dir>`: writes report.html again from what a build left in <dir>. */
 export function registerReportCommand(program: Command): void {
@@ -12,6 +11,7 @@ export function registerReportCommand(program: Command): void {
     .option("--open", "print the report's file:// URL, to open in a browser")
     .option("--title <text>", "the page's title")
     .action(async (dir: string, options: { open?: boolean; title?: string }) => {
+      const { writeReport } = await import("../report/render-report.js");
       const path = await writeReport({ dir, title: options.title });
       process.stdout.write(options.open ? `${pathToFileURL(resolve(path)).href}\n` : `wrote ${path}\n`);
     });

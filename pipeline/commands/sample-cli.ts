@@ -2,10 +2,11 @@ import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { InputError } from "../common/errors.js";
-import { runSample, type SampleSummary } from "../sample/run-sample.js";
-import { SUBSET_HELP } from "../sample/subsets.js";
+import { anyNumber, positiveNumber, wholeNumber } from "./number-options.js";
+import type { SampleSummary } from "../sample/run-sample.js";
+import { SUBSET_HELP } from "../sample/subset-help.js";
 import type { Prices } from "../sample/sample-attempt.js";
-import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
 
 interface SampleCliOptions extends SandboxCliOptions {
   retryFailed?: boolean;
@@ -15,24 +16,23 @@ interface SampleCliOptions extends SandboxCliOptions {
   model: string;
   baseUrl: string;
   apiKey?: string;
-  attempts: string;
+  attempts: number;
   workers: number;
-  temperature?: string;
-  topP?: string;
-  minP?: string;
-  maxTokens?: string;
+  temperature?: number;
+  topP?: number;
+  minP?: number;
+  maxTokens?: number;
   reasoningEffort?: "low" | "medium" | "high";
   think: boolean;
-  limit?: string;
+  limit?: number;
   out: string;
   prompt?: string;
-  requestTimeout: string;
-  retries: string;
+  requestTimeout: number;
+  retries: number;
   prices?: string;
   json?: boolean;
 }
 
-const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export function formatSampleSummary(s: SampleSummary): string {
@@ -61,19 +61,19 @@ export function registerSampleCommand(program: Command): void {
       .requiredOption("--model <name>", "model name as the endpoint knows it")
       .requiredOption("--base-url <url>", "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
       .option("--api-key <key>", "API key (default: OPENAI_API_KEY); never printed or logged")
-      .option("--attempts <n>", "independent attempts per task", "8")
-      .option("--workers <n>", "requests in flight at once", "16")
-      .option("--temperature <t>")
-      .option("--top-p <p>")
-      .option("--min-p <p>", "sent as min_p (vLLM, sglang)")
-      .option("--max-tokens <n>")
-      .addOption(new Option("--reasoning-effort <effort>").choices(["low", "medium", "high"]))
+      .option("--attempts <n>", "independent attempts per task", wholeNumber(1), 8)
+      .option("--workers <n>", "requests in flight at once", wholeNumber(1), 16)
+      .option("--temperature <t>", "sampling temperature (default: the endpoint's)", anyNumber)
+      .option("--top-p <p>", "nucleus sampling cut-off (default: the endpoint's)", anyNumber)
+      .option("--min-p <p>", "sent as min_p (vLLM, sglang)", anyNumber)
+      .option("--max-tokens <n>", "longest answer, in tokens (default: the endpoint's)", wholeNumber(1))
+      .addOption(new Option("--reasoning-effort <effort>", "sent as reasoning_effort (reasoning models)").choices(["low", "medium", "high"]))
       .option("--no-think", "send chat_template_kwargs.enable_thinking=false (Qwen3), whatever the model is called")
-      .option("--limit <n>", "only the first n tasks of the subset")
+      .option("--limit <n>", "only the first n tasks of the subset", wholeNumber(1))
       .option("--out <dir>", "logs go to <out>/<YYYYMMDD_HHMMSS>/", "logs")
       .option("--prompt <dir>", "system.md and user.md (with {{examples}} and {{test}}) replacing the built-in prompt")
-      .option("--request-timeout <s>", "seconds before a request is abandoned and retried", "600")
-      .option("--retries <n>", "retries per request on 429, 5xx and timeouts", "3")
+      .option("--request-timeout <s>", "seconds before a request is abandoned and retried", positiveNumber, 600)
+      .option("--retries <n>", "retries per request on 429, 5xx and timeouts", wholeNumber(0), 3)
       .option("--no-retry-failed", "when resuming, keep the attempts whose request failed instead of sampling them again")
       .option("--prices <file.json>", '{"<model>": {"input": USD per 1M tokens, "output": USD per 1M tokens}}')
       .option("--json", "print the summary as JSON"),
@@ -86,6 +86,7 @@ export function registerSampleCommand(program: Command): void {
       prices = table[cli.model];
       if (!prices) throw new InputError(`${cli.prices} has no prices for model ${cli.model}`);
     }
+    const [{ runSample }, { executorFromOptions }] = await Promise.all([import("../sample/run-sample.js"), import("./sandbox-executor.js")]);
     const executor = executorFromOptions(cli, undefined, 0, [cli.tasks, cli.out]);
     const bar = process.stderr.isTTY && !cli.json ? new cliProgress.SingleBar({ format: "  sample [{bar}] {value}/{total} attempts | {rates}", hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
     try {
@@ -95,17 +96,17 @@ export function registerSampleCommand(program: Command): void {
           tasks: cli.tasks,
           dataset: cli.dataset,
           subset: cli.subset,
-          limit: num(cli.limit),
-          attempts: Number(cli.attempts),
-          workers: Number(cli.workers),
+          limit: cli.limit,
+          attempts: cli.attempts,
+          workers: cli.workers,
           baseUrl: cli.baseUrl,
           apiKey,
           out: cli.out,
           promptDir: cli.prompt,
           retryFailed: cli.retryFailed !== false,
           prices,
-          sampling: { model: cli.model, temperature: num(cli.temperature), topP: num(cli.topP), minP: num(cli.minP), maxTokens: num(cli.maxTokens), reasoningEffort: cli.reasoningEffort, noThink: !cli.think },
-          policy: { timeoutMs: Number(cli.requestTimeout) * 1000, retries: Number(cli.retries), backoffMs: 1000 },
+          sampling: { model: cli.model, temperature: cli.temperature, topP: cli.topP, minP: cli.minP, maxTokens: cli.maxTokens, reasoningEffort: cli.reasoningEffort, noThink: !cli.think },
+          policy: { timeoutMs: cli.requestTimeout * 1000, retries: cli.retries, backoffMs: 1000 },
         },
         onEvent: (e) => {
           if (e.type === "start") {

@@ -1,9 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
-import { validateDataset } from "../validate/validate-dataset.js";
 import { addHubOptions, tokenOf, type HubCliOptions } from "./hub-options.js";
-import { addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
 import { InputError } from "../common/errors.js";
 
 interface ValidateCliOptions extends SandboxCliOptions, HubCliOptions {
@@ -36,6 +35,7 @@ export function registerValidateCommand(program: Command): void {
         .option("--report <file>", "write the per-row report as JSON"),
     ),
   ).action(async (target: string, options: ValidateCliOptions) => {
+    const [{ validateDataset }, { executorFromOptions }] = await Promise.all([import("../validate/validate-dataset.js"), import("./sandbox-executor.js")]);
     const executor = executorFromOptions(options, undefined, 0, [options.tasks]);
     const bar = process.stderr.isTTY && !options.json ? new cliProgress.SingleBar({ format: "  validate [{bar}] {value} rows {problems} problems", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
     let problems = 0;

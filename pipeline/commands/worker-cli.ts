@@ -1,8 +1,5 @@
 import { Option, type Command } from "commander";
-import { RECHECK_SEED } from "../../stages/revalidate.js";
-import { resolveQueueAuth } from "../executor/queue/queue-auth.js";
-import { startQueueWorker } from "../executor/queue/queue-worker.js";
-import { addQueueSecurityOptions, addSandboxOptions, executorFromOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addQueueSecurityOptions, addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
 
 interface WorkerCliOptions extends SandboxCliOptions {
   queue: string;
@@ -21,6 +18,12 @@ export function registerWorkerCommand(program: Command): void {
     .addOption(new Option("--stalled-interval <ms>", "how often stalled jobs are looked for").default(30_000).argParser(Number).hideHelp())
     .action(async (cli: WorkerCliOptions) => {
       const log = (text: string) => process.stderr.write(`arcforge worker: ${text}\n`);
+      const [{ RECHECK_SEED }, { resolveQueueAuth }, { startQueueWorker }, { executorFromOptions }] = await Promise.all([
+        import("../../stages/revalidate.js"),
+        import("../executor/queue/queue-auth.js"),
+        import("../executor/queue/queue-worker.js"),
+        import("./sandbox-executor.js"),
+      ]);
       const worker = await startQueueWorker({
         redis: { url: cli.queue, caFile: cli.queueCa },
         auth: resolveQueueAuth({ secret: cli.queueSecret, insecure: cli.queueInsecure }),

@@ -120,7 +120,7 @@ function patchesOf(outputs: unknown[], upstream: unknown[]): unknown[] {
 function whyRun(params: { parts: Record<string, unknown>; last: Record<string, unknown> | undefined; fresh: boolean; ranUpstream: string[] }): string {
   const { parts, last } = params;
   if (params.fresh) return "--fresh";
-  if (!last) return "no earlier run in this cache";
+  if (!last) return "no finished earlier run in this cache";
   if (last.version !== parts.version) return `stage version ${String(last.version)} -> ${String(parts.version)}`;
   const changed: string[] = [];
   const options = (parts.options ?? {}) as Record<string, unknown>;

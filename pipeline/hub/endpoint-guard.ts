@@ -1,5 +1,7 @@
 import { HubError } from "../common/errors.js";
 
+export const DEFAULT_HUB_URL = "https://huggingface.co";
+
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /**

@@ -5,10 +5,10 @@ import { join, relative } from "node:path";
 import { commitIter, createRepo, HubApiError, listFiles, repoExists, type CommitOperation } from "@huggingface/hub";
 import { HubError } from "../common/errors.js";
 import { fileSha256, sha256 } from "../common/sha256.js";
-import { guardEndpoint } from "./endpoint-guard.js";
+import { DEFAULT_HUB_URL, guardEndpoint } from "./endpoint-guard.js";
 import { hubError, retryingFetch, type RetryOptions } from "./hub-fetch.js";
 
-export const DEFAULT_HUB_URL = "https://huggingface.co";
+export { DEFAULT_HUB_URL };
 
 export type PushEvent =
   | { type: "repo"; created: boolean; repo: string }

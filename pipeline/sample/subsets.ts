@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { InputError } from "../common/errors.js";
+import { SUBSET_HELP } from "./subset-help.js";
 import { loadTask, SPLIT_FOLDERS } from "../sources/load-task.js";
 import { seededShuffle } from "../engine/seeded-shuffle.js";
 import { TASK_ID } from "../../schemas/task.js";
@@ -10,8 +11,6 @@ const SIZE_SUBSET = /^(shortest|middle|longest)_(training|evaluation)_(\d+)$/;
 const RANDOM_SUBSET = /^random_(training|evaluation)_(\d+)(?:_seed(\d+))?$/;
 const ALL_SUBSET = /^all_(training|evaluation)$/;
 
-export const SUBSET_HELP =
-  "a file of task ids (one per line), all_<split>, shortest|middle|longest_<split>_<N> (by total grid cells), or random_<split>_<N>[_seed<S>]; <split> is training or evaluation";
 
 /**
  * The subset's name as logs record it: a built-in name as given, a file of task ids by its base

@@ -1,4 +1,5 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -71,5 +72,40 @@ describe("the arcforge command line", () => {
     expect((failure as { stderr: string }).stderr).toBe("arcforge: InputError: cannot read the program /nonexistent.py: no such file\n");
     const noTask = await arcforge(["build", "--logs", "/nonexistent-logs"]).catch((e: { stderr: string }) => e);
     expect((noTask as { stderr: string }).stderr).toContain("cannot read the log folder /nonexistent-logs: it does not exist");
+  });
+});
+
+describe("command-line conventions", () => {
+  it("answers a mistyped flag with the error and where to look, not the whole help", async () => {
+    const result = await arcforge(["build", "--lgos", "x"]).catch((e: { stderr: string; code: number }) => e);
+    expect("code" in result && result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual(["error: unknown option '--lgos'", "(Did you mean --logs?)", "(see 'arcforge build --help')"]);
+  });
+
+  it("parses numbers as numbers with one error style, and says which option another needs", async () => {
+    const bad = await arcforge(["sample", "--attempts", "abc", "--tasks", "x", "--subset", "y", "--model", "m", "--base-url", "u"]).catch((e: { stderr: string }) => e);
+    expect(bad.stderr).toContain("error: option '--attempts <n>' argument 'abc' is invalid. expected a whole number, at least 1");
+    const select = await arcforge(["build", "--logs", "x", "--select", "best"]).catch((e: { stderr: string }) => e);
+    expect(select.stderr).toContain("--select chooses which programs --max-per-task keeps: give --max-per-task <n> too");
+  });
+
+  it("shows one default per option and none for a list that starts empty", async () => {
+    const { stdout } = await arcforge(["build", "--help"]);
+    expect(stdout).not.toContain("(default: [])");
+    expect(stdout.match(/HF_ENDPOINT/g)).toHaveLength(1);
+    const demo = (await arcforge(["demo", "--help"])).stdout;
+    expect(demo.replace(/\s+/g, " ")).toContain('(default: "training_data/demo")');
+  });
+
+  it("says the same command resumes when a build is interrupted", async () => {
+    const { options } = await demoWorld();
+    const child = spawn(process.execPath, [CLI, "build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", await tempDir(), "--timeout", "0.5"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    while (!stderr.includes("read-logs")) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGINT");
+    const [code] = await once(child, "exit");
+    expect(code).toBe(130);
+    expect(stderr).toContain("arcforge: interrupted (SIGINT): the same command resumes where this one stopped");
   });
 });
