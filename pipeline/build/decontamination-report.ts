@@ -24,7 +24,11 @@ export async function decontaminationReport(params: { options: BuildOptions; cac
   const overlap = pick("overlap");
   const evaluation = params.tasks.filter((t) => t.contamination?.kind === "evaluation_task").map((t) => t.taskKey);
   if (against.length === 0) {
-    const off = params.options.tasks ? "--decontaminate none" : "no task files (--tasks or ARC_DATA): tasks were not checked against any evaluation split";
+    const off = !params.options.tasks
+      ? "no task files (--tasks or ARC_DATA): tasks were not checked against any evaluation split"
+      : params.options.decontaminate
+        ? "--decontaminate none"
+        : `${params.options.tasks} holds no evaluation split to check tasks against`;
     return { manifest: { against, off, contaminated, overlap, evaluation_tasks: evaluation }, lines: [`decontamination: off (${off})`] };
   }
   const index = await evaluationIndex({ root: params.options.tasks!, against, cacheDir: params.cacheDir });

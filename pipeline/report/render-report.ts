@@ -29,12 +29,14 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 table.tasks { width: 100%; } table.tasks th { cursor: pointer; background: #f6f6f6; position: sticky; top: 0; }
 table.tasks tbody tr { cursor: pointer; } table.tasks tbody tr:hover { background: #eef5ff; }
 .scroll { max-height: 360px; overflow: auto; border: 1px solid #eee; }
-.examples { display: flex; flex-direction: column; gap: 12px; }
-.example { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; padding: 6px; border-left: 4px solid #2ECC40; }
+.examples { display: flex; flex-direction: row; flex-wrap: wrap; gap: 12px; }
+.example { display: flex; gap: 10px; align-items: flex-start; flex-wrap: nowrap; padding: 6px; border-left: 4px solid #2ECC40; background: #fafafa; }
 .example.wrong { border-left-color: #FF4136; } .example h4 { width: 100%; margin: 0; }
 figure { margin: 0; } figcaption { font-size: 12px; color: #555; }
 .grid { display: grid; gap: 1px; background: #555; border: 1px solid #555; width: max-content; }
-.cell { width: 14px; height: 14px; }
+.cell { width: 14px; height: 14px; box-sizing: border-box; }
+.cell.differs { outline: 2px solid #FF00FF; outline-offset: -2px; }
+.messages pre { white-space: pre-wrap; }
 pre { background: #f6f6f6; padding: 8px; overflow: auto; }
 #row-picker button { margin: 2px; }
 `;
@@ -43,12 +45,14 @@ pre { background: #f6f6f6; padding: 8px; overflow: auto; }
 export function reportHtml(data: ReportData): string {
   const d3 = readFileSync(packageFile("d3", "dist/d3.min.js"), "utf8");
   const plot = readFileSync(packageFile("@observablehq/plot", "dist/plot.umd.min.js"), "utf8");
+  const prism = ["components/prism-core.min.js", "components/prism-python.min.js"].map((f) => readFileSync(packageFile("prismjs", f), "utf8")).join("\n");
+  const prismStyle = readFileSync(packageFile("prismjs", "themes/prism.min.css"), "utf8");
   const json = JSON.stringify(data).replace(/</g, "\\u003c");
   const title = data.title.replace(/[<&]/g, (c) => (c === "<" ? "&lt;" : "&amp;"));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title}</title>
 <link rel="icon" href="data:,"><meta name="viewport" content="width=device-width, initial-scale=1">
-<style>${STYLE}</style></head>
+<style>${STYLE}</style><style>${prismStyle}</style></head>
 <body>
 <h1>${title}</h1><p id="summary"></p>
 <h2>Where the programs went</h2><div id="funnel-chart"></div><div id="drops-chart"></div><div id="funnel-table"></div>
@@ -58,6 +62,8 @@ export function reportHtml(data: ReportData): string {
 <h2 id="viewer">Rows of <span id="viewer-task">a task</span></h2><p id="viewer-note"></p><div id="row-picker"></div><div id="row"></div>
 <script>${inline(d3)}</script>
 <script>${inline(plot)}</script>
+<script>window.Prism = { manual: true };</script>
+<script>${inline(prism)}</script>
 <script>(${inline(reportClient.toString())})(${json}, Plot);</script>
 </body></html>
 `;

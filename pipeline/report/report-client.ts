@@ -42,6 +42,7 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
   $("funnel-chart").append(
     Plot.plot({
       marginLeft: 130,
+      marginRight: 70,
       width: 760,
       height: 28 * steps.length + 40,
       x: { label: "programs kept", grid: true },
@@ -54,6 +55,8 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
     }),
   );
   const drops = data.funnel.flatMap((s) => Object.entries(s.dropped).map(([reason, n]) => ({ stage: s.stage, reason, n })));
+  const reasons = [...new Set(drops.map((d) => d.reason))].sort();
+  const schemes = (window as unknown as { d3: Record<"schemeTableau10" | "schemeSet3" | "schemePaired", readonly string[]> }).d3;
   if (drops.length > 0) {
     $("drops-chart").append(
       Plot.plot({
@@ -62,7 +65,8 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
         height: 28 * data.funnel.length + 60,
         x: { label: "programs dropped", grid: true },
         y: { domain: data.funnel.map((s) => s.stage), label: null },
-        color: { legend: true, type: "categorical" },
+        // One colour per reason: 10 + 12 + 12 distinct ones before any repeats.
+        color: { legend: true, type: "categorical", domain: reasons, range: [...schemes.schemeTableau10, ...schemes.schemeSet3, ...schemes.schemePaired] },
         marks: [Plot.barX(drops, { x: "n", y: "stage", fill: "reason", title: (d: { stage: string; reason: string; n: number }) => `${d.stage} dropped ${d.reason}: ${d.n}` }), Plot.ruleX([0])],
       }),
     );
@@ -130,9 +134,16 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
 
   // The row viewer
   $("viewer-note").textContent = data.viewerNote;
-  const grid = (g: Grid, label: string) => {
+  // `against`: the real output; a cell of a prediction that differs from it is outlined.
+  const grid = (g: Grid, label: string, against?: Grid) => {
     const cells = el("div", { class: "grid", style: `grid-template-columns: repeat(${g[0]?.length ?? 1}, 14px)`, "data-label": label });
-    for (const row of g) for (const c of row) cells.append(el("div", { class: "cell", "data-colour": String(c), style: `background:${PALETTE[c] ?? "#fff"}` }));
+    const sameShape = against && against.length === g.length && against.every((row, r) => row.length === g[r]!.length);
+    g.forEach((row, r) =>
+      row.forEach((c, k) => {
+        const differs = Boolean(sameShape && against![r]![k] !== c);
+        cells.append(el("div", { class: differs ? "cell differs" : "cell", "data-colour": String(c), ...(differs ? { "data-differs": "true" } : {}), style: `background:${PALETTE[c] ?? "#fff"}` }));
+      }),
+    );
     if (g.length === 0) cells.append(el("span", { class: "none" }, "none"));
     return el("figure", {}, cells, el("figcaption", {}, label));
   };
@@ -148,13 +159,23 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
         el("h4", {}, `${kind} ${i} ${correct ? "✓ right" : "✗ differs from the real output"}`),
         grid(input, "input"),
         grid(real, "real output"),
-        ...(before ? [grid(before, "parent's prediction")] : []),
-        grid(predicted, parent ? "child's prediction" : "predicted"),
+        ...(before ? [grid(before, "parent's prediction", real)] : []),
+        grid(predicted, parent ? "child's prediction" : "predicted", real),
       );
     row.trainInputs.forEach((input, i) => examples.append(pair("train", i, input, row.trainOutputs[i]!, row.predictedTrain[i]!, row.correctTrain[i]!, parent?.predictedTrain[i])));
     row.testInputs.forEach((input, i) => examples.append(pair("test", i, input, row.testOutputs[i]!, row.predictedTest[i]!, row.correctTest[i]!, parent?.predictedTest[i])));
-    const parentCode = parent ? [el("h4", {}, `parent's code (pair from ${parent.source})`), el("pre", { "data-testid": "parent-code" }, parent.code)] : [];
-    $("row").replaceChildren(el("p", {}, `split: ${row.split}`), examples, ...parentCode, el("h4", {}, parent ? "child's code" : "code (cleaned)"), el("pre", { "data-testid": "row-code" }, row.code));
+    const code = (text: string, testid: string) => {
+      const block = el("code", { class: "language-python" }, text);
+      const prism = (window as unknown as { Prism?: { highlightElement(e: Element): void } }).Prism;
+      prism?.highlightElement(block);
+      return el("pre", { "data-testid": testid, class: "language-python" }, block);
+    };
+    if (row.messages) {
+      $("row").replaceChildren(el("p", {}, `split: ${row.split}`), el("div", { class: "messages", "data-testid": "row-messages" }, ...row.messages.flatMap((m) => [el("h4", {}, m.role), el("pre", {}, m.content)])));
+      return;
+    }
+    const parentBlock = parent ? [el("h4", {}, `parent's code (pair from ${parent.source})`), code(parent.code, "parent-code")] : [];
+    $("row").replaceChildren(el("p", {}, `split: ${row.split}`), examples, ...parentBlock, el("h4", {}, parent ? "child's code" : "code (cleaned)"), code(row.code, "row-code"));
   }
   function showTask(key: string, scroll = true) {
     const rows = data.viewer[key] ?? [];

@@ -3,7 +3,11 @@ import { join } from "node:path";
 import type { BuildManifest } from "../build/build-dataset.js";
 import type { TaskLine } from "../build/task-table.js";
 import { InputError } from "../common/errors.js";
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
 import { readParquetRows } from "../parquet/read-parquet-rows.js";
+import { loadTask } from "../sources/load-task.js";
+import type { ArcTask } from "../../schemas/task.js";
 import type { Grid } from "../../schemas/grid.js";
 
 /** One stage of the funnel: what it kept, and why it dropped the rest. */
@@ -23,6 +27,8 @@ export interface ViewerRow {
   correctTrain: boolean[];
   testInputs: Grid[];
   testOutputs: Grid[];
+  /** A chat-format row: its messages (the rows of that format hold no grids of their own). */
+  messages?: { role: string; content: string }[];
   /** A refinement pair's parent: the program the row's code repairs, and where the pair came from. */
   parent?: { code: string; predictedTrain: Grid[]; correctTrain: boolean[]; predictedTest: Grid[]; correctTest: boolean[]; source: string };
   predictedTest: Grid[];
@@ -78,7 +84,7 @@ export async function reportData(params: { dir: string; title?: string }): Promi
   const execute = manifest.stages.find((s) => s.stage === "execute");
   const outcomes = Object.fromEntries(Object.entries(execute?.counts ?? {}).filter(([k]) => k.startsWith("outcome_")).map(([k, v]) => [k.slice("outcome_".length), v]));
   const programs = execute ? execute.kept + Object.values(execute.dropped).reduce((a, b) => a + b, 0) : 0;
-  const viewer = await viewerRows({ dir: params.dir, manifest });
+  const viewer = await viewerRows({ dir: params.dir, manifest, tasks });
   return {
     title: params.title ?? `arcforge build: ${params.dir.split("/").filter(Boolean).pop()}`,
     created: manifest.created,
@@ -111,26 +117,59 @@ function labelFileDrops(dropped: Record<string, number>, manifest: BuildManifest
   return Object.fromEntries(Object.entries(dropped).map(([reason, n]) => [fileReasons.has(reason) ? `${reason} (log files)` : reason, n]));
 }
 
-async function viewerRows(params: { dir: string; manifest: BuildManifest }): Promise<Pick<ReportData, "viewer" | "viewerNote">> {
+/** A split's rows as written: Parquet, or JSON lines for the OpenAI formats. */
+async function* writtenRows(path: string): AsyncGenerator<Record<string, unknown>> {
+  if (!path.endsWith(".jsonl")) return yield* readParquetRows({ path });
+  for await (const line of createInterface({ input: createReadStream(path) })) if (line.trim()) yield JSON.parse(line) as Record<string, unknown>;
+}
+
+/**
+ * Which task each row of a split belongs to, for formats whose rows do not say (chat messages):
+ * the writer writes a split's tasks in tasks.jsonl's order, each its `kept` rows.
+ */
+function taskOfRow(tasks: TaskLine[], split: string): (index: number) => string {
+  const owners = tasks.filter((t) => t.split === split).flatMap((t) => Array<string>(t.kept).fill(`${t.dataset}/${t.task}`));
+  return (index) => owners[index] ?? "unknown";
+}
+
+async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks: TaskLine[] }): Promise<Pick<ReportData, "viewer" | "viewerNote">> {
   const viewer: Record<string, ViewerRow[]> = {};
   const format = params.manifest.options.format;
-  if (!["flat", "programs", "refinement"].includes(format)) return { viewer, viewerNote: `rows are shown for the flat, programs and refinement formats; this build wrote ${format}` };
+  const taskFiles = new Map<string, Promise<ArcTask | undefined>>();
+  // SOAR rows hold no task grids: they come from the task files the build read.
+  const taskOf = (key: string) => {
+    const [dataset, taskId] = key.split("/") as [string, string];
+    const root = params.manifest.options.tasks;
+    if (!taskFiles.has(key)) taskFiles.set(key, root ? loadTask({ root, dataset, taskId }).then((t) => t?.task, () => undefined) : Promise.resolve(undefined));
+    return taskFiles.get(key)!;
+  };
   let bytes = 0;
   let skipped = 0;
   for (const output of params.manifest.outputs) {
-    for await (const row of readParquetRows({ path: join(params.dir, output.path) })) {
-      const key = `${String(row.dataset ?? "arc-agi-1")}/${String(row.task_id)}`;
+    const owner = taskOfRow(params.tasks, output.split);
+    let index = 0;
+    for await (const row of writtenRows(join(params.dir, output.path))) {
+      const key = row.task_id !== undefined ? `${String(row.dataset ?? params.tasks.find((t) => t.task === row.task_id)?.dataset ?? "arc-agi-1")}/${String(row.task_id)}` : owner(index);
+      index++;
       const list = (viewer[key] ??= []);
       if (list.length >= VIEWER_ROWS_PER_TASK) continue;
+      const task = row.train_input === undefined && !row.messages ? await taskOf(key) : undefined;
+      if (row.messages) {
+        const entry: ViewerRow = { split: output.split, code: "", trainInputs: [], trainOutputs: [], predictedTrain: [], correctTrain: [], testInputs: [], testOutputs: [], predictedTest: [], correctTest: [], messages: row.messages as ViewerRow["messages"] };
+        bytes += JSON.stringify(entry).length;
+        if (bytes > VIEWER_BUDGET_BYTES) skipped++;
+        else list.push(entry);
+        continue;
+      }
       const entry: ViewerRow = {
         split: output.split,
         code: String(row.code),
-        trainInputs: row.train_input as Grid[],
-        trainOutputs: row.train_output as Grid[],
+        trainInputs: (row.train_input as Grid[] | undefined) ?? task?.train.map((e) => e.input) ?? [],
+        trainOutputs: (row.train_output as Grid[] | undefined) ?? task?.train.map((e) => e.output) ?? [],
         predictedTrain: row.predicted_train_output as Grid[],
         correctTrain: row.correct_train_input as boolean[],
-        testInputs: row.test_input as Grid[],
-        testOutputs: row.test_output as Grid[],
+        testInputs: (row.test_input as Grid[] | undefined) ?? task?.test.map((e) => e.input) ?? [],
+        testOutputs: (row.test_output as Grid[] | undefined) ?? task?.test.map((e) => e.output ?? []) ?? [],
         predictedTest: row.predicted_test_output as Grid[],
         correctTest: row.correct_test_input as boolean[],
         ...(format === "refinement"

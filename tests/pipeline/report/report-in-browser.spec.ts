@@ -109,3 +109,44 @@ describe.skipIf(!CHROMIUM)("the report of a refinement build in headless Chromiu
     }
   });
 });
+
+describe.skipIf(!CHROMIUM)("the report's reading aids in headless Chromium", () => {
+  const open = async (format: BuildOptions["format"]) => {
+    const { options } = await demoWorld({ format });
+    await buildDataset({ options, cacheDir: await tempDir() });
+    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1200, height: 1400 });
+    await page.goto(pathToFileURL(join(options.out, "report.html")).href, { waitUntil: "load" });
+    return { browser, page };
+  };
+
+  it("gives every drop reason its own legend colour, outlines wrong cells and colours the code", async () => {
+    const { browser, page } = await open("flat");
+    try {
+      const legend = await page.$$eval("#drops-chart [class$=-swatch]", (nodes) => nodes.map((n) => [n.textContent, n.querySelector("svg")?.getAttribute("fill")]));
+      expect(legend.length).toBeGreaterThan(10);
+      expect(new Set(legend.map(([, fill]) => fill)).size).toBe(legend.length);
+      const tasks = await page.$$eval("[data-testid=task-table] tbody tr", (rows) => rows.map((r) => r.getAttribute("data-task")));
+      let outlined = 0;
+      for (const task of tasks) {
+        await page.click(`[data-testid=task-table] tbody tr[data-task="${task}"]`);
+        outlined += await page.$$eval("[data-differs=true]", (cells) => cells.filter((c) => getComputedStyle(c).outlineStyle === "solid").length);
+        if (outlined > 0) break;
+      }
+      expect(outlined).toBeGreaterThan(0);
+      expect(await page.$$eval("[data-testid=row-code] .token", (tokens) => tokens.length)).toBeGreaterThan(0);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("shows rows for a messages build", async () => {
+    const { browser, page } = await open("messages");
+    try {
+      expect(await page.$eval("[data-testid=row-messages]", (n) => n.textContent)).toMatch(/system.*user.*assistant/s);
+    } finally {
+      await browser.close();
+    }
+  });
+});
