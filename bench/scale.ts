@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadTask } from "../pipeline/sources/load-task.js";
@@ -16,11 +16,15 @@ import { SHARED } from "./real-programs.js";
  * programs fills it first, in the same cache). Each N is built by the CLI in a child process; wall
  * time, time per attempt, peak RSS of the process tree (arcforge and its Python children) and cache
  * bytes per attempt are printed. `--keep` leaves the generated logs and cache in place (to profile a build);
- * `--heap <MiB>` gives the measured build that V8 heap ceiling.
+ * `--heap <MiB>` gives the measured build that V8 heap ceiling; `--recipe <name>` then builds the same
+ * corpus cut by that recipe, executions cached (a copy of the warm cache), and compares its time.
  */
 const sizes = process.argv.flatMap((a, i) => (process.argv[i - 1] === "--attempts" ? a.split(",").map(Number) : []));
 if (sizes.length === 0) sizes.push(100_000);
 const keep = process.argv.includes("--keep");
+// `--recipe <name>`: after the default build, the same corpus cut by that recipe (executions cached, stages not).
+const recipeAt = process.argv.indexOf("--recipe");
+const recipe = recipeAt > 0 ? process.argv[recipeAt + 1] : undefined;
 // `--heap <MiB>`: the build's V8 heap ceiling (--max-old-space-size), to see how much of the peak is V8 collecting lazily.
 const heapAt = process.argv.indexOf("--heap");
 const heapFlags = heapAt > 0 ? [`--max-old-space-size=${Number(process.argv[heapAt + 1])}`] : [];
@@ -60,6 +64,26 @@ function treeRss(pid: number): { total: number; file: number } {
   };
   walk(pid);
   return { total, file };
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** One build as a child process: its time, peak RSS of its process tree (and what is not file-backed), exit code. */
+async function measure(params: { args: string[] }): Promise<{ seconds: number; peak: number; peakAnon: number; code: number | null; stderr: string }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [...heapFlags, CLI, "build", ...params.args, "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  let peak = 0;
+  let peakAnon = 0;
+  const sampler = setInterval(() => {
+    const rss = treeRss(child.pid!);
+    peak = Math.max(peak, rss.total);
+    peakAnon = Math.max(peakAnon, rss.total - rss.file);
+  }, 200);
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  clearInterval(sampler);
+  return { seconds: (performance.now() - started) / 1000, peak, peakAnon, code, stderr: stderr.trim().split("\n").slice(-3).join(" | ") };
 }
 
 function duBytes(dir: string): number {
@@ -102,26 +126,24 @@ for (const n of sizes) {
     await new Promise((resolve) => warmup.on("exit", resolve));
     const warmStageBytes = duBytes(join(cache, "stages"));
     const warmBytes = duBytes(cache);
-    const started = performance.now();
-    const child = spawn(process.execPath, [...heapFlags, CLI, "build", "--logs", logs, "--out", join(dir, "out"), "--cache-dir", cache, "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-    let peak = 0;
-    let peakAnon = 0;
-    const sampler = setInterval(() => {
-      const rss = treeRss(child.pid!);
-      peak = Math.max(peak, rss.total);
-      peakAnon = Math.max(peakAnon, rss.total - rss.file);
-    }, 200);
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    clearInterval(sampler);
-    const seconds = (performance.now() - started) / 1000;
-    if (code !== 0) console.log(`${n} attempts: the build failed (exit ${code}) after ${seconds.toFixed(1)} s, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    // The recipe build gets its own copy of the warm cache: executions cached, stages not.
+    const recipeCache = join(dir, "recipe-cache");
+    if (recipe) await cp(cache, recipeCache, { recursive: true });
+    const base = await measure({ args: ["--logs", logs, "--out", join(dir, "out"), "--cache-dir", cache] });
+    if (base.code !== 0) console.log(`${n} attempts: the build failed (exit ${base.code}) after ${base.seconds.toFixed(1)} s, peak RSS ${mib(base.peak)}: ${base.stderr}`);
     else {
       const stageBytes = duBytes(join(cache, "stages")) - warmStageBytes;
       console.log(
-        `${n} attempts${heapFlags.length ? ` (${heapFlags[0]})` : ""}: ${seconds.toFixed(1)} s, ${((seconds * 1000) / n).toFixed(2)} ms/attempt, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (arcforge + Python; not file-backed: ${(peakAnon / 2 ** 20).toFixed(0)} MiB), ` +
+        `${n} attempts${heapFlags.length ? ` (${heapFlags[0]})` : ""}: ${base.seconds.toFixed(1)} s, ${((base.seconds * 1000) / n).toFixed(2)} ms/attempt, peak RSS ${mib(base.peak)} (arcforge + Python; not file-backed: ${mib(base.peakAnon)}), ` +
           `cache ${((duBytes(cache) - warmBytes) / n / 1024).toFixed(1)} KiB/attempt (stage cache ${(stageBytes / n / 1024).toFixed(1)} KiB/attempt)`,
+      );
+    }
+    if (recipe) {
+      const cut = await measure({ args: ["--logs", logs, "--out", join(dir, "recipe-out"), "--cache-dir", recipeCache, "--recipe", recipe] });
+      console.log(
+        cut.code !== 0
+          ? `${n} attempts, --recipe ${recipe}: failed (exit ${cut.code}) after ${cut.seconds.toFixed(1)} s: ${cut.stderr}`
+          : `${n} attempts, --recipe ${recipe}: ${cut.seconds.toFixed(1)} s (${(cut.seconds / base.seconds).toFixed(2)}x the default build; goal <= 1.3x), peak RSS ${mib(cut.peak)} (goal < 2 GB)`,
       );
     }
   } finally {

@@ -4,6 +4,7 @@ import { InputError } from "../common/errors.js";
 import { lockFolder } from "../store/cache-lock.js";
 
 const LOCK = ".arcforge-lock";
+const SPLIT_FILE = /^(train|validation)-\d{5}-of-\d{5}\.(parquet|jsonl)$/;
 
 /** What arcforge writes beside the split files: a rebuild replaces these and the splits, nothing else. */
 const OWN_FILES = ["manifest.json", "README.md", "fates.jsonl", "tasks.jsonl", "report.html"];
@@ -19,7 +20,9 @@ export function claimOut(params: { out: string; overwrite?: boolean }): { clearP
   const before = existsSync(out) ? readdirSync(out).filter((n) => n !== LOCK) : [];
   const manifest = join(out, "manifest.json");
   const previous = existsSync(manifest) ? readManifest(manifest) : undefined;
-  if (before.length > 0 && !previous && !params.overwrite) {
+  // A lock left behind means an arcforge build was writing here when it was killed: its folder.
+  const interrupted = existsSync(join(out, LOCK));
+  if (before.length > 0 && !previous && !interrupted && !params.overwrite) {
     const shown = before.slice(0, 5).join(", ") + (before.length > 5 ? `, and ${before.length - 5} more` : "");
     throw new InputError(`refusing to write the dataset into ${out}: it holds ${shown} and is not an earlier arcforge output (no manifest.json of arcforge's); give an empty or new --out, or --overwrite to write there anyway (arcforge replaces only the files it writes)`);
   }
@@ -32,7 +35,9 @@ export function claimOut(params: { out: string; overwrite?: boolean }): { clearP
       if (created && readdirSync(out).length === 0) rmdirSync(out);
     },
     clearPrevious: () => {
-      for (const file of [...(previous?.outputs ?? []).map((o) => o.path), ...OWN_FILES]) rmSync(join(out, file), { force: true });
+      // Without a manifest (a build killed while writing), the split files by the names arcforge gives them.
+      const splitFiles = interrupted && !previous && existsSync(join(out, "data")) ? readdirSync(join(out, "data")).filter((f) => SPLIT_FILE.test(f)).map((f) => `data/${f}`) : [];
+      for (const file of [...(previous?.outputs ?? []).map((o) => o.path), ...splitFiles, ...OWN_FILES]) rmSync(join(out, file), { force: true });
     },
   };
 }

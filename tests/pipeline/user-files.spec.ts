@@ -53,3 +53,25 @@ describe("the manifest of a rebuild served from the cache", () => {
     expect(again.sandboxes[0]).toMatchObject({ fingerprint: expect.stringMatching(/^process-/), isolation: expect.stringMatching(/bubblewrap|landlock/) });
   });
 });
+
+describe("two builds into one --out", () => {
+  it("refuses the second while the first holds the folder, naming its pid", async () => {
+    const { options } = await demoWorld();
+    mkdirSync(options.out, { recursive: true });
+    // As if a build of this very process held it: a live pid in the lock.
+    writeFileSync(join(options.out, ".arcforge-lock"), String(process.pid));
+    await expect(buildDataset({ options, cacheDir: await tempDir() })).rejects.toThrow(new RegExp(`another arcforge build \\(pid ${process.pid}\\) is using the output folder`));
+  });
+});
+
+describe("an --out a killed build was writing", () => {
+  it("is taken back by the same command: the stale lock says it is arcforge's", async () => {
+    const { options } = await demoWorld();
+    mkdirSync(join(options.out, "data"), { recursive: true });
+    writeFileSync(join(options.out, "data", "train-00000-of-00001.parquet"), "half a file");
+    writeFileSync(join(options.out, ".arcforge-lock"), "999999999");
+    const manifest = await buildDataset({ options, cacheDir: await tempDir() });
+    expect(manifest.outputs[0]!.rows).toBeGreaterThan(0);
+    expect(existsSync(join(options.out, ".arcforge-lock"))).toBe(false);
+  });
+});

@@ -107,7 +107,7 @@ describe("names in inputs are names, never paths", () => {
   it("refuses --dataset that is not a name", async () => {
     const { options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [] });
     const { toBuildOptions } = await import("../../pipeline/commands/build-cli.js");
-    expect(() => toBuildOptions({ ...options, logs: ["logs"], model: [], dataset: "../x" } as never)).toThrow(/--dataset "\.\.\/x" is not a name/);
+    expect(() => toBuildOptions({ logs: ["logs"], out: options.out, format: "flat", dataset: "../x" } as never)).toThrow(/--dataset "\.\.\/x" is not a name/);
   });
 });
 

@@ -49,3 +49,26 @@ describe("arcforge validate on what it cannot or need not check", () => {
     expect(stderr).toContain(path);
   });
 });
+
+describe("the validate summary", () => {
+  it("counts every failing row once, the rows it lists", async () => {
+    const { options } = await demoWorld();
+    await buildDataset({ options, cacheDir: await tempDir() });
+    const { readParquetRows } = await import("../../../pipeline/parquet/read-parquet-rows.js");
+    const { writeParquet } = await import("../../../pipeline/parquet/parquet-writer.js");
+    const { arrowSchema, COLUMNS } = await import("../../../schemas/arrow.js");
+    const rows: Record<string, unknown>[] = [];
+    for await (const row of readParquetRows({ path: join(options.out, "data", "train-00000-of-00001.parquet") })) rows.push(row);
+    // One mismatch (a flag flipped) and one schema problem (a ragged stored grid).
+    rows[0] = { ...rows[0], correct_train_input: (rows[0]!.correct_train_input as boolean[]).map((f) => !f) };
+    rows[1] = { ...rows[1], predicted_train_output: [[[1], [1, 2]], ...(rows[1]!.predicted_train_output as unknown[]).slice(1)] };
+    const path = join(await tempDir(), "train.parquet");
+    await writeParquet({ path, schema: arrowSchema("flat"), kinds: COLUMNS.flat.map(([, k]) => k), rows });
+    const { code, stdout } = await validate([path]);
+    expect(code).toBe(1);
+    const listed = stdout.split("\n").filter((l) => /^train\[\d+\]/.test(l));
+    expect(listed).toHaveLength(2);
+    expect(stdout).toMatch(/\nerrors: 2\n/);
+    expect(stdout).toMatch(/schema 1/);
+  });
+});
