@@ -135,6 +135,7 @@ class Zygote:
     def __init__(self, limits):
         self.control, self.pid = start_zygote(limits)
         self.exits = {}
+        self.forgotten = set()
 
     def spawn(self, job_fd, result_fd):
         socket_module.send_fds(self.control, [b"spawn"], [job_fd, result_fd])
@@ -151,6 +152,11 @@ class Zygote:
             self._receive(10.0)
         return self.exits.pop(pid)
 
+    def forget(self, pid):
+        """A child whose every answer came: how it ended decides nothing, so it is not waited for."""
+        if self.exits.pop(pid, None) is None:
+            self.forgotten.add(pid)
+
     def _receive(self, timeout):
         if not select.select([self.control], [], [], timeout)[0]:
             raise RuntimeError("the zygote did not answer")
@@ -159,7 +165,10 @@ class Zygote:
             raise RuntimeError("the zygote is gone")
         reply = json.loads(data)
         if "exit" in reply:
-            self.exits[reply["exit"]] = (reply["status"], reply["cpu"])
+            if reply["exit"] in self.forgotten:
+                self.forgotten.discard(reply["exit"])
+            else:
+                self.exits[reply["exit"]] = (reply["status"], reply["cpu"])
         return reply
 
 
@@ -169,8 +178,10 @@ class ChildClock:
     def __init__(self, pid, hard):
         self.path = "/proc/%d/schedstat" % pid
         self.hard = hard
-        self.available = self._read() is not None
-        self.mark()
+        self.started = time.monotonic()
+        first = self._read()
+        self.available = first is not None
+        self.base = first or (0.0, 0.0)
 
     def _read(self):
         try:
@@ -272,12 +283,16 @@ def _run_child(zygote, code, inputs, pending, limits, hard, beat):
                 raise Violation("a result line longer than %d bytes" % MAX_LINE)
         if eof and buffer:
             raise Violation("an unterminated line")
+    except BaseException:
+        zygote.forget(pid)
+        raise
     finally:
         _kill_group(pid)
         os.close(result_r)
-        status, cpu_seconds = zygote.wait(pid)
     if len(done) == len(pending):
+        zygote.forget(pid)
         return done, None
+    status, cpu_seconds = zygote.wait(pid)
     index = pending[len(done)]
     if stopped == "sleep":
         return done, (index, {"status": "timeout", "reason": "sleep", "ms": hard * 1000})
