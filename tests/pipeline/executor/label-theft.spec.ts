@@ -136,6 +136,20 @@ describe.each(BACKENDS.filter((b) => b.available))("programs cannot steal labels
   });
 });
 
+describe.each(BACKENDS.filter((b) => b.available))("a huge result under $name", ({ create }) => {
+  it("is a timeout or invalid_output within the program's CPU limit (checking it runs on its clock)", async () => {
+    const executor = create();
+    try {
+      const started = performance.now();
+      const found = await collect(executor, [{ programId: "huge", code: "def transform(g):\n    return [[1]] * 3_000_000", inputs: [[[1]]] }]);
+      expect(["timeout", "invalid_output"]).toContain(found.get("huge")![0]!.status);
+      expect((performance.now() - started) / 1000).toBeLessThan(20);
+    } finally {
+      await executor.close();
+    }
+  });
+});
+
 describe("a build with a sleeping program", () => {
   it("caches its timeout, so a second build takes seconds", async () => {
     const sleeper = "import time\ndef transform(g):\n    time.sleep(60)\n    return g";
