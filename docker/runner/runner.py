@@ -22,7 +22,9 @@ stopped; one that sleeps past the backstop is a timeout with reason "sleep" at o
 
 The import path is fixed: this folder, the interpreter's standard library and the folders given
 with --path (its site-packages, numpy), never PYTHONPATH, the working folder or a .pth's folder.
-Run it as `python -I -S runner.py --path ...`.
+Run it as `python -s -S runner.py --seed N --path ...` with PYTHONHASHSEED=N and no other PYTHON*
+variable: not -I or -E, which would ignore PYTHONHASHSEED and hash strings under a random key in each
+worker, so a program iterating a set of strings would answer differently by worker.
 
 Self-contained on purpose: this folder also runs inside the Docker image, beside numpy only.
 """
@@ -31,8 +33,20 @@ import os
 import sys
 
 
+def _refuse_foreign_environment(argv, environ):
+    """Fails closed unless string hashing is keyed by --seed and Python read no other variable of ours."""
+    seed = argv[argv.index("--seed") + 1] if "--seed" in argv else "0"
+    if sys.flags.ignore_environment:
+        raise SystemExit("runner.py: started with -I or -E, which ignore PYTHONHASHSEED; start it with -s -S")
+    if environ.get("PYTHONHASHSEED") != seed:
+        raise SystemExit(f"runner.py: PYTHONHASHSEED must equal --seed ({seed}), found {environ.get('PYTHONHASHSEED')!r}")
+    read = sorted(k for k in environ if k[:6] == "PYTHON" and k[6:7].isalpha() and k not in ("PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE"))
+    if read:
+        raise SystemExit("runner.py: refusing Python variables from the caller's environment: " + ", ".join(read))
+
+
 def _fixed_import_path(argv):
-    """This folder, then the standard library (all -I -S leaves), then each --path folder."""
+    """This folder, then the standard library (all -s -S leaves), then each --path folder."""
     extra = []
     if "--path" in argv:
         extra = [p for p in argv[argv.index("--path") + 1].split(os.pathsep) if p and os.path.isabs(p)]
@@ -40,6 +54,7 @@ def _fixed_import_path(argv):
     sys.path[:] = [here] + [p for p in sys.path if p and os.path.isabs(p) and p != here] + extra
 
 
+_refuse_foreign_environment(sys.argv, os.environ)
 _fixed_import_path(sys.argv)
 
 import gc  # noqa: E402

@@ -104,7 +104,7 @@ export function createDockerExecutor(params: Partial<DockerExecutorOptions> = {}
       const container = await docker.createContainer({
         name: `arcforge-${runId}-w${index}-${++generation}`,
         Image: image,
-        Cmd: [python.executable, "-I", "-S", RUNNER_IN_IMAGE, "--results-stdout", ...runnerArgs(options, options.seed, python.sitePaths)],
+        Cmd: [python.executable, "-s", "-S", RUNNER_IN_IMAGE, "--results-stdout", ...runnerArgs(options, options.seed, python.sitePaths)],
         Env: [`PYTHONHASHSEED=${options.seed}`, "PYTHONDONTWRITEBYTECODE=1", "LANG=C.UTF-8"],
         User: "65534:65534",
         WorkingDir: "/tmp",

@@ -53,7 +53,7 @@ export function createProcessExecutor(params: Partial<ProcessExecutorOptions> = 
 
 async function resolveCommand(options: ProcessExecutorOptions, warnings: string[]): Promise<Resolved> {
   const python = await findPython({ python: options.python });
-  // No PYTHONPATH: the runner's import path is fixed by its arguments (-I ignores the environment).
+  // Only these variables: the runner refuses any other PYTHON* one, and fixes its import path from its arguments.
   const env = { PYTHONHASHSEED: String(options.seed), PYTHONDONTWRITEBYTECODE: "1", LANG: "C.UTF-8" };
   const bwrap = options.isolation === "none" || options.isolation === "landlock" ? null : await findBubblewrap();
   const { isolation, warnings: said } = planIsolation({ requested: options.isolation, bubblewrap: bwrap !== null, landlockAbi: python.landlockAbi, seccomp: python.seccomp });
@@ -63,9 +63,9 @@ async function resolveCommand(options: ProcessExecutorOptions, warnings: string[
   const args = runnerArgs(options, options.seed, python.sitePaths);
   if (!bwrap) {
     if (isolation !== "none") guardLandlock({ python, runnerDir: RUNNER_DIR, protect });
-    return { command: { command: python.executable, args: ["-I", "-S", RUNNER_PATH, ...args], env }, fingerprint, container: null };
+    return { command: { command: python.executable, args: ["-s", "-S", RUNNER_PATH, ...args], env }, fingerprint, container: null };
   }
   const wrap = bubblewrapArgs({ python, runnerDir: RUNNER_DIR, protect });
   for (const [key, value] of Object.entries(env)) wrap.push("--setenv", key, value);
-  return { command: { command: bwrap, args: [...wrap, "--", python.executable, "-I", "-S", RUNNER_IN_SANDBOX, ...args], env: {} }, fingerprint, container: "bubblewrap" };
+  return { command: { command: bwrap, args: [...wrap, "--", python.executable, "-s", "-S", RUNNER_IN_SANDBOX, ...args], env: {} }, fingerprint, container: "bubblewrap" };
 }

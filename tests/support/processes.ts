@@ -35,7 +35,7 @@ export function commandLine(pid: number): string {
   }
 }
 
-const isRunner = (pid: number) => /python\S*(?: -[A-Z]+)+ \S*runner\.py/.test(commandLine(pid));
+const isRunner = (pid: number) => /python\S*(?: -[a-zA-Z]+)+ \S*runner\.py/.test(commandLine(pid));
 
 function parentOf(pid: number): number {
   try {

@@ -111,7 +111,7 @@ describe("the seccomp filter, as libseccomp exports it", () => {
   beforeAll(async () => {
     const python = await findPython();
     const env = { PYTHONPATH: python.sitePaths.join(":") };
-    pfc = (await run(python.executable, ["-S", RUNNER_PATH, "--export-seccomp-pfc"], { env })).stdout;
+    pfc = (await run(python.executable, ["-s", "-S", RUNNER_PATH, "--path", python.sitePaths.join(":"), "--export-seccomp-pfc"], { env: { PYTHONHASHSEED: "0" } })).stdout;
     const listed = await run(python.executable, ["-S", "-c", "import json, isolation as i; print(json.dumps([*i.ALLOWED_SYSCALLS, *(n for n, _ in i.SELF_ONLY), *(n for n, _ in i.OPEN_CALLS)]))"], { env, cwd: RUNNER_DIR });
     allowedNames = JSON.parse(listed.stdout) as string[];
   });

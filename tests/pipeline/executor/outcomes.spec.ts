@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";
 import type { ExecutorEvent, Executor } from "../../../pipeline/executor/types.js";
@@ -60,6 +61,18 @@ describe("execution outcomes", () => {
     await executor!.close();
     const second = await runOne(code);
     expect(first).toEqual(second.map((o, i) => ({ ...o, ms: first[i]!.ms })));
+  });
+
+  it("hashes strings under the seed's key in every worker, as Python does under PYTHONHASHSEED", async () => {
+    const code = "def transform(g):\n    names = ['red', 'green', 'blue', 'yellow', 'grey']\n    return [[names.index(list(set(names))[0]), hash('arc') % 10]]";
+    for (const seed of [0, 2]) {
+      const expected = execFileSync("python3", ["-c", `${code}\nprint(transform(None))`], { env: { ...process.env, PYTHONHASHSEED: String(seed) } }).toString().trim();
+      executor = createProcessExecutor({ workers: 2, seed });
+      const jobs = Array.from({ length: 12 }, (_, k) => ({ programId: `p${k}`, code, inputs: [[[1]]] }));
+      for await (const r of executor.run(jobs)) expect(JSON.stringify(r.outcomes[0]!.status === "ok" ? r.outcomes[0]!.grid : r.outcomes[0]).replaceAll(",", ", ")).toBe(expected);
+      await executor.close();
+      executor = undefined;
+    }
   });
 
   it("pairs outcomes with their programs and inputs under concurrency", async () => {
