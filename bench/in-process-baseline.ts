@@ -12,7 +12,10 @@ import type { ExecJob } from "../pipeline/executor/types.js";
 export async function inProcessRate(params: { jobs: ExecJob[]; python: PythonRuntime; workers: number }): Promise<number> {
   const script = join(process.cwd(), "bench", "in_process_worker.py");
   const workers = Array.from({ length: params.workers }, () =>
-    spawn(params.python.executable, ["-S", script], { stdio: ["pipe", "pipe", "ignore"], env: { PYTHONPATH: params.python.sitePaths.join(":"), OPENBLAS_NUM_THREADS: "1" } }),
+    spawn(params.python.executable, ["-S", script], {
+      stdio: ["pipe", "pipe", "ignore"],
+      env: { PYTHONPATH: params.python.sitePaths.join(":"), OPENBLAS_NUM_THREADS: "1" },
+    }),
   );
   const queue = [...params.jobs];
   let executions = 0;

@@ -20,19 +20,28 @@ const logs =
     ? process.argv.slice(flag + 1).filter((a) => !a.startsWith("--"))
     : ["middle-and-shortest-training-10", "soar-qwen-7b-simple"].map((f) => join(SHARED, "run-logs", f)).filter(existsSync);
 const tasks = join(SHARED, "arc-data");
-if (logs.length === 0 || !existsSync(tasks)) throw new Error(`bench:load needs run logs and ${tasks} (../shared), or --logs <dir...> with ARC task files there`);
+if (logs.length === 0 || !existsSync(tasks))
+  throw new Error(`bench:load needs run logs and ${tasks} (../shared), or --logs <dir...> with ARC task files there`);
 
 const dir = await mkdtemp(join(tmpdir(), "arcforge-bench-load-"));
 
 function build(name: string): { done: Promise<{ seconds: number; manifest: BuildManifest; fates: string }> } {
   const out = join(dir, name);
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, "build", "--logs", ...logs, "--tasks", tasks, "--out", out, "--cache-dir", join(dir, `${name}-cache`), "--validation", "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [CLI, "build", "--logs", ...logs, "--tasks", tasks, "--out", out, "--cache-dir", join(dir, `${name}-cache`), "--validation", "--quiet"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   const done = once(child, "exit").then(([code]) => {
     if (code !== 0) throw new Error(`build ${name} failed (${code}): ${stderr.slice(-2000)}`);
-    return { seconds: (performance.now() - started) / 1000, manifest: JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as BuildManifest, fates: readFileSync(join(out, "fates.jsonl"), "utf8") };
+    return {
+      seconds: (performance.now() - started) / 1000,
+      manifest: JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as BuildManifest,
+      fates: readFileSync(join(out, "fates.jsonl"), "utf8"),
+    };
   });
   return { done };
 }
@@ -54,7 +63,9 @@ try {
     ...(hashes(second.manifest) !== hashes(quiet.manifest) ? ["the concurrent build's dataset files differ from the quiet build's"] : []),
     ...(loaded.fates !== quiet.fates ? ["fates.jsonl differs between the quiet and the loaded build"] : []),
     ...(second.fates !== quiet.fates ? ["fates.jsonl differs between the quiet and the concurrent build"] : []),
-    ...[quiet, loaded, second].flatMap((b, i) => (failures(b.fates) ? [`${["quiet", "loaded", "concurrent"][i]} build: ${failures(b.fates)} sandbox failures`] : [])),
+    ...[quiet, loaded, second].flatMap((b, i) =>
+      failures(b.fates) ? [`${["quiet", "loaded", "concurrent"][i]} build: ${failures(b.fates)} sandbox failures`] : [],
+    ),
   ];
   if (problems.length) {
     console.log(`VERDICTS DEPEND ON LOAD:\n  ${problems.join("\n  ")}`);

@@ -51,5 +51,7 @@ const path = join(dir, "train.parquet");
 await writeParquet({ path, schema: arrowSchema("flat"), kinds: COLUMNS.flat.map(([, k]) => k), rows: rows() });
 clearInterval(timer);
 peak = Math.max(peak, process.memoryUsage().rss);
-console.log(`${ROWS} rows written in ${((performance.now() - started) / 1000).toFixed(1)} s, ${((await stat(path)).size / 2 ** 20).toFixed(1)} MiB; peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
+console.log(
+  `${ROWS} rows written in ${((performance.now() - started) / 1000).toFixed(1)} s, ${((await stat(path)).size / 2 ** 20).toFixed(1)} MiB; peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`,
+);
 await rm(dir, { recursive: true, force: true });

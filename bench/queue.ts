@@ -46,7 +46,10 @@ async function viaQueue(jobs: ExecJob[], workers: number): Promise<number> {
     const secret = randomBytes(32).toString("hex");
     await new Promise((r) => setTimeout(r, 300));
     for (let i = 0; i < workers; i++) {
-      const worker = spawn(process.execPath, [CLI, "worker", "--queue", url, "--workers", "1"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ARCFORGE_QUEUE_SECRET: secret } });
+      const worker = spawn(process.execPath, [CLI, "worker", "--queue", url, "--workers", "1"], {
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, ARCFORGE_QUEUE_SECRET: secret },
+      });
       started.push(worker);
       let text = "";
       worker.stderr!.on("data", (c: Buffer) => (text += c.toString()));

@@ -7,7 +7,13 @@ import { SHARED } from "./real-programs.js";
 
 /** Cold build of ../shared/run-logs, then a rebuild with --no-dedup on the same cache, in one run. */
 const dir = await mkdtemp(join(tmpdir(), "arcforge-bench-rebuild-"));
-const options: BuildOptions = { ...DEFAULT_BUILD_OPTIONS, logs: [join(SHARED, "run-logs")], tasks: join(SHARED, "arc-data"), out: join(dir, "out"), validation: true };
+const options: BuildOptions = {
+  ...DEFAULT_BUILD_OPTIONS,
+  logs: [join(SHARED, "run-logs")],
+  tasks: join(SHARED, "arc-data"),
+  out: join(dir, "out"),
+  validation: true,
+};
 const cacheDir = join(dir, "cache");
 
 async function timed(label: string, params: BuildOptions): Promise<number> {
@@ -15,7 +21,9 @@ async function timed(label: string, params: BuildOptions): Promise<number> {
   const manifest = await buildDataset({ options: params, cacheDir });
   const seconds = (performance.now() - started) / 1000;
   const ran = manifest.stages.filter((s) => s.ran).map((s) => s.stage);
-  console.log(`${label.padEnd(22)} ${seconds.toFixed(2)} s  (stages run: ${ran.join(", ") || "none"}; rows: ${manifest.outputs.map((o) => `${o.split} ${o.rows}`).join(", ")})`);
+  console.log(
+    `${label.padEnd(22)} ${seconds.toFixed(2)} s  (stages run: ${ran.join(", ") || "none"}; rows: ${manifest.outputs.map((o) => `${o.split} ${o.rows}`).join(", ")})`,
+  );
   return seconds;
 }
 

@@ -19,7 +19,10 @@ const scratch = given ? null : await mkdtemp(join(tmpdir(), "arcforge-bench-repo
 try {
   const dir = given ?? join(scratch!, "out");
   if (!given) {
-    await buildDataset({ options: { ...DEFAULT_BUILD_OPTIONS, logs: [join(SHARED, "run-logs")], tasks: join(SHARED, "arc-data"), out: dir, validation: true }, cacheDir: join(scratch!, "cache") });
+    await buildDataset({
+      options: { ...DEFAULT_BUILD_OPTIONS, logs: [join(SHARED, "run-logs")], tasks: join(SHARED, "arc-data"), out: dir, validation: true },
+      cacheDir: join(scratch!, "cache"),
+    });
   }
   const started = performance.now();
   const path = await writeReport({ dir });
@@ -38,7 +41,9 @@ try {
         await page.waitForSelector("#funnel-chart svg");
         times.push(performance.now() - t);
       }
-      console.log(`render: ${Math.min(...times).toFixed(0)} ms best of 3 (goal < 1000 ms), tasks in the table: ${await page.$$eval("[data-testid=task-table] tbody tr", (r) => r.length)}`);
+      console.log(
+        `render: ${Math.min(...times).toFixed(0)} ms best of 3 (goal < 1000 ms), tasks in the table: ${await page.$$eval("[data-testid=task-table] tbody tr", (r) => r.length)}`,
+      );
     } finally {
       await browser.close();
     }

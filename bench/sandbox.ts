@@ -25,7 +25,9 @@ async function throughput(executor: Executor, jobs: ExecJob[]): Promise<{ execut
 const all = await realPrograms();
 const mix = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / 40)) === 0);
 const python = await findPython();
-console.log(`real programs: ${all.length} from ../shared/run-logs; baseline mix: ${mix.length} programs, ${mix.reduce((n, j) => n + j.inputs.length, 0)} executions; ${workers} workers, ${timeoutSeconds} s timeout`);
+console.log(
+  `real programs: ${all.length} from ../shared/run-logs; baseline mix: ${mix.length} programs, ${mix.reduce((n, j) => n + j.inputs.length, 0)} executions; ${workers} workers, ${timeoutSeconds} s timeout`,
+);
 
 const baselineStart = performance.now();
 const baselineExecutions = await freshProcessBaseline({ jobs: mix, python: python.executable, workers, timeoutSeconds });
@@ -39,7 +41,9 @@ await processExecutor.close();
 const mixRate = sameMix.executions / sameMix.seconds;
 const fullRate = full.executions / full.seconds;
 console.log(`(b) process backend, same mix:   ${mixRate.toFixed(1)} exec/s  (${(mixRate / baselineRate).toFixed(1)}x the baseline)`);
-console.log(`(b) process backend, all ${all.length} programs: ${fullRate.toFixed(1)} exec/s  (${(fullRate / baselineRate).toFixed(1)}x the baseline), ${full.executions} executions in ${full.seconds.toFixed(1)} s`);
+console.log(
+  `(b) process backend, all ${all.length} programs: ${fullRate.toFixed(1)} exec/s  (${(fullRate / baselineRate).toFixed(1)}x the baseline), ${full.executions} executions in ${full.seconds.toFixed(1)} s`,
+);
 
 // (d) the physical limit: persistent unisolated in-process workers. It cannot survive a program
 // that loops forever, so (b) and (d) are compared on the programs that finish.
@@ -65,5 +69,7 @@ if (docker) {
   const dockerFinishing = createDockerExecutor({ workers, timeoutSeconds, docker });
   const dockerOnFinishing = await throughput(dockerFinishing, finishing);
   await dockerFinishing.close();
-  console.log(`    docker backend on the programs that finish: ${((dockerOnFinishing.executions / dockerOnFinishing.seconds / limitRate) * 100).toFixed(0)}% of the limit`);
+  console.log(
+    `    docker backend on the programs that finish: ${((dockerOnFinishing.executions / dockerOnFinishing.seconds / limitRate) * 100).toFixed(0)}% of the limit`,
+  );
 }

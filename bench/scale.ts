@@ -57,7 +57,8 @@ function treeRss(pid: number): { total: number; file: number } {
       const status = readFileSync(`/proc/${p}/status`, "utf8");
       total += field(status, "VmRSS");
       file += field(status, "RssFile");
-      for (const t of readdirSync(`/proc/${p}/task`)) for (const c of readFileSync(`/proc/${p}/task/${t}/children`, "utf8").split(" ").filter(Boolean)) walk(Number(c));
+      for (const t of readdirSync(`/proc/${p}/task`))
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, "utf8").split(" ").filter(Boolean)) walk(Number(c));
     } catch {
       // the process ended between two reads
     }
@@ -111,7 +112,14 @@ for (const n of sizes) {
     for (const [taskId, list] of byTask) {
       for (let i = 0; i < list.length; i += PER_LOG) {
         const details = list.slice(i, i + PER_LOG).map((a, j) => ({ attempt_number: j + 1, program_extracted: true, program: a.code }));
-        const log = { task_id: taskId, model: "bench", api_type: "chat_completions_all_attempts", dataset: "arc-agi-1", task_data: list[0]!.task, attempt_details: details };
+        const log = {
+          task_id: taskId,
+          model: "bench",
+          api_type: "chat_completions_all_attempts",
+          dataset: "arc-agi-1",
+          task_data: list[0]!.task,
+          attempt_details: details,
+        };
         await writeFile(join(logs, `20250101_000000_${String(file++).padStart(8, "0")}_0_${taskId}.json`), JSON.stringify(log));
       }
     }
@@ -119,10 +127,19 @@ for (const n of sizes) {
     const warm = join(dir, "warm-logs");
     await mkdir(warm);
     for (const [k, a] of attempts.entries()) {
-      const log = { task_id: a.taskId, model: "bench", api_type: "chat_completions_all_attempts", dataset: "arc-agi-1", task_data: a.task, attempt_details: [{ attempt_number: 1, program_extracted: true, program: a.code }] };
+      const log = {
+        task_id: a.taskId,
+        model: "bench",
+        api_type: "chat_completions_all_attempts",
+        dataset: "arc-agi-1",
+        task_data: a.task,
+        attempt_details: [{ attempt_number: 1, program_extracted: true, program: a.code }],
+      };
       await writeFile(join(warm, `20240101_000000_${String(k).padStart(8, "0")}_0_${a.taskId}.json`), JSON.stringify(log));
     }
-    const warmup = spawn(process.execPath, [CLI, "build", "--logs", warm, "--out", join(dir, "warm-out"), "--cache-dir", cache, "--quiet"], { stdio: "ignore" });
+    const warmup = spawn(process.execPath, [CLI, "build", "--logs", warm, "--out", join(dir, "warm-out"), "--cache-dir", cache, "--quiet"], {
+      stdio: "ignore",
+    });
     await new Promise((resolve) => warmup.on("exit", resolve));
     const warmStageBytes = duBytes(join(cache, "stages"));
     const warmBytes = duBytes(cache);
@@ -130,7 +147,8 @@ for (const n of sizes) {
     const recipeCache = join(dir, "recipe-cache");
     if (recipe) await cp(cache, recipeCache, { recursive: true });
     const base = await measure({ args: ["--logs", logs, "--out", join(dir, "out"), "--cache-dir", cache] });
-    if (base.code !== 0) console.log(`${n} attempts: the build failed (exit ${base.code}) after ${base.seconds.toFixed(1)} s, peak RSS ${mib(base.peak)}: ${base.stderr}`);
+    if (base.code !== 0)
+      console.log(`${n} attempts: the build failed (exit ${base.code}) after ${base.seconds.toFixed(1)} s, peak RSS ${mib(base.peak)}: ${base.stderr}`);
     else {
       const stageBytes = duBytes(join(cache, "stages")) - warmStageBytes;
       console.log(

@@ -12,11 +12,19 @@ import { open } from "lmdb";
  */
 const N = Number(process.argv[2] ?? 1_000_000);
 const key = (i: number) => createHash("sha256").update(String(i)).digest("hex");
-const outcome = (i: number) => ({ status: "ok", grid: [[i % 10, (i >> 3) % 10], [1, 2]], ms: 0.4 });
+const outcome = (i: number) => ({
+  status: "ok",
+  grid: [
+    [i % 10, (i >> 3) % 10],
+    [1, 2],
+  ],
+  ms: 0.4,
+});
 
 async function bytesOf(dir: string): Promise<number> {
   let total = 0;
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }))
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
   return total;
 }
 
@@ -73,11 +81,16 @@ async function duckdb(dir: string) {
 
 const dir = await mkdtemp(join(tmpdir(), "arcforge-bench-store-"));
 try {
-  for (const [name, run] of [["lmdb", lmdb], ["duckdb", duckdb]] as const) {
+  for (const [name, run] of [
+    ["lmdb", lmdb],
+    ["duckdb", duckdb],
+  ] as const) {
     const sub = await mkdtemp(join(dir, name));
     const r = await run(sub);
-    console.log(`${name.padEnd(7)} ${N} outcomes: write ${(r.write / 1000).toFixed(1)} s (${((r.write * 1000) / N).toFixed(1)} us each), read ${(r.read / 1000).toFixed(1)} s (${((r.read * 1000) / N).toFixed(1)} us each)` +
-      `${Number.isNaN(r.miss) ? "" : `, miss ${((r.miss * 1000) / N).toFixed(1)} us each`}, ${(r.bytes / N).toFixed(0)} bytes/outcome on disk`);
+    console.log(
+      `${name.padEnd(7)} ${N} outcomes: write ${(r.write / 1000).toFixed(1)} s (${((r.write * 1000) / N).toFixed(1)} us each), read ${(r.read / 1000).toFixed(1)} s (${((r.read * 1000) / N).toFixed(1)} us each)` +
+        `${Number.isNaN(r.miss) ? "" : `, miss ${((r.miss * 1000) / N).toFixed(1)} us each`}, ${(r.bytes / N).toFixed(0)} bytes/outcome on disk`,
+    );
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -9,16 +9,7 @@ export type Grid = number[][];
 
 export const MAX_GRID_SIDE = 30;
 
-export const GRID_PROBLEMS = [
-  "not_2d",
-  "empty",
-  "ragged",
-  "bool",
-  "float",
-  "not_int",
-  "out_of_range",
-  "too_large",
-] as const;
+export const GRID_PROBLEMS = ["not_2d", "empty", "ragged", "bool", "float", "not_int", "out_of_range", "too_large"] as const;
 export type GridProblem = (typeof GRID_PROBLEMS)[number];
 
 /** Why `value` is not a valid grid, or null when it is one. */

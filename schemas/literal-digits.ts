@@ -29,8 +29,17 @@ export function literalDigits(code: string): string {
     }
     if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(code[i + 1] ?? ""))) {
       const start = i;
-      while (i < code.length && (/[0-9A-Za-z_.]/.test(code[i]!) || (/[+-]/.test(code[i]!) && /[eE]/.test(code[i - 1]!) && !/^0[xX]/.test(code.slice(start, start + 2))))) i++;
-      digits.push(code.slice(start, i).replace(/^0[xXoObB]/, "").replace(/[^0-9]/g, ""));
+      while (
+        i < code.length &&
+        (/[0-9A-Za-z_.]/.test(code[i]!) || (/[+-]/.test(code[i]!) && /[eE]/.test(code[i - 1]!) && !/^0[xX]/.test(code.slice(start, start + 2))))
+      )
+        i++;
+      digits.push(
+        code
+          .slice(start, i)
+          .replace(/^0[xXoObB]/, "")
+          .replace(/[^0-9]/g, ""),
+      );
       continue;
     }
     i++;

@@ -34,7 +34,9 @@ export const runnerOutcomeSchema = z.discriminatedUnion("status", [
 ]);
 
 export const runnerMessageSchema = z.union([
-  z.object({ hello: z.object({ runner: z.number(), python: z.string(), numpy: z.string(), layers: z.record(z.string(), z.unknown()), seed: z.number().optional() }) }),
+  z.object({
+    hello: z.object({ runner: z.number(), python: z.string(), numpy: z.string(), layers: z.record(z.string(), z.unknown()), seed: z.number().optional() }),
+  }),
   z.object({ beat: z.number() }),
   z.object({ id: z.string(), done: z.literal(true), ms: z.number() }),
   z.object({ id: z.string().nullable(), fatal: z.string() }),

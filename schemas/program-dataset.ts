@@ -15,7 +15,8 @@ export function datasetSchema(columns: string[]): { schema: "table" | "flat" | "
   const flat = ["train_input", "train_output", "test_input"].every((c) => has.has(c));
   if (flat && ["row_id", "attempt_id", "copies", "models", "source"].every((c) => has.has(c))) return { schema: "table" };
   if (flat) return { schema: "flat" };
-  if (["correct_train_input", "predicted_train_output", "correct_test_input", "predicted_test_output", "model", "generation"].every((c) => has.has(c))) return { schema: "soar" };
+  if (["correct_train_input", "predicted_train_output", "correct_test_input", "predicted_test_output", "model", "generation"].every((c) => has.has(c)))
+    return { schema: "soar" };
   return { schema: "programs" };
 }
 
@@ -39,14 +40,22 @@ function taskOf(row: Record<string, unknown>): ArcTask | undefined {
  * `dataset` column, else the build's --dataset, else arc-agi-1; its generation when it has one.
  * Stored outputs and flags are never trusted: the pipeline executes the code itself.
  */
-export function rowToAttempt(params: { row: Record<string, unknown>; source: string; split: string; index: number; defaultDataset: string; refined?: boolean }): Attempt | AttemptDrop {
+export function rowToAttempt(params: {
+  row: Record<string, unknown>;
+  source: string;
+  split: string;
+  index: number;
+  defaultDataset: string;
+  refined?: boolean;
+}): Attempt | AttemptDrop {
   const { row, source, split, index } = params;
   const id = `${source}:${split}:${index}`;
   const taskId = typeof row.task_id === "string" ? row.task_id : "";
   if (!TASK_ID.test(taskId)) return { id, taskId, reason: "malformed_attempt", detail: `task_id ${JSON.stringify(row.task_id)} is not 8 hex characters` };
   if (typeof row.code !== "string" || !row.code.trim()) return { id, taskId, reason: "no_program" };
   const codeBytes = Buffer.byteLength(row.code);
-  if (codeBytes > MAX_CODE_BYTES) return { id, taskId, reason: "malformed_attempt", detail: `a program of ${codeBytes} bytes, over the ${MAX_CODE_BYTES}-byte cap` };
+  if (codeBytes > MAX_CODE_BYTES)
+    return { id, taskId, reason: "malformed_attempt", detail: `a program of ${codeBytes} bytes, over the ${MAX_CODE_BYTES}-byte cap` };
   const datasetProblem = typeof row.dataset === "string" && row.dataset ? nameProblem({ what: "dataset", value: row.dataset }) : null;
   if (datasetProblem) return { id, taskId, reason: "malformed_attempt", detail: datasetProblem };
   const correctTest = Array.isArray(row.correct_test_input) ? (row.correct_test_input as unknown[]) : null;
@@ -67,7 +76,9 @@ export function rowToAttempt(params: { row: Record<string, unknown>; source: str
     ...(embeddedTask ? { embeddedTask } : {}),
     ...(typeof row.generation === "number" && Number.isInteger(row.generation) ? { generation: row.generation } : {}),
     ...provenanceOf(row),
-    ...(params.refined && (text(row.row_id) || text(row.refined_from_id)) ? { refined: { rowId: text(row.row_id), from: text(row.refined_from_id), codeOriginal: text(row.code_original) } } : {}),
+    ...(params.refined && (text(row.row_id) || text(row.refined_from_id))
+      ? { refined: { rowId: text(row.row_id), from: text(row.refined_from_id), codeOriginal: text(row.code_original) } }
+      : {}),
   };
 }
 
@@ -79,6 +90,24 @@ const text = (v: unknown) => (typeof v === "string" && v ? v : null);
  */
 function provenanceOf(row: Record<string, unknown>): { provenance: Provenance } | Record<string, never> {
   const { attempt_id, source, copies, models } = row;
-  if (typeof attempt_id !== "string" || typeof source !== "string" || typeof copies !== "number" || !Number.isInteger(copies) || copies < 1 || !Array.isArray(models) || !models.every((m) => typeof m === "string")) return {};
-  return { provenance: { attemptId: attempt_id, source, runTimestamp: text(row.run_timestamp), subset: text(row.subset), models: [...new Set(models as string[])].sort(), copies } };
+  if (
+    typeof attempt_id !== "string" ||
+    typeof source !== "string" ||
+    typeof copies !== "number" ||
+    !Number.isInteger(copies) ||
+    copies < 1 ||
+    !Array.isArray(models) ||
+    !models.every((m) => typeof m === "string")
+  )
+    return {};
+  return {
+    provenance: {
+      attemptId: attempt_id,
+      source,
+      runTimestamp: text(row.run_timestamp),
+      subset: text(row.subset),
+      models: [...new Set(models as string[])].sort(),
+      copies,
+    },
+  };
 }

@@ -24,7 +24,10 @@ export interface Provenance {
  * JSON is JSON.stringify's).
  */
 export function rowId(params: { dataset: string; taskId: string; code: string }): string {
-  return createHash("sha256").update(JSON.stringify([params.dataset, params.taskId, params.code])).digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update(JSON.stringify([params.dataset, params.taskId, params.code]))
+    .digest("hex")
+    .slice(0, 32);
 }
 
 const TIMESTAMP = /(?:^|\/)(\d{8}_\d{6})[^/]*$/;

@@ -18,7 +18,9 @@ export const USER_TEMPLATE = "Solve this ARC puzzle.\n\n{{examples}}\n\n{{test}}
  */
 export function userPrompt(params: { train: { input: Grid; output: Grid }[]; testInputs: Grid[]; template?: string }): string {
   const examples = params.train
-    .map((pair, i) => `## Example ${i + 1}\nInput (${dims(pair.input)}):\n${gridToText(pair.input)}\nOutput (${dims(pair.output)}):\n${gridToText(pair.output)}`)
+    .map(
+      (pair, i) => `## Example ${i + 1}\nInput (${dims(pair.input)}):\n${gridToText(pair.input)}\nOutput (${dims(pair.output)}):\n${gridToText(pair.output)}`,
+    )
     .join("\n\n");
   const test = params.testInputs
     .map((input, i) => `## Test input${params.testInputs.length > 1 ? ` ${i + 1}` : ""} (${dims(input)}):\n${gridToText(input)}`)

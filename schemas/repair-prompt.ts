@@ -10,7 +10,8 @@ const size = (grid: Grid) => `${grid.length}×${grid[0]?.length ?? 0}`;
 /** How an output departs from the expected one: the cells that differ (0-based), or the shape. */
 export function difference(params: { got: Grid; expected: Grid }): string {
   const { got, expected } = params;
-  if (got.length !== expected.length || got.some((row, r) => row.length !== expected[r]!.length)) return `Wrong shape: expected ${size(expected)}, got ${size(got)}.`;
+  if (got.length !== expected.length || got.some((row, r) => row.length !== expected[r]!.length))
+    return `Wrong shape: expected ${size(expected)}, got ${size(got)}.`;
   const cells: string[] = [];
   expected.forEach((row, r) => row.forEach((cell, c) => got[r]![c] !== cell && cells.push(`row ${r}, col ${c}: got ${got[r]![c]}, expected ${cell}`)));
   const more = cells.length > MAX_LISTED_CELLS ? [`and ${cells.length - MAX_LISTED_CELLS} more`] : [];
@@ -28,9 +29,19 @@ export function repairPrompt(params: { task: ArcTask; code: string; predictedTra
   const trainLines = task.train.map((e, i) => {
     const got = params.predictedTrain[i]!;
     const ok = gridsEqual(got, e.output);
-    return [`### Its output for example ${i + 1} (${size(got)}): ${ok ? "right" : "wrong"}`, gridToText(got), ...(ok ? [] : [difference({ got, expected: e.output })])].join("\n");
+    return [
+      `### Its output for example ${i + 1} (${size(got)}): ${ok ? "right" : "wrong"}`,
+      gridToText(got),
+      ...(ok ? [] : [difference({ got, expected: e.output })]),
+    ].join("\n");
   });
-  const testLines = params.predictedTest.map((got, i) => [`### Its output for the test input${params.predictedTest.length > 1 ? ` ${i + 1}` : ""} (${size(got)})`, gridToText(got), "We do not know if this is correct."].join("\n"));
+  const testLines = params.predictedTest.map((got, i) =>
+    [
+      `### Its output for the test input${params.predictedTest.length > 1 ? ` ${i + 1}` : ""} (${size(got)})`,
+      gridToText(got),
+      "We do not know if this is correct.",
+    ].join("\n"),
+  );
   return [
     userPrompt({ train: task.train, testInputs: task.test.map((e) => e.input) }),
     "",

@@ -67,7 +67,10 @@ export const runLogSchema = z
     subset: z.string().nullish(),
     independent_attempts_data: attemptsBlock.optional(),
     simple_attempts_data: attemptsBlock.optional(),
-    multiturn_data: z.object({ turn_details: z.array(z.unknown()), all_responses: z.array(z.unknown()).optional() }).passthrough().optional(),
+    multiturn_data: z
+      .object({ turn_details: z.array(z.unknown()), all_responses: z.array(z.unknown()).optional() })
+      .passthrough()
+      .optional(),
     attempt_details: z.array(z.unknown()).optional(),
     all_responses: z.array(z.unknown()).optional(),
     task_data: z.unknown().optional(),
@@ -103,7 +106,9 @@ export function attemptList(log: RunLog, layout: Layout): { items: unknown[]; re
         ? { items: log.multiturn_data.turn_details, responses: log.multiturn_data.all_responses ?? [] }
         : "api_type says multiturn but multiturn_data is missing";
     case "all_attempts":
-      return log.attempt_details ? { items: log.attempt_details, responses: log.all_responses ?? [] } : "api_type says all_attempts but attempt_details is missing";
+      return log.attempt_details
+        ? { items: log.attempt_details, responses: log.all_responses ?? [] }
+        : "api_type says all_attempts but attempt_details is missing";
   }
 }
 
@@ -135,7 +140,6 @@ function reasoningInResponse(response: unknown): string | null {
   }
   return null;
 }
-
 
 export function embeddedTaskOf(log: RunLog): ArcTask | undefined {
   const parsed = arcTaskSchema.safeParse(log.task_data);

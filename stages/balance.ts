@@ -40,20 +40,35 @@ export const balanceStage: Stage<BuildOptions> = {
   name: "balance",
   version: 2,
   after: ["tasks"],
-  key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null, ...((options.recipe && !options.balance) || pairMode(options) || options.balance === false ? { unbalanced: true } : {}) }),
+  key: (options) => ({
+    validation: options.validation,
+    seed: options.validation ? options.seed : null,
+    ...((options.recipe && !options.balance) || pairMode(options) || options.balance === false ? { unbalanced: true } : {}),
+  }),
   async run({ options, upstream }): Promise<StageOutput<never>> {
     const tasks = (upstream.tasks!.data as { tasks: TaskSummary[] }).tasks;
     const total = tasks.reduce((n, t) => n + t.rows, 0);
     // A recipe's rows are what its author chose: balanced only when asked (--balance).
     // Refinement pairs are split by task without balancing.
-    if (!options.validation || (options.recipe && !options.balance) || pairMode(options) || options.balance === false) return { records: [], kept: total, drops: [], data: { droppedTasks: [] } satisfies BalanceData };
-    const keysIn = (group: TaskGroup) => tasks.filter((t) => t.group === group).map((t) => t.taskKey).sort();
+    if (!options.validation || (options.recipe && !options.balance) || pairMode(options) || options.balance === false)
+      return { records: [], kept: total, drops: [], data: { droppedTasks: [] } satisfies BalanceData };
+    const keysIn = (group: TaskGroup) =>
+      tasks
+        .filter((t) => t.group === group)
+        .map((t) => t.taskKey)
+        .sort();
     const correct = keysIn("correct");
     const incorrect = keysIn("incorrect");
     const [larger, smaller] = correct.length >= incorrect.length ? [correct, incorrect] : [incorrect, correct];
     if (smaller.length === 0) {
       // Balancing against an empty group would drop every task: keep them all and say so.
-      return { records: [], kept: total, drops: [], data: { droppedTasks: [] } satisfies BalanceData, counts: { tasks_correct: correct.length, tasks_incorrect: incorrect.length, tasks_dropped: 0, balance_skipped_empty_group: 1 } };
+      return {
+        records: [],
+        kept: total,
+        drops: [],
+        data: { droppedTasks: [] } satisfies BalanceData,
+        counts: { tasks_correct: correct.length, tasks_incorrect: incorrect.length, tasks_dropped: 0, balance_skipped_empty_group: 1 },
+      };
     }
     const dropped = new Set(seededShuffle(larger, options.seed, (k) => k).slice(smaller.length));
     const droppedRows = tasks.filter((t) => dropped.has(t.taskKey)).reduce((n, t) => n + t.rows, 0);

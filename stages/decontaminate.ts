@@ -64,7 +64,8 @@ export const decontaminateStage: Stage<BuildOptions> = {
     const [taskKey, task] = Object.entries(loaded.tasks)[0] ?? [];
     const index = await indexFor(options, context.cacheDir);
     if (!index || !task || !taskKey) return { records: programs, drops: [], data: {} };
-    if (loaded.split && index.against.includes(`${taskKey.split("/")[0]}/${loaded.split}`)) return { records: programs, drops: [], data: { contamination: { kind: "evaluation_task" } } };
+    if (loaded.split && index.against.includes(`${taskKey.split("/")[0]}/${loaded.split}`))
+      return { records: programs, drops: [], data: { contamination: { kind: "evaluation_task" } } };
     const found = contaminationOf({ task, taskKey, index });
     if (!found) return { records: programs, drops: [], data: {} };
     if (found.kind === "overlap") return { records: programs, drops: [], data: { contamination: found } };

@@ -43,7 +43,11 @@ export const executeStage: Stage<BuildOptions> = {
   patches: true,
   runCounts: ["cache_hits", "cache_misses"],
   after: ["filter-transductive", "load-tasks"],
-  key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint()), keepTestFailures: options.keepTestFailures }),
+  key: async (options, _upstream, context) => ({
+    limits: options.limits,
+    runtime: fingerprintId(await context.fingerprint()),
+    keepTestFailures: options.keepTestFailures,
+  }),
   async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram>> {
     const programs = upstream["filter-transductive"]!.records as Program[];
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };

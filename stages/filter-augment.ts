@@ -45,7 +45,8 @@ export const filterAugmentStage: Stage<BuildOptions> = {
   version: 1,
   selects: true,
   after: ["execute", "load-tasks"],
-  key: async (options, _upstream, context) => (options.transductionAugment ? { limits: options.limits, runtime: fingerprintId(await context.fingerprint()) } : { enabled: false }),
+  key: async (options, _upstream, context) =>
+    options.transductionAugment ? { limits: options.limits, runtime: fingerprintId(await context.fingerprint()) } : { enabled: false },
   async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram>> {
     const programs = upstream.execute!.records as ExecutedProgram[];
     if (!options.transductionAugment) return { records: programs, drops: [] };
@@ -62,10 +63,23 @@ export const filterAugmentStage: Stage<BuildOptions> = {
     for (const program of programs) {
       const trainCount = tasks[program.taskKey]!.train.length;
       const all = outcomes.get(program.id)!;
-      const invariant = AUGMENTATIONS.filter((augmentation, k) => invariantTo({ augmented: all.slice(k * trainCount, (k + 1) * trainCount), original: program.outcomes, augmentation }));
+      const invariant = AUGMENTATIONS.filter((augmentation, k) =>
+        invariantTo({ augmented: all.slice(k * trainCount, (k + 1) * trainCount), original: program.outcomes, augmentation }),
+      );
       if (invariant.length > 0) records.push(program);
-      else drops.push({ id: program.id, reason: "transductive_augment", detail: `invariant to none of: ${AUGMENTATIONS.map((a) => a.name).join(", ")}`, taskId: program.taskId });
+      else
+        drops.push({
+          id: program.id,
+          reason: "transductive_augment",
+          detail: `invariant to none of: ${AUGMENTATIONS.map((a) => a.name).join(", ")}`,
+          taskId: program.taskId,
+        });
     }
-    return { records, drops, counts: { sandbox_failures: transient }, ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}) };
+    return {
+      records,
+      drops,
+      counts: { sandbox_failures: transient },
+      ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}),
+    };
   },
 };

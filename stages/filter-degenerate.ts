@@ -35,7 +35,8 @@ export const filterDegenerateStage: Stage<BuildOptions> = {
     const rows = upstream.revalidate!.records as Row[];
     if (!options.dropIdentity && !options.dropSingleColour) return { records: rows, drops: [] };
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
-    const verdict = (row: Row) => degenerateVerdict({ row, task: tasks[row.taskKey]!, dropIdentity: options.dropIdentity, dropSingleColour: options.dropSingleColour });
+    const verdict = (row: Row) =>
+      degenerateVerdict({ row, task: tasks[row.taskKey]!, dropIdentity: options.dropIdentity, dropSingleColour: options.dropSingleColour });
     return applyFilter({ records: rows, id: (r) => r.id, taskId: (r) => r.taskId, verdict });
   },
 };

@@ -71,6 +71,11 @@ export const filterTransductiveStage: Stage<BuildOptions> = {
     const programs = upstream["clean-code"]!.records as Program[];
     if (!options.transductionFilter) return { records: programs, drops: [] };
     const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
-    return applyFilter({ records: programs, id: (p) => p.id, taskId: (p) => p.taskId, verdict: (p) => transductionVerdict({ code: p.code, task: tasks[p.taskKey]! }) });
+    return applyFilter({
+      records: programs,
+      id: (p) => p.id,
+      taskId: (p) => p.taskId,
+      verdict: (p) => transductionVerdict({ code: p.code, task: tasks[p.taskKey]! }),
+    });
   },
 };

@@ -48,7 +48,11 @@ export const loadTasksStage: Stage<BuildOptions> = {
     // Embedded tasks are part of the shard, whose digest is already in the upstream key.
     const file = options.tasks ? await readTaskFile({ root: options.tasks, dataset, taskId }).catch(() => null) : null;
     // A missing task's reason names the folder searched: that folder is part of what the output depends on.
-    return { task: [taskKey, file ? sha256(file.bytes) : null], ...(file ? {} : { searched: options.tasks ?? null }), ...(foreignParents ? { foreignParents } : {}) };
+    return {
+      task: [taskKey, file ? sha256(file.bytes) : null],
+      ...(file ? {} : { searched: options.tasks ?? null }),
+      ...(foreignParents ? { foreignParents } : {}),
+    };
   },
   async run({ options, upstream }): Promise<StageOutput<Program>> {
     const attempts = upstream.attempts!.records as Attempt[];
@@ -68,9 +72,11 @@ export const loadTasksStage: Stage<BuildOptions> = {
       return { records, drops, data: { tasks: { [source.taskKey]: file.task }, split: basename(dirname(file.path)), ...foreign } satisfies LoadedTask };
     }
     const digests = Object.keys(embedded);
-    if (digests.length === 1) return { records: attempts, drops: [], data: { tasks: { [source.taskKey]: embedded[digests[0]!]! }, trusted: true, ...foreign } satisfies LoadedTask };
+    if (digests.length === 1)
+      return { records: attempts, drops: [], data: { tasks: { [source.taskKey]: embedded[digests[0]!]! }, trusted: true, ...foreign } satisfies LoadedTask };
     for (const a of attempts) {
-      if (digests.length > 1 && a.taskDigest) drop(a, "task_conflict", `the inputs embed ${digests.length} different versions of ${source.taskKey} and no task file settles it (${missing})`);
+      if (digests.length > 1 && a.taskDigest)
+        drop(a, "task_conflict", `the inputs embed ${digests.length} different versions of ${source.taskKey} and no task file settles it (${missing})`);
       else drop(a, "task_not_found", missing ?? "no task");
     }
     return { records: [], drops, data: { tasks: {} } satisfies LoadedTask };

@@ -44,8 +44,15 @@ export const pairProgramsStage: Stage<BuildOptions> = {
   async key(options, upstream, context) {
     if (!pairMode(options)) return { pairs: null };
     const sources = pairSources(options);
-    const checks = { clean: options.cleanCode, transduction: options.transductionFilter, degenerate: [options.dropIdentity, options.dropSingleColour], limits: options.limits };
-    const refined = sources.includes("refined") ? { ...checks, runtime: fingerprintId(await context.fingerprint()), foreign: (upstream["load-tasks"]!.data as LoadedTask).foreignParents ?? {} } : {};
+    const checks = {
+      clean: options.cleanCode,
+      transduction: options.transductionFilter,
+      degenerate: [options.dropIdentity, options.dropSingleColour],
+      limits: options.limits,
+    };
+    const refined = sources.includes("refined")
+      ? { ...checks, runtime: fingerprintId(await context.fingerprint()), foreign: (upstream["load-tasks"]!.data as LoadedTask).foreignParents ?? {} }
+      : {};
     return { sources, perTask: options.pairsPerTask ?? PAIRS_PER_TASK, seed: options.seed, ...refined };
   },
   async run({ options, upstream, context }): Promise<StageOutput<Row>> {
@@ -87,17 +94,28 @@ export const pairProgramsStage: Stage<BuildOptions> = {
       }
     }
     const participants = new Set(kept.flatMap((p) => [p.parent.id.replace(/~parent$/, ""), p.child.id]));
-    const drops: Drop[] = rows.filter((r) => !participants.has(r.id)).map((r) => ({ id: r.id, reason: "unpaired", detail: "in no pair written", taskId: r.taskId }));
+    const drops: Drop[] = rows
+      .filter((r) => !participants.has(r.id))
+      .map((r) => ({ id: r.id, reason: "unpaired", detail: "in no pair written", taskId: r.taskId }));
     const records = kept.map((p) => ({ ...p.child, pair: { parent: p.parent, source: p.source, ...(p.bucket ? { bucket: p.bucket } : {}) } }));
     const tally = (values: string[]) => values.reduce<Record<string, number>>((t, v) => ((t[v] = (t[v] ?? 0) + 1), t), {});
     const data: PairData = {
-      summary: { rows: kept.length, solved: kept.filter((p) => p.child.solvesTest).length, group: kept.length === 0 ? null : kept.some((p) => p.child.correctTrain.some(Boolean)) ? "correct" : "incorrect" },
+      summary: {
+        rows: kept.length,
+        solved: kept.filter((p) => p.child.solvesTest).length,
+        group: kept.length === 0 ? null : kept.some((p) => p.child.correctTrain.some(Boolean)) ? "correct" : "incorrect",
+      },
       participants: [...participants].sort(),
       sources: tally(kept.map((p) => p.source)),
       buckets: tally(kept.flatMap((p) => (p.bucket ? [p.bucket] : []))),
       dropped,
     };
-    const counts: Record<string, number> = { pairs: kept.length, ...Object.fromEntries(Object.entries(data.sources).map(([s, n]) => [`pairs_${s}`, n])), ...Object.fromEntries(BUCKETS.map((b) => [`bucket_${b}`, data.buckets[b] ?? 0])), ...Object.fromEntries(Object.entries(dropped).map(([r, n]) => [`pair_dropped_${r}`, n])) };
+    const counts: Record<string, number> = {
+      pairs: kept.length,
+      ...Object.fromEntries(Object.entries(data.sources).map(([s, n]) => [`pairs_${s}`, n])),
+      ...Object.fromEntries(BUCKETS.map((b) => [`bucket_${b}`, data.buckets[b] ?? 0])),
+      ...Object.fromEntries(Object.entries(dropped).map(([r, n]) => [`pair_dropped_${r}`, n])),
+    };
     return { records, drops, data, counts };
   },
 };

@@ -22,7 +22,6 @@ export interface SourceFate {
   refused?: { shard: string; reason: string }[];
 }
 
-
 const readsLinks = (options: BuildOptions) => pairMode(options) && pairSources(options).includes("refined");
 
 /**
@@ -68,7 +67,13 @@ export const readDatasetsStage: Stage<BuildOptions> = {
       const shards = await Promise.all(found.shards.map(async (s) => [s.path, found.revision ? s.identity : await fileSha256(s.path)]));
       sources.push({ source: found.source, revision: found.revision ?? null, shards });
     }
-    return { sources, limit: options.fromLimit ?? null, dataset: options.dataset ?? null, models: options.models.map((m) => m.toLowerCase()).sort(), ...(readsLinks(options) ? { refined: true } : {}) };
+    return {
+      sources,
+      limit: options.fromLimit ?? null,
+      dataset: options.dataset ?? null,
+      models: options.models.map((m) => m.toLowerCase()).sort(),
+      ...(readsLinks(options) ? { refined: true } : {}),
+    };
   },
   async run({ options, context, dir }): Promise<StageOutput<Attempt>> {
     const shards = new TaskShardWriter(dir);
@@ -84,7 +89,13 @@ export const readDatasetsStage: Stage<BuildOptions> = {
     const links = readsLinks(options) ? new RefinedLinks() : undefined;
     for (const target of sortedSources(options)) {
       const found: DatasetShards = await datasetShards({ target, ...context.hub });
-      const fate: SourceFate = { source: found.source, ...(found.revision ? { revision: found.revision } : {}), schema: "", shards: found.shards.length, rows: 0 };
+      const fate: SourceFate = {
+        source: found.source,
+        ...(found.revision ? { revision: found.revision } : {}),
+        schema: "",
+        shards: found.shards.length,
+        rows: 0,
+      };
       const perSplit = new Map<string, number>();
       for (const shard of found.shards) {
         const left = options.fromLimit === undefined ? undefined : options.fromLimit - fate.rows;
@@ -92,22 +103,38 @@ export const readDatasetsStage: Stage<BuildOptions> = {
         const rows = readParquetRows({ blob: await shard.open(), name: shard.path, limit: left });
         const onRefused = (reason: string) => {
           (fate.refused ??= []).push({ shard: shard.path, reason });
-          context.emit({ type: "message", level: "warn", text: `${shard.path} of ${found.source} is refused before decoding (${reason}): none of its rows is read` });
+          context.emit({
+            type: "message",
+            level: "warn",
+            text: `${shard.path} of ${found.source} is refused before decoding (${reason}): none of its rows is read`,
+          });
         };
         for await (const row of refusable(rows, onRefused)) {
           if (!fate.schema) {
             const schema = datasetSchema(Object.keys(row));
-            if ("missing" in schema) throw new InputError(`${target} (${shard.path}) is not a program dataset: it has no column ${schema.missing.join(" or ")} (it has: ${Object.keys(row).join(", ")})`);
+            if ("missing" in schema)
+              throw new InputError(
+                `${target} (${shard.path}) is not a program dataset: it has no column ${schema.missing.join(" or ")} (it has: ${Object.keys(row).join(", ")})`,
+              );
             fate.schema = schema.schema;
           }
           const index = perSplit.get(shard.split) ?? 0;
           perSplit.set(shard.split, index + 1);
           fate.rows++;
-          const attempt = rowToAttempt({ row, source: found.source, split: shard.split, index, defaultDataset: options.dataset ?? "arc-agi-1", refined: Boolean(links) });
+          const attempt = rowToAttempt({
+            row,
+            source: found.source,
+            split: shard.split,
+            index,
+            defaultDataset: options.dataset ?? "arc-agi-1",
+            refined: Boolean(links),
+          });
           if (links && !("reason" in attempt)) links.add(attempt);
           if ("reason" in attempt) drops.push(attempt);
-          else if (options.dataset && attempt.dataset !== options.dataset) drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_dataset", detail: attempt.dataset });
-          else if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === attempt.model.toLowerCase())) drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_model", detail: attempt.model });
+          else if (options.dataset && attempt.dataset !== options.dataset)
+            drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_dataset", detail: attempt.dataset });
+          else if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === attempt.model.toLowerCase()))
+            drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_model", detail: attempt.model });
           else {
             shards.attempt(attempt);
             kept++;
@@ -119,7 +146,14 @@ export const readDatasetsStage: Stage<BuildOptions> = {
     }
     const refused = sources.reduce((n, s) => n + (s.refused?.length ?? 0), 0);
     const foreignParents = links?.foreign();
-    return { records: [], kept, drops, dropped, data: { sources, shards: shards.close(), ...(foreignParents ? { foreignParents } : {}) }, counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}) } };
+    return {
+      records: [],
+      kept,
+      drops,
+      dropped,
+      data: { sources, shards: shards.close(), ...(foreignParents ? { foreignParents } : {}) },
+      counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}) },
+    };
   },
 };
 

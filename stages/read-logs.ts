@@ -81,7 +81,10 @@ export async function listLogFiles(folders: string[]): Promise<LogFile[]> {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${escaped}$`);
 }
 
@@ -108,7 +111,17 @@ export const readLogsStage: Stage<BuildOptions> = {
     const digests = await Promise.all(files.map((f) => limit(async () => [f.id, await fileSha256(f.path)])));
     const { models, dataset, subset, dateFrom, dateTo, pattern } = options;
     return {
-      filters: { models: models.map((m) => m.toLowerCase()).sort(), dataset, subset, dateFrom, dateTo, pattern, limit: options.limit, maxLogBytes: maxLogBytes(options), ...(readsTurns(options) ? { turns: true } : {}) },
+      filters: {
+        models: models.map((m) => m.toLowerCase()).sort(),
+        dataset,
+        subset,
+        dateFrom,
+        dateTo,
+        pattern,
+        limit: options.limit,
+        maxLogBytes: maxLogBytes(options),
+        ...(readsTurns(options) ? { turns: true } : {}),
+      },
       files: digests,
     };
   },
@@ -154,7 +167,9 @@ export const readLogsStage: Stage<BuildOptions> = {
       }
     }
     fates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-    const drops: Drop[] = fates.filter((f) => !f.kept).map((fate) => ({ id: fate.file, scope: "file", reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) }));
+    const drops: Drop[] = fates
+      .filter((f) => !f.kept)
+      .map((fate) => ({ id: fate.file, scope: "file", reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) }));
     const source = { datasets: [...datasets].sort(), subsets: [...subsets].sort() };
     return { records: [], kept: attempts, drops, dropped, data: { logs: fates, shards: shards.close(), source } };
   },
@@ -184,9 +199,11 @@ async function lastParsed(params: { files: LogFile[]; options: BuildOptions; lim
 /** Later turns of multi-turn logs are read only for refinement pairs from them. */
 const readsTurns = (options: Pick<BuildOptions, "format" | "pairs">) => pairMode(options) && pairSources(options).includes("multiturn");
 
-export function parseLog(params: { file: LogFile; text: string; options: Pick<BuildOptions, "models" | "dataset" | "subset" | "format" | "pairs"> }):
-  | { attempts: Attempt[]; drops: AttemptDrop[]; dataset: string }
-  | { reason: string; detail?: string } {
+export function parseLog(params: {
+  file: LogFile;
+  text: string;
+  options: Pick<BuildOptions, "models" | "dataset" | "subset" | "format" | "pairs">;
+}): { attempts: Attempt[]; drops: AttemptDrop[]; dataset: string } | { reason: string; detail?: string } {
   const { file, options } = params;
   let json: unknown;
   try {
@@ -200,12 +217,16 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
     return { reason: "malformed_log", detail: `${issue.path.join(".") || "log"}: ${issue.message}` };
   }
   const log = parsed.data;
-  for (const [what, value] of [["dataset", log.dataset], ["subset", log.subset]] as const) {
+  for (const [what, value] of [
+    ["dataset", log.dataset],
+    ["subset", log.subset],
+  ] as const) {
     const problem = value ? nameProblem({ what, value }) : null;
     if (problem) return { reason: "malformed_log", detail: problem };
   }
   const dataset = log.dataset ?? "arc-agi-1";
-  if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === log.model.toLowerCase())) return { reason: "filtered_model", detail: log.model };
+  if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === log.model.toLowerCase()))
+    return { reason: "filtered_model", detail: log.model };
   if (options.dataset && options.dataset !== dataset) return { reason: "filtered_dataset", detail: dataset };
   if (options.subset && options.subset !== log.subset) return { reason: "filtered_subset", detail: log.subset ?? "no subset" };
   const layout = layoutOf(log);
@@ -227,7 +248,8 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
     if (typeof attempt === "string") return drops.push({ id, taskId, reason: "malformed_attempt", detail: attempt });
     if (attempt.program_extracted === false || !attempt.program?.trim()) return drops.push({ id, taskId, reason: "no_program" });
     const codeBytes = Buffer.byteLength(attempt.program);
-    if (codeBytes > MAX_CODE_BYTES) return drops.push({ id, taskId, reason: "malformed_attempt", detail: `a program of ${codeBytes} bytes, over the ${MAX_CODE_BYTES}-byte cap` });
+    if (codeBytes > MAX_CODE_BYTES)
+      return drops.push({ id, taskId, reason: "malformed_attempt", detail: `a program of ${codeBytes} bytes, over the ${MAX_CODE_BYTES}-byte cap` });
     attempts.push({
       id,
       logFile: file.id,
@@ -246,4 +268,3 @@ export function parseLog(params: { file: LogFile; text: string; options: Pick<Bu
   });
   return { attempts, drops, dataset };
 }
-

@@ -17,7 +17,11 @@ export const RECHECK_SEED = 2;
  * Different outputs mean the program is nondeterministic; equal outputs with a different flag mean
  * the row itself is wrong.
  */
-export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes: Outcome[] }): { reason: "nondeterministic" | "revalidation_mismatch" | "sandbox_failure"; detail: string } | null {
+export function revalidationMismatch(params: {
+  row: Row;
+  task: ArcTask;
+  outcomes: Outcome[];
+}): { reason: "nondeterministic" | "revalidation_mismatch" | "sandbox_failure"; detail: string } | null {
   const { row, task, outcomes } = params;
   const failed = outcomes.find((o) => o.status === "crash" && o.transient);
   if (failed) return { reason: "sandbox_failure", detail: "message" in failed ? failed.message : "the sandbox failed" };
@@ -29,7 +33,8 @@ export function revalidationMismatch(params: { row: Row; task: ArcTask; outcomes
     const where = i < task.train.length ? `train ${i}` : `test ${i - task.train.length}`;
     const fresh = o.status === "ok" ? o.grid : [];
     if (!gridsEqual(fresh, stored[i])) return { reason: "nondeterministic", detail: `${where}: another seed gives another output (${o.status})` };
-    if ((o.status === "ok" && gridsEqual(o.grid, expected[i])) !== correct[i]) return { reason: "revalidation_mismatch", detail: `${where}: correctness flag differs` };
+    if ((o.status === "ok" && gridsEqual(o.grid, expected[i])) !== correct[i])
+      return { reason: "revalidation_mismatch", detail: `${where}: correctness flag differs` };
   }
   return null;
 }
@@ -65,6 +70,12 @@ export const revalidateStage: Stage<BuildOptions> = {
       if (mismatch) drops.push({ id: row.id, reason: mismatch.reason, detail: mismatch.detail, taskId: row.taskId });
       else records.push(row);
     }
-    return { records, drops, data: { runtime: await context.fingerprint(RECHECK_SEED) }, counts: { revalidated: rows.length, sandbox_failures: transient }, ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}) };
+    return {
+      records,
+      drops,
+      data: { runtime: await context.fingerprint(RECHECK_SEED) },
+      counts: { revalidated: rows.length, sandbox_failures: transient },
+      ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}),
+    };
   },
 };

@@ -33,7 +33,11 @@ export function selectTask(params: { rows: Row[]; max: number; strategy: Selecti
   if (strategy === "best") return best.slice(0, max);
   const chosen = best.slice(0, Math.ceil(max / 2));
   const outputs = new Set(chosen.map((r) => JSON.stringify(r.predictedTrain)));
-  const candidates = seededShuffle(rows.filter((r) => !chosen.includes(r) && mean(r.correctTrain) <= 0.5), seed, (r) => r.id);
+  const candidates = seededShuffle(
+    rows.filter((r) => !chosen.includes(r) && mean(r.correctTrain) <= 0.5),
+    seed,
+    (r) => r.id,
+  );
   for (const row of candidates) {
     if (chosen.length >= max) break;
     const behaviour = JSON.stringify(row.predictedTrain);
@@ -56,7 +60,11 @@ export interface SelectSummary {
 }
 
 function summaryOf(rows: Row[]): SelectSummary {
-  return { rows: rows.length, solved: rows.filter((r) => r.solvesTest).length, group: rows.length === 0 ? null : rows.some((r) => r.correctTrain.some(Boolean)) ? "correct" : "incorrect" };
+  return {
+    rows: rows.length,
+    solved: rows.filter((r) => r.solvesTest).length,
+    group: rows.length === 0 ? null : rows.some((r) => r.correctTrain.some(Boolean)) ? "correct" : "incorrect",
+  };
 }
 
 /** Per-task selection after dedup (--max-per-task N --select ...); deterministic under --seed. */
@@ -77,8 +85,11 @@ export const selectStage: Stage<BuildOptions> = {
       else byTask.set(row.taskKey, [row]);
     }
     const kept = new Set<string>();
-    for (const [taskKey, taskRows] of byTask) for (const row of selectTask({ rows: taskRows, max, strategy: options.select, seed: options.seed, taskKey })) kept.add(row.id);
-    const drops: Drop[] = rows.filter((r) => !kept.has(r.id)).map((r) => ({ id: r.id, reason: "over_task_budget", detail: `${options.select} kept ${max} of its task's programs`, taskId: r.taskId }));
+    for (const [taskKey, taskRows] of byTask)
+      for (const row of selectTask({ rows: taskRows, max, strategy: options.select, seed: options.seed, taskKey })) kept.add(row.id);
+    const drops: Drop[] = rows
+      .filter((r) => !kept.has(r.id))
+      .map((r) => ({ id: r.id, reason: "over_task_budget", detail: `${options.select} kept ${max} of its task's programs`, taskId: r.taskId }));
     const records = rows.filter((r) => kept.has(r.id));
     return { records, drops, data: summaryOf(records), counts: { tasks_trimmed: [...byTask.values()].filter((t) => t.length > max).length } };
   },

@@ -54,10 +54,24 @@ export interface ValidationChoice {
 export function chooseValidation(params: { tasks: TaskSummary[]; seed: number; size?: number }): ValidationChoice {
   const units = unitsOf(params.tasks);
   const rows = params.tasks.reduce((n, t) => n + t.rows, 0);
-  const target = Math.max(1, params.size === undefined ? Math.min(Math.round(rows * 0.1), MAX_VALIDATION_ROWS) : params.size < 1 ? Math.round(rows * params.size) : Math.round(params.size));
+  const target = Math.max(
+    1,
+    params.size === undefined
+      ? Math.min(Math.round(rows * 0.1), MAX_VALIDATION_ROWS)
+      : params.size < 1
+        ? Math.round(rows * params.size)
+        : Math.round(params.size),
+  );
   const cap = 2 * target;
   const groups = (["correct", "incorrect"] as TaskGroup[])
-    .map((group) => ({ group, units: seededShuffle(units.filter((u) => u.group === group), params.seed, (u) => u.id) }))
+    .map((group) => ({
+      group,
+      units: seededShuffle(
+        units.filter((u) => u.group === group),
+        params.seed,
+        (u) => u.id,
+      ),
+    }))
     .filter((g) => g.units.length > 0);
   const chosen: Unit[] = [];
   let total = 0;
@@ -93,7 +107,11 @@ export const splitStage: Stage<BuildOptions> = {
   name: "split",
   version: 3,
   after: ["balance", "tasks"],
-  key: (options) => ({ validation: options.validation, seed: options.validation ? options.seed : null, ...(options.validationSize !== undefined ? { size: options.validationSize } : {}) }),
+  key: (options) => ({
+    validation: options.validation,
+    seed: options.validation ? options.seed : null,
+    ...(options.validationSize !== undefined ? { size: options.validationSize } : {}),
+  }),
   async run({ options, upstream }): Promise<StageOutput<never>> {
     const { droppedTasks } = upstream.balance!.data as BalanceData;
     const dropped = new Set(droppedTasks);
@@ -102,7 +120,9 @@ export const splitStage: Stage<BuildOptions> = {
     if (!options.validation) return { records: [], kept: rows, drops: [], data: { validationTasks: [] } satisfies SplitData, counts: { train_rows: rows } };
     const units = unitsOf(tasks);
     if (units.length === 1) {
-      throw new InputError(`a validation split needs at least two tasks, and this build has one (${units[0]!.id}, ${rows} rows): build without --validation, or add logs of other tasks`);
+      throw new InputError(
+        `a validation split needs at least two tasks, and this build has one (${units[0]!.id}, ${rows} rows): build without --validation, or add logs of other tasks`,
+      );
     }
     const choice = chooseValidation({ tasks, seed: options.seed, size: options.validationSize });
     const validation = tasks.filter((t) => choice.taskKeys.has(t.taskKey));
@@ -112,7 +132,14 @@ export const splitStage: Stage<BuildOptions> = {
       kept: rows,
       drops: [],
       data: { validationTasks: [...choice.taskKeys].sort() } satisfies SplitData,
-      counts: { validation_target_rows: choice.target, validation_cap_rows: choice.cap, validation_rows: validationRows, validation_tasks: choice.taskKeys.size, train_rows: rows - validationRows, train_tasks: tasks.length - validation.length },
+      counts: {
+        validation_target_rows: choice.target,
+        validation_cap_rows: choice.cap,
+        validation_rows: validationRows,
+        validation_tasks: choice.taskKeys.size,
+        train_rows: rows - validationRows,
+        train_tasks: tasks.length - validation.length,
+      },
     };
   },
 };

@@ -40,13 +40,18 @@ function* formattedRows(params: { source: SplitSource; options: BuildOptions; se
 }
 
 /** Each split's rows, formatted as they are written (to check files against). */
-export function formatSplits(params: { splits: SplitSource[]; options: BuildOptions }): { split: SplitName; rows: SplitRow[]; formatted: Record<string, unknown>[] }[] {
+export function formatSplits(params: {
+  splits: SplitSource[];
+  options: BuildOptions;
+}): { split: SplitName; rows: SplitRow[]; formatted: Record<string, unknown>[] }[] {
   const { options } = params;
   return params.splits
     .map((source) => {
       const tasks = [...source.tasks()];
       const rows = tasks.flatMap(({ rows }) => rows.map((r) => ({ ...r, split: source.split })));
-      const formatted = tasks.flatMap(({ task, rows }) => rows.map((row) => formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment })));
+      const formatted = tasks.flatMap(({ task, rows }) =>
+        rows.map((row) => formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment })),
+      );
       return { split: source.split, rows, formatted };
     })
     .filter((s) => s.rows.length > 0);
@@ -113,8 +118,10 @@ const COLUMN_DOCS: Record<string, string> = {
   correct_train_input_original: "per train example: is the parent's output the real one",
   correct_test_input_original: "per test example: is the parent's output the real one",
   refined_from_id: "the parent's row_id (sha256 of [dataset, task_id, code], first 32 hex)",
-  pair_source: "where the pair came from: multiturn (a later turn of one conversation), refined (a refined_from_id link), hindsight (a solving program paired with a partial one)",
-  messages: "system, user (the relabelled task: train inputs with the program's own outputs, then the test input), assistant (optional <think> reasoning, then the code in a python block); grids as rows of space-separated digits, an empty row written [EMPTY_ROW]",
+  pair_source:
+    "where the pair came from: multiturn (a later turn of one conversation), refined (a refined_from_id link), hindsight (a solving program paired with a partial one)",
+  messages:
+    "system, user (the relabelled task: train inputs with the program's own outputs, then the test input), assistant (optional <think> reasoning, then the code in a python block); grids as rows of space-separated digits, an empty row written [EMPTY_ROW]",
 };
 
 /** The dataset card: YAML configs naming the splits, then how the data was made. No timestamps: same build, same bytes. */
@@ -177,7 +184,10 @@ export function datasetCard(params: { title: string; options: BuildOptions; spli
 
 /** Said only when set, so a default card stays the same bytes. */
 function splitOptions(options: BuildOptions): string {
-  const parts = [...(options.balance === false ? ["not balanced (--no-balance)"] : []), ...(options.validationSize !== undefined ? [`validation size ${options.validationSize}`] : [])];
+  const parts = [
+    ...(options.balance === false ? ["not balanced (--no-balance)"] : []),
+    ...(options.validationSize !== undefined ? [`validation size ${options.validationSize}`] : []),
+  ];
   return parts.length ? ` (${parts.join(", ")})` : "";
 }
 

@@ -87,7 +87,9 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     throw error;
   }
   const started = new Set<number>();
-  const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(options, params.cacheDir))(executorMessages(emit), seed));
+  const { executorFor, closeAll } = executorsBySeed((seed) =>
+    (params.createExecutor ?? defaultExecutor(options, params.cacheDir))(executorMessages(emit), seed),
+  );
   const cleaner = new CleanerPool();
   try {
     const store = new StageStore(params.cacheDir);
@@ -109,16 +111,27 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     const { reports } = run;
     const execute = reports.find((r) => r.stage === "execute");
     const hits = execute?.counts.cache_hits ?? 0;
-    if (execute?.ran && hits > 0) emit({ type: "message", level: "info", text: `execute: ${hits} of ${hits + (execute.counts.cache_misses ?? 0)} executions were taken from the execution cache (an earlier build, finished or interrupted, ran them)` });
+    if (execute?.ran && hits > 0)
+      emit({
+        type: "message",
+        level: "info",
+        text: `execute: ${hits} of ${hits + (execute.counts.cache_misses ?? 0)} executions were taken from the execution cache (an earlier build, finished or interrupted, ran them)`,
+      });
     const failures = reports.reduce((n, r) => n + (r.dropped.sandbox_failure ?? 0) + (r.stage === "filter-augment" ? (r.counts.sandbox_failures ?? 0) : 0), 0);
     if (failures > 0 && !params.allowSandboxFailures) {
-      throw new SandboxError(`${failures} program(s) could not be run: the sandbox failed, not the programs, so nothing was written. The same command retries them (what ran is cached); --allow-sandbox-failures writes the dataset without them`);
+      throw new SandboxError(
+        `${failures} program(s) could not be run: the sandbox failed, not the programs, so nothing was written. The same command retries them (what ran is cached); --allow-sandbox-failures writes the dataset without them`,
+      );
     }
     const splits = splitSources({ run, store, options });
     const missing = missingTasks(run);
     if (splits.every((s) => s.rows === 0)) throw nothingToWrite({ matched: reports.find((r) => r.stage === "load-tasks")!.kept, missing, reports });
     if (missing.count > 0) {
-      emit({ type: "message", level: "warn", text: `${missing.count} programs of ${missing.tasks} tasks had no task to run on and were dropped (first: ${missing.first!.taskId}: ${missing.first!.detail}); give --tasks <root> or set ARC_DATA` });
+      emit({
+        type: "message",
+        level: "warn",
+        text: `${missing.count} programs of ${missing.tasks} tasks had no task to run on and were dropped (first: ${missing.first!.taskId}: ${missing.first!.detail}); give --tasks <root> or set ARC_DATA`,
+      });
     }
     await mkdir(options.out, { recursive: true });
     outLock.clearPrevious();
@@ -160,7 +173,15 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
 function sandboxesOf(run: BuildRun): BuildManifest["sandboxes"] {
   const byId = new Map<string, BuildManifest["sandboxes"][number]>();
   for (const task of run.tasks) {
-    for (const f of task.runtimes ?? []) byId.set(fingerprintId(f), { fingerprint: fingerprintId(f), backend: f.backend, isolation: f.isolation, python: f.python, numpy: f.numpy, seed: f.seeds.random });
+    for (const f of task.runtimes ?? [])
+      byId.set(fingerprintId(f), {
+        fingerprint: fingerprintId(f),
+        backend: f.backend,
+        isolation: f.isolation,
+        python: f.python,
+        numpy: f.numpy,
+        seed: f.seeds.random,
+      });
   }
   return [...byId.values()].sort((a, b) => a.seed - b.seed || (a.fingerprint < b.fingerprint ? -1 : 1));
 }
@@ -178,12 +199,24 @@ function executorMessages(emit: (event: ProgressEvent) => void) {
   return (event: ExecutorEvent) => {
     if (event.type === "queue" && Date.now() - lastQueueNote >= 5000) {
       lastQueueNote = Date.now();
-      emit({ type: "message", level: "info", text: `queue: ${event.workers} worker(s) serve ${event.fingerprint}; jobs waiting ${event.waiting}, running ${event.active}, done ${event.done} of ${event.submitted}; ${event.audited} program(s) re-executed here by the audit` });
+      emit({
+        type: "message",
+        level: "info",
+        text: `queue: ${event.workers} worker(s) serve ${event.fingerprint}; jobs waiting ${event.waiting}, running ${event.active}, done ${event.done} of ${event.submitted}; ${event.audited} program(s) re-executed here by the audit`,
+      });
     }
-    if (event.type === "respawn") emit({ type: "message", level: event.cause === "died" ? "warn" : "info", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
+    if (event.type === "respawn")
+      emit({ type: "message", level: event.cause === "died" ? "warn" : "info", text: `sandbox worker ${event.worker} replaced: ${event.reason}` });
     if (event.type === "health") {
-      const rates = Object.entries(event.rates).filter(([, r]) => r > 0).map(([status, r]) => `${status} ${(r * 100).toFixed(1)}%`).join(", ");
-      emit({ type: "message", level: "info", text: `sandbox: ${event.programs} programs, ${event.executions} executions (${rates}), ${event.meanMsPerProgram.toFixed(1)} ms a program` });
+      const rates = Object.entries(event.rates)
+        .filter(([, r]) => r > 0)
+        .map(([status, r]) => `${status} ${(r * 100).toFixed(1)}%`)
+        .join(", ");
+      emit({
+        type: "message",
+        level: "info",
+        text: `sandbox: ${event.programs} programs, ${event.executions} executions (${rates}), ${event.meanMsPerProgram.toFixed(1)} ms a program`,
+      });
     }
   };
 }
@@ -203,7 +236,14 @@ function nothingToWrite(params: { matched: number; missing: ReturnType<typeof mi
         "Give --tasks <root> (or set ARC_DATA) with <root>/<dataset>/{training,evaluation}/<task id>.json; no dataset was written",
     );
   }
-  const where = params.reports.filter((r) => Object.keys(r.dropped).length > 0).map((r) => `${r.stage}: ${Object.entries(r.dropped).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  const where = params.reports
+    .filter((r) => Object.keys(r.dropped).length > 0)
+    .map(
+      (r) =>
+        `${r.stage}: ${Object.entries(r.dropped)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+    );
   return new InputError(`the build would write 0 rows, so no dataset was written. Where the programs went: ${where.join("; ") || "no programs were read"}`);
 }
 
@@ -227,7 +267,9 @@ function splitSources(params: { run: BuildRun; store: StageStore; options: Build
  * be cached): what arcforge meant to write, to check files against.
  */
 export async function builtRows(params: { options: BuildOptions; cacheDir: string; createExecutor?: BuildParams["createExecutor"]; hub?: HubAccess }) {
-  const { executorFor, closeAll } = executorsBySeed((seed) => (params.createExecutor ?? defaultExecutor(params.options, params.cacheDir))(() => undefined, seed));
+  const { executorFor, closeAll } = executorsBySeed((seed) =>
+    (params.createExecutor ?? defaultExecutor(params.options, params.cacheDir))(() => undefined, seed),
+  );
   try {
     const store = new StageStore(params.cacheDir);
     const run = await runBuild({
@@ -271,7 +313,8 @@ function defaultHub(): HubAccess {
 export const buildFolders = (options: BuildOptions, cacheDir: string) => [options.tasks, ...options.logs, ...options.from, options.out, cacheDir];
 
 function defaultExecutor(options: BuildOptions, cacheDir: string) {
-  return (onEvent: (event: ExecutorEvent) => void, seed: number) => createProcessExecutor({ ...options.limits, onEvent, seed, protect: protectedPaths(buildFolders(options, cacheDir)) });
+  return (onEvent: (event: ExecutorEvent) => void, seed: number) =>
+    createProcessExecutor({ ...options.limits, onEvent, seed, protect: protectedPaths(buildFolders(options, cacheDir)) });
 }
 
 /** A build's fates.jsonl, read back. */
@@ -302,13 +345,18 @@ function writeFates(params: { path: string; run: BuildRun; store: StageStore }):
       const { fates: list, read, countsAgree } = taskFates({ store, run, task });
       const seen = new Set(read);
       tally.total += read.length;
-      tally.addsUp &&= countsAgree && seen.size === read.length && list.length === read.length && list.every((f, i) => seen.has(f.id) && (i === 0 || list[i - 1]!.id !== f.id));
+      tally.addsUp &&=
+        countsAgree &&
+        seen.size === read.length &&
+        list.length === read.length &&
+        list.every((f, i) => seen.has(f.id) && (i === 0 || list[i - 1]!.id !== f.id));
       for (const fate of list) yield count(fate);
     }
     const loose = [...run.looseDrops].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     tally.total += loose.length;
     tally.addsUp &&= new Set(loose.map((d) => d.id)).size === loose.length;
-    for (const d of loose) yield count({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) });
+    for (const d of loose)
+      yield count({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) });
   }
   writeJsonLinesSync(params.path, fates());
   return { total: tally.total, kept: tally.kept, dropped: tally.dropped, adds_up: tally.addsUp };

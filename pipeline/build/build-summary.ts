@@ -20,7 +20,11 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
   return [
     `log files: ${params.logs.length}, kept ${params.logs.filter((l) => l.kept).length} (dropped: ${list(logDrops)})`,
     `programs: ${r["read-logs"]!.kept} (attempts dropped: ${list(attemptDrops)})`,
-    ...(r["read-datasets"]!.counts.sources ? [`program datasets: ${r["read-datasets"]!.counts.sources} sources, ${r["read-datasets"]!.counts.rows} rows read, ${r["read-datasets"]!.kept} programs (dropped: ${list(r["read-datasets"]!.dropped)})`] : []),
+    ...(r["read-datasets"]!.counts.sources
+      ? [
+          `program datasets: ${r["read-datasets"]!.counts.sources} sources, ${r["read-datasets"]!.counts.rows} rows read, ${r["read-datasets"]!.kept} programs (dropped: ${list(r["read-datasets"]!.dropped)})`,
+        ]
+      : []),
     `tasks: ${r["load-tasks"]!.kept} programs matched to their task (dropped: ${list(r["load-tasks"]!.dropped)})`,
     `clean code: ${list(r["clean-code"]!.counts)}`,
     `transduction rejections: ${list(r["filter-transductive"]!.dropped, "transductive_")}`,
@@ -36,18 +40,26 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
     dedup.programs !== undefined
       ? `program table: ${dedup.programs} programs (one per task and cleaned code; ${dedup.copies ?? 0} copies)`
       : dedup.dedup_disabled !== undefined
-      ? `dedup: off (${dedup.dedup_disabled} rows)`
-      : `dedup: kept ${dedup.kept_test_solving ?? 0} test-solving (duplicate code ${dedup.duplicate_code ?? 0}), ${dedup.kept_other ?? 0} others (duplicate behaviour ${dedup.duplicate_behaviour ?? 0})`,
+        ? `dedup: off (${dedup.dedup_disabled} rows)`
+        : `dedup: kept ${dedup.kept_test_solving ?? 0} test-solving (duplicate code ${dedup.duplicate_code ?? 0}), ${dedup.kept_other ?? 0} others (duplicate behaviour ${dedup.duplicate_behaviour ?? 0})`,
     ...(r.pair?.counts.pairs !== undefined
       ? [
           `refinement pairs: ${r.pair.counts.pairs} (` +
             ["multiturn", "refined", "hindsight"].map((source) => `${source} ${r.pair!.counts[`pairs_${source}`] ?? 0}`).join(", ") +
             `; hindsight parents by bucket: ${["zero", "low", "medium", "max"].map((b) => `${b} ${r.pair!.counts[`bucket_${b}`] ?? 0}`).join(", ")}; ` +
-            `not paired: ${list(Object.fromEntries(Object.entries(r.pair.counts).filter(([k]) => k.startsWith("pair_dropped_")).map(([k, v]) => [k.slice("pair_dropped_".length), v])))})`,
+            `not paired: ${list(
+              Object.fromEntries(
+                Object.entries(r.pair.counts)
+                  .filter(([k]) => k.startsWith("pair_dropped_"))
+                  .map(([k, v]) => [k.slice("pair_dropped_".length), v]),
+              ),
+            )})`,
         ]
       : []),
     ...(r.recipe ? [`recipe: ${r.recipe.kept} rows of the ${r.recipe.counts.table_rows ?? 0} in the program table (${r.recipe.reason})`] : []),
-    ...(r.select!.dropped.over_task_budget ? [`per-task selection: ${r.select!.dropped.over_task_budget} programs over budget in ${r.select!.counts.tasks_trimmed ?? 0} tasks`] : []),
+    ...(r.select!.dropped.over_task_budget
+      ? [`per-task selection: ${r.select!.dropped.over_task_budget} programs over budget in ${r.select!.counts.tasks_trimmed ?? 0} tasks`]
+      : []),
     r.balance!.counts.tasks_correct !== undefined
       ? `balance: tasks correct ${r.balance!.counts.tasks_correct}, incorrect ${r.balance!.counts.tasks_incorrect}, dropped ${r.balance!.counts.tasks_dropped}` +
         (r.balance!.counts.balance_skipped_empty_group ? " (skipped: one group is empty)" : "")
@@ -59,6 +71,8 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
             ? "balance: off (refinement pairs are split without balancing)"
             : "balance: off (--no-balance)",
     `splits: ${params.written.map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`).join(", ")}` +
-      (r.split!.counts.validation_target_rows !== undefined ? ` (validation target ${r.split!.counts.validation_target_rows} rows, cap ${r.split!.counts.validation_cap_rows})` : ""),
+      (r.split!.counts.validation_target_rows !== undefined
+        ? ` (validation target ${r.split!.counts.validation_target_rows} rows, cap ${r.split!.counts.validation_cap_rows})`
+        : ""),
   ];
 }

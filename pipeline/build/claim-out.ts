@@ -24,7 +24,9 @@ export function claimOut(params: { out: string; overwrite?: boolean }): { clearP
   const interrupted = existsSync(join(out, LOCK));
   if (before.length > 0 && !previous && !interrupted && !params.overwrite) {
     const shown = before.slice(0, 5).join(", ") + (before.length > 5 ? `, and ${before.length - 5} more` : "");
-    throw new InputError(`refusing to write the dataset into ${out}: it holds ${shown} and is not an earlier arcforge output (no manifest.json of arcforge's); give an empty or new --out, or --overwrite to write there anyway (arcforge replaces only the files it writes)`);
+    throw new InputError(
+      `refusing to write the dataset into ${out}: it holds ${shown} and is not an earlier arcforge output (no manifest.json of arcforge's); give an empty or new --out, or --overwrite to write there anyway (arcforge replaces only the files it writes)`,
+    );
   }
   const created = !existsSync(out);
   const release = lockFolder({ dir: out, file: LOCK, what: "output folder" });
@@ -36,7 +38,12 @@ export function claimOut(params: { out: string; overwrite?: boolean }): { clearP
     },
     clearPrevious: () => {
       // Without a manifest (a build killed while writing), the split files by the names arcforge gives them.
-      const splitFiles = interrupted && !previous && existsSync(join(out, "data")) ? readdirSync(join(out, "data")).filter((f) => SPLIT_FILE.test(f)).map((f) => `data/${f}`) : [];
+      const splitFiles =
+        interrupted && !previous && existsSync(join(out, "data"))
+          ? readdirSync(join(out, "data"))
+              .filter((f) => SPLIT_FILE.test(f))
+              .map((f) => `data/${f}`)
+          : [];
       for (const file of [...(previous?.outputs ?? []).map((o) => o.path), ...splitFiles, ...OWN_FILES]) rmSync(join(out, file), { force: true });
     },
   };
@@ -45,7 +52,9 @@ export function claimOut(params: { out: string; overwrite?: boolean }): { clearP
 function readManifest(path: string): { outputs: { path: string }[] } | undefined {
   try {
     const parsed = JSON.parse(readFileSync(path, "utf8")) as { arcforge?: unknown; outputs?: { path: string }[] };
-    return typeof parsed.arcforge === "string" && Array.isArray(parsed.outputs) ? { outputs: parsed.outputs.filter((o) => typeof o.path === "string" && !o.path.includes("..")) } : undefined;
+    return typeof parsed.arcforge === "string" && Array.isArray(parsed.outputs)
+      ? { outputs: parsed.outputs.filter((o) => typeof o.path === "string" && !o.path.includes("..")) }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -29,12 +29,23 @@ export interface RecipeCut {
  * task's run is given the rows the recipe chose. Editing a recipe re-runs only this and what
  * follows: every task stage stays cached, nothing executes.
  */
-export async function cutByRecipe(params: { runs: TaskRun[]; store: StageStore; options: BuildOptions; cacheDir: string; emit: (event: ProgressEvent) => void }): Promise<RecipeCut> {
+export async function cutByRecipe(params: {
+  runs: TaskRun[];
+  store: StageStore;
+  options: BuildOptions;
+  cacheDir: string;
+  emit: (event: ProgressEvent) => void;
+}): Promise<RecipeCut> {
   const { options, store } = params;
   const recipe = options.recipe!;
   const started = performance.now();
   const tasks = params.runs.filter((r) => r.read > 0 && r.selected.rows > 0);
-  const tableKey = cacheKey({ format: TABLE_FORMAT, augment: options.transductionAugment, reasoning: options.reasoning, tasks: tasks.map((t) => [t.taskKey, t.keys.select]) });
+  const tableKey = cacheKey({
+    format: TABLE_FORMAT,
+    augment: options.transductionAugment,
+    reasoning: options.reasoning,
+    tasks: tasks.map((t) => [t.taskKey, t.keys.select]),
+  });
   const folder = join(params.cacheDir, "recipes");
   const dbPath = join(folder, `${tableKey}.duckdb`);
   const key = cacheKey({ table: tableKey, sql: recipe.sql, duckdb: DUCKDB_VERSION });
@@ -58,7 +69,11 @@ export async function cutByRecipe(params: { runs: TaskRun[]; store: StageStore; 
     const chosen = picks.get(run.taskKey) ?? [];
     rows += chosen.length;
     run.recipe = chosen;
-    run.selected = { rows: chosen.length, solved: chosen.filter((p) => p.solves).length, group: chosen.length === 0 ? null : chosen.some((p) => p.anyTrain) ? "correct" : "incorrect" };
+    run.selected = {
+      rows: chosen.length,
+      solved: chosen.filter((p) => p.solves).length,
+      group: chosen.length === 0 ? null : chosen.some((p) => p.anyTrain) ? "correct" : "incorrect",
+    };
   }
   return { key, cached, rows, ms: Math.round(performance.now() - started) };
 }
@@ -72,7 +87,10 @@ function* tableTasks(params: { tasks: TaskRun[]; store: StageStore; options: Bui
       taskId: run.taskId,
       split,
       task,
-      rows: rows.map((row) => ({ id: row.id, values: formatRow({ row, task, format: "programs", reasoning: params.options.reasoning, augment: params.options.transductionAugment }) })),
+      rows: rows.map((row) => ({
+        id: row.id,
+        values: formatRow({ row, task, format: "programs", reasoning: params.options.reasoning, augment: params.options.transductionAugment }),
+      })),
     };
   }
 }

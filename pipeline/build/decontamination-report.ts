@@ -16,10 +16,16 @@ export interface DecontaminationManifest {
 }
 
 /** The manifest section and the summary line (terminal and card) for a build's tasks. */
-export async function decontaminationReport(params: { options: BuildOptions; cacheDir: string; tasks: TaskRun[] }): Promise<{ manifest: DecontaminationManifest; lines: string[] }> {
+export async function decontaminationReport(params: {
+  options: BuildOptions;
+  cacheDir: string;
+  tasks: TaskRun[];
+}): Promise<{ manifest: DecontaminationManifest; lines: string[] }> {
   const against = decontaminationSplits(params.options);
   const pick = (kind: string) =>
-    params.tasks.filter((t) => t.contamination?.kind === kind).map((t) => ({ task: t.taskKey, matched: t.contamination!.matched!, shared: t.contamination!.shared!, inputs: t.contamination!.inputs! }));
+    params.tasks
+      .filter((t) => t.contamination?.kind === kind)
+      .map((t) => ({ task: t.taskKey, matched: t.contamination!.matched!, shared: t.contamination!.shared!, inputs: t.contamination!.inputs! }));
   const contaminated = pick("contaminated");
   const overlap = pick("overlap");
   const evaluation = params.tasks.filter((t) => t.contamination?.kind === "evaluation_task").map((t) => t.taskKey);
@@ -36,7 +42,12 @@ export async function decontaminationReport(params: { options: BuildOptions; cac
   const line =
     `decontamination against ${against.join(", ")} (by grid content, up to rotation, reflection and colours): ` +
     `${contaminated.length} tasks contaminated, their ${programs} programs dropped` +
-    (contaminated.length ? ` (${contaminated.slice(0, 5).map((c) => `${c.task} ~ ${c.matched}`).join(", ")}${contaminated.length > 5 ? ", ..." : ""})` : "") +
+    (contaminated.length
+      ? ` (${contaminated
+          .slice(0, 5)
+          .map((c) => `${c.task} ~ ${c.matched}`)
+          .join(", ")}${contaminated.length > 5 ? ", ..." : ""})`
+      : "") +
     `; ${overlap.length} tasks sharing fewer grids kept` +
     (evaluation.length ? `; this build holds ${evaluation.length} evaluation tasks themselves (kept, marked evaluation_task)` : "");
   return { manifest: { against, files: index.files, contaminated, overlap, evaluation_tasks: evaluation }, lines: [line] };

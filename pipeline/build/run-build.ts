@@ -61,7 +61,9 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
   const ordered = [...byTask.values()].sort((a, b) => (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0));
   const perTask = await runTaskStages({ tasks: ordered, options, store, context, concurrency: TASKS_IN_FLIGHT, attemptsInFlight: ATTEMPTS_IN_FLIGHT });
   const recipe = options.recipe ? await recipeReport({ runs: perTask.runs, store, options, context }) : undefined;
-  const summaries: TaskSummary[] = perTask.runs.filter((r) => r.selected.rows > 0).map((r) => ({ taskKey: r.taskKey, taskId: r.taskId, rows: r.selected.rows, group: r.selected.group! }));
+  const summaries: TaskSummary[] = perTask.runs
+    .filter((r) => r.selected.rows > 0)
+    .map((r) => ({ taskKey: r.taskKey, taskId: r.taskId, rows: r.selected.rows, group: r.selected.group! }));
   const taint = perTask.runs.find((r) => r.uncacheable)?.uncacheable;
   const global = await runStages({
     stages: GLOBAL_STAGES,
@@ -96,8 +98,27 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
 async function recipeReport(params: { runs: TaskRun[]; store: StageStore; options: BuildOptions; context: StageContext }): Promise<StageReport> {
   const tableRows = params.runs.reduce((n, r) => n + r.selected.rows, 0);
   params.context.emit({ type: "stage-start", stage: "recipe", cached: false, reason: params.options.recipe!.name });
-  const cut = await cutByRecipe({ runs: params.runs, store: params.store, options: params.options, cacheDir: params.context.cacheDir, emit: params.context.emit });
-  const reason = cut.cached.result ? "cached" : cut.cached.table ? `recipe ${params.options.recipe!.name} ran on the cached program table` : "the program table was loaded, then the recipe ran";
+  const cut = await cutByRecipe({
+    runs: params.runs,
+    store: params.store,
+    options: params.options,
+    cacheDir: params.context.cacheDir,
+    emit: params.context.emit,
+  });
+  const reason = cut.cached.result
+    ? "cached"
+    : cut.cached.table
+      ? `recipe ${params.options.recipe!.name} ran on the cached program table`
+      : "the program table was loaded, then the recipe ran";
   params.context.emit({ type: "stage-end", stage: "recipe", kept: cut.rows, dropped: tableRows - cut.rows, ms: cut.ms });
-  return { stage: "recipe", key: cut.key, ran: !cut.cached.result, reason, ms: cut.ms, kept: cut.rows, dropped: { recipe_excluded: tableRows - cut.rows }, counts: { table_rows: tableRows } };
+  return {
+    stage: "recipe",
+    key: cut.key,
+    ran: !cut.cached.result,
+    reason,
+    ms: cut.ms,
+    kept: cut.rows,
+    dropped: { recipe_excluded: tableRows - cut.rows },
+    counts: { table_rows: tableRows },
+  };
 }

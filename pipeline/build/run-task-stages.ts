@@ -60,7 +60,11 @@ export function taskContent(shards: ShardRef[]): () => TaskContent {
   return () => {
     if (!content) {
       const parts = shards.map((s) => readTaskShard({ dir: s.dir, file: s.shard.file }));
-      content = { attempts: parts.flatMap((p) => p.attempts), drops: parts.flatMap((p, i) => p.drops.map((d) => ({ ...d, stage: shards[i]!.stage }))), tasks: Object.assign({}, ...parts.map((p) => p.tasks)) };
+      content = {
+        attempts: parts.flatMap((p) => p.attempts),
+        drops: parts.flatMap((p, i) => p.drops.map((d) => ({ ...d, stage: shards[i]!.stage }))),
+        tasks: Object.assign({}, ...parts.map((p) => p.tasks)),
+      };
     }
     return content;
   };
@@ -135,7 +139,14 @@ export async function runTaskStages(params: {
         progress();
         return { ...task, keys: {}, executed: 0, selected: { rows: 0, solved: 0, group: null } };
       }
-      const results = await runStages({ stages: TASK_STAGES, options: params.options, store, context: quiet, sources: { attempts: taskSource(task) }, perTask: { lastParts: (stage) => lastParts.get(stage) } });
+      const results = await runStages({
+        stages: TASK_STAGES,
+        options: params.options,
+        store,
+        context: quiet,
+        sources: { attempts: taskSource(task) },
+        perTask: { lastParts: (stage) => lastParts.get(stage) },
+      });
       totals.add({ task: task.taskKey, reports: results.reports, parts: results.parts });
       const notFound = results.meta["load-tasks"]!.drops.filter((d) => d.reason === "task_not_found");
       progress();
@@ -148,7 +159,9 @@ export async function runTaskStages(params: {
         ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
         ...((results.meta["load-tasks"]!.data as LoadedTask).trusted ? { trusted: true as const } : {}),
         ...runtimesOf(results.meta),
-        ...((results.meta.decontaminate!.data as { contamination?: Contamination }).contamination ? { contamination: (results.meta.decontaminate!.data as { contamination: Contamination }).contamination } : {}),
+        ...((results.meta.decontaminate!.data as { contamination?: Contamination }).contamination
+          ? { contamination: (results.meta.decontaminate!.data as { contamination: Contamination }).contamination }
+          : {}),
         ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
       };
     },
@@ -157,6 +170,7 @@ export async function runTaskStages(params: {
   const { reports, parts } = totals.finish();
   // Remembered once per stage, without the upstream keys (they differ task by task).
   for (const [stage, p] of parts) store.rememberParts(stage, { ...p, upstream: undefined });
-  for (const r of reports) context.emit({ type: "stage-end", stage: r.stage, kept: r.kept, dropped: Object.values(r.dropped).reduce((n, v) => n + v, 0), ms: r.ms });
+  for (const r of reports)
+    context.emit({ type: "stage-end", stage: r.stage, kept: r.kept, dropped: Object.values(r.dropped).reduce((n, v) => n + v, 0), ms: r.ms });
   return { runs, reports };
 }

@@ -25,7 +25,10 @@ function reader(params: { store: StageStore; task: TaskRun }) {
   const meta = (stage: string) => {
     const found = store.readMeta(stage, task.keys[stage]!, true);
     // Deleted or damaged under a running build: say which entry, not a TypeError.
-    if (!found) throw new CacheError(`the ${stage} output of task ${task.taskKey} (key ${task.keys[stage]}) was written by this build but is gone or unreadable; run the build again`);
+    if (!found)
+      throw new CacheError(
+        `the ${stage} output of task ${task.taskKey} (key ${task.keys[stage]}) was written by this build but is gone or unreadable; run the build again`,
+      );
     return found;
   };
   return { meta, records: new StageRecords({ store, keys: task.keys, after: (name) => AFTER.get(name)!, meta, sources: { attempts: taskSource(task) } }) };
@@ -93,12 +96,15 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
     const pairData = meta("pair").data as { participants?: string[] } | undefined;
     const kept = pairData?.participants && params.run.pairs ? pairData.participants : (meta("select").selected ?? []);
     for (const id of kept) {
-      if (picked && !picked.has(id)) drops.push({ id, reason: "recipe_excluded", detail: `not among the rows of recipe ${params.run.recipe ?? "?"}`, taskId: task.taskId, stage: "recipe" });
-      else if (split === "dropped") drops.push({ id, reason: "balance_task_dropped", detail: `${task.selected.group} group larger`, taskId: task.taskId, stage: "balance" });
+      if (picked && !picked.has(id))
+        drops.push({ id, reason: "recipe_excluded", detail: `not among the rows of recipe ${params.run.recipe ?? "?"}`, taskId: task.taskId, stage: "recipe" });
+      else if (split === "dropped")
+        drops.push({ id, reason: "balance_task_dropped", detail: `${task.selected.group} group larger`, taskId: task.taskId, stage: "balance" });
       else fates.push({ id, taskId: task.taskId, fate: `kept:${split}` });
     }
   }
-  for (const d of drops) fates.push({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) });
+  for (const d of drops)
+    fates.push({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) });
   fates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { fates, read, countsAgree: received === task.read && readerDrops.length === task.shards.reduce((n, s) => n + s.shard.drops, 0) };
 }

@@ -32,7 +32,17 @@ export function taskTable(run: BuildRun): TaskLine[] {
       const written = split !== "dropped";
       const c = t.contamination;
       const marks = c ? { contamination: c.kind, ...(c.matched ? { matched: c.matched, shared: c.shared } : {}) } : {};
-      return { dataset: t.dataset, task: t.taskId, read: t.read, executed: t.executed, kept: written ? t.selected.rows : 0, solved: written ? t.selected.solved : 0, group: t.selected.group, split, ...marks };
+      return {
+        dataset: t.dataset,
+        task: t.taskId,
+        read: t.read,
+        executed: t.executed,
+        kept: written ? t.selected.rows : 0,
+        solved: written ? t.selected.solved : 0,
+        group: t.selected.group,
+        split,
+        ...marks,
+      };
     })
     .sort((a, b) => (a.dataset === b.dataset ? (a.task < b.task ? -1 : 1) : a.dataset < b.dataset ? -1 : 1));
 }

@@ -15,7 +15,33 @@ import { runPush, type PushCliOptions } from "./push-cli.js";
 export interface BuildCliOptions
   extends SandboxCliOptions,
     PushCliOptions,
-    Pick<BuildOptions, "tasks" | "out" | "dataset" | "subset" | "license" | "fromLimit" | "maxLogBytes" | "decontaminate" | "recipeTimeout" | "balance" | "validationSize" | "pairs" | "pairsPerTask" | "dateFrom" | "dateTo" | "pattern" | "limit" | "format" | "cleanCode" | "transductionFilter" | "dedup" | "seed" | "generation" | "maxPerTask">,
+    Pick<
+      BuildOptions,
+      | "tasks"
+      | "out"
+      | "dataset"
+      | "subset"
+      | "license"
+      | "fromLimit"
+      | "maxLogBytes"
+      | "decontaminate"
+      | "recipeTimeout"
+      | "balance"
+      | "validationSize"
+      | "pairs"
+      | "pairsPerTask"
+      | "dateFrom"
+      | "dateTo"
+      | "pattern"
+      | "limit"
+      | "format"
+      | "cleanCode"
+      | "transductionFilter"
+      | "dedup"
+      | "seed"
+      | "generation"
+      | "maxPerTask"
+    >,
     Partial<Pick<BuildOptions, "select">>,
     Partial<Pick<BuildOptions, "validation" | "reasoning" | "keepTestFailures" | "dropIdentity" | "dropSingleColour">> {
   transduction: "literal" | "augment";
@@ -33,7 +59,13 @@ export interface BuildCliOptions
   quiet?: boolean;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
 const yyyymmdd = (value: string) => {
   if (!/^\d{8}$/.test(value)) throw new InputError(`expected a date as YYYYMMDD, got '${value}'`);
   return value;
@@ -48,85 +80,122 @@ const integer = wholeNumber(0);
 /** A count of rows (a whole number >= 1), or a fraction of the rows (0 < f < 1). */
 const validationSize = (value: string): number => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (n >= 1 && !Number.isInteger(n))) throw new InputError(`--validation-size takes a whole number of rows or a fraction between 0 and 1, not '${value}'`);
+  if (!Number.isFinite(n) || n <= 0 || (n >= 1 && !Number.isInteger(n)))
+    throw new InputError(`--validation-size takes a whole number of rows or a fraction between 0 and 1, not '${value}'`);
   return n;
 };
 
 /** A comma-separated list of pair sources. */
 const pairList = (value: string): PairSource[] => {
-  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = list.filter((s) => !(PAIR_SOURCES as readonly string[]).includes(s));
   if (unknown.length || list.length === 0) throw new InputError(`--pairs takes ${PAIR_SOURCES.join(", ")} (comma-separated), not '${value}'`);
   return list as PairSource[];
 };
 
 /** `none`, or a comma-separated list of dataset/split. */
-const splitList = (value: string): string[] => (value.trim() === "none" ? [] : value.split(",").map((s) => s.trim()).filter(Boolean));
+const splitList = (value: string): string[] =>
+  value.trim() === "none"
+    ? []
+    : value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
 
 /** The build options shared by `build` and `demo`. */
 export function addBuildOptions(command: Command, defaults: { out: string } = { out: "training_data/dataset" }): Command {
-  return addHubOptions(addSandboxOptions(
-    command
-      .option("--tasks <arc-data-root>", "folder holding <dataset>/{training,evaluation}/<id>.json", process.env.ARC_DATA)
-      .option("--out <dir>", "output folder", defaults.out)
-      .option("--model <name,...>", "keep logs of these models (repeatable, case-insensitive; default: every model)", collect)
-      .option("--dataset <name>", "keep logs of this dataset (arc-agi-1, arc-agi-2)")
-      .option("--subset <name>", "keep logs of this subset")
-      .option("--date-from <YYYYMMDD>", "keep log files named from this date", yyyymmdd)
-      .option("--date-to <YYYYMMDD>", "keep log files named up to this date", yyyymmdd)
-      .option("--pattern <glob>", "keep log files whose name matches")
-      .option("--limit <n>", "keep only the last n log files", integer)
-      .option("--pairs <sources>", `with --format refinement*: where pairs come from (comma-separated: ${PAIR_SOURCES.join(",")}; default: all)`, pairList)
-      .option("--pairs-per-task <n>", "with --format refinement*: pairs per task at most, every source together (default: 50)", integer)
-      .option("--recipe <name|file.sql>", "cut the dataset from the program table with a SQL recipe (a built-in: see 'arcforge recipes', or a file)")
-      .option("--recipe-timeout <seconds>", "stop a recipe that runs longer (default: 600)", integer)
-      .option("--balance", "with --recipe and --validation: balance the groups as a default build does")
-      .option("--no-balance", "with --validation: split without balancing the groups first")
-      .option("--validation-size <rows|fraction>", "with --validation: validation rows, as a count or a fraction of the rows (default: 10%, at most 32)", validationSize)
-      .option("--allow-sandbox-failures", "write the dataset even when the sandbox itself failed on some programs (they are left out, and retried next time)")
-      .option("--overwrite", "write into a non-empty --out that is not an earlier arcforge output (only the files arcforge writes are replaced)")
-      .option("--decontaminate <splits>", "drop tasks whose inputs copy an evaluation task's (dataset/split,...; default: every evaluation split under --tasks; none: off)", splitList)
-      .option("--max-log-bytes <n>", "record a log file larger than this as malformed without reading it (default: 64 MiB)", integer)
-      .option("--validation", "make a validation split (balances tasks first)")
-      .addOption(new Option("--format <format>", "row format").choices(FORMATS).default("flat"))
-      .option("--no-clean-code", "keep comments, docstrings and blank lines")
-      .option("--no-transduction-filter", "keep programs that hard-code outputs")
-      .option("--no-dedup", "keep duplicate programs")
-      .addOption(new Option("--transduction <rule>", "literal: outputs written in the code; augment: also programs invariant to none of flips and colour rotation").choices(["literal", "augment"]).default("literal"))
-      .option("--keep-test-failures", "keep programs that fail on a test input (stored as [])")
-      .option("--drop-identity", "drop programs whose output equals their input on every train example")
-      .option("--drop-single-colour", "drop single-colour predictions where the real output has several colours")
-      .option("--max-per-task <n>", "after dedup, keep at most n programs per task", positiveInteger)
-      .addOption(new Option("--select <strategy>", `with --max-per-task: which programs to keep (default: ${DEFAULT_BUILD_OPTIONS.select})`).choices(SELECTIONS))
-      .option("--reasoning", "include reasoning text (only for programs that solve the test)")
-      .option("--seed <n>", "seed for balancing and splitting", integer, DEFAULT_BUILD_OPTIONS.seed)
-      .option("--generation <n>", "value of the generation column for every input (default: a dataset row's own, else 0)", integer)
-      .option("--license <id>", "the dataset card's license (a Hub license id, e.g. apache-2.0, cc-by-4.0)")
-      .option("--cache-dir <dir>", "stage and execution cache", ".arcforge-cache")
-      .option("--fresh", "ignore every cache")
-      .option("--json", "print the run summary as JSON")
-      .option("--debug", "per-task detail: what was dropped and why")
-      .option("--quiet", "no progress output")
-      .option("--push", "push the result to the Hub after building")
-      .option("--repo <org/name>", "with --push: dataset repo")
-      .option("--org <org>", "with --push: push to <org>/synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS>")
-      .option("--private", "with --push: create the repo private"),
-  ));
+  return addHubOptions(
+    addSandboxOptions(
+      command
+        .option("--tasks <arc-data-root>", "folder holding <dataset>/{training,evaluation}/<id>.json", process.env.ARC_DATA)
+        .option("--out <dir>", "output folder", defaults.out)
+        .option("--model <name,...>", "keep logs of these models (repeatable, case-insensitive; default: every model)", collect)
+        .option("--dataset <name>", "keep logs of this dataset (arc-agi-1, arc-agi-2)")
+        .option("--subset <name>", "keep logs of this subset")
+        .option("--date-from <YYYYMMDD>", "keep log files named from this date", yyyymmdd)
+        .option("--date-to <YYYYMMDD>", "keep log files named up to this date", yyyymmdd)
+        .option("--pattern <glob>", "keep log files whose name matches")
+        .option("--limit <n>", "keep only the last n log files", integer)
+        .option("--pairs <sources>", `with --format refinement*: where pairs come from (comma-separated: ${PAIR_SOURCES.join(",")}; default: all)`, pairList)
+        .option("--pairs-per-task <n>", "with --format refinement*: pairs per task at most, every source together (default: 50)", integer)
+        .option("--recipe <name|file.sql>", "cut the dataset from the program table with a SQL recipe (a built-in: see 'arcforge recipes', or a file)")
+        .option("--recipe-timeout <seconds>", "stop a recipe that runs longer (default: 600)", integer)
+        .option("--balance", "with --recipe and --validation: balance the groups as a default build does")
+        .option("--no-balance", "with --validation: split without balancing the groups first")
+        .option(
+          "--validation-size <rows|fraction>",
+          "with --validation: validation rows, as a count or a fraction of the rows (default: 10%, at most 32)",
+          validationSize,
+        )
+        .option("--allow-sandbox-failures", "write the dataset even when the sandbox itself failed on some programs (they are left out, and retried next time)")
+        .option("--overwrite", "write into a non-empty --out that is not an earlier arcforge output (only the files arcforge writes are replaced)")
+        .option(
+          "--decontaminate <splits>",
+          "drop tasks whose inputs copy an evaluation task's (dataset/split,...; default: every evaluation split under --tasks; none: off)",
+          splitList,
+        )
+        .option("--max-log-bytes <n>", "record a log file larger than this as malformed without reading it (default: 64 MiB)", integer)
+        .option("--validation", "make a validation split (balances tasks first)")
+        .addOption(new Option("--format <format>", "row format").choices(FORMATS).default("flat"))
+        .option("--no-clean-code", "keep comments, docstrings and blank lines")
+        .option("--no-transduction-filter", "keep programs that hard-code outputs")
+        .option("--no-dedup", "keep duplicate programs")
+        .addOption(
+          new Option("--transduction <rule>", "literal: outputs written in the code; augment: also programs invariant to none of flips and colour rotation")
+            .choices(["literal", "augment"])
+            .default("literal"),
+        )
+        .option("--keep-test-failures", "keep programs that fail on a test input (stored as [])")
+        .option("--drop-identity", "drop programs whose output equals their input on every train example")
+        .option("--drop-single-colour", "drop single-colour predictions where the real output has several colours")
+        .option("--max-per-task <n>", "after dedup, keep at most n programs per task", positiveInteger)
+        .addOption(
+          new Option("--select <strategy>", `with --max-per-task: which programs to keep (default: ${DEFAULT_BUILD_OPTIONS.select})`).choices(SELECTIONS),
+        )
+        .option("--reasoning", "include reasoning text (only for programs that solve the test)")
+        .option("--seed <n>", "seed for balancing and splitting", integer, DEFAULT_BUILD_OPTIONS.seed)
+        .option("--generation <n>", "value of the generation column for every input (default: a dataset row's own, else 0)", integer)
+        .option("--license <id>", "the dataset card's license (a Hub license id, e.g. apache-2.0, cc-by-4.0)")
+        .option("--cache-dir <dir>", "stage and execution cache", ".arcforge-cache")
+        .option("--fresh", "ignore every cache")
+        .option("--json", "print the run summary as JSON")
+        .option("--debug", "per-task detail: what was dropped and why")
+        .option("--quiet", "no progress output")
+        .option("--push", "push the result to the Hub after building")
+        .option("--repo <org/name>", "with --push: dataset repo")
+        .option("--org <org>", "with --push: push to <org>/synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS>")
+        .option("--private", "with --push: create the repo private"),
+    ),
+  );
 }
 
 export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
-  if (!cli.logs?.length && !cli.from?.length) throw new InputError("say what to build from: --logs <dir...> (run logs) and/or --from <source...> (program datasets)");
+  if (!cli.logs?.length && !cli.from?.length)
+    throw new InputError("say what to build from: --logs <dir...> (run logs) and/or --from <source...> (program datasets)");
   const refinement = cli.format.startsWith("refinement");
-  if ((cli.pairs !== undefined || cli.pairsPerTask !== undefined) && !refinement) throw new InputError("--pairs and --pairs-per-task write refinement pairs: add --format refinement, refinement-messages or refinement-openai");
-  if (refinement && (cli.maxPerTask !== undefined || cli.recipe !== undefined)) throw new InputError("a refinement build draws its own pairs per task: drop --max-per-task and --recipe (cap pairs with --pairs-per-task)");
-  if (cli.select !== undefined && cli.maxPerTask === undefined) throw new InputError("--select chooses which programs --max-per-task keeps: give --max-per-task <n> too");
-  if (cli.recipe !== undefined && cli.maxPerTask !== undefined) throw new InputError("--recipe chooses the rows per task itself: drop --max-per-task (write the limit in the recipe)");
+  if ((cli.pairs !== undefined || cli.pairsPerTask !== undefined) && !refinement)
+    throw new InputError("--pairs and --pairs-per-task write refinement pairs: add --format refinement, refinement-messages or refinement-openai");
+  if (refinement && (cli.maxPerTask !== undefined || cli.recipe !== undefined))
+    throw new InputError("a refinement build draws its own pairs per task: drop --max-per-task and --recipe (cap pairs with --pairs-per-task)");
+  if (cli.select !== undefined && cli.maxPerTask === undefined)
+    throw new InputError("--select chooses which programs --max-per-task keeps: give --max-per-task <n> too");
+  if (cli.recipe !== undefined && cli.maxPerTask !== undefined)
+    throw new InputError("--recipe chooses the rows per task itself: drop --max-per-task (write the limit in the recipe)");
   if (cli.balance === true && cli.recipe === undefined) throw new InputError("--balance goes with --recipe (a default --validation build balances already)");
-  if ((cli.balance === false || cli.validationSize !== undefined) && !cli.validation) throw new InputError(`${cli.balance === false ? "--no-balance" : "--validation-size"} goes with --validation`);
+  if ((cli.balance === false || cli.validationSize !== undefined) && !cli.validation)
+    throw new InputError(`${cli.balance === false ? "--no-balance" : "--validation-size"} goes with --validation`);
   if (cli.format === "programs" && (cli.validation || cli.maxPerTask !== undefined)) {
-    throw new InputError("--format programs writes every verified program, before dedup, selection, balance and split: drop --validation and --max-per-task (cut datasets from the table instead)");
+    throw new InputError(
+      "--format programs writes every verified program, before dedup, selection, balance and split: drop --validation and --max-per-task (cut datasets from the table instead)",
+    );
   }
-  for (const [what, value] of [["--dataset", cli.dataset], ["--subset", cli.subset]] as const) {
+  for (const [what, value] of [
+    ["--dataset", cli.dataset],
+    ["--subset", cli.subset],
+  ] as const) {
     const problem = value === undefined ? null : nameProblem({ what, value });
     if (problem) throw new InputError(problem);
   }
@@ -172,7 +241,10 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
 
 export async function runBuildCommand(cli: BuildCliOptions, title?: string): Promise<BuildManifest> {
   // Loaded when a build runs: --help and --version stay light.
-  const [{ buildDataset, buildFolders, readFates }, { executorFromOptions }] = await Promise.all([import("../build/build-dataset.js"), import("./sandbox-executor.js")]);
+  const [{ buildDataset, buildFolders, readFates }, { executorFromOptions }] = await Promise.all([
+    import("../build/build-dataset.js"),
+    import("./sandbox-executor.js"),
+  ]);
   const renderer = createProgressRenderer({ quiet: cli.quiet || cli.json });
   const options = toBuildOptions(cli);
   const manifest = await buildDataset({
@@ -192,7 +264,9 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
   } else {
     process.stdout.write(manifest.summary.join("\n") + "\n");
-    process.stdout.write(`wrote ${manifest.outputs.map((o) => `${cli.out}/${o.path}`).join(", ")}, ${cli.out}/manifest.json (fates.jsonl, tasks.jsonl beside it) and ${cli.out}/report.html\n`);
+    process.stdout.write(
+      `wrote ${manifest.outputs.map((o) => `${cli.out}/${o.path}`).join(", ")}, ${cli.out}/manifest.json (fates.jsonl, tasks.jsonl beside it) and ${cli.out}/report.html\n`,
+    );
     if (!manifest.attempts.adds_up) process.stdout.write("warning: the manifest's attempt fates do not add up; please report this\n");
   }
   return manifest;

@@ -49,7 +49,8 @@ export function registerCacheCommand(program: Command): void {
       const stats = await cacheStats(options.cacheDir);
       if (options.json) return void process.stdout.write(JSON.stringify(stats, null, 2) + "\n");
       process.stdout.write(`${options.cacheDir}: ${mib(stats.total.bytes)} in ${stats.total.entries} files\n`);
-      for (const [stage, s] of Object.entries(stats.stages)) process.stdout.write(`  stage ${stage.padEnd(20)} ${String(s.completed).padStart(4)} entries  ${mib(s.bytes)}\n`);
+      for (const [stage, s] of Object.entries(stats.stages))
+        process.stdout.write(`  stage ${stage.padEnd(20)} ${String(s.completed).padStart(4)} entries  ${mib(s.bytes)}\n`);
       for (const [ns, byFingerprint] of Object.entries(stats.executions)) {
         for (const [id, s] of Object.entries(byFingerprint)) process.stdout.write(`  ${`${ns} ${id}`.padEnd(52)} ${String(s.outcomes).padStart(8)} outcomes\n`);
       }

@@ -41,7 +41,10 @@ for (const command of program.commands) pointToHelp(command, command.name());
 const RESUMABLE = new Set(["build", "demo", "sample", "validate", "push"]);
 program.hook("preAction", (_program, action) => {
   if (!RESUMABLE.has(action.name())) return;
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
     process.once(signal, () => {
       process.stderr.write(`\narcforge: interrupted (${signal}): the same command resumes where this one stopped\n`);
       process.exit(code);
@@ -59,4 +62,3 @@ program.parseAsync(process.argv).catch((error: Error) => {
   // Exit now: a failed command may leave connections (a lost Redis) that would keep the process alive.
   process.exit(process.exitCode || 1);
 });
-

@@ -1,11 +1,13 @@
 import { InvalidArgumentError } from "commander";
 
 /** One style for every number an option takes: commander reports the option, the value and this. */
-export const wholeNumber = (min: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number, at least ${min}`);
-  return n;
-};
+export const wholeNumber =
+  (min: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number, at least ${min}`);
+    return n;
+  };
 
 export const positiveNumber = (value: string): number => {
   const n = Number(value);

@@ -35,7 +35,10 @@ export async function runPush(dir: string, options: PushCliOptions): Promise<str
     const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as BuildManifest;
     repo = defaultRepoName({ org: options.org, manifest });
   }
-  const bars = new cliProgress.MultiBar({ format: "  {file} [{bar}] {percentage}% {state}", hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bars = new cliProgress.MultiBar(
+    { format: "  {file} [{bar}] {percentage}% {state}", hideCursor: true, clearOnComplete: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
   const fileBars = new Map<string, cliProgress.SingleBar>();
   const onEvent = (event: PushEvent) => {
     if (event.type === "repo") process.stderr.write(`${event.created ? "created" : "using"} dataset repo ${event.repo}\n`);

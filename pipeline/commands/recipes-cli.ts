@@ -10,6 +10,8 @@ export function registerRecipesCommand(program: Command): void {
       const recipes = builtinRecipes();
       const width = Math.max(...recipes.map((r) => r.name.length));
       for (const r of recipes) process.stdout.write(`${r.name.padEnd(width)}  ${r.rules}\n`);
-      process.stdout.write("\nA recipe is one SELECT over the views programs and tasks returning row_id (and optionally rank); see the README's Recipes section.\n");
+      process.stdout.write(
+        "\nA recipe is one SELECT over the views programs and tasks returning row_id (and optionally rank); see the README's Recipes section.\n",
+      );
     });
 }

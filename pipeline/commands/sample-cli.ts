@@ -88,7 +88,13 @@ export function registerSampleCommand(program: Command): void {
     }
     const [{ runSample }, { executorFromOptions }] = await Promise.all([import("../sample/run-sample.js"), import("./sandbox-executor.js")]);
     const executor = executorFromOptions(cli, undefined, 0, [cli.tasks, cli.out]);
-    const bar = process.stderr.isTTY && !cli.json ? new cliProgress.SingleBar({ format: "  sample [{bar}] {value}/{total} attempts | {rates}", hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+    const bar =
+      process.stderr.isTTY && !cli.json
+        ? new cliProgress.SingleBar(
+            { format: "  sample [{bar}] {value}/{total} attempts | {rates}", hideCursor: true, clearOnComplete: true, stream: process.stderr },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
     try {
       const summary = await runSample({
         executor,
@@ -105,15 +111,28 @@ export function registerSampleCommand(program: Command): void {
           promptDir: cli.prompt,
           retryFailed: cli.retryFailed !== false,
           prices,
-          sampling: { model: cli.model, temperature: cli.temperature, topP: cli.topP, minP: cli.minP, maxTokens: cli.maxTokens, reasoningEffort: cli.reasoningEffort, noThink: !cli.think },
+          sampling: {
+            model: cli.model,
+            temperature: cli.temperature,
+            topP: cli.topP,
+            minP: cli.minP,
+            maxTokens: cli.maxTokens,
+            reasoningEffort: cli.reasoningEffort,
+            noThink: !cli.think,
+          },
           policy: { timeoutMs: cli.requestTimeout * 1000, retries: cli.retries, backoffMs: 1000 },
         },
         onEvent: (e) => {
           if (e.type === "start") {
-            process.stderr.write(`${e.resumed ? "resuming" : "writing"} ${e.runDir}: ${e.tasks} tasks (${e.skipped} already logged), ${e.attempts} attempts to sample${e.retrying ? ` (${e.retrying} of them again: their request failed last time)` : ""}\n`);
+            process.stderr.write(
+              `${e.resumed ? "resuming" : "writing"} ${e.runDir}: ${e.tasks} tasks (${e.skipped} already logged), ${e.attempts} attempts to sample${e.retrying ? ` (${e.retrying} of them again: their request failed last time)` : ""}\n`,
+            );
             bar?.start(e.attempts, 0, { rates: "" });
           } else if (e.type === "attempt") {
-            const rates = Object.entries(e.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${((n / e.done) * 100).toFixed(0)}%`).join(" ");
+            const rates = Object.entries(e.counts)
+              .filter(([, n]) => n > 0)
+              .map(([k, n]) => `${k} ${((n / e.done) * 100).toFixed(0)}%`)
+              .join(" ");
             bar?.update(e.done, { rates });
           }
         },
@@ -122,10 +141,14 @@ export function registerSampleCommand(program: Command): void {
       process.stdout.write(cli.json ? JSON.stringify(summary, null, 2) + "\n" : formatSampleSummary(summary) + "\n");
       const failed = summary.categories.api_failure + summary.categories.api_timeout;
       if (summary.attempts > 0 && failed === summary.attempts) {
-        process.stderr.write(`arcforge sample: every request failed (${failed} of ${failed}); the first error: ${summary.firstApiError ?? "unknown"}. Check --base-url, the API key and the model; the same command retries them\n`);
+        process.stderr.write(
+          `arcforge sample: every request failed (${failed} of ${failed}); the first error: ${summary.firstApiError ?? "unknown"}. Check --base-url, the API key and the model; the same command retries them\n`,
+        );
         process.exitCode = 1;
       } else if (failed > 0) {
-        process.stderr.write(`arcforge sample: warning: ${failed} of ${summary.attempts} requests failed (first: ${summary.firstApiError ?? "unknown"}); the same command samples them again\n`);
+        process.stderr.write(
+          `arcforge sample: warning: ${failed} of ${summary.attempts} requests failed (first: ${summary.firstApiError ?? "unknown"}); the same command samples them again\n`,
+        );
       }
     } finally {
       bar?.stop();

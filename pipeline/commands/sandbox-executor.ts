@@ -9,11 +9,19 @@ import type { SandboxCliOptions } from "./sandbox-options.js";
  * The executor the options describe. `protect`: the command's data folders (--tasks, --logs,
  * --out, the cache), which programs must never see, beside the working and home folders.
  */
-export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event: ExecutorEvent) => void, seed = 0, protect: (string | undefined)[] = []): Executor {
+export function executorFromOptions(
+  options: SandboxCliOptions,
+  onEvent?: (event: ExecutorEvent) => void,
+  seed = 0,
+  protect: (string | undefined)[] = [],
+): Executor {
   const limits = { timeoutSeconds: options.timeout, memoryBytes: Math.round(options.memory * 1024 * 1024) };
   const common = { ...limits, workers: Math.round(options.sandboxWorkers ?? options.workers), onEvent, seed };
   const folders = protect.filter((p): p is string => Boolean(p));
-  const local = options.executor === "docker" ? createDockerExecutor({ ...common, recycleEvery: Math.round(options.recycleEvery) }) : createProcessExecutor({ ...common, isolation: options.isolation, protect: folders });
+  const local =
+    options.executor === "docker"
+      ? createDockerExecutor({ ...common, recycleEvery: Math.round(options.recycleEvery) })
+      : createProcessExecutor({ ...common, isolation: options.isolation, protect: folders });
   // With a queue, the local backend only names the runtime (its fingerprint); workers run the programs.
   if (!options.queue) return local;
   return createQueueExecutor({
@@ -27,4 +35,3 @@ export function executorFromOptions(options: SandboxCliOptions, onEvent?: (event
     onEvent,
   });
 }
-

@@ -38,18 +38,31 @@ export function addSandboxOptions(command: Command, params: { workersFlag?: stri
     .addOption(new Option("--memory <MiB>", "memory a program may use on top of the runner, in MiB").default(1024).argParser(positiveNumber))
     .addOption(new Option(`${params.workersFlag ?? "--workers"} <n>`, "sandbox worker processes").default(availableParallelism()).argParser(positiveNumber))
     .addOption(
-      new Option("--isolation <mode>", "auto: bubblewrap when available, else Landlock+seccomp, else refuse; bubblewrap: require it; landlock: Landlock+seccomp without bubblewrap; none: run even without isolation")
+      new Option(
+        "--isolation <mode>",
+        "auto: bubblewrap when available, else Landlock+seccomp, else refuse; bubblewrap: require it; landlock: Landlock+seccomp without bubblewrap; none: run even without isolation",
+      )
         .choices([...ISOLATION_REQUESTS])
         .default("auto"),
     )
-    .addOption(new Option("--executor <backend>", "process: hardened fork servers; docker: the same runner in locked-down containers").choices(["process", "docker"]).default("process"))
+    .addOption(
+      new Option("--executor <backend>", "process: hardened fork servers; docker: the same runner in locked-down containers")
+        .choices(["process", "docker"])
+        .default("process"),
+    )
     .addOption(new Option("--recycle-every <n>", "docker: replace a container after this many programs").default(1000).argParser(positiveNumber));
   if (!withQueue) return local;
   const queued = local
     .addOption(new Option("--queue <redis-url>", "execute through arcforge worker processes on a Redis queue (redis://HOST:PORT)"))
-    .addOption(new Option("--queue-wait <seconds>", "with --queue: fail when no worker serves this runtime for this long").default(60).argParser(positiveNumber))
+    .addOption(
+      new Option("--queue-wait <seconds>", "with --queue: fail when no worker serves this runtime for this long").default(60).argParser(positiveNumber),
+    )
     .addOption(new Option("--queue-batch <programs>", "with --queue: programs per job").default(64).argParser(positiveNumber))
-    .addOption(new Option("--queue-audit <fraction>", "with --queue: fraction of answers re-executed on this machine; a disagreement stops the build").default(0.01).argParser(fraction));
+    .addOption(
+      new Option("--queue-audit <fraction>", "with --queue: fraction of answers re-executed on this machine; a disagreement stops the build")
+        .default(0.01)
+        .argParser(fraction),
+    );
   return addQueueSecurityOptions(queued);
 }
 
@@ -58,4 +71,3 @@ function fraction(value: string): number {
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a fraction from 0 to 1, got '${value}'`);
   return n;
 }
-

@@ -37,7 +37,13 @@ export function registerValidateCommand(program: Command): void {
   ).action(async (target: string, options: ValidateCliOptions) => {
     const [{ validateDataset }, { executorFromOptions }] = await Promise.all([import("../validate/validate-dataset.js"), import("./sandbox-executor.js")]);
     const executor = executorFromOptions(options, undefined, 0, [options.tasks]);
-    const bar = process.stderr.isTTY && !options.json ? new cliProgress.SingleBar({ format: "  validate [{bar}] {value} rows {problems} problems", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+    const bar =
+      process.stderr.isTTY && !options.json
+        ? new cliProgress.SingleBar(
+            { format: "  validate [{bar}] {value} rows {problems} problems", hideCursor: true, clearOnComplete: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
     let problems = 0;
     bar?.start(0, 0, { problems: 0 });
     try {
@@ -66,7 +72,9 @@ export function registerValidateCommand(program: Command): void {
         for (const r of bad.slice(0, 50)) process.stdout.write(`${r.split}[${r.row}] ${r.taskId ?? "?"}: ${r.status}: ${r.problems.join("; ")}\n`);
         if (bad.length > 50) process.stdout.write(`... and ${bad.length - 50} more (see --report)\n`);
         process.stdout.write(
-          `rows processed: ${summary.rowsProcessed} (${Object.entries(summary.rows).map(([k, v]) => `${k} ${v}`).join(", ")})\n` +
+          `rows processed: ${summary.rowsProcessed} (${Object.entries(summary.rows)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ")})\n` +
             `errors: ${summary.errors}\nexamples tested: ${summary.examplesTested}\nexamples correct: ${summary.examplesCorrect}\n` +
             `success rate: ${(summary.successRate * 100).toFixed(2)}%\n`,
         );

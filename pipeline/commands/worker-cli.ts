@@ -14,7 +14,12 @@ export function registerWorkerCommand(program: Command): void {
     .description("execute queued programs for builds on other machines (BullMQ on Redis), with this machine's sandbox")
     .requiredOption("--queue <redis-url>", "the Redis the builds use (redis://[USER:PASSWORD@]HOST:PORT, or rediss:// for TLS)");
   addQueueSecurityOptions(addSandboxOptions(command, { queue: false }))
-    .addOption(new Option("--lock-duration <ms>", "how long a job stays claimed without a heartbeat (a killed worker's job moves on after it)").default(30_000).argParser(Number).hideHelp())
+    .addOption(
+      new Option("--lock-duration <ms>", "how long a job stays claimed without a heartbeat (a killed worker's job moves on after it)")
+        .default(30_000)
+        .argParser(Number)
+        .hideHelp(),
+    )
     .addOption(new Option("--stalled-interval <ms>", "how often stalled jobs are looked for").default(30_000).argParser(Number).hideHelp())
     .action(async (cli: WorkerCliOptions) => {
       const log = (text: string) => process.stderr.write(`arcforge worker: ${text}\n`);
@@ -29,7 +34,8 @@ export function registerWorkerCommand(program: Command): void {
         auth: resolveQueueAuth({ secret: cli.queueSecret, insecure: cli.queueInsecure }),
         seeds: [0, RECHECK_SEED],
         defaultLimits: { timeoutSeconds: cli.timeout, memoryBytes: Math.round(cli.memory * 2 ** 20) },
-        createExecutor: (limits, seed) => executorFromOptions({ ...cli, queue: undefined, timeout: limits.timeoutSeconds, memory: limits.memoryBytes / 2 ** 20 }, undefined, seed),
+        createExecutor: (limits, seed) =>
+          executorFromOptions({ ...cli, queue: undefined, timeout: limits.timeoutSeconds, memory: limits.memoryBytes / 2 ** 20 }, undefined, seed),
         lockDurationMs: cli.lockDuration,
         stalledIntervalMs: cli.stalledInterval,
         log,

@@ -24,7 +24,12 @@ export function createProgressRenderer(params: { stream?: NodeJS.WriteStream; qu
           let bar = bars.get(event.stage);
           if (!bar) {
             bar = new cliProgress.SingleBar(
-              { stream, format: `  ${event.stage.padEnd(12)} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`, hideCursor: true, clearOnComplete: true },
+              {
+                stream,
+                format: `  ${event.stage.padEnd(12)} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`,
+                hideCursor: true,
+                clearOnComplete: true,
+              },
               cliProgress.Presets.shades_classic,
             );
             bar.start(event.total, event.done);

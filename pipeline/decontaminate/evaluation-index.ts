@@ -51,11 +51,19 @@ async function build(params: { root: string; against: string[]; cacheDir: string
   const contents = new Map<string, Buffer>();
   for (const split of params.against) {
     const [dataset, folder, ...rest] = split.split("/");
-    const problem = !dataset || !folder || rest.length ? `'${split}' is not dataset/split` : (nameProblem({ what: "dataset", value: dataset }) ?? nameProblem({ what: "split", value: folder }));
+    const problem =
+      !dataset || !folder || rest.length
+        ? `'${split}' is not dataset/split`
+        : (nameProblem({ what: "dataset", value: dataset }) ?? nameProblem({ what: "split", value: folder }));
     if (problem) throw new InputError(`--decontaminate: ${problem}`);
     const dir = join(params.root, dataset, folder);
-    if (!existsSync(dir)) throw new InputError(`--decontaminate names ${split}, but ${dir} does not exist (the splits under --tasks: ${evaluationSplits(params.root).join(", ") || "none"})`);
-    for (const name of readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
+    if (!existsSync(dir))
+      throw new InputError(
+        `--decontaminate names ${split}, but ${dir} does not exist (the splits under --tasks: ${evaluationSplits(params.root).join(", ") || "none"})`,
+      );
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith(".json"))
+      .sort()) {
       const bytes = readFileSync(join(dir, name));
       files[`${split}/${name}`] = sha256(bytes);
       contents.set(`${dataset}/${name.replace(/\.json$/, "")}`, bytes);

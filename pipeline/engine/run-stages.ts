@@ -76,7 +76,9 @@ export async function runStages<O>(params: {
     allParts[stage.name] = parts;
     const cached = params.context.fresh ? undefined : store.readMeta(stage.name, key);
     const last = params.perTask ? params.perTask.lastParts(stage.name) : store.lastParts(stage.name);
-    const reason = cached ? "cached" : whyRun({ parts, last, fresh: params.context.fresh, ranUpstream: stage.after.filter((name) => reports.some((r) => r.stage === name && r.ran)) });
+    const reason = cached
+      ? "cached"
+      : whyRun({ parts, last, fresh: params.context.fresh, ranUpstream: stage.after.filter((name) => reports.some((r) => r.stage === name && r.ran)) });
     params.context.emit({ type: "stage-start", stage: stage.name, cached: Boolean(cached), reason });
     if (cached) {
       meta[stage.name] = cached;
@@ -84,7 +86,13 @@ export async function runStages<O>(params: {
       const dir = store.begin(stage.name, key);
       const upstream: Record<string, StageOutput> = Object.fromEntries(stage.after.map((name) => [name, { ...meta[name]!, records: records.get(name) }]));
       const output = await stage.run({ options: params.options, upstream, context: params.context, dir });
-      const m: StageMeta = { drops: output.drops, counts: output.counts, data: output.data, length: output.kept ?? output.records.length, ...(output.dropped ? { dropped: output.dropped } : {}) };
+      const m: StageMeta = {
+        drops: output.drops,
+        counts: output.counts,
+        data: output.data,
+        length: output.kept ?? output.records.length,
+        ...(output.dropped ? { dropped: output.dropped } : {}),
+      };
       if (stage.selects) m.selected = (output.records as { id: string }[]).map((r) => r.id);
       if (stage.patches) m.patched = true;
       // An output that is not the programs' doing taints everything computed from it: it is
@@ -101,7 +109,17 @@ export async function runStages<O>(params: {
     const dropped: Record<string, number> = { ...m.dropped };
     for (const drop of m.drops) dropped[drop.reason] = (dropped[drop.reason] ?? 0) + 1;
     const ms = performance.now() - started;
-    reports.push({ stage: stage.name, key, ran: !cached, reason, ms: Math.round(ms), kept: m.length, dropped, counts: m.counts ?? {}, ...(uncached.has(stage.name) ? { notCached: uncached.get(stage.name) } : {}) });
+    reports.push({
+      stage: stage.name,
+      key,
+      ran: !cached,
+      reason,
+      ms: Math.round(ms),
+      kept: m.length,
+      dropped,
+      counts: m.counts ?? {},
+      ...(uncached.has(stage.name) ? { notCached: uncached.get(stage.name) } : {}),
+    });
     params.context.emit({ type: "stage-end", stage: stage.name, kept: m.length, dropped: m.drops.length, ms });
   }
   const taint = [...uncached.values()][0];

@@ -67,13 +67,24 @@ export interface Stage<O> {
 }
 
 /** Applies a filter to records, turning drop verdicts into Drop entries. */
-export function applyFilter<T>(params: { records: T[]; id: (record: T) => string; taskId?: (record: T) => string; verdict: (record: T) => Verdict }): StageOutput<T> {
+export function applyFilter<T>(params: {
+  records: T[];
+  id: (record: T) => string;
+  taskId?: (record: T) => string;
+  verdict: (record: T) => Verdict;
+}): StageOutput<T> {
   const kept: T[] = [];
   const drops: Drop[] = [];
   for (const record of params.records) {
     const v = params.verdict(record);
     if (v === "keep") kept.push(record);
-    else drops.push({ id: params.id(record), reason: v.drop, ...(v.detail ? { detail: v.detail } : {}), ...(params.taskId ? { taskId: params.taskId(record) } : {}) });
+    else
+      drops.push({
+        id: params.id(record),
+        reason: v.drop,
+        ...(v.detail ? { detail: v.detail } : {}),
+        ...(params.taskId ? { taskId: params.taskId(record) } : {}),
+      });
   }
   return { records: kept, drops };
 }

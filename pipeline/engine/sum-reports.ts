@@ -21,7 +21,17 @@ export class StageTotals {
 
   constructor(stages: Stage<unknown>[]) {
     for (const s of stages) {
-      const report: StageReport = { stage: s.name, key: "", ran: false, reason: "cached", ms: 0, kept: 0, dropped: {}, counts: {}, tasks: { ran: 0, total: 0 } };
+      const report: StageReport = {
+        stage: s.name,
+        key: "",
+        ran: false,
+        reason: "cached",
+        ms: 0,
+        kept: 0,
+        dropped: {},
+        counts: {},
+        tasks: { ran: 0, total: 0 },
+      };
       this.totals.set(s.name, { report, keys: [], runCounts: new Set(s.runCounts) });
     }
   }

@@ -88,7 +88,9 @@ export class TaskShardWriter {
   /** Writes what is pending; the shards by task key. */
   close(): TaskShard[] {
     for (const entry of this.open.values()) this.flush(entry);
-    return [...this.open.values()].map((e) => ({ ...e.shard, sha256: e.hash.digest("hex") })).sort((a, b) => (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0));
+    return [...this.open.values()]
+      .map((e) => ({ ...e.shard, sha256: e.hash.digest("hex") }))
+      .sort((a, b) => (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0));
   }
 
   private entry(dataset: string, taskId: string): Open {
@@ -96,7 +98,13 @@ export class TaskShardWriter {
     let found = this.open.get(taskKey);
     if (!found) {
       const file = `${sha256(taskKey).slice(0, 24)}.jsonl.gz`;
-      found = { shard: { taskKey, dataset, taskId, file, sha256: "", attempts: 0, drops: 0, embedded: false }, hash: createHash("sha256"), pending: [], pendingBytes: 0, tasks: new Set() };
+      found = {
+        shard: { taskKey, dataset, taskId, file, sha256: "", attempts: 0, drops: 0, embedded: false },
+        hash: createHash("sha256"),
+        pending: [],
+        pendingBytes: 0,
+        tasks: new Set(),
+      };
       this.open.set(taskKey, found);
     }
     return found;

@@ -16,15 +16,22 @@ export function bubblewrapArgs(params: { python: PythonRuntime; runnerDir: strin
   const args = [
     "--unshare-all",
     "--unshare-user",
-    "--uid", "65534",
-    "--gid", "65534",
+    "--uid",
+    "65534",
+    "--gid",
+    "65534",
     "--die-with-parent",
     "--new-session",
-    "--cap-drop", "ALL",
+    "--cap-drop",
+    "ALL",
     "--clearenv",
-    "--dev", "/dev",
-    "--proc", "/proc",
-    "--ro-bind", "/usr", "/usr",
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+    "--ro-bind",
+    "/usr",
+    "/usr",
   ];
   for (const top of ["/lib", "/lib64", "/bin"]) {
     if (!existsSync(top)) continue;

@@ -78,7 +78,12 @@ export class CleanerPool {
   private helper(index: number): Promise<Helper> {
     let found = this.helpers[index];
     if (!found) {
-      found = findPython({ python: this.params.python }).then((python) => new Helper(spawn(python.executable, ["-S", CLEANER_PATH], { stdio: ["pipe", "pipe", "pipe"], env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1" } })));
+      found = findPython({ python: this.params.python }).then(
+        (python) =>
+          new Helper(
+            spawn(python.executable, ["-S", CLEANER_PATH], { stdio: ["pipe", "pipe", "pipe"], env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1" } }),
+          ),
+      );
       this.helpers[index] = found;
     }
     return found.then((h) => {
@@ -108,8 +113,16 @@ export class CleanerPool {
 }
 
 /** Cleans one batch in a pool of its own (started and closed here). */
-export async function cleanPrograms(params: { programs: { id: string; code: string }[]; python?: string; processes?: number; onProgress?: (done: number) => void }): Promise<Map<string, Cleaned>> {
-  const pool = new CleanerPool({ python: params.python, processes: Math.max(1, Math.min(params.processes ?? availableParallelism(), Math.ceil(params.programs.length / 200))) });
+export async function cleanPrograms(params: {
+  programs: { id: string; code: string }[];
+  python?: string;
+  processes?: number;
+  onProgress?: (done: number) => void;
+}): Promise<Map<string, Cleaned>> {
+  const pool = new CleanerPool({
+    python: params.python,
+    processes: Math.max(1, Math.min(params.processes ?? availableParallelism(), Math.ceil(params.programs.length / 200))),
+  });
   let done = 0;
   try {
     return await pool.clean({ programs: params.programs, onAnswer: () => params.onProgress?.(++done) });

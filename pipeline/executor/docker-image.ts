@@ -75,17 +75,26 @@ export async function imageFiles(python: PythonRuntime): Promise<string[]> {
  * Builds the sandbox image offline with `docker import` from the host's own Python and numpy
  * (no registry is needed), unless an image with this tag exists already.
  */
-export async function buildSandboxImage(params: { docker: Dockerode; python: PythonRuntime; force?: boolean; onProgress?: (text: string) => void }): Promise<string> {
+export async function buildSandboxImage(params: {
+  docker: Dockerode;
+  python: PythonRuntime;
+  force?: boolean;
+  onProgress?: (text: string) => void;
+}): Promise<string> {
   const tag = sandboxImageTag(params.python);
   if (!params.force) {
-    const found = await params.docker.getImage(tag).inspect().catch(() => null);
+    const found = await params.docker
+      .getImage(tag)
+      .inspect()
+      .catch(() => null);
     if (found) return tag;
   }
   const files = await imageFiles(params.python);
   const staging = await mkdtemp(join(tmpdir(), "arcforge-image-"));
   try {
     await mkdir(join(staging, "arcforge"));
-    for (const name of readdirSync(RUNNER_DIR).filter((n) => n.endsWith(".py"))) await copyFile(join(RUNNER_DIR, name), join(staging, RUNNER_DIR_IN_IMAGE, name));
+    for (const name of readdirSync(RUNNER_DIR).filter((n) => n.endsWith(".py")))
+      await copyFile(join(RUNNER_DIR, name), join(staging, RUNNER_DIR_IN_IMAGE, name));
     for (const dir of ["tmp", "etc"]) await mkdir(join(staging, dir));
     const links: string[] = [];
     for (const top of ["lib", "lib64", "bin"]) {
@@ -98,7 +107,9 @@ export async function buildSandboxImage(params: { docker: Dockerode; python: Pyt
     const list = join(staging, "files.txt");
     await writeFile(list, files.map((f) => f.slice(1)).join("\n") + "\n");
     params.onProgress?.(`packing ${files.length} paths from the host into ${tag}`);
-    const tar = spawn("tar", ["-cf", "-", "--hard-dereference", "-C", "/", "--files-from", list, "-C", staging, "arcforge", "tmp", "etc", ...links], { stdio: ["ignore", "pipe", "pipe"] });
+    const tar = spawn("tar", ["-cf", "-", "--hard-dereference", "-C", "/", "--files-from", list, "-C", staging, "arcforge", "tmp", "etc", ...links], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     tar.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     const [repo, version] = tag.split(":") as [string, string];

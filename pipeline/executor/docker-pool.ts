@@ -32,7 +32,14 @@ export interface DockerExecutorOptions extends ExecutorOptions {
 export async function removeStaleContainers(docker: Dockerode, staleAfterMs: number): Promise<number> {
   const list = await docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } });
   const stale = list.filter((c) => c.State !== "running" && Date.now() - c.Created * 1000 >= staleAfterMs);
-  await Promise.all(stale.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    stale.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   return stale.length;
 }
 
@@ -76,7 +83,13 @@ export function createDockerExecutor(params: Partial<DockerExecutorOptions> = {}
   // The image is built from the host's interpreter and numpy, so the host's versions are the container's.
   const runtime = async () => {
     const python = await findPython({ python: options.python });
-    const fingerprint: RuntimeFingerprint = { runner: RUNNER_HASH, ...pythonParts(python), backend: "docker", isolation: "docker", seeds: seedsFor(options.seed) };
+    const fingerprint: RuntimeFingerprint = {
+      runner: RUNNER_HASH,
+      ...pythonParts(python),
+      backend: "docker",
+      isolation: "docker",
+      seeds: seedsFor(options.seed),
+    };
     return { fingerprint, container: "docker" as const };
   };
 
@@ -179,7 +192,10 @@ async function attach(container: Dockerode.Container, forget: () => void): Promi
         remove();
         listener(how);
       };
-      container.wait().then((r: { StatusCode: number }) => tell(`container exit code ${r.StatusCode}`), (e: Error) => tell(e.message));
+      container.wait().then(
+        (r: { StatusCode: number }) => tell(`container exit code ${r.StatusCode}`),
+        (e: Error) => tell(e.message),
+      );
       stream.on("end", () => tell("container stream closed"));
     },
     kill: () => remove(),

@@ -54,11 +54,16 @@ export interface RunnerIo {
 
 /** The runner's arguments; `path` is its import path beyond the standard library (see find-python). */
 export const runnerArgs = (limits: SandboxLimits, seed: number, path: string[]) => [
-  "--timeout", String(limits.timeoutSeconds),
-  "--memory", String(limits.memoryBytes),
-  "--seed", String(seed),
-  "--backstop", `${BACKSTOP.factor},${BACKSTOP.seconds}`,
-  "--path", path.join(":"),
+  "--timeout",
+  String(limits.timeoutSeconds),
+  "--memory",
+  String(limits.memoryBytes),
+  "--seed",
+  String(seed),
+  "--backstop",
+  `${BACKSTOP.factor},${BACKSTOP.seconds}`,
+  "--path",
+  path.join(":"),
 ];
 
 /** The runner as a child process; results come on its fd 3. */
@@ -181,7 +186,8 @@ export class ForkServer {
     const flight = this.inFlight;
     if (!flight || message.id !== flight.requestId) return this.fail(`the runner answered request ${message.id}, which is not in flight`);
     if ("done" in message) {
-      if (flight.outcomes.size !== flight.inputs) return this.fail(`the runner finished request ${flight.requestId} with ${flight.outcomes.size} of ${flight.inputs} outcomes`);
+      if (flight.outcomes.size !== flight.inputs)
+        return this.fail(`the runner finished request ${flight.requestId} with ${flight.outcomes.size} of ${flight.inputs} outcomes`);
       this.inFlight = undefined;
       this.stopHeartbeat();
       flight.resolve(flight.outcomes);

@@ -21,9 +21,7 @@ export class HealthMeter {
   }
 
   snapshot(): Extract<ExecutorEvent, { type: "health" }> {
-    const rates = Object.fromEntries(
-      OUTCOME_STATUSES.map((s) => [s, this.executions ? this.counts[s] / this.executions : 0]),
-    ) as Record<OutcomeStatus, number>;
+    const rates = Object.fromEntries(OUTCOME_STATUSES.map((s) => [s, this.executions ? this.counts[s] / this.executions : 0])) as Record<OutcomeStatus, number>;
     return { type: "health", programs: this.programs, executions: this.executions, rates, meanMsPerProgram: this.programs ? this.totalMs / this.programs : 0 };
   }
 }

@@ -56,7 +56,12 @@ async function resolveCommand(options: ProcessExecutorOptions, warnings: string[
   // Only these variables: the runner refuses any other PYTHON* one, and fixes its import path from its arguments.
   const env = { PYTHONHASHSEED: String(options.seed), PYTHONDONTWRITEBYTECODE: "1", LANG: "C.UTF-8" };
   const bwrap = options.isolation === "none" || options.isolation === "landlock" ? null : await findBubblewrap();
-  const { isolation, warnings: said } = planIsolation({ requested: options.isolation, bubblewrap: bwrap !== null, landlockAbi: python.landlockAbi, seccomp: python.seccomp });
+  const { isolation, warnings: said } = planIsolation({
+    requested: options.isolation,
+    bubblewrap: bwrap !== null,
+    landlockAbi: python.landlockAbi,
+    seccomp: python.seccomp,
+  });
   warnings.push(...said);
   const fingerprint: RuntimeFingerprint = { runner: RUNNER_HASH, ...pythonParts(python), backend: "process", isolation, seeds: seedsFor(options.seed) };
   const protect = protectedPaths(options.protect);
@@ -67,5 +72,9 @@ async function resolveCommand(options: ProcessExecutorOptions, warnings: string[
   }
   const wrap = bubblewrapArgs({ python, runnerDir: RUNNER_DIR, protect });
   for (const [key, value] of Object.entries(env)) wrap.push("--setenv", key, value);
-  return { command: { command: bwrap, args: [...wrap, "--", python.executable, "-s", "-S", RUNNER_IN_SANDBOX, ...args], env: {} }, fingerprint, container: "bubblewrap" };
+  return {
+    command: { command: bwrap, args: [...wrap, "--", python.executable, "-s", "-S", RUNNER_IN_SANDBOX, ...args], env: {} },
+    fingerprint,
+    container: "bubblewrap",
+  };
 }

@@ -68,14 +68,19 @@ export function isolationInForce(params: { layers: Record<string, unknown>; cont
  * The isolation a process backend will have, from what this machine offers. Fails closed: weak
  * isolation is refused unless the user asked for it by name (--isolation none).
  */
-export function planIsolation(params: { requested: IsolationRequest; bubblewrap: boolean; landlockAbi: number; seccomp: boolean }): { isolation: Isolation; warnings: string[] } {
+export function planIsolation(params: { requested: IsolationRequest; bubblewrap: boolean; landlockAbi: number; seccomp: boolean }): {
+  isolation: Isolation;
+  warnings: string[];
+} {
   const { requested, bubblewrap } = params;
   if (requested === "bubblewrap" && !bubblewrap) {
     throw new SandboxError("isolation 'bubblewrap' was asked for, but bwrap is missing or cannot create namespaces here (apt-get install bubblewrap)");
   }
   const layered = params.landlockAbi > 0 && params.seccomp;
   if (requested === "landlock" && !layered) {
-    throw new SandboxError(`isolation 'landlock' was asked for, but ${params.landlockAbi > 0 ? "libseccomp.so.2 cannot be loaded (apt-get install libseccomp2)" : "the kernel offers no Landlock"}`);
+    throw new SandboxError(
+      `isolation 'landlock' was asked for, but ${params.landlockAbi > 0 ? "libseccomp.so.2 cannot be loaded (apt-get install libseccomp2)" : "the kernel offers no Landlock"}`,
+    );
   }
   const isolation: Isolation = bubblewrap && requested !== "none" && requested !== "landlock" ? "bubblewrap" : layered ? "landlock+seccomp" : "none";
   const missing = [
@@ -91,7 +96,8 @@ export function planIsolation(params: { requested: IsolationRequest; bubblewrap:
     );
   }
   const warnings: string[] = [];
-  if (isolation === "landlock+seccomp" && requested === "auto") warnings.push("bubblewrap is not available: programs run under Landlock, seccomp and rlimits only, as the current user");
+  if (isolation === "landlock+seccomp" && requested === "auto")
+    warnings.push("bubblewrap is not available: programs run under Landlock, seccomp and rlimits only, as the current user");
   if (isolation === "none") warnings.push(`programs run WITHOUT isolation, as the current user (${missing.join("; ")})`);
   return { isolation, warnings };
 }

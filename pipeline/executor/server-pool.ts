@@ -48,7 +48,9 @@ export function createServerPool(params: {
     const seen = { python: hello.python, numpy: hello.numpy, isolation, seed: hello.seed ?? 0 };
     const promised = { python: fingerprint.python, numpy: fingerprint.numpy, isolation: fingerprint.isolation, seed: fingerprint.seeds.random };
     if (JSON.stringify(seen) !== JSON.stringify(promised)) {
-      throw new SandboxError(`the sandbox runner reports ${JSON.stringify(seen)} but this run's fingerprint promises ${JSON.stringify(promised)}: refusing its verdicts`);
+      throw new SandboxError(
+        `the sandbox runner reports ${JSON.stringify(seen)} but this run's fingerprint promises ${JSON.stringify(promised)}: refusing its verdicts`,
+      );
     }
   };
   const replace = async (index: number, cause: "died" | "recycled", reason: string) => {
@@ -100,14 +102,18 @@ export function createServerPool(params: {
         if (!(error instanceof ServerDiedError)) throw error;
         for (const [i, outcome] of error.outcomes) outcomes.set(i, outcome);
         if (tries >= 1) {
-          for (const i of left.filter((i) => !outcomes.has(i))) outcomes.set(i, { status: "crash", message: `sandbox server died twice: ${error.message}`, ms: 0, transient: true });
+          for (const i of left.filter((i) => !outcomes.has(i)))
+            outcomes.set(i, { status: "crash", message: `sandbox server died twice: ${error.message}`, ms: 0, transient: true });
         }
       }
       left = left.filter((i) => !outcomes.has(i));
     }
     const result = { programId: job.programId, outcomes: job.inputs.map((_, i) => outcomes.get(i)!) };
     // The runner's own time for the program, the figure the report shows too (a pool's wait aside).
-    health.record(result, result.outcomes.reduce((n, o) => n + o.ms, 0));
+    health.record(
+      result,
+      result.outcomes.reduce((n, o) => n + o.ms, 0),
+    );
     return result;
   };
 
@@ -118,7 +124,16 @@ export function createServerPool(params: {
       infoPromise ??= worker(0).then(async (server): Promise<SandboxInfo> => {
         const hello = await server.hello;
         const { fingerprint } = await params.runtime();
-        return { backend: params.name, isolation: fingerprint.isolation, fingerprint, runnerVersion: hello.runner, python: hello.python, numpy: hello.numpy, layers: hello.layers, warnings: params.warnings };
+        return {
+          backend: params.name,
+          isolation: fingerprint.isolation,
+          fingerprint,
+          runnerVersion: hello.runner,
+          python: hello.python,
+          numpy: hello.numpy,
+          layers: hello.layers,
+          warnings: params.warnings,
+        };
       });
       return infoPromise;
     },

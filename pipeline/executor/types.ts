@@ -16,7 +16,6 @@ export interface ExecResult {
   outcomes: Outcome[];
 }
 
-
 export interface SandboxInfo {
   backend: string;
   /** The isolation actually in force, from the runner's own report. */
@@ -59,4 +58,3 @@ export interface ExecutorOptions extends SandboxLimits {
   seed: number;
   onEvent?: (event: ExecutorEvent) => void;
 }
-

@@ -19,7 +19,10 @@ export function sandboxMounts(params: { python: PythonRuntime; protect: string[]
   const masks = new Set<string>();
   for (const guarded of new Set(params.protect)) {
     for (const bind of shown) {
-      if (guarded === bind) throw new SandboxError(`refusing to show ${bind} to programs: it is the Python runtime's folder and also ${describe(guarded)}; move the data, or use a Python installed elsewhere (ARCFORGE_PYTHON)`);
+      if (guarded === bind)
+        throw new SandboxError(
+          `refusing to show ${bind} to programs: it is the Python runtime's folder and also ${describe(guarded)}; move the data, or use a Python installed elsewhere (ARCFORGE_PYTHON)`,
+        );
       if (within(guarded, bind)) masks.add(guarded);
     }
   }
@@ -30,7 +33,11 @@ const describe = (path: string) => `a folder arcforge protects (${path}: the wor
 
 /** The folders the runner lets programs read under Landlock (runner.py runtime_paths, seen from here). */
 export function landlockReadable(params: { python: PythonRuntime; runnerDir: string }): string[] {
-  return [...new Set([...params.python.prefixes, ...params.python.runtimePaths, params.runnerDir, "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib"])].filter(existsSync).sort();
+  return [
+    ...new Set([...params.python.prefixes, ...params.python.runtimePaths, params.runnerDir, "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib"]),
+  ]
+    .filter(existsSync)
+    .sort();
 }
 
 /**
@@ -41,11 +48,14 @@ export function guardLandlock(params: { python: PythonRuntime; runnerDir: string
   for (const readable of landlockReadable(params)) {
     for (const guarded of new Set(params.protect)) {
       if (within(guarded, readable)) {
-        throw new SandboxError(`refusing to run programs under Landlock: ${describe(guarded)} lies inside ${readable}, which programs may read; move it, or use bubblewrap, which hides it`);
+        throw new SandboxError(
+          `refusing to run programs under Landlock: ${describe(guarded)} lies inside ${readable}, which programs may read; move it, or use bubblewrap, which hides it`,
+        );
       }
     }
   }
 }
 
 /** What is always protected, with what a command adds: the working folder and the home folder. */
-export const protectedPaths = (extra: (string | undefined)[] = []) => [process.cwd(), homedir(), ...extra.filter((p): p is string => Boolean(p))].map((p) => resolve(p)).filter((p) => existsSync(p));
+export const protectedPaths = (extra: (string | undefined)[] = []) =>
+  [process.cwd(), homedir(), ...extra.filter((p): p is string => Boolean(p))].map((p) => resolve(p)).filter((p) => existsSync(p));

@@ -19,7 +19,15 @@ const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 /** A body a retry can send again; a stream is consumed by the first try. */
 function replayable(init?: RequestInit): boolean {
   const body = init?.body;
-  return body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer || body instanceof Blob || body instanceof URLSearchParams;
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === "string" ||
+    body instanceof Uint8Array ||
+    body instanceof ArrayBuffer ||
+    body instanceof Blob ||
+    body instanceof URLSearchParams
+  );
 }
 
 /**

@@ -46,9 +46,15 @@ export async function checkAgainstManifest(dir: string): Promise<void> {
     const file = join(dir, output.path);
     if (!existsSync(file)) throw new HubError(`${dir}/${output.path} is missing: the folder is not what its manifest.json says was built`);
     const digest = await fileSha256(file);
-    if (digest !== output.sha256) throw new HubError(`${dir}/${output.path} differs from the file the build wrote (sha256 ${digest.slice(0, 12)}, manifest ${output.sha256.slice(0, 12)}): rebuild it, or push the folder the build wrote`);
+    if (digest !== output.sha256)
+      throw new HubError(
+        `${dir}/${output.path} differs from the file the build wrote (sha256 ${digest.slice(0, 12)}, manifest ${output.sha256.slice(0, 12)}): rebuild it, or push the folder the build wrote`,
+      );
   }
-  const extra = (await readdir(join(dir, "data"), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).filter((p) => !listed.has(p));
+  const extra = (await readdir(join(dir, "data"), { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .filter((p) => !listed.has(p));
   if (extra.length) throw new HubError(`${dir} holds split files its manifest.json does not list: ${extra.join(", ")}`);
 }
 
@@ -57,7 +63,10 @@ export async function datasetOperations(dir: string): Promise<CommitOperation[]>
   const entries = await readdir(join(dir, "data"), { recursive: true, withFileTypes: true }).catch(() => {
     throw new HubError(`${dir} has no data/ folder: push a folder written by 'arcforge build'`);
   });
-  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+  const files = entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
   if (files.length === 0) throw new HubError(`${dir}/data holds no split files`);
   const operations: CommitOperation[] = [];
   const report = join(dir, "report.html");
@@ -107,7 +116,14 @@ export async function pushDataset(params: PushParams): Promise<{ url: string; co
   for (let attempt = 1; ; attempt++) {
     const head = await headOf({ hubUrl, repo: params.repo, token: params.token, fetch: fetchWithRetry });
     try {
-      const iterator = commitIter({ repo, operations, title: params.commitTitle ?? "Upload dataset built by arcforge", parentCommit: head, useXet: false, ...credentials });
+      const iterator = commitIter({
+        repo,
+        operations,
+        title: params.commitTitle ?? "Upload dataset built by arcforge",
+        parentCommit: head,
+        useXet: false,
+        ...credentials,
+      });
       let next = await iterator.next();
       while (!next.done) {
         const event = next.value;
@@ -156,7 +172,12 @@ async function digests(content: Blob): Promise<{ sha256: string; gitOid: string 
  * head moved off the parent we committed on and holds every file we sent, byte for byte.
  * Returns the head commit then, else null.
  */
-async function landed(params: { repo: string; parent: string; operations: CommitOperation[]; credentials: { accessToken: string; hubUrl: string; fetch: typeof fetch } }): Promise<string | null> {
+async function landed(params: {
+  repo: string;
+  parent: string;
+  operations: CommitOperation[];
+  credentials: { accessToken: string; hubUrl: string; fetch: typeof fetch };
+}): Promise<string | null> {
   const head = await headOf({ hubUrl: params.credentials.hubUrl, repo: params.repo, token: params.credentials.accessToken, fetch: params.credentials.fetch });
   if (head === params.parent) return null;
   const files = new Map<string, { oid: string; lfs?: string }>();

@@ -46,7 +46,9 @@ export function hindsightPairs(params: { rows: Row[]; seed: number; limit: numbe
   if (children.length === 0) return [];
   const buckets = new Map<Bucket, Row[]>(BUCKETS.map((b) => [b, []]));
   for (const row of params.rows.filter((r) => !solves(r))) buckets.get(bucketOf(row))!.push(row);
-  const queues = BUCKETS.map((b) => ({ bucket: b, parents: seededShuffle(buckets.get(b)!, params.seed, (r) => r.id), next: 0 })).filter((q) => q.parents.length > 0);
+  const queues = BUCKETS.map((b) => ({ bucket: b, parents: seededShuffle(buckets.get(b)!, params.seed, (r) => r.id), next: 0 })).filter(
+    (q) => q.parents.length > 0,
+  );
   const pairs: Pair[] = [];
   for (let round = 0; pairs.length < params.limit && queues.some((q) => q.next < q.parents.length); round++) {
     for (const queue of queues) {

@@ -34,10 +34,16 @@ export function refinedLinks(params: { rows: Row[]; foreign: Record<string, stri
     }
     const parent = byUserId.get(from);
     if (parent) {
-      if (cycles({ start: child, byUserId })) drops.push({ child: child.id, reason: "cycle", detail: `following refined_from_id from ${child.refined?.rowId} comes back to it` });
+      if (cycles({ start: child, byUserId }))
+        drops.push({ child: child.id, reason: "cycle", detail: `following refined_from_id from ${child.refined?.rowId} comes back to it` });
       else pairs.push({ parent, child, source: "refined" });
     } else if (child.refined?.codeOriginal) withOriginal.push(child);
-    else drops.push({ child: child.id, reason: "parent_missing", detail: `no verified program of this task has row_id ${from}, and the row carries no code_original` });
+    else
+      drops.push({
+        child: child.id,
+        reason: "parent_missing",
+        detail: `no verified program of this task has row_id ${from}, and the row carries no code_original`,
+      });
   }
   return { pairs, drops, withOriginal };
 }

@@ -84,7 +84,10 @@ export function columnData(kind: ColumnKind, values: unknown[]): Data {
     case "strings":
       return vectorFromArray(values as string[][], STRINGS).data[0]!;
     case "int?":
-      return vectorFromArray(values.map((v) => (v === null ? null : BigInt(v as number))), new Int64()).data[0]!;
+      return vectorFromArray(
+        values.map((v) => (v === null ? null : BigInt(v as number))),
+        new Int64(),
+      ).data[0]!;
     case "bool":
     case "bool?":
       return vectorFromArray(values as (boolean | null)[], new Bool()).data[0]!;
@@ -94,7 +97,12 @@ export function columnData(kind: ColumnKind, values: unknown[]): Data {
 /** One Arrow table of `rows` (plain objects keyed by column name) under `schema`. */
 export function toArrowTable(params: { schema: Schema; kinds: ColumnKind[]; rows: Record<string, unknown>[] }): Table {
   const { schema, kinds, rows } = params;
-  const children = schema.fields.map((field, i) => columnData(kinds[i]!, rows.map((row) => row[field.name])));
+  const children = schema.fields.map((field, i) =>
+    columnData(
+      kinds[i]!,
+      rows.map((row) => row[field.name]),
+    ),
+  );
   const data = makeData({ type: new Struct(schema.fields), length: rows.length, children });
   return new Table([new RecordBatch(schema, data)]);
 }

@@ -43,7 +43,10 @@ export interface ParquetBounds {
 
 /** How the check reads bytes [start, end): plainly, or through a reader that keeps them for the decoder. */
 export type ReadRange = (start: number, end: number) => Promise<Uint8Array>;
-const readRange = (blob: BlobLike): ReadRange => async (start, end) => new Uint8Array(await blob.slice(start, end).arrayBuffer());
+const readRange =
+  (blob: BlobLike): ReadRange =>
+  async (start, end) =>
+    new Uint8Array(await blob.slice(start, end).arrayBuffer());
 
 const refusal = (name: string) => (why: string) => new ParquetRefusedError(name, why);
 
@@ -78,7 +81,8 @@ export async function planParquet(params: { blob: BlobLike; name: string; rowLim
         const dataOffset = int(meta, 9) ?? -1;
         const dictionaryOffset = int(meta, 11);
         const start = dictionaryOffset !== undefined && dictionaryOffset > 0 && dictionaryOffset < dataOffset ? dictionaryOffset : dataOffset;
-        if (start < 4 || compressed < 0 || start + compressed > dataEnd) throw refuse(`${where} claims bytes ${start} to ${start + compressed}, outside the data (${dataEnd} bytes)`);
+        if (start < 4 || compressed < 0 || start + compressed > dataEnd)
+          throw refuse(`${where} claims bytes ${start} to ${start + compressed}, outside the data (${dataEnd} bytes)`);
         plan.chunks.push({ codec: int(meta, 4) ?? 0, start, end: start + compressed, where });
         plan.span = [Math.min(plan.span[0], start), Math.max(plan.span[1], start + compressed)];
       }
@@ -104,7 +108,14 @@ export async function checkRowGroup(params: { blob: BlobLike; name: string; plan
   if (plan.chunks.length === 0) return 0;
   const bytes = await (params.read ?? readRange(params.blob))(plan.span[0], plan.span[1]);
   try {
-    for (const chunk of plan.chunks) checkPages({ bytes: bytes.subarray(chunk.start - plan.span[0], chunk.end - plan.span[0]), codec: chunk.codec, where: chunk.where, refuse: refusal(params.name), bounds });
+    for (const chunk of plan.chunks)
+      checkPages({
+        bytes: bytes.subarray(chunk.start - plan.span[0], chunk.end - plan.span[0]),
+        codec: chunk.codec,
+        where: chunk.where,
+        refuse: refusal(params.name),
+        bounds,
+      });
   } catch (error) {
     if (error instanceof ThriftError) throw refusal(params.name)(`a page header is not valid Thrift (${error.message})`);
     throw error;
@@ -136,7 +147,7 @@ function checkPages(p: { bytes: Uint8Array; codec: number; where: string; refuse
     if (type === PAGE_DATA_V2) {
       // Version 2 pages keep their levels uncompressed, ahead of the compressed values.
       const v2 = struct(header, 8);
-      const levels = (v2 ? int(v2, 5) ?? 0 : 0) + (v2 ? int(v2, 6) ?? 0 : 0);
+      const levels = (v2 ? (int(v2, 5) ?? 0) : 0) + (v2 ? (int(v2, 6) ?? 0) : 0);
       compressed = v2?.fields.get(7) !== false;
       data = data.subarray(levels);
       expected -= levels;
@@ -175,7 +186,9 @@ function decompressedSize(params: { data: Uint8Array; codec: number; limit: numb
       try {
         return (codec === CODEC.gzip ? gunzipSync : brotliDecompressSync)(data, { maxOutputLength: limit + 1 }).length;
       } catch (error) {
-        return (error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" ? limit + 1 : `${codec === CODEC.gzip ? "gzip" : "brotli"} data that does not decompress (${(error as Error).message})`;
+        return (error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE"
+          ? limit + 1
+          : `${codec === CODEC.gzip ? "gzip" : "brotli"} data that does not decompress (${(error as Error).message})`;
       }
     case CODEC.zstd:
       return zstdSize(data, limit);

@@ -37,7 +37,13 @@ export interface BlobLike {
  * The file's sizes are checked first (checkParquetBounds): a hostile file is refused, naming it,
  * before the decoder allocates what it claims.
  */
-export async function* readParquetRows(params: { path?: string; blob?: BlobLike; name?: string; batchSize?: number; limit?: number }): AsyncGenerator<Record<string, unknown>> {
+export async function* readParquetRows(params: {
+  path?: string;
+  blob?: BlobLike;
+  name?: string;
+  batchSize?: number;
+  limit?: number;
+}): AsyncGenerator<Record<string, unknown>> {
   const blob = new HeldBlob(params.blob ?? (await openAsBlob(params.path!)));
   const name = params.name ?? params.path ?? "a Parquet file";
   const read = (start: number, end: number) => blob.hold(start, end);
@@ -51,7 +57,9 @@ export async function* readParquetRows(params: { path?: string; blob?: BlobLike;
       const largestDictionaryPage = await checkRowGroup({ blob, name, plan, read });
       const batchSize = Math.max(1, Math.min(params.batchSize ?? 1024, Math.floor(BATCH_BYTES / Math.max(1, largestDictionaryPage))));
       const left = params.limit === undefined ? undefined : params.limit - emitted;
-      const stream = (await named(name, () => file.stream({ batchSize, rowGroups: [plan.index], ...(left !== undefined ? { limit: left } : {}) }))) as ReadableStream<RecordBatch>;
+      const stream = (await named(name, () =>
+        file.stream({ batchSize, rowGroups: [plan.index], ...(left !== undefined ? { limit: left } : {}) }),
+      )) as ReadableStream<RecordBatch>;
       for await (const batch of namedStream(name, stream)) {
         const table: Table = tableFromIPC(batch.intoIPCStream());
         for (let i = 0; i < table.numRows; i++) {

@@ -27,5 +27,9 @@ export function resolveRecipe(value: string): Recipe {
   const builtin = join(BUILTIN_DIR, `${value}.sql`);
   if (/^[\w-]+$/.test(value) && existsSync(builtin)) return { name: value, sql: readFileSync(builtin, "utf8") };
   if (existsSync(value)) return { name: value, sql: readFileSync(value, "utf8") };
-  throw new InputError(`--recipe ${value}: neither a built-in recipe (${builtinRecipes().map((r) => r.name).join(", ")}; see 'arcforge recipes') nor a SQL file`);
+  throw new InputError(
+    `--recipe ${value}: neither a built-in recipe (${builtinRecipes()
+      .map((r) => r.name)
+      .join(", ")}; see 'arcforge recipes') nor a SQL file`,
+  );
 }

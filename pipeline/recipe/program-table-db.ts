@@ -96,7 +96,12 @@ export async function writeProgramTable(params: { path: string; tasks: Iterable<
     const programs = await connection.createAppender("program_rows");
     const tasks = await connection.createAppender("task_rows");
     for (const t of params.tasks) {
-      const grids = { train_input: t.task.train.map((e) => e.input), train_output: t.task.train.map((e) => e.output), test_input: t.task.test.map((e) => e.input), test_output: t.task.test.map((e) => e.output ?? []) };
+      const grids = {
+        train_input: t.task.train.map((e) => e.input),
+        train_output: t.task.train.map((e) => e.output),
+        test_input: t.task.test.map((e) => e.input),
+        test_output: t.task.test.map((e) => e.output ?? []),
+      };
       const taskValues: Record<string, unknown> = { dataset: t.dataset, task_id: t.taskId, split: t.split, ...grids };
       for (const [name, type] of TASK_COLUMNS) append(tasks, type, taskValues[name]);
       tasks.endRow();

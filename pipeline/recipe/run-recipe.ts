@@ -66,7 +66,10 @@ export async function runRecipe(params: { dbPath: string; recipe: Recipe; timeou
     let columns: string[];
     try {
       const prepared = await connection.prepare(sql);
-      if (prepared.statementType !== SELECT) throw fail(`a recipe is one SELECT statement; this one is not (statement type ${prepared.statementType}): it may not copy, attach, install, set or change anything`);
+      if (prepared.statementType !== SELECT)
+        throw fail(
+          `a recipe is one SELECT statement; this one is not (statement type ${prepared.statementType}): it may not copy, attach, install, set or change anything`,
+        );
       columns = Array.from({ length: prepared.columnCount }, (_, i) => prepared.columnName(i));
     } catch (error) {
       if (error instanceof RecipeError) throw error;
@@ -84,7 +87,15 @@ ${sql}
     try {
       const result = await connection.stream(wrapped);
       for await (const rows of result.yieldRowsJs()) {
-        for (const [rowId, rankValue, id, dataset, taskId, anyTrain, solves] of rows as [string | null, number | null, string | null, string, string, boolean, boolean][]) {
+        for (const [rowId, rankValue, id, dataset, taskId, anyTrain, solves] of rows as [
+          string | null,
+          number | null,
+          string | null,
+          string,
+          string,
+          boolean,
+          boolean,
+        ][]) {
           if (rowId === null || id === null) throw fail(`it returned row_id ${JSON.stringify(rowId)}, which is no row of the program table`);
           if (seen.has(rowId)) throw fail(`it returned row_id ${rowId} twice`);
           seen.add(rowId);

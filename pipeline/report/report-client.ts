@@ -67,13 +67,28 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
         y: { domain: data.funnel.map((s) => s.stage), label: null },
         // One colour per reason: 10 + 12 + 12 distinct ones before any repeats.
         color: { legend: true, type: "categorical", domain: reasons, range: [...schemes.schemeTableau10, ...schemes.schemeSet3, ...schemes.schemePaired] },
-        marks: [Plot.barX(drops, { x: "n", y: "stage", fill: "reason", title: (d: { stage: string; reason: string; n: number }) => `${d.stage} dropped ${d.reason}: ${d.n}` }), Plot.ruleX([0])],
+        marks: [
+          Plot.barX(drops, {
+            x: "n",
+            y: "stage",
+            fill: "reason",
+            title: (d: { stage: string; reason: string; n: number }) => `${d.stage} dropped ${d.reason}: ${d.n}`,
+          }),
+          Plot.ruleX([0]),
+        ],
       }),
     );
   }
-  const dropTable = el("table", { class: "numbers", "data-testid": "drop-table" }, el("tr", {}, el("th", {}, "stage"), el("th", {}, "kept"), el("th", {}, "dropped, by reason")));
+  const dropTable = el(
+    "table",
+    { class: "numbers", "data-testid": "drop-table" },
+    el("tr", {}, el("th", {}, "stage"), el("th", {}, "kept"), el("th", {}, "dropped, by reason")),
+  );
   for (const s of data.funnel) {
-    const reasons = Object.entries(s.dropped).map(([r, n]) => `${r} ${fmt(n)}`).join(", ") || "—";
+    const reasons =
+      Object.entries(s.dropped)
+        .map(([r, n]) => `${r} ${fmt(n)}`)
+        .join(", ") || "—";
     dropTable.append(el("tr", { "data-stage": s.stage }, el("td", {}, s.stage), el("td", { class: "n" }, fmt(s.kept)), el("td", {}, reasons)));
   }
   $("funnel-table").append(dropTable);
@@ -84,10 +99,18 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
   else {
     const total = Object.values(sandbox.outcomes).reduce((a, b) => a + b, 0) || 1;
     const list = el("table", { class: "numbers", "data-testid": "sandbox-table" });
-    list.append(el("tr", {}, el("th", {}, "isolation in force"), el("td", {}, `${sandbox.isolation} (${sandbox.backend} backend, Python ${sandbox.python}, numpy ${sandbox.numpy})`)));
+    list.append(
+      el(
+        "tr",
+        {},
+        el("th", {}, "isolation in force"),
+        el("td", {}, `${sandbox.isolation} (${sandbox.backend} backend, Python ${sandbox.python}, numpy ${sandbox.numpy})`),
+      ),
+    );
     list.append(el("tr", {}, el("th", {}, "executions"), el("td", {}, `${fmt(sandbox.executions)} (${fmt(sandbox.cacheHits)} from the cache)`)));
     list.append(el("tr", {}, el("th", {}, "time per program"), el("td", {}, `${sandbox.msPerProgram.toFixed(1)} ms`)));
-    for (const [status, n] of Object.entries(sandbox.outcomes)) list.append(el("tr", {}, el("th", {}, status), el("td", {}, `${fmt(n)} (${((n / total) * 100).toFixed(1)}%)`)));
+    for (const [status, n] of Object.entries(sandbox.outcomes))
+      list.append(el("tr", {}, el("th", {}, status), el("td", {}, `${fmt(n)} (${((n / total) * 100).toFixed(1)}%)`)));
     $("sandbox").append(list);
   }
 
@@ -114,7 +137,15 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
   function renderTasks() {
     const needle = filter.value.trim().toLowerCase();
     const shown = data.tasks
-      .filter((t) => !needle || columns.some((c) => String(t[c] ?? "").toLowerCase().includes(needle)))
+      .filter(
+        (t) =>
+          !needle ||
+          columns.some((c) =>
+            String(t[c] ?? "")
+              .toLowerCase()
+              .includes(needle),
+          ),
+      )
       .sort((a, b) => {
         const x = a[sortKey] ?? "";
         const y = b[sortKey] ?? "";
@@ -123,7 +154,11 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
       });
     body.replaceChildren(
       ...shown.map((t) => {
-        const tr = el("tr", { "data-task": `${t.dataset}/${t.task}` }, ...columns.map((c) => el("td", typeof t[c] === "number" ? { class: "n" } : {}, String(t[c] ?? "—"))));
+        const tr = el(
+          "tr",
+          { "data-task": `${t.dataset}/${t.task}` },
+          ...columns.map((c) => el("td", typeof t[c] === "number" ? { class: "n" } : {}, String(t[c] ?? "—"))),
+        );
         tr.addEventListener("click", () => showTask(`${t.dataset}/${t.task}`));
         return tr;
       }),
@@ -141,7 +176,14 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
     g.forEach((row, r) =>
       row.forEach((c, k) => {
         const differs = Boolean(sameShape && against![r]![k] !== c);
-        cells.append(el("div", { class: differs ? "cell differs" : "cell", "data-colour": String(c), ...(differs ? { "data-differs": "true" } : {}), style: `background:${PALETTE[c] ?? "#fff"}` }));
+        cells.append(
+          el("div", {
+            class: differs ? "cell differs" : "cell",
+            "data-colour": String(c),
+            ...(differs ? { "data-differs": "true" } : {}),
+            style: `background:${PALETTE[c] ?? "#fff"}`,
+          }),
+        );
       }),
     );
     if (g.length === 0) cells.append(el("span", { class: "none" }, "none"));
@@ -162,8 +204,12 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
         ...(before ? [grid(before, "parent's prediction", real)] : []),
         grid(predicted, parent ? "child's prediction" : "predicted", real),
       );
-    row.trainInputs.forEach((input, i) => examples.append(pair("train", i, input, row.trainOutputs[i]!, row.predictedTrain[i]!, row.correctTrain[i]!, parent?.predictedTrain[i])));
-    row.testInputs.forEach((input, i) => examples.append(pair("test", i, input, row.testOutputs[i]!, row.predictedTest[i]!, row.correctTest[i]!, parent?.predictedTest[i])));
+    row.trainInputs.forEach((input, i) =>
+      examples.append(pair("train", i, input, row.trainOutputs[i]!, row.predictedTrain[i]!, row.correctTrain[i]!, parent?.predictedTrain[i])),
+    );
+    row.testInputs.forEach((input, i) =>
+      examples.append(pair("test", i, input, row.testOutputs[i]!, row.predictedTest[i]!, row.correctTest[i]!, parent?.predictedTest[i])),
+    );
     const code = (text: string, testid: string) => {
       const block = el("code", { class: "language-python" }, text);
       const prism = (window as unknown as { Prism?: { highlightElement(e: Element): void } }).Prism;
@@ -171,11 +217,20 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
       return el("pre", { "data-testid": testid, class: "language-python" }, block);
     };
     if (row.messages) {
-      $("row").replaceChildren(el("p", {}, `split: ${row.split}`), el("div", { class: "messages", "data-testid": "row-messages" }, ...row.messages.flatMap((m) => [el("h4", {}, m.role), el("pre", {}, m.content)])));
+      $("row").replaceChildren(
+        el("p", {}, `split: ${row.split}`),
+        el("div", { class: "messages", "data-testid": "row-messages" }, ...row.messages.flatMap((m) => [el("h4", {}, m.role), el("pre", {}, m.content)])),
+      );
       return;
     }
     const parentBlock = parent ? [el("h4", {}, `parent's code (pair from ${parent.source})`), code(parent.code, "parent-code")] : [];
-    $("row").replaceChildren(el("p", {}, `split: ${row.split}`), examples, ...parentBlock, el("h4", {}, parent ? "child's code" : "code (cleaned)"), code(row.code, "row-code"));
+    $("row").replaceChildren(
+      el("p", {}, `split: ${row.split}`),
+      examples,
+      ...parentBlock,
+      el("h4", {}, parent ? "child's code" : "code (cleaned)"),
+      code(row.code, "row-code"),
+    );
   }
   function showTask(key: string, scroll = true) {
     const rows = data.viewer[key] ?? [];
@@ -188,7 +243,11 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
     }
     picker.replaceChildren(
       ...rows.map((row, i) => {
-        const button = el("button", { "data-row": String(i) }, `row ${i + 1} (${row.correctTrain.filter(Boolean).length}/${row.correctTrain.length} train right${row.correctTest.every(Boolean) ? ", solves the test" : ""})`);
+        const button = el(
+          "button",
+          { "data-row": String(i) },
+          `row ${i + 1} (${row.correctTrain.filter(Boolean).length}/${row.correctTrain.length} train right${row.correctTest.every(Boolean) ? ", solves the test" : ""})`,
+        );
         button.addEventListener("click", () => showRow(row));
         return button;
       }),

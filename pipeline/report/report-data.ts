@@ -42,7 +42,16 @@ export interface ReportData {
   format: string;
   attempts: { total: number; kept: number };
   funnel: FunnelStep[];
-  sandbox: { backend: string; isolation: string; python: string; numpy: string; outcomes: Record<string, number>; executions: number; msPerProgram: number; cacheHits: number } | null;
+  sandbox: {
+    backend: string;
+    isolation: string;
+    python: string;
+    numpy: string;
+    outcomes: Record<string, number>;
+    executions: number;
+    msPerProgram: number;
+    cacheHits: number;
+  } | null;
   splits: { split: string; rows: number; tasks: number }[];
   /** Against which evaluation splits the tasks were checked, and how many were dropped. */
   decontamination: string;
@@ -58,7 +67,9 @@ function pairsNote(manifest: BuildManifest): { pairs?: string } {
   const counts = manifest.stages.find((s) => s.stage === "pair")?.counts;
   if (!counts || counts.pairs === undefined) return {};
   const by = (prefix: string, names: string[]) => names.map((n) => `${n} ${counts[`${prefix}${n}`] ?? 0}`).join(", ");
-  return { pairs: `${counts.pairs} refinement pairs: ${by("pairs_", ["multiturn", "refined", "hindsight"])}; hindsight parents by bucket: ${by("bucket_", ["zero", "low", "medium", "max"])}` };
+  return {
+    pairs: `${counts.pairs} refinement pairs: ${by("pairs_", ["multiturn", "refined", "hindsight"])}; hindsight parents by bucket: ${by("bucket_", ["zero", "low", "medium", "max"])}`,
+  };
 }
 
 function decontaminationNote(manifest: BuildManifest): string {
@@ -80,9 +91,18 @@ export async function reportData(params: { dir: string; title?: string }): Promi
   if (!existsSync(manifestPath)) throw new InputError(`${params.dir} is not an arcforge dataset folder: it has no manifest.json`);
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as BuildManifest;
   const tasksPath = join(params.dir, "tasks.jsonl");
-  const tasks = existsSync(tasksPath) ? (readFileSync(tasksPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)) as TaskLine[]) : [];
+  const tasks = existsSync(tasksPath)
+    ? (readFileSync(tasksPath, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)) as TaskLine[])
+    : [];
   const execute = manifest.stages.find((s) => s.stage === "execute");
-  const outcomes = Object.fromEntries(Object.entries(execute?.counts ?? {}).filter(([k]) => k.startsWith("outcome_")).map(([k, v]) => [k.slice("outcome_".length), v]));
+  const outcomes = Object.fromEntries(
+    Object.entries(execute?.counts ?? {})
+      .filter(([k]) => k.startsWith("outcome_"))
+      .map(([k, v]) => [k.slice("outcome_".length), v]),
+  );
   const programs = execute ? execute.kept + Object.values(execute.dropped).reduce((a, b) => a + b, 0) : 0;
   const viewer = await viewerRows({ dir: params.dir, manifest, tasks });
   return {
@@ -140,7 +160,16 @@ async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks:
   const taskOf = (key: string) => {
     const [dataset, taskId] = key.split("/") as [string, string];
     const root = params.manifest.options.tasks;
-    if (!taskFiles.has(key)) taskFiles.set(key, root ? loadTask({ root, dataset, taskId }).then((t) => t?.task, () => undefined) : Promise.resolve(undefined));
+    if (!taskFiles.has(key))
+      taskFiles.set(
+        key,
+        root
+          ? loadTask({ root, dataset, taskId }).then(
+              (t) => t?.task,
+              () => undefined,
+            )
+          : Promise.resolve(undefined),
+      );
     return taskFiles.get(key)!;
   };
   let bytes = 0;
@@ -149,13 +178,28 @@ async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks:
     const owner = taskOfRow(params.tasks, output.split);
     let index = 0;
     for await (const row of writtenRows(join(params.dir, output.path))) {
-      const key = row.task_id !== undefined ? `${String(row.dataset ?? params.tasks.find((t) => t.task === row.task_id)?.dataset ?? "arc-agi-1")}/${String(row.task_id)}` : owner(index);
+      const key =
+        row.task_id !== undefined
+          ? `${String(row.dataset ?? params.tasks.find((t) => t.task === row.task_id)?.dataset ?? "arc-agi-1")}/${String(row.task_id)}`
+          : owner(index);
       index++;
       const list = (viewer[key] ??= []);
       if (list.length >= VIEWER_ROWS_PER_TASK) continue;
       const task = row.train_input === undefined && !row.messages ? await taskOf(key) : undefined;
       if (row.messages) {
-        const entry: ViewerRow = { split: output.split, code: "", trainInputs: [], trainOutputs: [], predictedTrain: [], correctTrain: [], testInputs: [], testOutputs: [], predictedTest: [], correctTest: [], messages: row.messages as ViewerRow["messages"] };
+        const entry: ViewerRow = {
+          split: output.split,
+          code: "",
+          trainInputs: [],
+          trainOutputs: [],
+          predictedTrain: [],
+          correctTrain: [],
+          testInputs: [],
+          testOutputs: [],
+          predictedTest: [],
+          correctTest: [],
+          messages: row.messages as ViewerRow["messages"],
+        };
         bytes += JSON.stringify(entry).length;
         if (bytes > VIEWER_BUDGET_BYTES) skipped++;
         else list.push(entry);

@@ -93,7 +93,12 @@ async function loadPrompt(dir?: string): Promise<{ system: string; user: string 
  * categorises each, and writes one `all_attempts` log per task into <out>/<YYYYMMDD_HHMMSS>/.
  * Running the same command again resumes that folder, skipping tasks already logged.
  */
-export async function runSample(params: { options: SampleOptions; executor: Executor; client?: OpenAI; onEvent?: (event: SampleEvent) => void }): Promise<SampleSummary> {
+export async function runSample(params: {
+  options: SampleOptions;
+  executor: Executor;
+  client?: OpenAI;
+  onEvent?: (event: SampleEvent) => void;
+}): Promise<SampleSummary> {
   const { options } = params;
   const emit = params.onEvent ?? (() => undefined);
   const prompt = await loadPrompt(options.promptDir);
@@ -118,10 +123,28 @@ export async function runSample(params: { options: SampleOptions; executor: Exec
   const counts = Object.fromEntries(ATTEMPT_CATEGORIES.map((c) => [c, 0])) as Record<AttemptCategory, number>;
   const total = todo.length * options.attempts + failed.reduce((n, f) => n + f.numbers.length, 0);
   let done = 0;
-  emit({ type: "start", runDir, tasks: ids.length, skipped: ids.length - todo.length, attempts: total, resumed: Boolean(existing), retrying: failed.reduce((n, f) => n + f.numbers.length, 0) });
+  emit({
+    type: "start",
+    runDir,
+    tasks: ids.length,
+    skipped: ids.length - todo.length,
+    attempts: total,
+    resumed: Boolean(existing),
+    retrying: failed.reduce((n, f) => n + f.numbers.length, 0),
+  });
   const sampleOne = (p: { task: ArcTask; taskId: string; user: string; number: number }) =>
     limit(async () => {
-      const attempt = await sampleAttempt({ client, sampling: options.sampling, policy: options.policy, prices: options.prices, prompt: { system: prompt.system, user: p.user }, task: p.task, taskId: p.taskId, number: p.number, executor: params.executor });
+      const attempt = await sampleAttempt({
+        client,
+        sampling: options.sampling,
+        policy: options.policy,
+        prices: options.prices,
+        prompt: { system: prompt.system, user: p.user },
+        task: p.task,
+        taskId: p.taskId,
+        number: p.number,
+        executor: params.executor,
+      });
       counts[attempt.category]++;
       emit({ type: "attempt", taskId: p.taskId, category: attempt.category, done: ++done, total, counts: { ...counts } });
       return attempt;
@@ -182,7 +205,8 @@ async function failedAttempts(params: { runDir: string; files: string[] }): Prom
 /** The summary of everything in the run folder, including tasks logged by an earlier, interrupted run. */
 export async function summarise(runDir: string, tasks: number, skipped: number): Promise<SampleSummary> {
   const logs: SampleLog[] = [];
-  for (const file of (await readdir(runDir)).filter((f) => f.endsWith(".json") && f !== "run.json").sort()) logs.push(JSON.parse(await readFile(join(runDir, file), "utf8")) as SampleLog);
+  for (const file of (await readdir(runDir)).filter((f) => f.endsWith(".json") && f !== "run.json").sort())
+    logs.push(JSON.parse(await readFile(join(runDir, file), "utf8")) as SampleLog);
   const attempts: SampledAttempt[] = logs.flatMap((l) => l.attempt_details);
   const categories = Object.fromEntries(ATTEMPT_CATEGORIES.map((c) => [c, attempts.filter((a) => a.category === c).length])) as Record<AttemptCategory, number>;
   const rate = (n: number) => (attempts.length ? n / attempts.length : 0);

@@ -47,7 +47,11 @@ export function requestBody(params: SamplingParams, messages: { role: "system" |
 type Completion = OpenAI.Chat.Completions.ChatCompletion;
 
 /** One chat completion with our own retry loop (so retries are counted): 429, 5xx and timeouts are retried. */
-async function complete(params: { client: OpenAI; body: Record<string, unknown>; policy: RequestPolicy }): Promise<{ completion?: Completion; error?: string; timedOut: boolean; retries: number }> {
+async function complete(params: {
+  client: OpenAI;
+  body: Record<string, unknown>;
+  policy: RequestPolicy;
+}): Promise<{ completion?: Completion; error?: string; timedOut: boolean; retries: number }> {
   let retries = 0;
   for (;;) {
     try {
@@ -57,7 +61,8 @@ async function complete(params: { client: OpenAI; body: Record<string, unknown>;
       const timedOut = error instanceof APIConnectionTimeoutError;
       const status = error instanceof APIError ? error.status : undefined;
       const retryable = timedOut || status === undefined || status === 429 || status >= 500;
-      if (!retryable || retries >= params.policy.retries) return { error: `${status ? `HTTP ${status}: ` : ""}${(error as Error).message}`.slice(0, 500), timedOut, retries };
+      if (!retryable || retries >= params.policy.retries)
+        return { error: `${status ? `HTTP ${status}: ` : ""}${(error as Error).message}`.slice(0, 500), timedOut, retries };
       retries++;
       await new Promise((r) => setTimeout(r, params.policy.backoffMs * 2 ** (retries - 1)));
     }
@@ -126,7 +131,8 @@ export async function sampleAttempt(params: {
 
   const verdict = transductionVerdict({ code, task });
   let outcomes: Outcome[] = [];
-  for await (const result of params.executor.run([{ programId: `${params.taskId}#${params.number}`, code, inputs: taskInputs(task) }])) outcomes = result.outcomes;
+  for await (const result of params.executor.run([{ programId: `${params.taskId}#${params.number}`, code, inputs: taskInputs(task) }]))
+    outcomes = result.outcomes;
   const train = outcomes.slice(0, task.train.length);
   const test = outcomes.slice(task.train.length);
   const trainResults: TrainResult[] = train.map((o, i) => ({

@@ -11,7 +11,6 @@ const SIZE_SUBSET = /^(shortest|middle|longest)_(training|evaluation)_(\d+)$/;
 const RANDOM_SUBSET = /^random_(training|evaluation)_(\d+)(?:_seed(\d+))?$/;
 const ALL_SUBSET = /^all_(training|evaluation)$/;
 
-
 /**
  * The subset's name as logs record it: a built-in name as given, a file of task ids by its base
  * name without extension (never its path: default Hub repo names are built from it).
@@ -24,14 +23,20 @@ export function subsetName(subset: string): string {
 /** Total cells of every grid of a task: the size the built-in subsets sort by. */
 export function taskSize(task: ArcTask): number {
   const cells = (g: number[][]) => g.reduce((n, row) => n + row.length, 0);
-  return [...task.train.flatMap((e) => [e.input, e.output]), ...task.test.flatMap((e) => [e.input, ...(e.output ? [e.output] : [])])].reduce((n, g) => n + cells(g), 0);
+  return [...task.train.flatMap((e) => [e.input, e.output]), ...task.test.flatMap((e) => [e.input, ...(e.output ? [e.output] : [])])].reduce(
+    (n, g) => n + cells(g),
+    0,
+  );
 }
 
 async function idsIn(root: string, dataset: string, split: string): Promise<string[]> {
   const names = await readdir(join(root, dataset, split)).catch(() => {
     throw new InputError(`no task folder ${join(root, dataset, split)}`);
   });
-  return names.filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5)).sort();
+  return names
+    .filter((n) => n.endsWith(".json"))
+    .map((n) => n.slice(0, -5))
+    .sort();
 }
 
 /** The task ids a subset names, in a stable order. */
@@ -55,7 +60,10 @@ export async function selectTasks(params: { root: string; dataset: string; subse
   const text = await readFile(subset, "utf8").catch(() => {
     throw new InputError(`subset '${subset}' is neither a file nor a built-in subset: ${SUBSET_HELP}`);
   });
-  const ids = text.split(/\s+/).map((l) => l.replace(/\.json$/, "").trim()).filter(Boolean);
+  const ids = text
+    .split(/\s+/)
+    .map((l) => l.replace(/\.json$/, "").trim())
+    .filter(Boolean);
   const bad = ids.filter((id) => !TASK_ID.test(id));
   if (bad.length) throw new InputError(`${subset} holds lines that are not task ids: ${bad.slice(0, 3).join(", ")}`);
   return ids;

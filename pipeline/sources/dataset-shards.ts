@@ -48,7 +48,14 @@ export function parseHubTarget(target: string): { repo: string; revision: string
  * The Parquet shards of a local file, a local folder (a built arcforge dataset reads its data/),
  * or a Hub dataset repo: listed, never downloaded whole; a shard's bytes are read when its rows are.
  */
-export async function datasetShards(params: { target: string; hubUrl: string; token?: string; allowHttp?: boolean; fetch?: typeof fetch; meter?: TransferMeter }): Promise<DatasetShards> {
+export async function datasetShards(params: {
+  target: string;
+  hubUrl: string;
+  token?: string;
+  allowHttp?: boolean;
+  fetch?: typeof fetch;
+  meter?: TransferMeter;
+}): Promise<DatasetShards> {
   const { target } = params;
   const local = target.replace(/\/+$/, "");
   if (existsSync(local)) {
@@ -57,7 +64,12 @@ export async function datasetShards(params: { target: string; hubUrl: string; to
     if (files.length === 0) throw new InputError(`${target} holds no .parquet files`);
     return {
       source: local,
-      shards: files.map((file) => ({ split: splitOf(file), path: file, identity: `${statSync(file).size}:${statSync(file).mtimeMs}`, open: () => openAsBlob(file) })),
+      shards: files.map((file) => ({
+        split: splitOf(file),
+        path: file,
+        identity: `${statSync(file).size}:${statSync(file).mtimeMs}`,
+        open: () => openAsBlob(file),
+      })),
     };
   }
   const hub = parseHubTarget(target);
@@ -66,11 +78,22 @@ export async function datasetShards(params: { target: string; hubUrl: string; to
   const fetchImpl = params.fetch ?? fetch;
   const headers: Record<string, string> = params.token ? { Authorization: `Bearer ${params.token}` } : {};
   const info = await fetchImpl(`${params.hubUrl}/api/datasets/${hub.repo}/revision/${encodeURIComponent(hub.revision)}`, { headers });
-  if (!info.ok) throw new HubError(`reading ${hub.repo}@${hub.revision} on ${params.hubUrl} failed (HTTP ${info.status})${info.status === 401 || info.status === 404 ? ": check the name, the revision and your token" : ""}`, info.status);
+  if (!info.ok)
+    throw new HubError(
+      `reading ${hub.repo}@${hub.revision} on ${params.hubUrl} failed (HTTP ${info.status})${info.status === 401 || info.status === 404 ? ": check the name, the revision and your token" : ""}`,
+      info.status,
+    );
   const sha = ((await info.json()) as { sha: string }).sha;
   const entries: { path: string; oid: string }[] = [];
   try {
-    for await (const entry of listFiles({ repo: { type: "dataset", name: hub.repo }, revision: sha, recursive: true, hubUrl: params.hubUrl, accessToken: params.token, fetch: params.fetch })) {
+    for await (const entry of listFiles({
+      repo: { type: "dataset", name: hub.repo },
+      revision: sha,
+      recursive: true,
+      hubUrl: params.hubUrl,
+      accessToken: params.token,
+      fetch: params.fetch,
+    })) {
       if (entry.type === "file" && entry.path.endsWith(".parquet")) entries.push({ path: entry.path, oid: entry.lfs?.oid ?? entry.oid ?? "" });
     }
   } catch (error) {
@@ -82,14 +105,24 @@ export async function datasetShards(params: { target: string; hubUrl: string; to
       split: splitOf(e.path),
       path: e.path,
       identity: e.oid,
-      open: () => RangeBlob.open({ url: `${params.hubUrl}/datasets/${hub.repo}/resolve/${sha}/${e.path.split("/").map(encodeURIComponent).join("/")}`, headers, fetch: params.fetch, meter: params.meter }),
+      open: () =>
+        RangeBlob.open({
+          url: `${params.hubUrl}/datasets/${hub.repo}/resolve/${sha}/${e.path.split("/").map(encodeURIComponent).join("/")}`,
+          headers,
+          fetch: params.fetch,
+          meter: params.meter,
+        }),
     }))
     .filter((s) => !hub.split || s.split === hub.split);
-  if (shards.length === 0) throw new HubError(`${hub.repo}@${hub.revision} on ${params.hubUrl} holds no .parquet files${hub.split ? ` of split ${hub.split}` : ""}`);
+  if (shards.length === 0)
+    throw new HubError(`${hub.repo}@${hub.revision} on ${params.hubUrl} holds no .parquet files${hub.split ? ` of split ${hub.split}` : ""}`);
   return { source: `${hub.repo}${hub.revision === "main" ? "" : `@${hub.revision}`}`, revision: sha, shards };
 }
 
 async function parquetFilesIn(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile() && e.name.endsWith(".parquet")).map((e) => resolve(join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith(".parquet"))
+    .map((e) => resolve(join(e.parentPath, e.name)))
+    .sort();
 }

@@ -9,7 +9,9 @@ export const SPLIT_FOLDERS = ["training", "evaluation"] as const;
 
 /** The bytes and path of `<root>/<dataset>/{training,evaluation}/<taskId>.json`, training first, or null. */
 export async function readTaskFile(params: { root: string; dataset: string; taskId: string }): Promise<{ bytes: Buffer; path: string } | null> {
-  const problem = nameProblem({ what: "dataset", value: params.dataset }) ?? (TASK_ID.test(params.taskId) ? null : `task id '${params.taskId.slice(0, 100)}' is not 8 hex characters`);
+  const problem =
+    nameProblem({ what: "dataset", value: params.dataset }) ??
+    (TASK_ID.test(params.taskId) ? null : `task id '${params.taskId.slice(0, 100)}' is not 8 hex characters`);
   if (problem) throw new InputError(`refusing to look up a task: ${problem}`);
   const root = resolve(params.root);
   for (const folder of SPLIT_FOLDERS) {
@@ -37,7 +39,10 @@ export async function loadTask(params: { root: string; dataset: string; taskId: 
     const { path } = file;
     const text = file.bytes.toString("utf8");
     const parsed = arcTaskSchema.safeParse(safeJson(text));
-    if (!parsed.success) throw new InputError(`task file ${path} is not an ARC task: ${parsed.error.issues[0]?.message ?? "bad JSON"} at ${parsed.error.issues[0]?.path.join(".")}`);
+    if (!parsed.success)
+      throw new InputError(
+        `task file ${path} is not an ARC task: ${parsed.error.issues[0]?.message ?? "bad JSON"} at ${parsed.error.issues[0]?.path.join(".")}`,
+      );
     return { task: parsed.data, path };
   }
   return null;
@@ -57,10 +62,15 @@ function safeJson(text: string): unknown {
  * datasets) is refused, naming the level to give.
  */
 export function checkTasksRoot(root: string): void {
-  if (!existsSync(root)) throw new InputError(`--tasks ${root} does not exist: give the folder that holds <dataset>/{training,evaluation}/<id>.json (or set ARC_DATA)`);
-  const dirs = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  if (!existsSync(root))
+    throw new InputError(`--tasks ${root} does not exist: give the folder that holds <dataset>/{training,evaluation}/<id>.json (or set ARC_DATA)`);
+  const dirs = (dir: string) =>
+    readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
   const holdsSplits = (dir: string) => dirs(dir).some((d) => (SPLIT_FOLDERS as readonly string[]).includes(d));
-  if (holdsSplits(root)) throw new InputError(`--tasks ${root} is one level too deep: it holds ${SPLIT_FOLDERS.join("/")} itself; give its parent, ${dirname(resolve(root))}`);
+  if (holdsSplits(root))
+    throw new InputError(`--tasks ${root} is one level too deep: it holds ${SPLIT_FOLDERS.join("/")} itself; give its parent, ${dirname(resolve(root))}`);
   if (dirs(root).some((d) => holdsSplits(join(root, d)))) return;
   const deeper = dirs(root).find((d) => dirs(join(root, d)).some((dataset) => holdsSplits(join(root, d, dataset))));
   if (deeper) throw new InputError(`--tasks ${root} is one level too shallow: the datasets are in ${join(root, deeper)}; give that folder`);

@@ -14,7 +14,9 @@ export function markCache(dir: string): void {
 
 /** What in the folder is not arcforge's cache: a folder with any of it is not a cache folder. */
 export function foreignEntries(dir: string): string[] {
-  return readdirSync(dir).filter((name) => !(CACHE_ENTRIES as readonly string[]).includes(name) && !/^store\.lmdb/.test(name)).sort();
+  return readdirSync(dir)
+    .filter((name) => !(CACHE_ENTRIES as readonly string[]).includes(name) && !/^store\.lmdb/.test(name))
+    .sort();
 }
 
 /**
@@ -26,7 +28,9 @@ export function clearCache(dir: string): { removed: string[] } {
   const foreign = foreignEntries(dir);
   if (foreign.length > 0) {
     const shown = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : "");
-    throw new CacheError(`refusing to clear ${dir}: it is not an arcforge cache folder, it holds ${shown}; a cache folder holds only ${CACHE_ENTRIES.join(", ")}. Nothing was deleted`);
+    throw new CacheError(
+      `refusing to clear ${dir}: it is not an arcforge cache folder, it holds ${shown}; a cache folder holds only ${CACHE_ENTRIES.join(", ")}. Nothing was deleted`,
+    );
   }
   const removed = readdirSync(dir).filter((name) => name !== "lock");
   for (const name of removed) rmSync(join(dir, name), { recursive: true, force: true });

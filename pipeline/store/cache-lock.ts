@@ -28,7 +28,9 @@ export function lockFolder(params: { dir: string; file: string; what: string }):
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = Number(readFileSync(path, "utf8").trim());
       if (holder && isAlive(holder)) {
-        throw new CacheError(`another arcforge build (pid ${holder}) is using the ${params.what} ${dir}; wait for it, or give this build its own ${params.what === "cache" ? "--cache-dir" : "--out"}`);
+        throw new CacheError(
+          `another arcforge build (pid ${holder}) is using the ${params.what} ${dir}; wait for it, or give this build its own ${params.what === "cache" ? "--cache-dir" : "--out"}`,
+        );
       }
       rmSync(path, { force: true });
     }

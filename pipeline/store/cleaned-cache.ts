@@ -2,7 +2,6 @@ import type { Cleaned, CleanStatus } from "../executor/clean-code-helper.js";
 import { kvTable, storeWrite } from "./kv-store.js";
 import { sha256 } from "../common/sha256.js";
 
-
 /** What is stored per raw code: the status, and the digest of the cleaned text when it differs from the raw code. */
 interface Entry {
   s: CleanStatus;
@@ -40,15 +39,18 @@ export class CleanedCache {
 
   /** Stores answers (raw code, its cleaning) in one transaction. */
   put(answers: [string, Cleaned][]): Promise<void> {
-    return storeWrite(this.params.cacheDir, this.entries.transaction(() => {
-      for (const [raw, answer] of answers) {
-        const entry: Entry = { s: answer.status, ...(answer.error ? { e: answer.error } : {}) };
-        if (answer.code !== raw) {
-          entry.t = sha256(answer.code);
-          void this.texts.put(entry.t, answer.code);
+    return storeWrite(
+      this.params.cacheDir,
+      this.entries.transaction(() => {
+        for (const [raw, answer] of answers) {
+          const entry: Entry = { s: answer.status, ...(answer.error ? { e: answer.error } : {}) };
+          if (answer.code !== raw) {
+            entry.t = sha256(answer.code);
+            void this.texts.put(entry.t, answer.code);
+          }
+          void this.entries.put(this.key(raw), entry);
         }
-        void this.entries.put(this.key(raw), entry);
-      }
-    }));
+      }),
+    );
   }
 }

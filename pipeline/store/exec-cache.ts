@@ -56,7 +56,11 @@ export class ExecCache {
    * order; a grid's JSON is already canonical), with each grid's and limits' text computed once.
    */
   static key(params: { code: string; input: Grid; limits: SandboxLimits }): string {
-    return createHash("sha256").update(`{"code":${JSON.stringify(params.code)},"input":${memo(gridText, params.input, JSON.stringify)},"limits":${memo(limitsText, params.limits, canonicalJson)}}`).digest("hex");
+    return createHash("sha256")
+      .update(
+        `{"code":${JSON.stringify(params.code)},"input":${memo(gridText, params.input, JSON.stringify)},"limits":${memo(limitsText, params.limits, canonicalJson)}}`,
+      )
+      .digest("hex");
   }
 
   get(key: string): Outcome | undefined {
@@ -75,9 +79,11 @@ export class ExecCache {
     const lasting = entries.filter(([, o]) => !(o.status === "crash" && o.transient));
     if (lasting.length === 0) return;
     for (const [k, o] of lasting) this.known.set(k, o);
-    this.track(this.table.transaction(() => {
-      for (const [k, o] of lasting) void this.table.put(this.prefix + k, o);
-    }));
+    this.track(
+      this.table.transaction(() => {
+        for (const [k, o] of lasting) void this.table.put(this.prefix + k, o);
+      }),
+    );
   }
 
   private track(write: Promise<unknown>): void {

@@ -79,7 +79,12 @@ export async function executeForStage(params: {
   context: { cacheDir: string; fresh: boolean; executor: (seed?: number) => Promise<Executor>; emit: (event: ProgressEvent) => void };
 }): Promise<{ outcomes: Map<string, Outcome[]>; hits: number; misses: number; transient: number }> {
   const executor = await params.context.executor(params.seed);
-  const cache = new ExecCache({ cacheDir: params.context.cacheDir, namespace: params.namespace, fingerprint: await executor.fingerprint(), fresh: params.context.fresh });
+  const cache = new ExecCache({
+    cacheDir: params.context.cacheDir,
+    namespace: params.namespace,
+    fingerprint: await executor.fingerprint(),
+    fresh: params.context.fresh,
+  });
   try {
     const outcomes = await executeCached({
       jobs: params.jobs,

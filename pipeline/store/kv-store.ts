@@ -51,8 +51,15 @@ export function storeWrite(cacheDir: string, write: Promise<unknown>): Promise<v
   return write.then(
     () => undefined,
     async (error: Error & { commitError?: Promise<unknown> }) => {
-      const cause = error.commitError ? await error.commitError.then(() => error, (inner: Error) => inner) : error;
-      throw new CacheError(`the cache's store ${join(cacheDir, "store.lmdb")} refused a write (${cause.message.trim()}); it may be damaged: run 'arcforge cache clear --cache-dir ${cacheDir}' or build with another --cache-dir`);
+      const cause = error.commitError
+        ? await error.commitError.then(
+            () => error,
+            (inner: Error) => inner,
+          )
+        : error;
+      throw new CacheError(
+        `the cache's store ${join(cacheDir, "store.lmdb")} refused a write (${cause.message.trim()}); it may be damaged: run 'arcforge cache clear --cache-dir ${cacheDir}' or build with another --cache-dir`,
+      );
     },
   );
 }

@@ -40,7 +40,14 @@ export interface ValidateParams {
  * that hold those rows are read.
  */
 export async function validateDataset(params: ValidateParams): Promise<{ summary: ValidationSummary; reports: RowReport[] }> {
-  const { shards } = await datasetShards({ target: params.target, hubUrl: params.hubUrl, token: params.token, allowHttp: params.allowHttp, fetch: params.fetch, meter: params.meter });
+  const { shards } = await datasetShards({
+    target: params.target,
+    hubUrl: params.hubUrl,
+    token: params.token,
+    allowHttp: params.allowHttp,
+    fetch: params.fetch,
+    meter: params.meter,
+  });
   const present = [...new Set(shards.map((s) => s.split))];
   const chosen = params.split === "all" ? present : present.filter((s) => s === params.split);
   if (chosen.length === 0) throw new InputError(`${params.target} has no '${params.split}' split (it has: ${present.join(", ")})`);
@@ -79,10 +86,16 @@ export async function validateDataset(params: ValidateParams): Promise<{ summary
 function checkFormat(params: { columns: string[]; target: string; tasksRoot?: string }): void {
   const has = new Set(params.columns);
   if (has.has("messages") && !has.has("code")) {
-    throw new InputError(`${params.target} is a chat (messages or OpenAI) dataset: its rows hold no program outputs to re-execute; validate the flat, SOAR or programs dataset it was built from`);
+    throw new InputError(
+      `${params.target} is a chat (messages or OpenAI) dataset: its rows hold no program outputs to re-execute; validate the flat, SOAR or programs dataset it was built from`,
+    );
   }
-  if (!has.has("code") || !has.has("predicted_train_output")) throw new InputError(`${params.target} is not a program dataset: it has no column ${["code", "predicted_train_output"].filter((c) => !has.has(c)).join(" or ")} (it has: ${params.columns.join(", ")})`);
-  if (!has.has("train_input") && !params.tasksRoot) throw new InputError(`${params.target} stores no task inputs (SOAR format): give --tasks <arc-data-root> (or ARC_DATA) to take them from the task files`);
+  if (!has.has("code") || !has.has("predicted_train_output"))
+    throw new InputError(
+      `${params.target} is not a program dataset: it has no column ${["code", "predicted_train_output"].filter((c) => !has.has(c)).join(" or ")} (it has: ${params.columns.join(", ")})`,
+    );
+  if (!has.has("train_input") && !params.tasksRoot)
+    throw new InputError(`${params.target} stores no task inputs (SOAR format): give --tasks <arc-data-root> (or ARC_DATA) to take them from the task files`);
 }
 
 function summarise(target: string, splits: string[], reports: RowReport[]): ValidationSummary {

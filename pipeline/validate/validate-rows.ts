@@ -46,9 +46,17 @@ export function prepareRow(row: Record<string, unknown>, lookup: TaskLookup): Pr
   const predictedTest = asGrids(row.predicted_test_output);
   if (!trainInputs) problems.push(`no train inputs: the row has no train_input column, and ${"problem" in lookup ? lookup.problem : "its task has none"}`);
   if (!predictedTrain) problems.push("column predicted_train_output is missing");
-  if (trainInputs && predictedTrain && trainInputs.length !== predictedTrain.length) problems.push(`predicted_train_output has ${predictedTrain.length} grids for ${trainInputs.length} train inputs`);
+  if (trainInputs && predictedTrain && trainInputs.length !== predictedTrain.length)
+    problems.push(`predicted_train_output has ${predictedTrain.length} grids for ${trainInputs.length} train inputs`);
   // Every grid the row holds must be one (a failed test prediction is stored as []).
-  const grids = { predicted_train_output: predictedTrain, train_input: trainInputs, train_output: trainOutputs, test_input: testInputs, test_output: testOutputs, predicted_test_output: predictedTest } as const;
+  const grids = {
+    predicted_train_output: predictedTrain,
+    train_input: trainInputs,
+    train_output: trainOutputs,
+    test_input: testInputs,
+    test_output: testOutputs,
+    predicted_test_output: predictedTest,
+  } as const;
   for (const [name, list] of Object.entries(grids)) {
     list?.forEach((g, i) => {
       if ((name === "predicted_test_output" || name === "test_output") && g.length === 0) return;
@@ -56,8 +64,12 @@ export function prepareRow(row: Record<string, unknown>, lookup: TaskLookup): Pr
       if (problem) problems.push(`${name}[${i}] is not a valid grid (${problem})`);
     });
   }
-  for (const [name, flagsValue, inputs] of [["correct_train_input", row.correct_train_input, trainInputs], ["correct_test_input", row.correct_test_input, testInputs]] as const) {
-    if (Array.isArray(flagsValue) && inputs && flagsValue.length !== inputs.length) problems.push(`${name} has ${flagsValue.length} flags for ${inputs.length} inputs`);
+  for (const [name, flagsValue, inputs] of [
+    ["correct_train_input", row.correct_train_input, trainInputs],
+    ["correct_test_input", row.correct_test_input, testInputs],
+  ] as const) {
+    if (Array.isArray(flagsValue) && inputs && flagsValue.length !== inputs.length)
+      problems.push(`${name} has ${flagsValue.length} flags for ${inputs.length} inputs`);
   }
   if (problems.length) return problems;
   const withTest = Boolean(testInputs && predictedTest && testInputs.length === predictedTest.length);
@@ -89,7 +101,10 @@ export function judgeRow(prepared: Prepared, outcomes: Outcome[]): Pick<RowRepor
     if (!gridsEqual(fresh, stored)) {
       if (status === "ok") status = "mismatch";
       // Say why in the user's terms: a stored grid the program cannot produce because its output is invalid reads "invalid_output: ragged".
-      const why = outcome.status === "ok" ? "stored output differs from the fresh one" : `${outcome.status}${"reason" in outcome && outcome.reason ? `: ${outcome.reason}` : "message" in outcome ? `: ${outcome.message}` : ""} (the row stores ${stored.length ? "a grid" : "[]"})`;
+      const why =
+        outcome.status === "ok"
+          ? "stored output differs from the fresh one"
+          : `${outcome.status}${"reason" in outcome && outcome.reason ? `: ${outcome.reason}` : "message" in outcome ? `: ${outcome.message}` : ""} (the row stores ${stored.length ? "a grid" : "[]"})`;
       problems.push(`${where}: ${why}`);
       return;
     }

@@ -38,7 +38,11 @@ describe("the Hub emulator", () => {
     expect((await fetch(`${hub.url}/datasets/org/range/resolve/main/range.py`)).headers.get("x-error-code")).toBe("EntryNotFound");
     expect((await fetch(`${hub.url}/api/datasets/org/nope`)).headers.get("x-error-code")).toBe("RepoNotFound");
     expect((await fetch(`${hub.url}/api/datasets/org/range/revision/0000000`)).headers.get("x-error-code")).toBe("RevisionNotFound");
-    const unauthorised = await fetch(`${hub.url}/api/repos/create`, { method: "POST", body: JSON.stringify({ name: "x", organization: "org", type: "dataset" }), headers: { Authorization: "Bearer not-a-token" } });
+    const unauthorised = await fetch(`${hub.url}/api/repos/create`, {
+      method: "POST",
+      body: JSON.stringify({ name: "x", organization: "org", type: "dataset" }),
+      headers: { Authorization: "Bearer not-a-token" },
+    });
     expect(unauthorised.status).toBe(401);
     await hub.close();
   });

@@ -102,8 +102,14 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
       const repo = repoOrThrow(req, TYPES[typeSegment!]!, id!);
       if (rest === "") return json(res, 200, repoInfo(repo, store.head(repo)));
       if ((m = /^revision\/(.+)$/.exec(rest))) return json(res, 200, repoInfo(repo, commitOrThrow(repo, m[1]!)));
-      if ((m = /^tree\/([^/]+)(?:\/(.*))?$/.exec(rest))) return json(res, 200, tree(commitOrThrow(repo, m[1]!), m[2] ?? "", url.searchParams.get("recursive") === "true" || url.searchParams.get("recursive") === "1"));
-      if (req.method === "POST" && (m = /^paths-info\/(.+)$/.exec(rest))) return json(res, 200, pathsInfo(commitOrThrow(repo, m[1]!), await body(req), req.headers["content-type"] ?? ""));
+      if ((m = /^tree\/([^/]+)(?:\/(.*))?$/.exec(rest)))
+        return json(
+          res,
+          200,
+          tree(commitOrThrow(repo, m[1]!), m[2] ?? "", url.searchParams.get("recursive") === "true" || url.searchParams.get("recursive") === "1"),
+        );
+      if (req.method === "POST" && (m = /^paths-info\/(.+)$/.exec(rest)))
+        return json(res, 200, pathsInfo(commitOrThrow(repo, m[1]!), await body(req), req.headers["content-type"] ?? ""));
       if (req.method === "POST" && (m = /^preupload\/(.+)$/.exec(rest))) {
         auth(req);
         const b = JSON.parse((await body(req)).toString()) as { files: { path: string; size: number }[] };
@@ -120,7 +126,11 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
       auth(req);
       repoOrThrow(req, TYPES[m[1] ?? "models"]!, m[2]!);
       const b = JSON.parse((await body(req)).toString()) as { objects: { oid: string; size: number }[] };
-      const objects = b.objects.map((o) => (store.hasObject(o.oid) ? { oid: o.oid, size: o.size } : { oid: o.oid, size: o.size, authenticated: true, actions: { upload: { href: `${base}/lfs-upload/${o.oid}`, header: {} } } }));
+      const objects = b.objects.map((o) =>
+        store.hasObject(o.oid)
+          ? { oid: o.oid, size: o.size }
+          : { oid: o.oid, size: o.size, authenticated: true, actions: { upload: { href: `${base}/lfs-upload/${o.oid}`, header: {} } } },
+      );
       res.setHeader("Content-Type", "application/vnd.git-lfs+json");
       return json(res, 200, { transfer: "basic", objects });
     }
@@ -179,7 +189,11 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
       downloads: 0,
       likes: 0,
       cardData: {},
-      siblings: Object.entries(c.files).map(([rfilename, f]) => ({ rfilename, size: f.size, ...(f.lfs ? { lfs: { sha256: f.lfs.oid, size: f.lfs.size, pointerSize: f.lfs.pointerSize } } : {}) })),
+      siblings: Object.entries(c.files).map(([rfilename, f]) => ({
+        rfilename,
+        size: f.size,
+        ...(f.lfs ? { lfs: { sha256: f.lfs.oid, size: f.lfs.size, pointerSize: f.lfs.pointerSize } } : {}),
+      })),
     };
   }
 
@@ -207,7 +221,9 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
   }
 
   function pathsInfo(c: ReturnType<RepoStore["head"]>, raw: Buffer, contentType: string) {
-    const paths = contentType.includes("json") ? (JSON.parse(raw.toString()) as { paths: string[] }).paths : new URLSearchParams(raw.toString()).getAll("paths");
+    const paths = contentType.includes("json")
+      ? (JSON.parse(raw.toString()) as { paths: string[] }).paths
+      : new URLSearchParams(raw.toString()).getAll("paths");
     const out: unknown[] = [];
     for (const path of paths) {
       const f = c.files[path];
@@ -222,11 +238,16 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
   }
 
   function commit(repo: Repo, target: ReturnType<RepoStore["head"]>, raw: Buffer, base: string) {
-    const lines = raw.toString().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
+    const lines = raw
+      .toString()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
     const header = lines.find((l) => l.key === "header")?.value ?? {};
     const head = store.head(repo);
     if (target.oid !== head.oid) throw new HttpError(400, "commits go on the head of main only");
-    if (header.parentCommit && header.parentCommit !== head.oid) throw new HttpError(412, `parent commit ${String(header.parentCommit)} is not the head ${head.oid}`, "PreconditionFailed");
+    if (header.parentCommit && header.parentCommit !== head.oid)
+      throw new HttpError(412, `parent commit ${String(header.parentCommit)} is not the head ${head.oid}`, "PreconditionFailed");
     const add: Record<string, FileEntry> = {};
     const remove: string[] = [];
     for (const { key, value } of lines) {
@@ -237,7 +258,12 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
         const oid = String(value.oid);
         if (!store.hasObject(oid)) throw new HttpError(422, `LFS object ${oid} for ${String(value.path)} was never uploaded`);
         const pointer = Buffer.from(lfsPointer(oid, Number(value.size)));
-        add[String(value.path)] = { oid: gitBlobOid(pointer), size: Number(value.size), sha256: oid, lfs: { oid, size: Number(value.size), pointerSize: pointer.length } };
+        add[String(value.path)] = {
+          oid: gitBlobOid(pointer),
+          size: Number(value.size),
+          sha256: oid,
+          lfs: { oid, size: Number(value.size), pointerSize: pointer.length },
+        };
       } else if (key === "deletedFile") {
         remove.push(String(value.path));
       }

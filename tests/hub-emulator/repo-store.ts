@@ -106,7 +106,9 @@ export class RepoStore {
   }
 
   private makeCommit(parent: string | null, summary: string, files: Record<string, FileEntry>): Commit {
-    const oid = createHash("sha1").update(JSON.stringify({ parent, summary, files, salt: randomBytes(8).toString("hex") })).digest("hex");
+    const oid = createHash("sha1")
+      .update(JSON.stringify({ parent, summary, files, salt: randomBytes(8).toString("hex") }))
+      .digest("hex");
     return { oid, parent, summary, date: new Date().toISOString(), files };
   }
 }

@@ -53,7 +53,13 @@ export async function startOpenAiServer(script: (request: ChatRequest, index: nu
         object: "chat.completion",
         created: 1764000000,
         model: request.model,
-        choices: [{ index: 0, finish_reason: reply.finishReason ?? "stop", message: { role: "assistant", content: reply.content, ...(reply.reasoning ? { reasoning: reply.reasoning } : {}) } }],
+        choices: [
+          {
+            index: 0,
+            finish_reason: reply.finishReason ?? "stop",
+            message: { role: "assistant", content: reply.content, ...(reply.reasoning ? { reasoning: reply.reasoning } : {}) },
+          },
+        ],
         usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
       }),
     );

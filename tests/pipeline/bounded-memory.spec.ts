@@ -60,7 +60,23 @@ async function corpus(): Promise<{ dir: string; logs: string; tasks: string }> {
 /** Builds through the CLI in a 256 MiB heap; the manifest. */
 async function buildIn256MiB(params: { dir: string; logs: string; tasks: string; extra?: string[] }): Promise<{ out: string; manifest: BuildManifest }> {
   const out = join(params.dir, "out");
-  const args = ["--max-old-space-size=256", CLI, "build", "--logs", params.logs, "--tasks", params.tasks, "--out", out, "--cache-dir", join(params.dir, "cache"), "--timeout", "1", "--quiet", ...(params.extra ?? [])];
+  const args = [
+    "--max-old-space-size=256",
+    CLI,
+    "build",
+    "--logs",
+    params.logs,
+    "--tasks",
+    params.tasks,
+    "--out",
+    out,
+    "--cache-dir",
+    join(params.dir, "cache"),
+    "--timeout",
+    "1",
+    "--quiet",
+    ...(params.extra ?? []),
+  ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
@@ -78,7 +94,9 @@ describe("a build of 50,000 attempts", () => {
     const dedup = manifest.stages.find((s) => s.stage === "dedup")!;
     expect(dedup.kept).toBe(manifest.outputs[0]!.rows);
     expect(dedup.kept).toBeLessThanOrEqual(TASKS * TRANSFORMS.length);
-    expect(dedup.kept + (dedup.dropped.duplicate_code ?? 0) + (dedup.dropped.duplicate_behaviour ?? 0)).toBe(manifest.stages.find((s) => s.stage === "filter-degenerate")!.kept);
+    expect(dedup.kept + (dedup.dropped.duplicate_code ?? 0) + (dedup.dropped.duplicate_behaviour ?? 0)).toBe(
+      manifest.stages.find((s) => s.stage === "filter-degenerate")!.kept,
+    );
   }, 600_000);
 
   it("writes tens of thousands of rows in a 256 MiB heap: splits stream task by task", async () => {

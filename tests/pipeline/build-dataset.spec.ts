@@ -40,17 +40,33 @@ describe("arcforge build on the demo logs", () => {
       duplicate_code: 2,
       duplicate_behaviour: 2,
     });
-    expect(manifest.logs.filter((l) => !l.kept).map((l) => l.reason).sort()).toEqual(["invalid_json", "summary_file", "unknown_layout"]);
+    expect(
+      manifest.logs
+        .filter((l) => !l.kept)
+        .map((l) => l.reason)
+        .sort(),
+    ).toEqual(["invalid_json", "summary_file", "unknown_layout"]);
   });
 
   it("records the sandbox's isolation and runtime fingerprint in the manifest", async () => {
     const expected = (await findBubblewrap()) ? "bubblewrap" : "landlock+seccomp";
-    expect(manifest.sandbox).toMatchObject({ isolation: expected, fingerprint: { backend: "process", isolation: expected, seeds: { random: 0, numpy: 0, hash: 0 } } });
+    expect(manifest.sandbox).toMatchObject({
+      isolation: expected,
+      fingerprint: { backend: "process", isolation: expected, seeds: { random: 0, numpy: 0, hash: 0 } },
+    });
   });
 
   it("puts no task in both splits", () => {
-    const train = new Set(readFates(manifest.options.out).filter((f) => f.fate === "kept:train").map((f) => f.id));
-    const validation = new Set(readFates(manifest.options.out).filter((f) => f.fate === "kept:validation").map((f) => f.id));
+    const train = new Set(
+      readFates(manifest.options.out)
+        .filter((f) => f.fate === "kept:train")
+        .map((f) => f.id),
+    );
+    const validation = new Set(
+      readFates(manifest.options.out)
+        .filter((f) => f.fate === "kept:validation")
+        .map((f) => f.id),
+    );
     expect(train.size).toBeGreaterThan(0);
     expect(validation.size).toBeGreaterThan(0);
     expect(manifest.outputs.map((o) => o.split)).toEqual(["train", "validation"]);
@@ -86,7 +102,9 @@ describe("arcforge build on the demo logs", () => {
 
   it("writes a dataset card whose YAML names the splits", async () => {
     const card = await readFile(join(options.out, "README.md"), "utf8");
-    expect(card).toMatch(/^---\n[\s\S]*\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data\/train-\*\n  - split: validation\n    path: data\/validation-\*\n/);
+    expect(card).toMatch(
+      /^---\n[\s\S]*\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data\/train-\*\n  - split: validation\n    path: data\/validation-\*\n/,
+    );
     expect(card).toMatch(/\ntask_categories:\n- text-generation\nsize_categories:\n- n<1K\n/);
     expect(card).toMatch(/\npretty_name: ".+"\n/);
     expect(card).not.toMatch(/\nlicense:/);
@@ -101,7 +119,16 @@ describe("output formats", () => {
     const { options } = await demoWorld({ format: "soar" });
     await build(options);
     const back = await readBack([join(options.out, "data/train-00000-of-00001.parquet")]);
-    expect(Object.keys(back.pyarrow[0]!)).toEqual(["code", "correct_train_input", "predicted_train_output", "correct_test_input", "predicted_test_output", "task_id", "model", "generation"]);
+    expect(Object.keys(back.pyarrow[0]!)).toEqual([
+      "code",
+      "correct_train_input",
+      "predicted_train_output",
+      "correct_test_input",
+      "predicted_test_output",
+      "task_id",
+      "model",
+      "generation",
+    ]);
   });
 
   it("writes chat messages from the relabelled task, with reasoning only for test-solving programs", async () => {

@@ -15,7 +15,21 @@ describe("the arcforge command line", () => {
   it("builds with --debug, showing per task what was kept or dropped and why", async () => {
     const { options } = await demoWorld();
     const cache = await tempDir();
-    const { stdout, stderr } = await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", cache, "--timeout", "0.5", "--debug", "--quiet"]);
+    const { stdout, stderr } = await arcforge([
+      "build",
+      "--logs",
+      options.logs[0]!,
+      "--tasks",
+      options.tasks!,
+      "--out",
+      options.out,
+      "--cache-dir",
+      cache,
+      "--timeout",
+      "0.5",
+      "--debug",
+      "--quiet",
+    ]);
     expect(stdout).toMatch(/^log files: 13, kept 10/m);
     expect(stderr).toMatch(/^task a1b2c3d4\n/m);
     expect(stderr).toMatch(/a1b2c3d4\.json#6: transductive_test_output at filter-transductive \(the test 0 output appears literally\)/);
@@ -25,7 +39,20 @@ describe("the arcforge command line", () => {
 
   it("prints the run summary as JSON", async () => {
     const { options } = await demoWorld();
-    const { stdout } = await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", await tempDir(), "--timeout", "0.5", "--json"]);
+    const { stdout } = await arcforge([
+      "build",
+      "--logs",
+      options.logs[0]!,
+      "--tasks",
+      options.tasks!,
+      "--out",
+      options.out,
+      "--cache-dir",
+      await tempDir(),
+      "--timeout",
+      "0.5",
+      "--json",
+    ]);
     const summary = JSON.parse(stdout) as { attempts: { adds_up: boolean }; stages: unknown[] };
     expect(summary.attempts.adds_up).toBe(true);
     expect(summary.stages).toHaveLength(16);
@@ -36,7 +63,10 @@ describe("the arcforge command line", () => {
     const cache = await tempDir();
     await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", cache, "--timeout", "0.5", "--quiet"]);
     type PerFingerprint = Record<string, { outcomes: number; fingerprint: { backend: string; seeds: { random: number } } }>;
-    const stats = JSON.parse((await arcforge(["cache", "stats", "--cache-dir", cache, "--json"])).stdout) as { stages: Record<string, { completed: number }>; executions: Record<string, PerFingerprint> };
+    const stats = JSON.parse((await arcforge(["cache", "stats", "--cache-dir", cache, "--json"])).stdout) as {
+      stages: Record<string, { completed: number }>;
+      executions: Record<string, PerFingerprint>;
+    };
     // One entry per task for the task stages, one for a build-wide stage.
     const tasksRead = readFileSync(join(options.out, "tasks.jsonl"), "utf8").trim().split("\n").length;
     expect(stats.stages.execute!.completed).toBe(tasksRead);
@@ -51,8 +81,13 @@ describe("the arcforge command line", () => {
   });
 
   it("exits non-zero and writes no dataset when no program can be matched to a task, naming the remedy", async () => {
-    const { options } = await tinyWorld({ tasks: { aaaaaaaa: { train: [{ input: [[1]], output: [[1]] }], test: [{ input: [[1]], output: [[1]] }] } }, programs: [{ task: "aaaaaaaa", code: "def transform(g):\n    return g" }] });
-    const failure = await arcforge(["build", "--logs", options.logs[0]!, "--out", options.out, "--cache-dir", await tempDir(), "--quiet"]).catch((e: { stderr: string; code: number }) => e);
+    const { options } = await tinyWorld({
+      tasks: { aaaaaaaa: { train: [{ input: [[1]], output: [[1]] }], test: [{ input: [[1]], output: [[1]] }] } },
+      programs: [{ task: "aaaaaaaa", code: "def transform(g):\n    return g" }],
+    });
+    const failure = await arcforge(["build", "--logs", options.logs[0]!, "--out", options.out, "--cache-dir", await tempDir(), "--quiet"]).catch(
+      (e: { stderr: string; code: number }) => e,
+    );
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toMatch(/no program could be matched to its ARC task.*task aaaaaaaa.*--tasks <root>.*ARC_DATA/);
     expect(existsSync(options.out)).toBe(false);
@@ -60,7 +95,20 @@ describe("the arcforge command line", () => {
 
   it("rewrites the report of a built dataset and prints its file URL", async () => {
     const { options } = await demoWorld();
-    await arcforge(["build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", await tempDir(), "--timeout", "0.5", "--quiet"]);
+    await arcforge([
+      "build",
+      "--logs",
+      options.logs[0]!,
+      "--tasks",
+      options.tasks!,
+      "--out",
+      options.out,
+      "--cache-dir",
+      await tempDir(),
+      "--timeout",
+      "0.5",
+      "--quiet",
+    ]);
     const { stdout } = await arcforge(["report", options.out, "--open"]);
     expect(stdout.trim()).toBe(`file://${join(options.out, "report.html")}`);
     expect(existsSync(join(options.out, "report.html"))).toBe(true);
@@ -83,7 +131,9 @@ describe("command-line conventions", () => {
   });
 
   it("parses numbers as numbers with one error style, and says which option another needs", async () => {
-    const bad = await arcforge(["sample", "--attempts", "abc", "--tasks", "x", "--subset", "y", "--model", "m", "--base-url", "u"]).catch((e: { stderr: string }) => e);
+    const bad = await arcforge(["sample", "--attempts", "abc", "--tasks", "x", "--subset", "y", "--model", "m", "--base-url", "u"]).catch(
+      (e: { stderr: string }) => e,
+    );
     expect(bad.stderr).toContain("error: option '--attempts <n>' argument 'abc' is invalid. expected a whole number, at least 1");
     const select = await arcforge(["build", "--logs", "x", "--select", "best"]).catch((e: { stderr: string }) => e);
     expect(select.stderr).toContain("--select chooses which programs --max-per-task keeps: give --max-per-task <n> too");
@@ -99,7 +149,11 @@ describe("command-line conventions", () => {
 
   it("says the same command resumes when a build is interrupted", async () => {
     const { options } = await demoWorld();
-    const child = spawn(process.execPath, [CLI, "build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", await tempDir(), "--timeout", "0.5"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [CLI, "build", "--logs", options.logs[0]!, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", await tempDir(), "--timeout", "0.5"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stderr = "";
     child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
     while (!stderr.includes("read-logs")) await new Promise((r) => setTimeout(r, 20));

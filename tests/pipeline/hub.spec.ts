@@ -24,7 +24,14 @@ let manifest: BuildManifest;
 let executor: Executor;
 
 async function python(args: string[]): Promise<string> {
-  const env = { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, HF_HUB_DISABLE_XET: "1", HF_HOME: join(await tempDir(), "hf-home"), HF_HUB_DISABLE_PROGRESS_BARS: "1" };
+  const env = {
+    ...process.env,
+    HF_ENDPOINT: hub.url,
+    HF_TOKEN: TOKEN,
+    HF_HUB_DISABLE_XET: "1",
+    HF_HOME: join(await tempDir(), "hf-home"),
+    HF_HUB_DISABLE_PROGRESS_BARS: "1",
+  };
   const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "hub_client.py"), ...args], { env, maxBuffer: 1 << 28 });
   return stdout;
 }
@@ -58,7 +65,13 @@ describe("pushing to the Hub", () => {
     await push("arc/one-commit");
     const repo = hub.store.get("dataset", "arc/one-commit")!;
     expect(repo.commits).toHaveLength(2);
-    expect(Object.keys(hub.store.head(repo).files).sort()).toEqual([".gitattributes", "README.md", "data/train-00000-of-00001.parquet", "data/validation-00000-of-00001.parquet", "report.html"]);
+    expect(Object.keys(hub.store.head(repo).files).sort()).toEqual([
+      ".gitattributes",
+      "README.md",
+      "data/train-00000-of-00001.parquet",
+      "data/validation-00000-of-00001.parquet",
+      "report.html",
+    ]);
   });
 
   it.each([429, 500, "drop"] as const)("retries a push that meets %s and succeeds", async (status) => {
@@ -101,15 +114,23 @@ describe("pushing to the Hub", () => {
     const now = new Date("2026-11-25T20:34:13Z");
     expect(manifest.source).toEqual({ datasets: ["arc-agi-1", "arc-agi-2"], subsets: ["demo", "unknown"] });
     expect(defaultRepoName({ org: "me", manifest, now })).toBe("me/synth_mixed_mixed_20261125_203413");
-    expect(defaultRepoName({ org: "me", manifest: { ...manifest, options: { ...manifest.options, dataset: "arc-agi-2", subset: "demo" } }, now })).toBe("me/synth_arc-agi-2_demo_20261125_203413");
-    expect(defaultRepoName({ org: "me", manifest: { ...manifest, source: { datasets: ["arc-agi-1"], subsets: ["middle_training_10"] } }, now })).toBe("me/synth_arc-agi-1_middle_training_10_20261125_203413");
+    expect(defaultRepoName({ org: "me", manifest: { ...manifest, options: { ...manifest.options, dataset: "arc-agi-2", subset: "demo" } }, now })).toBe(
+      "me/synth_arc-agi-2_demo_20261125_203413",
+    );
+    expect(defaultRepoName({ org: "me", manifest: { ...manifest, source: { datasets: ["arc-agi-1"], subsets: ["middle_training_10"] } }, now })).toBe(
+      "me/synth_arc-agi-1_middle_training_10_20261125_203413",
+    );
   });
 
   it("keeps the token out of everything the CLI prints, even on failure", async () => {
     const cli = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
-    const ok = await run(process.execPath, [cli, "push", options.out, "--repo", "arc/cli-push", "--hub-url", hub.url], { env: { ...process.env, HF_TOKEN: TOKEN } });
+    const ok = await run(process.execPath, [cli, "push", options.out, "--repo", "arc/cli-push", "--hub-url", hub.url], {
+      env: { ...process.env, HF_TOKEN: TOKEN },
+    });
     expect(ok.stdout).toContain(`pushed ${options.out} to ${hub.url}/datasets/arc/cli-push`);
-    const bad = await run(process.execPath, [cli, "push", options.out, "--repo", "arc/cli-push", "--hub-url", "http://127.0.0.1:9", "--token", TOKEN]).catch((e: { stdout: string; stderr: string; code: number }) => e);
+    const bad = await run(process.execPath, [cli, "push", options.out, "--repo", "arc/cli-push", "--hub-url", "http://127.0.0.1:9", "--token", TOKEN]).catch(
+      (e: { stdout: string; stderr: string; code: number }) => e,
+    );
     expect((bad as { code: number }).code).toBe(1);
     for (const text of [ok.stdout, ok.stderr, (bad as { stdout: string }).stdout, (bad as { stderr: string }).stderr]) expect(text).not.toContain(TOKEN);
     expect(JSON.stringify(manifest)).not.toContain(TOKEN);
@@ -121,12 +142,22 @@ describe("validating a Hub dataset written by other tools", () => {
     const [train] = await builtRows({ options: { ...options, validation: false }, cacheDir: await rebuildWithoutValidation() });
     const rows = structuredClone(train!.formatted) as Record<string, unknown>[];
     const tampered = 3;
-    (rows[tampered]!.predicted_train_output as number[][][])[1] = [[9, 9], [9, 9]];
+    (rows[tampered]!.predicted_train_output as number[][][])[1] = [
+      [9, 9],
+      [9, 9],
+    ];
     const file = join(await tempDir(), "rows.json");
     await writeFile(file, JSON.stringify(rows));
     await python(["upload", "tools/pyarrow-set", file, await tempDir()]);
 
-    const { summary, reports } = await validateDataset({ target: "tools/pyarrow-set", split: "all", dataset: "arc-agi-1", hubUrl: hub.url, token: TOKEN, executor });
+    const { summary, reports } = await validateDataset({
+      target: "tools/pyarrow-set",
+      split: "all",
+      dataset: "arc-agi-1",
+      hubUrl: hub.url,
+      token: TOKEN,
+      executor,
+    });
     expect(summary.rowsProcessed).toBe(rows.length);
     expect(summary.rows.mismatch).toBe(1);
     expect(summary.rows.ok).toBe(rows.length - 1);
@@ -137,12 +168,21 @@ describe("validating a Hub dataset written by other tools", () => {
   it("validates SOAR rows with inputs taken from --tasks, across shards", async () => {
     const { options: soar } = await demoWorld({ format: "soar" });
     await buildDataset({ options: soar, cacheDir: await tempDir() });
-    const { summary, reports } = await validateDataset({ target: soar.out, split: "train", dataset: "arc-agi-1", tasksRoot: soar.tasks, hubUrl: hub.url, executor });
+    const { summary, reports } = await validateDataset({
+      target: soar.out,
+      split: "train",
+      dataset: "arc-agi-1",
+      tasksRoot: soar.tasks,
+      hubUrl: hub.url,
+      executor,
+    });
     // Rows of tasks found only in logs (embedded task_data) or in arc-agi-2 have no inputs in --tasks.
     expect(summary.rows.mismatch + summary.rows.error + summary.rows.timeout).toBe(0);
     expect(summary.rows.ok).toBeGreaterThan(0);
     const missing = reports.find((r) => r.status === "schema" && r.taskId === "e5f6a7b8")!;
-    expect(missing.problems).toEqual([`no train inputs: the row has no train_input column, and task e5f6a7b8 is not in ${soar.tasks}/arc-agi-1/{training,evaluation}`]);
+    expect(missing.problems).toEqual([
+      `no train inputs: the row has no train_input column, and task e5f6a7b8 is not in ${soar.tasks}/arc-agi-1/{training,evaluation}`,
+    ]);
   });
 });
 

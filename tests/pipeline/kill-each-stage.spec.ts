@@ -16,7 +16,22 @@ describe("a build killed with SIGKILL as each stage starts", () => {
     for (const stage of BUILD_STAGES) {
       const cacheDir = await tempDir();
       const out = `${options.out}-${stage.name}`;
-      const args = [CLI, "build", "--logs", ...options.logs, "--tasks", options.tasks!, "--out", out, "--cache-dir", cacheDir, "--validation", "--timeout", "0.5", "--quiet"];
+      const args = [
+        CLI,
+        "build",
+        "--logs",
+        ...options.logs,
+        "--tasks",
+        options.tasks!,
+        "--out",
+        out,
+        "--cache-dir",
+        cacheDir,
+        "--validation",
+        "--timeout",
+        "0.5",
+        "--quiet",
+      ];
       const doomed = spawn(process.execPath, args, { stdio: "ignore" });
       const exited = once(doomed, "exit");
       // A stage's folder appears when it begins (its done marker only when it ends): kill then.

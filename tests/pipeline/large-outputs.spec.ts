@@ -18,8 +18,21 @@ describe("a corpus whose stage outputs exceed what one string can hold", () => {
     const logs = join(dir, "long-logs");
     await mkdir(logs);
     for (let k = 0; k < ATTEMPTS; k++) {
-      const attempt = { attempt_number: 1, program_extracted: true, program: `def transform(g):\n    k = ${k}\n    return [row[::-1] for row in g]`, raw_response: { choices: [{ message: { reasoning: reasoning(k) } }] } };
-      await writeFile(join(logs, `20250101_000000_${String(k).padStart(6, "0")}_1_a1b2c3d4.json`), JSON.stringify({ task_id: "a1b2c3d4", model: "m", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: [attempt] } }));
+      const attempt = {
+        attempt_number: 1,
+        program_extracted: true,
+        program: `def transform(g):\n    k = ${k}\n    return [row[::-1] for row in g]`,
+        raw_response: { choices: [{ message: { reasoning: reasoning(k) } }] },
+      };
+      await writeFile(
+        join(logs, `20250101_000000_${String(k).padStart(6, "0")}_1_a1b2c3d4.json`),
+        JSON.stringify({
+          task_id: "a1b2c3d4",
+          model: "m",
+          api_type: "chat_completions_independent_attempts",
+          independent_attempts_data: { attempt_details: [attempt] },
+        }),
+      );
     }
     const manifest = await buildDataset({ options: { ...options, logs: [logs], reasoning: true }, cacheDir: await tempDir() });
     expect(manifest.outputs[0]!.rows).toBe(ATTEMPTS);

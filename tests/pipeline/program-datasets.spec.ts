@@ -28,7 +28,11 @@ const ROW_GROUP = 1000;
 const PROGRAMS: { task: string; code: string; rule: (g: Grid) => Grid }[] = [
   { task: "a1b2c3d4", code: "def transform(g):\n    return [row[::-1] for row in g]", rule: (g) => g.map((r) => [...r].reverse()) },
   { task: "a1b2c3d4", code: "def transform(g):\n    return [[c for c in row] for row in g][::-1]", rule: (g) => [...g].reverse() },
-  { task: "b2c3d4e5", code: "def transform(g):\n    return [[2 if c == 1 else c for c in row] for row in g]", rule: (g) => g.map((r) => r.map((c) => (c === 1 ? 2 : c))) },
+  {
+    task: "b2c3d4e5",
+    code: "def transform(g):\n    return [[2 if c == 1 else c for c in row] for row in g]",
+    rule: (g) => g.map((r) => r.map((c) => (c === 1 ? 2 : c))),
+  },
   { task: "c3d4e5f6", code: "def transform(g):\n    return [list(r) for r in zip(*g)]", rule: (g) => g[0]!.map((_, c) => g.map((r) => r[c]!)) },
   { task: "c3d4e5f6", code: "def transform(g):\n    return [row[::-1] for row in g]", rule: (g) => g.map((r) => [...r].reverse()) },
   { task: "9a8b7c6d", code: "def transform(g):\n    return g + g", rule: (g) => [...g, ...g] },
@@ -64,11 +68,22 @@ beforeAll(async () => {
   const perShard = ROWS / SHARDS;
   for (let s = 0; s < SHARDS; s++) {
     const rows = Array.from({ length: perShard }, (_, i) => soarRow(s * perShard + i));
-    await writeParquet({ path: join(shardDir, "data", `train-0000${s}-of-0000${SHARDS}.parquet`), schema: arrowSchema("soar"), kinds: COLUMNS.soar.map(([, kind]) => kind), rows, rowGroupRows: ROW_GROUP });
+    await writeParquet({
+      path: join(shardDir, "data", `train-0000${s}-of-0000${SHARDS}.parquet`),
+      schema: arrowSchema("soar"),
+      kinds: COLUMNS.soar.map(([, kind]) => kind),
+      rows,
+      rowGroupRows: ROW_GROUP,
+    });
   }
   const credentials = { accessToken: TOKEN, hubUrl: hub.url };
   await createRepo({ repo: { type: "dataset", name: "arc/soar-50k" }, ...credentials });
-  const files = await Promise.all(Array.from({ length: SHARDS }, async (_, s) => ({ path: `data/train-0000${s}-of-0000${SHARDS}.parquet`, content: await openAsBlob(join(shardDir, "data", `train-0000${s}-of-0000${SHARDS}.parquet`)) })));
+  const files = await Promise.all(
+    Array.from({ length: SHARDS }, async (_, s) => ({
+      path: `data/train-0000${s}-of-0000${SHARDS}.parquet`,
+      content: await openAsBlob(join(shardDir, "data", `train-0000${s}-of-0000${SHARDS}.parquet`)),
+    })),
+  );
   await uploadFiles({ repo: { type: "dataset", name: "arc/soar-50k" }, files, ...credentials });
   ({ tasks: tasksRoot } = await writeDemoData(join(await tempDir(), "demo")));
   executor = createProcessExecutor({ workers: 2, timeoutSeconds: 1 });
@@ -82,7 +97,17 @@ describe("validating a large Hub dataset by streaming", () => {
   it("reads only the first shard's footer (metadata and page index) and the row group that holds the first 1000 rows", async () => {
     hub.served.clear();
     const meter: TransferMeter = { bytes: 0, requests: 0 };
-    const { summary } = await validateDataset({ target: "arc/soar-50k", split: "all", limit: 1000, tasksRoot, dataset: "arc-agi-1", hubUrl: hub.url, token: TOKEN, executor, meter });
+    const { summary } = await validateDataset({
+      target: "arc/soar-50k",
+      split: "all",
+      limit: 1000,
+      tasksRoot,
+      dataset: "arc-agi-1",
+      hubUrl: hub.url,
+      token: TOKEN,
+      executor,
+      meter,
+    });
     expect(summary.rowsProcessed).toBe(1000);
     expect(summary.rows.ok).toBe(1000);
     const first = join(shardDir, "data", "train-00000-of-00004.parquet");
@@ -96,7 +121,10 @@ describe("validating a large Hub dataset by streaming", () => {
     file.free();
     expect([...hub.served.keys()]).toEqual(["data/train-00000-of-00004.parquet"]);
     const ranges = hub.requests.filter((r) => r.path.includes("train-00000") && r.headers.range).map((r) => r.headers.range);
-    expect(hub.served.get("data/train-00000-of-00004.parquet"), `ranges ${ranges.join(" ")}; footer ${footer}, group 0 ${groups[0]!.compressedSize()}, group 1 ${groups[1]!.compressedSize()}, file ${bytes.length}`).toBeLessThanOrEqual(needed);
+    expect(
+      hub.served.get("data/train-00000-of-00004.parquet"),
+      `ranges ${ranges.join(" ")}; footer ${footer}, group 0 ${groups[0]!.compressedSize()}, group 1 ${groups[1]!.compressedSize()}, file ${bytes.length}`,
+    ).toBeLessThanOrEqual(needed);
     expect(meter.bytes).toBe(hub.served.get("data/train-00000-of-00004.parquet"));
   }, 300_000);
 });
@@ -107,8 +135,20 @@ describe("building from program datasets", () => {
     const logs = join(dir, "equivalent-logs");
     await mkdir(logs);
     for (const [t, task] of [...new Set(PROGRAMS.map((p) => p.task))].entries()) {
-      const attempts = PROGRAMS.filter((p) => p.task === task).map((p) => ({ attempt_number: PROGRAMS.indexOf(p) + 1, program_extracted: true, program: p.code }));
-      await writeFile(join(logs, `20250101_00000${t}_1_1_${task}.json`), JSON.stringify({ task_id: task, model: "m", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: attempts } }));
+      const attempts = PROGRAMS.filter((p) => p.task === task).map((p) => ({
+        attempt_number: PROGRAMS.indexOf(p) + 1,
+        program_extracted: true,
+        program: p.code,
+      }));
+      await writeFile(
+        join(logs, `20250101_00000${t}_1_1_${task}.json`),
+        JSON.stringify({
+          task_id: task,
+          model: "m",
+          api_type: "chat_completions_independent_attempts",
+          independent_attempts_data: { attempt_details: attempts },
+        }),
+      );
     }
     const base: BuildOptions = { ...options, logs: [logs] };
     const fromLogs = { ...base, out: join(dir, "from-logs") };
@@ -121,9 +161,14 @@ describe("building from program datasets", () => {
     const [a] = await builtRows({ options: fromLogs, cacheDir: cacheA });
     const [b] = await builtRows({ options: fromHub, cacheDir: cacheB, hub: { hubUrl: hub.url, token: TOKEN } });
     expect(b!.formatted).toEqual(a!.formatted);
-    expect(manifest.datasets).toEqual([{ source: "arc/soar-50k", revision: expect.stringMatching(/^[0-9a-f]{40}$/), schema: "soar", shards: 4, rows: PROGRAMS.length }]);
+    expect(manifest.datasets).toEqual([
+      { source: "arc/soar-50k", revision: expect.stringMatching(/^[0-9a-f]{40}$/), schema: "soar", shards: 4, rows: PROGRAMS.length },
+    ]);
     expect([...hub.served.keys()]).toEqual(["data/train-00000-of-00004.parquet"]);
-    const fates = readFileSync(join(fromHub.out, "fates.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; provenance?: { source: string; split: string; row: number } });
+    const fates = readFileSync(join(fromHub.out, "fates.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: string; provenance?: { source: string; split: string; row: number } });
     expect(fates).toHaveLength(PROGRAMS.length);
     expect(fates.find((f) => f.id === "arc/soar-50k:train:0")!.provenance).toMatchObject({ source: "arc/soar-50k", split: "train", row: 0 });
     expect(JSON.parse(readFileSync(join(fromHub.out, "manifest.json"), "utf8"))).not.toHaveProperty("fates");
@@ -141,7 +186,15 @@ describe("building from program datasets", () => {
     await mkdir(logs);
     const fresh = "def transform(g):\n    return [[9 for _ in row] for row in g]";
     const attempts = [solver.code, fresh].map((program, k) => ({ attempt_number: k + 1, program_extracted: true, program }));
-    await writeFile(join(logs, `20260101_000000_1_1_${String(solver.task_id)}.json`), JSON.stringify({ task_id: solver.task_id, model: "m", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: attempts } }));
+    await writeFile(
+      join(logs, `20260101_000000_1_1_${String(solver.task_id)}.json`),
+      JSON.stringify({
+        task_id: solver.task_id,
+        model: "m",
+        api_type: "chat_completions_independent_attempts",
+        independent_attempts_data: { attempt_details: attempts },
+      }),
+    );
     const merged: BuildOptions = { ...options, logs: [logs], from: [gen1.out], out: join(dir, "merged") };
     const cacheDir = await tempDir();
     const manifest = await buildDataset({ options: merged, cacheDir });
@@ -158,9 +211,16 @@ describe("building from program datasets", () => {
 
   it("names the missing columns of a Parquet that is not a program dataset", async () => {
     const dir = await tempDir();
-    await writeParquet({ path: join(dir, "x.parquet"), schema: arrowSchema("messages"), kinds: ["messages"], rows: [{ messages: [{ role: "user", content: "hi" }] }] });
+    await writeParquet({
+      path: join(dir, "x.parquet"),
+      schema: arrowSchema("messages"),
+      kinds: ["messages"],
+      rows: [{ messages: [{ role: "user", content: "hi" }] }],
+    });
     const { options } = await demoWorld();
-    await expect(buildDataset({ options: { ...options, logs: [], from: [join(dir, "x.parquet")] }, cacheDir: await tempDir() })).rejects.toThrow(/not a program dataset: it has no column code or task_id \(it has: messages\)/);
+    await expect(buildDataset({ options: { ...options, logs: [], from: [join(dir, "x.parquet")] }, cacheDir: await tempDir() })).rejects.toThrow(
+      /not a program dataset: it has no column code or task_id \(it has: messages\)/,
+    );
   });
 });
 
@@ -183,7 +243,9 @@ describe("pushing safely", () => {
     await buildDataset({ options, cacheDir: await tempDir() });
     const split = join(options.out, "data", "train-00000-of-00001.parquet");
     writeFileSync(split, Buffer.concat([readFileSync(split), Buffer.from("tampered")]));
-    await expect(pushDataset({ dir: options.out, repo: "arc/tampered", token: TOKEN, hubUrl: hub.url })).rejects.toThrow(/train-00000-of-00001\.parquet differs from the file the build wrote/);
+    await expect(pushDataset({ dir: options.out, repo: "arc/tampered", token: TOKEN, hubUrl: hub.url })).rejects.toThrow(
+      /train-00000-of-00001\.parquet differs from the file the build wrote/,
+    );
     expect(hub.store.get("dataset", "arc/tampered")).toBeUndefined();
   });
 
@@ -193,12 +255,15 @@ describe("pushing safely", () => {
       requests.push(String(input));
       return new Response("{}", { status: 500 });
     };
-    expect(() => guardEndpoint({ url: "http://hub.example.org", token: TOKEN })).toThrow(/refusing to send your token to http:\/\/hub\.example\.org over plain http/);
+    expect(() => guardEndpoint({ url: "http://hub.example.org", token: TOKEN })).toThrow(
+      /refusing to send your token to http:\/\/hub\.example\.org over plain http/,
+    );
     expect(() => guardEndpoint({ url: "http://127.0.0.1:8765", token: TOKEN })).not.toThrow();
     expect(() => guardEndpoint({ url: "http://hub.example.org", token: TOKEN, allowHttp: true })).not.toThrow();
     expect(() => guardEndpoint({ url: "https://hub.example.org", token: TOKEN })).not.toThrow();
-    await expect(validateDataset({ target: "arc/anything", split: "all", dataset: "arc-agi-1", hubUrl: "http://hub.example.org", token: TOKEN, fetch: spy, executor })).rejects.toThrow(/plain http/);
+    await expect(
+      validateDataset({ target: "arc/anything", split: "all", dataset: "arc-agi-1", hubUrl: "http://hub.example.org", token: TOKEN, fetch: spy, executor }),
+    ).rejects.toThrow(/plain http/);
     expect(requests).toEqual([]);
   });
 });
-

@@ -15,7 +15,19 @@ import { tinyWorld } from "../support/tiny-world.js";
 
 const TOKEN = "hf_arcforge_table_token";
 const MIRROR: ArcTask = {
-  train: [{ input: [[1, 2], [3, 4]], output: [[2, 1], [4, 3]] }, { input: [[5, 6]], output: [[6, 5]] }],
+  train: [
+    {
+      input: [
+        [1, 2],
+        [3, 4],
+      ],
+      output: [
+        [2, 1],
+        [4, 3],
+      ],
+    },
+    { input: [[5, 6]], output: [[6, 5]] },
+  ],
   test: [{ input: [[7, 8]], output: [[8, 7]] }],
 };
 const A = "def transform(g):\n    return [row[::-1] for row in g]";
@@ -94,7 +106,15 @@ describe("the verified program table (--format programs)", () => {
     await pushDataset({ dir: options.out, repo: "arc/programs", token: TOKEN, hubUrl: hub.url, retry: { baseDelayMs: 10 } });
     const executor = createProcessExecutor({ workers: 1, timeoutSeconds: 0.5 });
     try {
-      const { summary } = await validateDataset({ target: "arc/programs", split: "all", tasksRoot: options.tasks, dataset: "arc-agi-1", hubUrl: hub.url, token: TOKEN, executor });
+      const { summary } = await validateDataset({
+        target: "arc/programs",
+        split: "all",
+        tasksRoot: options.tasks,
+        dataset: "arc-agi-1",
+        hubUrl: hub.url,
+        token: TOKEN,
+        executor,
+      });
       expect(summary.rows.ok).toBe(3);
     } finally {
       await executor.close();
@@ -107,10 +127,16 @@ describe("the verified program table (--format programs)", () => {
     const merged = { ...options, from: ["arc/programs"], out: join(dir, "merged") };
     await buildDataset({ options: merged, cacheDir: await tempDir(), hub: { hubUrl: hub.url, token: TOKEN } });
     const rows = await rowsOf(join(merged.out, file));
-    expect(rows.find((r) => r.code === `${A}\n`)).toMatchObject({ copies: 4, models: ["m1", "m2"], attempt_id: "logs/20250901_000000_000000_1_aaaaaaaa.json#1" });
+    expect(rows.find((r) => r.code === `${A}\n`)).toMatchObject({
+      copies: 4,
+      models: ["m1", "m2"],
+      attempt_id: "logs/20250901_000000_000000_1_aaaaaaaa.json#1",
+    });
   });
 
   it("is refused with --validation or --max-per-task, which cut datasets the table holds uncut", () => {
-    expect(() => toBuildOptions({ logs: ["x"], model: [], format: "programs", validation: true } as never)).toThrow(/--format programs writes every verified program/);
+    expect(() => toBuildOptions({ logs: ["x"], model: [], format: "programs", validation: true } as never)).toThrow(
+      /--format programs writes every verified program/,
+    );
   });
 });

@@ -107,7 +107,14 @@ describe("incremental rebuilds", () => {
     const { options } = await demoWorld();
     const cacheDir = await tempDir();
     await build(options, cacheDir);
-    const extra = { task_id: "a1b2c3d4", model: "demo/coder-c", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: [{ attempt_number: 1, program_extracted: true, program: "def transform(grid):\n    return [list(reversed(r)) for r in grid]\n" }] } };
+    const extra = {
+      task_id: "a1b2c3d4",
+      model: "demo/coder-c",
+      api_type: "chat_completions_independent_attempts",
+      independent_attempts_data: {
+        attempt_details: [{ attempt_number: 1, program_extracted: true, program: "def transform(grid):\n    return [list(reversed(r)) for r in grid]\n" }],
+      },
+    };
     await writeFile(join(options.logs[0]!, "20250803_000000_000001_1_a1b2c3d4.json"), JSON.stringify(extra));
     const counter = { programs: 0 };
     const manifest = await build(options, cacheDir, counter);
@@ -139,15 +146,38 @@ describe("a killed build", () => {
       program_extracted: true,
       program: `import time\ndef transform(grid):\n    end = time.process_time() + 0.02 + ${k}e-9\n    while time.process_time() < end:\n        pass\n    return [[${k % 10}]]\n`,
     }));
-    await writeFile(join(logs, "20250901_000000_000001_1_a1b2c3d4.json"), JSON.stringify({ task_id: "a1b2c3d4", model: "slow", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: attempts } }));
+    await writeFile(
+      join(logs, "20250901_000000_000001_1_a1b2c3d4.json"),
+      JSON.stringify({
+        task_id: "a1b2c3d4",
+        model: "slow",
+        api_type: "chat_completions_independent_attempts",
+        independent_attempts_data: { attempt_details: attempts },
+      }),
+    );
     expect(DEMO_TASKS.a1b2c3d4).toBeDefined();
     const cli = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
-    const args = (out: string, cache: string) => [cli, "build", "--logs", logs, "--tasks", options.tasks!, "--out", out, "--cache-dir", cache, "--quiet", "--workers", "1"];
+    const args = (out: string, cache: string) => [
+      cli,
+      "build",
+      "--logs",
+      logs,
+      "--tasks",
+      options.tasks!,
+      "--out",
+      out,
+      "--cache-dir",
+      cache,
+      "--quiet",
+      "--workers",
+      "1",
+    ];
     const cacheDir = await tempDir();
 
     const child = spawn(process.execPath, args(join(dir, "killed"), cacheDir), { stdio: "ignore" });
     // Outcomes stored so far, read from the cache's LMDB store while the build writes it.
-    const lines = () => (existsSync(join(cacheDir, "store.lmdb")) ? Object.values(execCacheStats(cacheDir).execute ?? {}).reduce((n, f) => n + f.outcomes, 0) : 0);
+    const lines = () =>
+      existsSync(join(cacheDir, "store.lmdb")) ? Object.values(execCacheStats(cacheDir).execute ?? {}).reduce((n, f) => n + f.outcomes, 0) : 0;
     const deadline = Date.now() + 60_000;
     while (lines() < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGKILL");

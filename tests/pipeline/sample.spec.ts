@@ -22,8 +22,17 @@ const code = (program: string, prose = "Here is my solution.") => ({ kind: "comp
 /** Per task, the replies its requests get in order (retries included); the last one repeats. */
 const SCRIPT: Record<string, Reply[]> = {
   a1b2c3d4: [code(DEMO_PROGRAMS.flip), code(DEMO_PROGRAMS.identity)],
-  b2c3d4e5: [{ kind: "status", status: 429 }, code(DEMO_PROGRAMS.recolor), { kind: "status", status: 500 }, { kind: "completion", content: "I think the answer is to recolor, but I am not sure." }],
-  c3d4e5f6: [{ ...code(DEMO_PROGRAMS.transpose), delayMs: 3000 }, code(DEMO_PROGRAMS.transpose), { kind: "completion", content: "Let me think step by step about this grid. First", finishReason: "length" }],
+  b2c3d4e5: [
+    { kind: "status", status: 429 },
+    code(DEMO_PROGRAMS.recolor),
+    { kind: "status", status: 500 },
+    { kind: "completion", content: "I think the answer is to recolor, but I am not sure." },
+  ],
+  c3d4e5f6: [
+    { ...code(DEMO_PROGRAMS.transpose), delayMs: 3000 },
+    code(DEMO_PROGRAMS.transpose),
+    { kind: "completion", content: "Let me think step by step about this grid. First", finishReason: "length" },
+  ],
   d4e5f6a7: [code(DEMO_PROGRAMS.crash), { ...code(DEMO_PROGRAMS.count), reasoning: "Count the coloured cells." }],
   "0c1d2e3f": [{ kind: "status", status: 500 }],
   "9a8b7c6d": [{ kind: "hang" }],
@@ -34,7 +43,9 @@ function scripted(): (request: ChatRequest) => Reply {
   const seen = new Map<string, number>();
   return (request) => {
     const user = request.messages.find((m) => m.role === "user")!.content;
-    const taskId = TASK_IDS.find((id) => user === userPrompt({ train: DEMO_TASKS[id]!.task.train, testInputs: DEMO_TASKS[id]!.task.test.map((e) => e.input) }))!;
+    const taskId = TASK_IDS.find(
+      (id) => user === userPrompt({ train: DEMO_TASKS[id]!.task.train, testInputs: DEMO_TASKS[id]!.task.test.map((e) => e.input) }),
+    )!;
     const n = seen.get(taskId) ?? 0;
     seen.set(taskId, n + 1);
     const replies = SCRIPT[taskId]!;
@@ -83,7 +94,9 @@ describe("arcforge sample", () => {
 
   beforeAll(async () => {
     summary = await runSample({ options: options(await tempDir()), executor });
-    logs = readdirSync(summary.runDir).filter((f) => f !== "run.json").map((f) => JSON.parse(readFileSync(join(summary.runDir, f), "utf8")) as SampleLog);
+    logs = readdirSync(summary.runDir)
+      .filter((f) => f !== "run.json")
+      .map((f) => JSON.parse(readFileSync(join(summary.runDir, f), "utf8")) as SampleLog);
   });
 
   it("writes one all_attempts log per task, with the task embedded", () => {
@@ -144,7 +157,10 @@ describe("arcforge sample", () => {
     expect(manifest.attempts).toMatchObject({ total: 12, kept: 5, adds_up: true });
     expect(manifest.attempts.dropped).toEqual({ no_program: 6, train_error: 1 });
     const [train] = await builtRows({ options: build, cacheDir: dir });
-    const solved = train!.formatted.filter((r) => (r.correct_test_input as boolean[]).every(Boolean)).map((r) => r.task_id).sort();
+    const solved = train!.formatted
+      .filter((r) => (r.correct_test_input as boolean[]).every(Boolean))
+      .map((r) => r.task_id)
+      .sort();
     expect(solved).toEqual(["a1b2c3d4", "b2c3d4e5", "c3d4e5f6", "d4e5f6a7"]);
     expect(train!.formatted.find((r) => r.task_id === "d4e5f6a7")!.reasoning).toBe("Count the coloured cells.");
   });
@@ -154,7 +170,31 @@ describe("resuming", () => {
   it("skips the tasks an interrupted run already logged", async () => {
     const out = await tempDir();
     const slow = await startOpenAiServer((request) => ({ ...scripted()(request), delayMs: 150 }));
-    const args = [join(process.cwd(), "dist", "pipeline", "commands", "cli.js"), "sample", "--tasks", tasksRoot, "--subset", subsetFile, "--model", "m", "--base-url", slow.url, "--attempts", "1", "--workers", "1", "--out", out, "--request-timeout", "0.4", "--retries", "0", "--timeout", "0.5", "--no-retry-failed"];
+    const args = [
+      join(process.cwd(), "dist", "pipeline", "commands", "cli.js"),
+      "sample",
+      "--tasks",
+      tasksRoot,
+      "--subset",
+      subsetFile,
+      "--model",
+      "m",
+      "--base-url",
+      slow.url,
+      "--attempts",
+      "1",
+      "--workers",
+      "1",
+      "--out",
+      out,
+      "--request-timeout",
+      "0.4",
+      "--retries",
+      "0",
+      "--timeout",
+      "0.5",
+      "--no-retry-failed",
+    ];
     const env = { ...process.env, OPENAI_API_KEY: API_KEY };
     const first = spawn(process.execPath, args, { env, stdio: "ignore" });
     const logged = () => {
@@ -171,7 +211,7 @@ describe("resuming", () => {
 
     // As if the kill had landed mid-write: a temporary file beside the finished logs.
     const runDir = join(out, readdirSync(out)[0]!);
-    writeFileSync(join(runDir, `arc-agi-1_00000000.json.${first.pid}.tmp`), "{\"trunc");
+    writeFileSync(join(runDir, `arc-agi-1_00000000.json.${first.pid}.tmp`), '{"trunc');
     const requestsBefore = slow.requests.length;
     const second = spawn(process.execPath, [...args, "--json"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -207,7 +247,8 @@ describe("choosing tasks and reading answers", () => {
   });
 
   it("takes the last python block that defines transform", () => {
-    const text = "Draft:\n```python\ndef transform(g):\n    return g\n```\nHelper:\n```python\nx = 1\n```\nFinal:\n```python\ndef transform(grid):\n    return grid[::-1]\n```\nDone.";
+    const text =
+      "Draft:\n```python\ndef transform(g):\n    return g\n```\nHelper:\n```python\nx = 1\n```\nFinal:\n```python\ndef transform(grid):\n    return grid[::-1]\n```\nDone.";
     expect(extractCode(text)).toBe("def transform(grid):\n    return grid[::-1]\n");
     expect(extractCode("no code here")).toBeNull();
   });
@@ -216,14 +257,38 @@ describe("choosing tasks and reading answers", () => {
 describe("failed requests", () => {
   const cli = (args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(process.cwd(), "dist", "pipeline", "commands", "cli.js"), "sample", ...args], { env: { ...process.env, OPENAI_API_KEY: API_KEY }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [join(process.cwd(), "dist", "pipeline", "commands", "cli.js"), "sample", ...args], {
+        env: { ...process.env, OPENAI_API_KEY: API_KEY },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
       child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
       child.on("exit", (code) => resolve({ code, stdout, stderr }));
     });
-  const base = (out: string, url: string) => ["--tasks", tasksRoot, "--subset", subsetFile, "--model", "m", "--base-url", url, "--attempts", "1", "--workers", "4", "--out", out, "--request-timeout", "0.4", "--retries", "0", "--timeout", "0.5"];
+  const base = (out: string, url: string) => [
+    "--tasks",
+    tasksRoot,
+    "--subset",
+    subsetFile,
+    "--model",
+    "m",
+    "--base-url",
+    url,
+    "--attempts",
+    "1",
+    "--workers",
+    "4",
+    "--out",
+    out,
+    "--request-timeout",
+    "0.4",
+    "--retries",
+    "0",
+    "--timeout",
+    "0.5",
+  ];
 
   it("exits non-zero when every request failed, saying the first error once; a resumed run samples them again", async () => {
     const out = await tempDir();

@@ -30,7 +30,9 @@ describe("nothing of the user's is deleted or overwritten", () => {
     mkdirSync(join(options.out, "data"), { recursive: true });
     writeFileSync(join(options.out, "thesis.tex"), "\\section{mine}\n");
     writeFileSync(join(options.out, "data", "notes.md"), "mine too\n");
-    await expect(buildDataset({ options, cacheDir: await tempDir() })).rejects.toThrow(/refusing to write the dataset into .*: it holds data, thesis\.tex and is not an earlier arcforge output/);
+    await expect(buildDataset({ options, cacheDir: await tempDir() })).rejects.toThrow(
+      /refusing to write the dataset into .*: it holds data, thesis\.tex and is not an earlier arcforge output/,
+    );
     expect(existsSync(join(options.out, ".arcforge-lock"))).toBe(false);
     const cacheDir = await tempDir();
     await buildDataset({ options, cacheDir, overwrite: true });
@@ -60,7 +62,9 @@ describe("two builds into one --out", () => {
     mkdirSync(options.out, { recursive: true });
     // As if a build of this very process held it: a live pid in the lock.
     writeFileSync(join(options.out, ".arcforge-lock"), String(process.pid));
-    await expect(buildDataset({ options, cacheDir: await tempDir() })).rejects.toThrow(new RegExp(`another arcforge build \\(pid ${process.pid}\\) is using the output folder`));
+    await expect(buildDataset({ options, cacheDir: await tempDir() })).rejects.toThrow(
+      new RegExp(`another arcforge build \\(pid ${process.pid}\\) is using the output folder`),
+    );
   });
 });
 

@@ -45,15 +45,19 @@ describe.skipIf(!existsSync(join(SHARED, "run-logs")))("a build of ../shared/run
     expect(meant[1]!.formatted.length).toBeLessThanOrEqual(40);
   }, 300_000);
 
-  it.skipIf(!dockerAvailable)("gives the same bytes with the docker backend as with the process backend", async () => {
-    const viaDocker = await buildDataset({
-      options: { ...options, out: options.out + "-docker" },
-      cacheDir: cacheDir + "-docker",
-      createExecutor: (onEvent, seed) => createDockerExecutor({ ...options.limits, onEvent, seed }),
-    });
-    expect(viaDocker.sandbox?.backend).toBe("docker");
-    expect(viaDocker.outputs.map((o) => o.sha256)).toEqual(manifest.outputs.map((o) => o.sha256));
-  }, 900_000);
+  it.skipIf(!dockerAvailable)(
+    "gives the same bytes with the docker backend as with the process backend",
+    async () => {
+      const viaDocker = await buildDataset({
+        options: { ...options, out: options.out + "-docker" },
+        cacheDir: cacheDir + "-docker",
+        createExecutor: (onEvent, seed) => createDockerExecutor({ ...options.limits, onEvent, seed }),
+      });
+      expect(viaDocker.sandbox?.backend).toBe("docker");
+      expect(viaDocker.outputs.map((o) => o.sha256)).toEqual(manifest.outputs.map((o) => o.sha256));
+    },
+    900_000,
+  );
 
   it("gives byte-identical files when built again from scratch", async () => {
     const again = await buildDataset({ options: { ...options, out: options.out + "-again" }, cacheDir: cacheDir + "-again" });

@@ -31,8 +31,18 @@ describe.skipIf(!existsSync(LOGS))("a --validation build of middle-and-shortest-
   afterAll(() => hub.close());
 
   it("loads with Python datasets from the Hub, with a non-empty validation split", async () => {
-    const env = { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, HF_HUB_DISABLE_XET: "1", HF_HOME: join(await tempDir(), "hf-home"), HF_HUB_DISABLE_PROGRESS_BARS: "1" };
-    const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "hub_client.py"), "load", "arc/small-real"], { env, maxBuffer: 1 << 28 });
+    const env = {
+      ...process.env,
+      HF_ENDPOINT: hub.url,
+      HF_TOKEN: TOKEN,
+      HF_HUB_DISABLE_XET: "1",
+      HF_HOME: join(await tempDir(), "hf-home"),
+      HF_HUB_DISABLE_PROGRESS_BARS: "1",
+    };
+    const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "hub_client.py"), "load", "arc/small-real"], {
+      env,
+      maxBuffer: 1 << 28,
+    });
     const loaded = JSON.parse(stdout) as Record<string, Record<string, unknown>[]>;
     const meant = await builtRows({ options, cacheDir });
     expect(Object.keys(loaded).sort()).toEqual(["train", "validation"]);

@@ -5,7 +5,14 @@ import { gridProblem, gridToText, gridsEqual } from "../../schemas/grid.js";
 
 /** [python expression a program returns, the same value as JSON (when it has one), expected reason or null] */
 const CASES: [string, unknown, string | null][] = [
-  ["[[1, 2], [3, 4]]", [[1, 2], [3, 4]], null],
+  [
+    "[[1, 2], [3, 4]]",
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    null,
+  ],
   ["np.array([[1, 2], [3, 4]], dtype=np.int64)", undefined, null],
   ["np.array([[9]], dtype=np.uint8)", undefined, null],
   ["[[np.int64(3), np.int32(4)]]", undefined, null],
@@ -60,8 +67,25 @@ describe("the grid rule", () => {
   );
 
   it("returns numpy results as plain ints equal to the list form", async () => {
-    for await (const r of executor.run([{ programId: "np", code: "import numpy as np\ndef transform(g):\n    return np.array(g, dtype=np.int64) + 1", inputs: [[[1, 2], [3, 4]]] }])) {
-      expect(r.outcomes[0]).toMatchObject({ status: "ok", grid: [[2, 3], [4, 5]] });
+    for await (const r of executor.run([
+      {
+        programId: "np",
+        code: "import numpy as np\ndef transform(g):\n    return np.array(g, dtype=np.int64) + 1",
+        inputs: [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+      },
+    ])) {
+      expect(r.outcomes[0]).toMatchObject({
+        status: "ok",
+        grid: [
+          [2, 3],
+          [4, 5],
+        ],
+      });
     }
   });
 

@@ -3,8 +3,27 @@ import { difference, repairPrompt } from "../../schemas/repair-prompt.js";
 
 describe("the repair prompt", () => {
   it("is pinned on a fixed task", () => {
-    const task = { train: [{ input: [[1, 2]], output: [[2, 1]] }, { input: [[3, 4]], output: [[4, 3]] }], test: [{ input: [[5, 6]] }] };
-    expect(repairPrompt({ task, code: "def transform(g):\n    return g\n", predictedTrain: [[[2, 1]], [[3, 4], [0, 0]]], predictedTest: [[[5, 6]]] })).toBe(
+    const task = {
+      train: [
+        { input: [[1, 2]], output: [[2, 1]] },
+        { input: [[3, 4]], output: [[4, 3]] },
+      ],
+      test: [{ input: [[5, 6]] }],
+    };
+    expect(
+      repairPrompt({
+        task,
+        code: "def transform(g):\n    return g\n",
+        predictedTrain: [
+          [[2, 1]],
+          [
+            [3, 4],
+            [0, 0],
+          ],
+        ],
+        predictedTest: [[[5, 6]]],
+      }),
+    ).toBe(
       [
         "Solve this ARC puzzle.",
         "",

@@ -33,14 +33,20 @@ describe("clean-code", () => {
     const logs = (await writeDemoData(join(await tempDir(), "demo"))).logs;
     const demo = readdirSync(logs, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && e.name.endsWith(".json"))
-      .flatMap((e) => [...readFileSync(join(e.parentPath, e.name), "utf8").matchAll(/"program":\s*("(?:\\.|[^"\\])*")/g)].map((m) => JSON.parse(m[1]!) as string));
+      .flatMap((e) =>
+        [...readFileSync(join(e.parentPath, e.name), "utf8").matchAll(/"program":\s*("(?:\\.|[^"\\])*")/g)].map((m) => JSON.parse(m[1]!) as string),
+      );
     expect(demo.length).toBeGreaterThan(5);
-    const disagree = execFileSync("python3", [join(process.cwd(), "tests", "support", "scan_vs_tokenize.py"), CLEANER_PATH], { input: JSON.stringify([...TRICKY, ...demo]), encoding: "utf8" });
+    const disagree = execFileSync("python3", [join(process.cwd(), "tests", "support", "scan_vs_tokenize.py"), CLEANER_PATH], {
+      input: JSON.stringify([...TRICKY, ...demo]),
+      encoding: "utf8",
+    });
     expect(JSON.parse(disagree)).toEqual([]);
   });
 
   it("strips comments, docstrings and blank lines with Python's tokenizer", async () => {
-    const code = 'import numpy as np  # arrays\n\n\ndef transform(grid):\n    """Mirror.\n\n    Details."""\n    # a comment line\n\n    return grid[::-1]  # flip\n';
+    const code =
+      'import numpy as np  # arrays\n\n\ndef transform(grid):\n    """Mirror.\n\n    Details."""\n    # a comment line\n\n    return grid[::-1]  # flip\n';
     expect(await clean(code)).toEqual({ status: "cleaned", code: "import numpy as np\ndef transform(grid):\n    return grid[::-1]\n" });
   });
 

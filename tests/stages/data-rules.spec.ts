@@ -9,7 +9,19 @@ import { tinyWorld, type TinyProgram } from "../support/tiny-world.js";
 
 /** Every task of these tests is "mirror each row". */
 const MIRROR: ArcTask = {
-  train: [{ input: [[1, 2], [3, 4]], output: [[2, 1], [4, 3]] }, { input: [[5, 6]], output: [[6, 5]] }],
+  train: [
+    {
+      input: [
+        [1, 2],
+        [3, 4],
+      ],
+      output: [
+        [2, 1],
+        [4, 3],
+      ],
+    },
+    { input: [[5, 6]], output: [[6, 5]] },
+  ],
   test: [{ input: [[7, 8]], output: [[8, 7]] }],
 };
 const MIRROR_CODE = "def transform(g):\n    return [row[::-1] for row in g]";
@@ -28,7 +40,12 @@ describe("programs that fail on a test input", () => {
   const failsOnTest = "def transform(g):\n    if g[0][0] == 7:\n        raise ValueError('no')\n    return [row[::-1] for row in g]";
 
   it("are dropped as test_<outcome> before dedup, so a duplicate that passes is the one kept", async () => {
-    const { manifest } = await build({ programs: [{ task: "aaaaaaaa", code: failsOnTest, time: "20250101_000000" }, { task: "aaaaaaaa", code: MIRROR_CODE, time: "20250202_000000" }] });
+    const { manifest } = await build({
+      programs: [
+        { task: "aaaaaaaa", code: failsOnTest, time: "20250101_000000" },
+        { task: "aaaaaaaa", code: MIRROR_CODE, time: "20250202_000000" },
+      ],
+    });
     expect(fateOf(manifest, 0)).toBe("test_error");
     expect(fateOf(manifest, 1)).toBe("kept:train");
   });
@@ -43,10 +60,22 @@ describe("programs that fail on a test input", () => {
 
 describe("the nondeterminism check (re-validation under another seed and hash seed)", () => {
   const programs: [string, string, string][] = [
-    ["random with a fixed seed inside", "import random\ndef transform(g):\n    random.seed(42)\n    c = random.randint(0, 9)\n    return [[c for _ in row] for row in g]", "kept:train"],
-    ["numpy.random without a seed", "import numpy as np\ndef transform(g):\n    return np.random.randint(0, 10, size=(len(g), len(g[0]))).tolist()", "nondeterministic"],
+    [
+      "random with a fixed seed inside",
+      "import random\ndef transform(g):\n    random.seed(42)\n    c = random.randint(0, 9)\n    return [[c for _ in row] for row in g]",
+      "kept:train",
+    ],
+    [
+      "numpy.random without a seed",
+      "import numpy as np\ndef transform(g):\n    return np.random.randint(0, 10, size=(len(g), len(g[0]))).tolist()",
+      "nondeterministic",
+    ],
     ["hash() of a string", "def transform(g):\n    return [[hash('arc') % 10 for _ in row] for row in g]", "nondeterministic"],
-    ["set iteration order, never mentioning random", "def transform(g):\n    names = ['red', 'green', 'blue', 'yellow']\n    first = list(set(names))[0]\n    return [[names.index(first) for _ in row] for row in g]", "nondeterministic"],
+    [
+      "set iteration order, never mentioning random",
+      "def transform(g):\n    names = ['red', 'green', 'blue', 'yellow']\n    first = list(set(names))[0]\n    return [[names.index(first) for _ in row] for row in g]",
+      "nondeterministic",
+    ],
   ];
 
   it("drops each nondeterministic program with its reason and keeps the deterministic one", async () => {
@@ -62,7 +91,10 @@ describe("tasks whose id exists in both ARC datasets", () => {
 
   it("stay together in one split, each with its own dataset column (3 correct and 3 incorrect tasks: balance drops none)", async () => {
     const tasks: Record<string, ArcTask | [string, ArcTask][]> = {
-      bbbbbbbb: [["arc-agi-1", { train: [{ input: [[1]], output: [[2]] }], test: [{ input: [[2]], output: [[3]] }] }], ["arc-agi-2", other]],
+      bbbbbbbb: [
+        ["arc-agi-1", { train: [{ input: [[1]], output: [[2]] }], test: [{ input: [[2]], output: [[3]] }] }],
+        ["arc-agi-2", other],
+      ],
       cccccccc: MIRROR,
       dddddddd: MIRROR,
       eeeeeeee: MIRROR,
@@ -106,7 +138,10 @@ describe("attempt ids and the order 'first' means", () => {
 
   it("keeps the earliest log file's program whatever the order of --logs flags", async () => {
     const { options, manifest } = await build({ programs });
-    const swapped = await buildDataset({ options: { ...options, logs: [...options.logs].reverse(), out: options.out + "-swapped" }, cacheDir: await tempDir() });
+    const swapped = await buildDataset({
+      options: { ...options, logs: [...options.logs].reverse(), out: options.out + "-swapped" },
+      cacheDir: await tempDir(),
+    });
     expect(swapped.outputs.map((o) => o.sha256)).toEqual(manifest.outputs.map((o) => o.sha256));
     expect(fateOf(manifest, 1)).toBe("kept:train");
     expect(fateOf(manifest, 0)).toBe("duplicate_code");
@@ -115,21 +150,40 @@ describe("attempt ids and the order 'first' means", () => {
 
 describe("opt-in rules", () => {
   it("--drop-identity drops a program whose output is its input on every train example", async () => {
-    const tasks = { aaaaaaaa: MIRROR, eeeeeeee: { train: [{ input: [[1, 1]], output: [[1, 1]] }, { input: [[2]], output: [[3]] }], test: [{ input: [[4]], output: [[4]] }] } };
-    const programs = [{ task: "eeeeeeee", code: "def transform(g):\n    return g" }, { task: "aaaaaaaa", code: MIRROR_CODE }];
+    const tasks = {
+      aaaaaaaa: MIRROR,
+      eeeeeeee: {
+        train: [
+          { input: [[1, 1]], output: [[1, 1]] },
+          { input: [[2]], output: [[3]] },
+        ],
+        test: [{ input: [[4]], output: [[4]] }],
+      },
+    };
+    const programs = [
+      { task: "eeeeeeee", code: "def transform(g):\n    return g" },
+      { task: "aaaaaaaa", code: MIRROR_CODE },
+    ];
     expect(fateOf((await build({ tasks, programs })).manifest, 0)).toBe("kept:train");
     expect(fateOf((await build({ tasks, programs, options: { dropIdentity: true } })).manifest, 0)).toBe("identity");
   });
 
   it("--drop-single-colour drops a one-colour prediction where the real output has several colours", async () => {
-    const programs = [{ task: "aaaaaaaa", code: "def transform(g):\n    return [[0 for _ in row] for row in g]" }, { task: "aaaaaaaa", code: MIRROR_CODE }];
+    const programs = [
+      { task: "aaaaaaaa", code: "def transform(g):\n    return [[0 for _ in row] for row in g]" },
+      { task: "aaaaaaaa", code: MIRROR_CODE },
+    ];
     expect(fateOf((await build({ programs })).manifest, 0)).toBe("kept:train");
     expect(fateOf((await build({ programs, options: { dropSingleColour: true } })).manifest, 0)).toBe("single_colour");
   });
 
   it("--transduction augment drops a lookup table of the task's own grids and keeps a general rule", async () => {
-    const lookup = "def transform(g):\n    known = {'[[1, 2], [3, 4]]': [[2, 1], [4, 3]], '[[5, 6]]': [[6, 5]], '[[7, 8]]': [[8, 7]]}\n    return known.get(str(g), [[0]])";
-    const programs = [{ task: "aaaaaaaa", code: lookup }, { task: "aaaaaaaa", code: MIRROR_CODE }];
+    const lookup =
+      "def transform(g):\n    known = {'[[1, 2], [3, 4]]': [[2, 1], [4, 3]], '[[5, 6]]': [[6, 5]], '[[7, 8]]': [[8, 7]]}\n    return known.get(str(g), [[0]])";
+    const programs = [
+      { task: "aaaaaaaa", code: lookup },
+      { task: "aaaaaaaa", code: MIRROR_CODE },
+    ];
     const literalOff = { transductionFilter: false };
     expect(fateOf((await build({ programs, options: literalOff })).manifest, 0)).not.toBe("transductive_augment");
     const { manifest } = await build({ programs, options: { ...literalOff, transductionAugment: true } });
@@ -140,7 +194,9 @@ describe("opt-in rules", () => {
 
 describe("what a build writes", () => {
   it("refuses a validation split with one task, saying it needs two", async () => {
-    await expect(build({ programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }], options: { validation: true } })).rejects.toThrow(/validation split needs at least two tasks/);
+    await expect(build({ programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }], options: { validation: true } })).rejects.toThrow(
+      /validation split needs at least two tasks/,
+    );
   });
 
   it("writes no dataset and names the remedy when no program matches a task", async () => {
@@ -149,8 +205,16 @@ describe("what a build writes", () => {
   });
 
   it("writes a per-task table beside the manifest", async () => {
-    const { options } = await build({ programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }, { task: "aaaaaaaa", code: "def transform(g):\n    raise KeyError(1)" }] });
-    const lines = readFileSync(join(options.out, "tasks.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { options } = await build({
+      programs: [
+        { task: "aaaaaaaa", code: MIRROR_CODE },
+        { task: "aaaaaaaa", code: "def transform(g):\n    raise KeyError(1)" },
+      ],
+    });
+    const lines = readFileSync(join(options.out, "tasks.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([{ dataset: "arc-agi-1", task: "aaaaaaaa", read: 2, executed: 2, kept: 1, solved: 1, group: "correct", split: "train" }]);
   });
 });

@@ -16,20 +16,34 @@ const mirror = (g: Grid) => g.map((row) => [...row].reverse());
 const EVAL: ArcTask = { train: [1, 2, 3].map((k) => ({ input: grid(k), output: mirror(grid(k)) })), test: [{ input: grid(4), output: mirror(grid(4)) }] };
 const rotate = (g: Grid): Grid => g[0]!.map((_, c) => g.map((row) => row[c]!).reverse());
 const recolour = (g: Grid): Grid => g.map((row) => row.map((c) => (c === 0 ? 0 : ((c + 2) % 9) + 1)));
-const mapTask = (t: ArcTask, f: (g: Grid) => Grid): ArcTask => ({ train: t.train.map((e) => ({ input: f(e.input), output: f(e.output) })), test: t.test.map((e) => ({ input: f(e.input), output: e.output && f(e.output) })) });
+const mapTask = (t: ArcTask, f: (g: Grid) => Grid): ArcTask => ({
+  train: t.train.map((e) => ({ input: f(e.input), output: f(e.output) })),
+  test: t.test.map((e) => ({ input: f(e.input), output: e.output && f(e.output) })),
+});
 
 const TRAINING: Record<string, ArcTask> = {
   "10000001": EVAL, // renamed
   "10000002": mapTask(EVAL, rotate),
   "10000003": mapTask(EVAL, recolour),
   "10000004": { train: EVAL.train.slice(1), test: EVAL.test }, // one train pair removed
-  "10000005": { train: [{ input: grid(1), output: [[1]] }, { input: grid(9), output: [[1]] }, { input: grid(10), output: [[1]] }], test: [{ input: grid(11), output: [[1]] }] }, // one grid of four
+  "10000005": {
+    train: [
+      { input: grid(1), output: [[1]] },
+      { input: grid(9), output: [[1]] },
+      { input: grid(10), output: [[1]] },
+    ],
+    test: [{ input: grid(11), output: [[1]] }],
+  }, // one grid of four
   "10000006": { train: [{ input: grid(12), output: [[1]] }], test: [{ input: grid(13), output: [[1]] }] },
 };
 const CODE = "def transform(g):\n    return [row[::-1] for row in g]";
 
 async function world(options = {}) {
-  const { dir, options: base } = await tinyWorld({ tasks: TRAINING, programs: [...Object.keys(TRAINING), "e0000000"].map((task) => ({ task, code: CODE })), options });
+  const { dir, options: base } = await tinyWorld({
+    tasks: TRAINING,
+    programs: [...Object.keys(TRAINING), "e0000000"].map((task) => ({ task, code: CODE })),
+    options,
+  });
   mkdirSync(join(dir, "tasks", "arc-agi-1", "evaluation"), { recursive: true });
   writeFileSync(join(dir, "tasks", "arc-agi-1", "evaluation", "e0000000.json"), JSON.stringify(EVAL));
   return { dir, options: base };
@@ -41,7 +55,11 @@ describe("decontamination by grid content", () => {
     const manifest = await buildDataset({ options, cacheDir: await tempDir() });
     const fates = new Map(readFates(options.out).map((f) => [f.taskId, f]));
     for (const task of ["10000001", "10000002", "10000003", "10000004"]) {
-      expect(fates.get(task), task).toMatchObject({ fate: "contaminated", stage: "decontaminate", detail: expect.stringContaining("evaluation task arc-agi-1/e0000000") });
+      expect(fates.get(task), task).toMatchObject({
+        fate: "contaminated",
+        stage: "decontaminate",
+        detail: expect.stringContaining("evaluation task arc-agi-1/e0000000"),
+      });
     }
     expect(fates.get("10000005")!.fate).not.toBe("contaminated");
     expect(fates.get("10000006")!.fate).not.toBe("contaminated");
@@ -56,8 +74,15 @@ describe("decontamination by grid content", () => {
       files: { "arc-agi-1/evaluation/e0000000.json": expect.stringMatching(/^[0-9a-f]{64}$/) },
       evaluation_tasks: ["arc-agi-1/e0000000"],
     });
-    expect(manifest.decontamination.contaminated.map((c) => c.task)).toEqual(["arc-agi-1/10000001", "arc-agi-1/10000002", "arc-agi-1/10000003", "arc-agi-1/10000004"]);
-    expect(manifest.summary.join("\n")).toMatch(/decontamination against arc-agi-1\/evaluation .*: 4 tasks contaminated, their 4 programs dropped.*1 tasks sharing fewer grids kept; this build holds 1 evaluation tasks themselves/);
+    expect(manifest.decontamination.contaminated.map((c) => c.task)).toEqual([
+      "arc-agi-1/10000001",
+      "arc-agi-1/10000002",
+      "arc-agi-1/10000003",
+      "arc-agi-1/10000004",
+    ]);
+    expect(manifest.summary.join("\n")).toMatch(
+      /decontamination against arc-agi-1\/evaluation .*: 4 tasks contaminated, their 4 programs dropped.*1 tasks sharing fewer grids kept; this build holds 1 evaluation tasks themselves/,
+    );
     expect(readFileSync(join(options.out, "README.md"), "utf8")).toContain("4 tasks contaminated");
   });
 
@@ -70,6 +95,8 @@ describe("decontamination by grid content", () => {
 
   it("refuses a split that is not under --tasks, naming the ones that are", async () => {
     const { options } = await world({ decontaminate: ["arc-agi-2/evaluation"] });
-    await expect(buildDataset({ options, cacheDir: await tempDir() })).rejects.toThrow(/--decontaminate names arc-agi-2\/evaluation, but .* does not exist \(the splits under --tasks: arc-agi-1\/evaluation\)/);
+    await expect(buildDataset({ options, cacheDir: await tempDir() })).rejects.toThrow(
+      /--decontaminate names arc-agi-2\/evaluation, but .* does not exist \(the splits under --tasks: arc-agi-1\/evaluation\)/,
+    );
   });
 });

@@ -12,7 +12,19 @@ import { tinyWorld } from "../support/tiny-world.js";
 
 /** "Mirror each row", the task file's truth. */
 const MIRROR: ArcTask = {
-  train: [{ input: [[1, 2], [3, 4]], output: [[2, 1], [4, 3]] }, { input: [[5, 6]], output: [[6, 5]] }],
+  train: [
+    {
+      input: [
+        [1, 2],
+        [3, 4],
+      ],
+      output: [
+        [2, 1],
+        [4, 3],
+      ],
+    },
+    { input: [[5, 6]], output: [[6, 5]] },
+  ],
   test: [{ input: [[7, 8]], output: [[8, 7]] }],
 };
 const MIRROR_CODE = "def transform(g):\n    return [row[::-1] for row in g]";
@@ -51,19 +63,41 @@ describe("the task file is the authority over tasks embedded in the inputs", () 
     expect(forged.map((f) => f.fate)).toEqual(["task_mismatch", "task_mismatch"]);
     expect(forged[0]!.detail).toMatch(/the task in third-party\/20250902_000000_forged\.json does not match .*aaaaaaaa\.json: train output 0 differs/);
     const [row] = await rows();
-    expect(row).toMatchObject({ code: `${MIRROR_CODE}\n`, correct_train_input: [true, true], correct_test_input: [true], train_output: MIRROR.train.map((e) => e.output), test_output: [[[8, 7]]] });
+    expect(row).toMatchObject({
+      code: `${MIRROR_CODE}\n`,
+      correct_train_input: [true, true],
+      correct_test_input: [true],
+      train_output: MIRROR.train.map((e) => e.output),
+      test_output: [[[8, 7]]],
+    });
     expect(manifest.tasks_taken_on_trust).toEqual([]);
   });
 
   it("drops a flat Parquet row whose stored task differs from the file, and keeps one that agrees", async () => {
     const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [] });
     const row = (task: ArcTask, code: string) => ({
-      reasoning: "", code, correct_train_input: [true, true], train_input: task.train.map((e) => e.input), train_output: task.train.map((e) => e.output),
-      predicted_train_output: task.train.map((e) => e.output), correct_test_input: [true], test_input: [[[7, 8]]], test_output: [task.test[0]!.output!],
-      predicted_test_output: [task.test[0]!.output!], task_id: "aaaaaaaa", model: "m", generation: 0, dataset: "arc-agi-1",
+      reasoning: "",
+      code,
+      correct_train_input: [true, true],
+      train_input: task.train.map((e) => e.input),
+      train_output: task.train.map((e) => e.output),
+      predicted_train_output: task.train.map((e) => e.output),
+      correct_test_input: [true],
+      test_input: [[[7, 8]]],
+      test_output: [task.test[0]!.output!],
+      predicted_test_output: [task.test[0]!.output!],
+      task_id: "aaaaaaaa",
+      model: "m",
+      generation: 0,
+      dataset: "arc-agi-1",
     });
     const path = join(dir, "train.parquet");
-    await writeParquet({ path, schema: arrowSchema("flat"), kinds: COLUMNS.flat.map(([, kind]) => kind), rows: [row(FORGED, TILE_CODE), row(MIRROR, MIRROR_CODE)] });
+    await writeParquet({
+      path,
+      schema: arrowSchema("flat"),
+      kinds: COLUMNS.flat.map(([, kind]) => kind),
+      rows: [row(FORGED, TILE_CODE), row(MIRROR, MIRROR_CODE)],
+    });
     const { fates, rows } = await build({ ...options, logs: [], from: [path] });
     expect(fates.get(`${path}:train:0`)).toMatchObject({ fate: "task_mismatch" });
     expect(fates.get(`${path}:train:1`)).toMatchObject({ fate: "kept:train" });
@@ -80,7 +114,10 @@ describe("the task file is the authority over tasks embedded in the inputs", () 
     const { manifest, fates } = await build(options);
     expect(manifest.tasks_taken_on_trust).toEqual(["arc-agi-1/aaaaaaaa"]);
     expect(fates.get("logs/20250901_000000_a.json#1")!.fate).toBe("kept:train");
-    expect(fates.get("logs/20250901_000001_b.json#1")).toMatchObject({ fate: "task_conflict", detail: expect.stringMatching(/2 different versions of arc-agi-1\/bbbbbbbb/) });
+    expect(fates.get("logs/20250901_000001_b.json#1")).toMatchObject({
+      fate: "task_conflict",
+      detail: expect.stringMatching(/2 different versions of arc-agi-1\/bbbbbbbb/),
+    });
     expect(fates.get("logs/20250901_000002_c.json#1")!.fate).toBe("task_conflict");
     const card = readFileSync(join(options.out, "README.md"), "utf8");
     expect(card).toMatch(/tasks taken on trust: 1 had no task file, so the task their inputs embedded was used: arc-agi-1\/aaaaaaaa/);
@@ -97,7 +134,13 @@ describe("names in inputs are names, never paths", () => {
     await writeFile(join(outside, "aaaaaaaa.json"), JSON.stringify({ train: [{ input: [[1]], output: [[1]] }], test: [{ input: [[2]], output: [[2]] }] }));
     const logs = join(dir, "hostile");
     await mkdir(logs);
-    const log = { task_id: "aaaaaaaa", model: "m", api_type: "chat_completions_independent_attempts", dataset: "../elsewhere", independent_attempts_data: { attempt_details: [{ program: "def transform(g):\n    return g" }] } };
+    const log = {
+      task_id: "aaaaaaaa",
+      model: "m",
+      api_type: "chat_completions_independent_attempts",
+      dataset: "../elsewhere",
+      independent_attempts_data: { attempt_details: [{ program: "def transform(g):\n    return g" }] },
+    };
     await writeFile(join(logs, "20250901_000000_hostile.json"), JSON.stringify(log));
     const { manifest } = await build({ ...options, logs: [...options.logs, logs] });
     const fate = manifest.logs.find((l) => l.file.includes("hostile"))!;
@@ -119,13 +162,23 @@ describe("hostile sizes are recorded, not fatal", () => {
     // Not even JSON: a file over the limit must not be read at all.
     await writeFile(join(big, "20250901_000000_big.json"), "x".repeat(3 * 2 ** 20));
     const { manifest } = await build({ ...options, logs: [...options.logs, big], maxLogBytes: 2 ** 20 });
-    expect(manifest.logs.find((l) => l.file.includes("big"))).toMatchObject({ kept: false, reason: "malformed_log", detail: `${3 * 2 ** 20} bytes, over --max-log-bytes ${2 ** 20}: not read` });
+    expect(manifest.logs.find((l) => l.file.includes("big"))).toMatchObject({
+      kept: false,
+      reason: "malformed_log",
+      detail: `${3 * 2 ** 20} bytes, over --max-log-bytes ${2 ** 20}: not read`,
+    });
     expect(manifest.outputs[0]!.rows).toBe(1);
   });
 
   it("drops a code cell over 1 MiB as malformed_attempt", async () => {
     const huge = `${MIRROR_CODE}\n${"# padding\n".repeat(110_000)}`;
-    const { options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }, { task: "aaaaaaaa", code: huge }] });
+    const { options } = await tinyWorld({
+      tasks: { aaaaaaaa: MIRROR },
+      programs: [
+        { task: "aaaaaaaa", code: MIRROR_CODE },
+        { task: "aaaaaaaa", code: huge },
+      ],
+    });
     const { fates } = await build(options);
     expect([...fates.values()].map((f) => f.fate).sort()).toEqual(["kept:train", "malformed_attempt"]);
     expect([...fates.values()].find((f) => f.fate === "malformed_attempt")!.detail).toMatch(/a program of \d+ bytes, over the 1048576-byte cap/);
@@ -136,13 +189,23 @@ describe("--tasks checked before anything runs", () => {
   it("says which level to give when the folder is one level too deep or too shallow", async () => {
     const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }] });
     const cacheDir = await tempDir();
-    await expect(buildDataset({ options: { ...options, tasks: join(dir, "tasks", "arc-agi-1") }, cacheDir })).rejects.toThrow(new RegExp(`one level too deep: .*give its parent, ${join(dir, "tasks")}`));
-    await expect(buildDataset({ options: { ...options, tasks: dir }, cacheDir })).rejects.toThrow(new RegExp(`one level too shallow: the datasets are in ${join(dir, "tasks")}`));
+    await expect(buildDataset({ options: { ...options, tasks: join(dir, "tasks", "arc-agi-1") }, cacheDir })).rejects.toThrow(
+      new RegExp(`one level too deep: .*give its parent, ${join(dir, "tasks")}`),
+    );
+    await expect(buildDataset({ options: { ...options, tasks: dir }, cacheDir })).rejects.toThrow(
+      new RegExp(`one level too shallow: the datasets are in ${join(dir, "tasks")}`),
+    );
     await expect(buildDataset({ options: { ...options, tasks: join(dir, "nowhere") }, cacheDir })).rejects.toThrow(/does not exist/);
   });
 
   it("never replays a missing task's reason, with the folder it named, from the cache", async () => {
-    const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }, { task: "bbbbbbbb", code: MIRROR_CODE }] });
+    const { dir, options } = await tinyWorld({
+      tasks: { aaaaaaaa: MIRROR },
+      programs: [
+        { task: "aaaaaaaa", code: MIRROR_CODE },
+        { task: "bbbbbbbb", code: MIRROR_CODE },
+      ],
+    });
     const cacheDir = await tempDir();
     await buildDataset({ options, cacheDir });
     const other = join(dir, "other-tasks");

@@ -6,9 +6,23 @@ import type { Row } from "../../schemas/program.js";
 /** A verified program of task t: k of its n train outputs right, the test solved or not. */
 function row(id: string, k: number, n: number, solved = false, extra: Partial<Row> = {}): Row {
   return {
-    id, logFile: "logs/a.json", attemptNumber: 1, taskKey: "arc-agi-1/aaaaaaaa", dataset: "arc-agi-1", taskId: "aaaaaaaa", model: "m", generation: 0,
-    code: `code ${id}`, reasoning: null, predictedTrain: Array.from({ length: n }, (_, i) => [[i < k ? 1 : 0, id.length]]), correctTrain: Array.from({ length: n }, (_, i) => i < k),
-    predictedTest: [[[1]]], correctTest: [solved], solvesTest: solved, loggedTestCorrect: null, ...extra,
+    id,
+    logFile: "logs/a.json",
+    attemptNumber: 1,
+    taskKey: "arc-agi-1/aaaaaaaa",
+    dataset: "arc-agi-1",
+    taskId: "aaaaaaaa",
+    model: "m",
+    generation: 0,
+    code: `code ${id}`,
+    reasoning: null,
+    predictedTrain: Array.from({ length: n }, (_, i) => [[i < k ? 1 : 0, id.length]]),
+    correctTrain: Array.from({ length: n }, (_, i) => i < k),
+    predictedTest: [[[1]]],
+    correctTest: [solved],
+    solvesTest: solved,
+    loggedTestCorrect: null,
+    ...extra,
   };
 }
 const turn = (id: string, t: number, k: number, solved = false) => row(id, k, 3, solved, { turn: t, logFile: "logs/conversation.json" });
@@ -36,10 +50,20 @@ describe("multi-turn pairs", () => {
 });
 
 describe("refined_from_id links", () => {
-  const link = (id: string, rowId: string, from: string | null, k: number, codeOriginal: string | null = null) => row(id, k, 3, false, { refined: { rowId, from, codeOriginal } });
+  const link = (id: string, rowId: string, from: string | null, k: number, codeOriginal: string | null = null) =>
+    row(id, k, 3, false, { refined: { rowId, from, codeOriginal } });
 
   it("pairs a row with the row it names, and drops self-links, cycles, parents of other tasks and missing parents", () => {
-    const rows = [link("a", "A", null, 0), link("b", "B", "A", 1), link("self", "S", "S", 1), link("c1", "C1", "C2", 1), link("c2", "C2", "C1", 2), link("far", "F", "Z", 2), link("lost", "L", "gone", 2), link("orig", "O", "gone", 2, "def transform(g):\n    return g")];
+    const rows = [
+      link("a", "A", null, 0),
+      link("b", "B", "A", 1),
+      link("self", "S", "S", 1),
+      link("c1", "C1", "C2", 1),
+      link("c2", "C2", "C1", 2),
+      link("far", "F", "Z", 2),
+      link("lost", "L", "gone", 2),
+      link("orig", "O", "gone", 2, "def transform(g):\n    return g"),
+    ];
     const { pairs, drops, withOriginal } = refinedLinks({ rows, foreign: { far: "arc-agi-1/bbbbbbbb" } });
     expect(pairs.map((p) => `${p.parent.id}>${p.child.id}`)).toEqual(["a>b"]);
     expect(drops.map((d) => `${d.child}:${d.reason}`)).toEqual(["self:self_link", "c1:cycle", "c2:cycle", "far:parent_other_task", "lost:parent_missing"]);

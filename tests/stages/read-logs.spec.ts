@@ -68,7 +68,9 @@ describe("read-logs", () => {
     expect(new Set((await read({ dataset: "arc-agi-2" })).attempts.map((a) => a.taskId))).toEqual(new Set(["e5f6a7b8"]));
     expect((await read({ subset: "demo" })).attempts.every((a) => a.subset === "demo")).toBe(true);
     const dated = await read({ dateFrom: "20250802", dateTo: "20250802" });
-    expect(new Set(dated.attempts.map((a) => a.logFile.split("/").pop()))).toEqual(new Set(["20250802_090000_000007_1_a1b2c3d4_run2.json", "20250802_092000_000010_1_0badf00d.json"]));
+    expect(new Set(dated.attempts.map((a) => a.logFile.split("/").pop()))).toEqual(
+      new Set(["20250802_090000_000007_1_a1b2c3d4_run2.json", "20250802_092000_000010_1_0badf00d.json"]),
+    );
     expect(dated.output.drops.filter((d) => d.reason === "filtered_date").length).toBe(8);
     expect((await read({ pattern: "*_simple.json" })).attempts.every((a) => a.taskId === "b2c3d4e5")).toBe(true);
     const last = await read({ limit: 1 });
@@ -82,7 +84,9 @@ describe("read-logs", () => {
     await mkdir(logs);
     await writeFile(join(logs, "20250901_000000_1_1_zzzzzzzz.json"), JSON.stringify({ task_id: "not-hex", model: "m", api_type: "simple" }));
     const output = await runStage(readLogsStage, { ...options, logs: [logs] }, {}, context({ cacheDir: dir }));
-    expect(output.drops).toEqual([{ id: "more/20250901_000000_1_1_zzzzzzzz.json", scope: "file", reason: "malformed_log", detail: "task_id: task_id must be 8 hex characters" }]);
+    expect(output.drops).toEqual([
+      { id: "more/20250901_000000_1_1_zzzzzzzz.json", scope: "file", reason: "malformed_log", detail: "task_id: task_id must be 8 hex characters" },
+    ]);
   });
 
   it("keys its cache on file contents, not modification times", async () => {

@@ -11,13 +11,32 @@ import { DEFAULT_BUILD_OPTIONS } from "../../schemas/build-options.js";
 import { context } from "../support/stage-harness.js";
 
 const task: ArcTask = {
-  train: [{ input: [[1]], output: [[2]] }, { input: [[3]], output: [[4]] }],
-  test: [{ input: [[5]], output: [[6]] }, { input: [[7]], output: [[8]] }],
+  train: [
+    { input: [[1]], output: [[2]] },
+    { input: [[3]], output: [[4]] },
+  ],
+  test: [
+    { input: [[5]], output: [[6]] },
+    { input: [[7]], output: [[8]] },
+  ],
 };
 const ok = (grid: number[][]): Outcome => ({ status: "ok", grid, ms: 1 });
 
 function program(id: string, outcomes: Outcome[], code = "def transform(g): ..."): ExecutedProgram {
-  return { id, logFile: id.split("#")[0]!, taskId: "aaaaaaaa", dataset: "arc-agi-1", subset: null, model: "m", attemptNumber: Number(id.split("#")[1]), code, reasoning: null, loggedTestCorrect: null, taskKey: "arc-agi-1/aaaaaaaa", outcomes };
+  return {
+    id,
+    logFile: id.split("#")[0]!,
+    taskId: "aaaaaaaa",
+    dataset: "arc-agi-1",
+    subset: null,
+    model: "m",
+    attemptNumber: Number(id.split("#")[1]),
+    code,
+    reasoning: null,
+    loggedTestCorrect: null,
+    taskKey: "arc-agi-1/aaaaaaaa",
+    outcomes,
+  };
 }
 
 function row(id: string, params: { task?: string; solves?: boolean; code?: string; train?: number[][][]; correct?: boolean[] }): Row {
@@ -44,11 +63,22 @@ function row(id: string, params: { task?: string; solves?: boolean; code?: strin
 describe("hindsight relabelling", () => {
   it("records the program's own outputs and whether each equals the real one", () => {
     const r = relabel({ program: program("f#1", [ok([[2]]), ok([[9]]), ok([[6]]), ok([[8]])]), task, generation: 3 });
-    expect(r).toMatchObject({ predictedTrain: [[[2]], [[9]]], correctTrain: [true, false], predictedTest: [[[6]], [[8]]], correctTest: [true, true], solvesTest: true, generation: 3 });
+    expect(r).toMatchObject({
+      predictedTrain: [[[2]], [[9]]],
+      correctTrain: [true, false],
+      predictedTest: [[[6]], [[8]]],
+      correctTest: [true, true],
+      solvesTest: true,
+      generation: 3,
+    });
   });
 
   it("solves the test only when every test input is right, and stores [] for a failed test input", () => {
-    const r = relabel({ program: program("f#1", [ok([[2]]), ok([[4]]), ok([[6]]), { status: "error", message: "IndexError: x", ms: 1 }]), task, generation: 0 });
+    const r = relabel({
+      program: program("f#1", [ok([[2]]), ok([[4]]), ok([[6]]), { status: "error", message: "IndexError: x", ms: 1 }]),
+      task,
+      generation: 0,
+    });
     expect(r.correctTest).toEqual([true, false]);
     expect(r.solvesTest).toBe(false);
     expect(r.predictedTest[1]).toEqual([]);
@@ -80,7 +110,12 @@ describe("dedup", () => {
 describe("balance", () => {
   const options = { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true };
   const run = async (rows: Row[]) => {
-    const out = await balanceStage.run({ options, upstream: { tasks: { records: [], drops: [], data: { tasks: summariseRows(rows) } } }, context: context({ cacheDir: "/nonexistent" }), dir: "/nonexistent" });
+    const out = await balanceStage.run({
+      options,
+      upstream: { tasks: { records: [], drops: [], data: { tasks: summariseRows(rows) } } },
+      context: context({ cacheDir: "/nonexistent" }),
+      dir: "/nonexistent",
+    });
     const dropped = new Set((out.data as BalanceData).droppedTasks);
     return { ...out, records: rows.filter((r) => !dropped.has(r.taskKey)) };
   };
@@ -137,7 +172,13 @@ describe("re-validation", () => {
   });
 
   it("names the example whose stored output a run under another seed does not reproduce", () => {
-    expect(revalidationMismatch({ row: r, task, outcomes: [ok([[2]]), ok([[5]]), ok([[6]]), ok([[1]])] })).toEqual({ reason: "nondeterministic", detail: "train 1: another seed gives another output (ok)" });
-    expect(revalidationMismatch({ row: { ...r, correctTest: [false, false] }, task, outcomes: [ok([[2]]), ok([[9]]), ok([[6]]), ok([[1]])] })).toEqual({ reason: "revalidation_mismatch", detail: "test 0: correctness flag differs" });
+    expect(revalidationMismatch({ row: r, task, outcomes: [ok([[2]]), ok([[5]]), ok([[6]]), ok([[1]])] })).toEqual({
+      reason: "nondeterministic",
+      detail: "train 1: another seed gives another output (ok)",
+    });
+    expect(revalidationMismatch({ row: { ...r, correctTest: [false, false] }, task, outcomes: [ok([[2]]), ok([[9]]), ok([[6]]), ok([[1]])] })).toEqual({
+      reason: "revalidation_mismatch",
+      detail: "test 0: correctness flag differs",
+    });
   });
 });

@@ -30,7 +30,10 @@ function makeRow(params: { id: string; task: string; dataset?: string; correct: 
 }
 
 /** Tasks as (rows, correct?, also in arc-agi-2?) triples, turned into rows. */
-const tasksArbitrary = fc.array(fc.record({ rows: fc.integer({ min: 1, max: 60 }), correct: fc.boolean(), twin: fc.boolean() }), { minLength: 2, maxLength: 80 });
+const tasksArbitrary = fc.array(fc.record({ rows: fc.integer({ min: 1, max: 60 }), correct: fc.boolean(), twin: fc.boolean() }), {
+  minLength: 2,
+  maxLength: 80,
+});
 
 function rowsOf(tasks: { rows: number; correct: boolean; twin: boolean }[]): Row[] {
   return tasks.flatMap((t, k) => {
@@ -64,12 +67,16 @@ describe("the validation split, for any task counts and group sizes", () => {
 
   it("takes a task from each non-empty group when both exist and train can spare them", () => {
     fc.assert(
-      fc.property(tasksArbitrary.filter((t) => t.length >= 3 && t.some((x) => x.correct && !x.twin) && t.some((x) => !x.correct && !x.twin) && t.every((x) => !x.twin)), fc.integer(), (tasks, seed) => {
-        const rows = rowsOf(tasks);
-        const { taskKeys } = chooseValidation({ tasks: summariseRows(rows), seed });
-        const groups = new Set(rows.filter((r) => taskKeys.has(r.taskKey)).map((r) => r.correctTrain[0]));
-        expect(groups.size).toBe(2);
-      }),
+      fc.property(
+        tasksArbitrary.filter((t) => t.length >= 3 && t.some((x) => x.correct && !x.twin) && t.some((x) => !x.correct && !x.twin) && t.every((x) => !x.twin)),
+        fc.integer(),
+        (tasks, seed) => {
+          const rows = rowsOf(tasks);
+          const { taskKeys } = chooseValidation({ tasks: summariseRows(rows), seed });
+          const groups = new Set(rows.filter((r) => taskKeys.has(r.taskKey)).map((r) => r.correctTrain[0]));
+          expect(groups.size).toBe(2);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -89,7 +96,10 @@ describe("the validation split, for any task counts and group sizes", () => {
   });
 
   it("with two tasks, puts one in each split", () => {
-    const rows = rowsOf([{ rows: 5, correct: true, twin: false }, { rows: 5, correct: false, twin: false }]);
+    const rows = rowsOf([
+      { rows: 5, correct: true, twin: false },
+      { rows: 5, correct: false, twin: false },
+    ]);
     const { taskKeys } = chooseValidation({ tasks: summariseRows(rows), seed: 9 });
     expect(taskKeys.size).toBe(1);
   });
@@ -98,7 +108,9 @@ describe("the validation split, for any task counts and group sizes", () => {
     fc.assert(
       fc.property(tasksArbitrary, fc.integer(), (tasks, seed) => {
         const rows = rowsOf(tasks);
-        expect(chooseValidation({ tasks: summariseRows([...rows].reverse()), seed }).taskKeys).toEqual(chooseValidation({ tasks: summariseRows(rows), seed }).taskKeys);
+        expect(chooseValidation({ tasks: summariseRows([...rows].reverse()), seed }).taskKeys).toEqual(
+          chooseValidation({ tasks: summariseRows(rows), seed }).taskKeys,
+        );
       }),
       { numRuns: 100 },
     );
@@ -137,7 +149,13 @@ describe("per-task selection", () => {
 });
 
 describe("--validation-size and --no-balance", () => {
-  const many = (n: number, group: "correct" | "incorrect") => Array.from({ length: n }, (_, i) => ({ taskKey: `arc-agi-1/${group[0]}${String(i).padStart(7, "0")}`, taskId: `${group[0]}${String(i).padStart(7, "0")}`, rows: 5, group }));
+  const many = (n: number, group: "correct" | "incorrect") =>
+    Array.from({ length: n }, (_, i) => ({
+      taskKey: `arc-agi-1/${group[0]}${String(i).padStart(7, "0")}`,
+      taskId: `${group[0]}${String(i).padStart(7, "0")}`,
+      rows: 5,
+      group,
+    }));
 
   it("aims validation at a row count or a fraction instead of 10% capped at 32", () => {
     const tasks = [...many(40, "correct"), ...many(40, "incorrect")];
@@ -150,9 +168,19 @@ describe("--validation-size and --no-balance", () => {
 
   it("keeps every task of a 21-task build with --no-balance, where balancing kept few", async () => {
     const summaries = [...many(19, "correct"), ...many(2, "incorrect")];
-    const balanced = await runStage(balanceStage, { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true }, { tasks: { records: [], drops: [], data: { tasks: summaries } } }, context({ cacheDir: "/tmp" }));
+    const balanced = await runStage(
+      balanceStage,
+      { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true },
+      { tasks: { records: [], drops: [], data: { tasks: summaries } } },
+      context({ cacheDir: "/tmp" }),
+    );
     expect((balanced.data as { droppedTasks: string[] }).droppedTasks).toHaveLength(17);
-    const unbalanced = await runStage(balanceStage, { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true, balance: false }, { tasks: { records: [], drops: [], data: { tasks: summaries } } }, context({ cacheDir: "/tmp" }));
+    const unbalanced = await runStage(
+      balanceStage,
+      { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true, balance: false },
+      { tasks: { records: [], drops: [], data: { tasks: summaries } } },
+      context({ cacheDir: "/tmp" }),
+    );
     expect((unbalanced.data as { droppedTasks: string[] }).droppedTasks).toEqual([]);
   });
 });

@@ -10,7 +10,9 @@ export const TEST_PYTHON = process.env.ARCFORGE_TEST_PYTHON ?? join(process.cwd(
 
 export function requireTestPython(): string {
   if (!existsSync(TEST_PYTHON)) {
-    throw new Error(`${TEST_PYTHON} is missing: run .ci/run once (it creates .venv with datasets, pyarrow, duckdb, huggingface_hub), or set ARCFORGE_TEST_PYTHON`);
+    throw new Error(
+      `${TEST_PYTHON} is missing: run .ci/run once (it creates .venv with datasets, pyarrow, duckdb, huggingface_hub), or set ARCFORGE_TEST_PYTHON`,
+    );
   }
   return TEST_PYTHON;
 }
@@ -24,6 +26,9 @@ export interface ReadBack {
 }
 
 export async function readBack(files: string[]): Promise<ReadBack> {
-  const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "read_back.py"), ...files], { maxBuffer: 1 << 30, env: { ...process.env, HF_DATASETS_CACHE: join(process.cwd(), ".venv", "hf-cache") } });
+  const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "read_back.py"), ...files], {
+    maxBuffer: 1 << 30,
+    env: { ...process.env, HF_DATASETS_CACHE: join(process.cwd(), ".venv", "hf-cache") },
+  });
   return JSON.parse(stdout) as ReadBack;
 }

@@ -6,7 +6,8 @@ import { tempDir } from "./stage-harness.js";
 
 /** Debian's redis-server (.ci/run installs it); CI requires it, elsewhere the queue tests skip without it. */
 export const REDIS_SERVER = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find(existsSync);
-if (!REDIS_SERVER && process.env.ARCFORGE_REQUIRE_REDIS === "1") throw new Error("ARCFORGE_REQUIRE_REDIS=1 but redis-server is not installed (apt-get install redis-server)");
+if (!REDIS_SERVER && process.env.ARCFORGE_REQUIRE_REDIS === "1")
+  throw new Error("ARCFORGE_REQUIRE_REDIS=1 but redis-server is not installed (apt-get install redis-server)");
 
 export async function freePort(): Promise<number> {
   const server = createServer().listen(0, "127.0.0.1");
@@ -20,7 +21,9 @@ export async function freePort(): Promise<number> {
 export async function startRedis(port?: number, extra: string[] = []): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
   const chosen = port ?? (await freePort());
   const dir = await tempDir("arcforge-redis-");
-  const child = spawn(REDIS_SERVER!, ["--port", String(chosen), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(REDIS_SERVER!, ["--port", String(chosen), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...extra], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   const deadline = Date.now() + 10_000;

@@ -34,7 +34,12 @@ export function context(params: { cacheDir: string; events?: ProgressEvent[] }):
 }
 
 /** Runs one stage directly on given upstream outputs, with a fresh folder of its own. */
-export async function runStage(stage: Stage<BuildOptions>, options: BuildOptions, upstream: Record<string, StageOutput>, ctx: StageContext): Promise<StageOutput & { dir: string }> {
+export async function runStage(
+  stage: Stage<BuildOptions>,
+  options: BuildOptions,
+  upstream: Record<string, StageOutput>,
+  ctx: StageContext,
+): Promise<StageOutput & { dir: string }> {
   const dir = await tempDir("arcforge-stage-");
   return { ...(await stage.run({ options, upstream, context: ctx, dir })), dir };
 }

@@ -16,7 +16,9 @@ type Purpose = "job" | "answer" | "worker";
 
 export function sign(auth: QueueAuth, purpose: Purpose, value: unknown): string | undefined {
   if (!auth.secret) return undefined;
-  return createHmac("sha256", auth.secret).update(`arcforge-queue/${purpose}\n${canonicalJson(value)}`).digest("hex");
+  return createHmac("sha256", auth.secret)
+    .update(`arcforge-queue/${purpose}\n${canonicalJson(value)}`)
+    .digest("hex");
 }
 
 /** True when `mac` is the MAC of `value` under the secret (always true without a secret). */
@@ -34,7 +36,8 @@ export function verify(auth: QueueAuth, purpose: Purpose, value: unknown, mac: u
 export function resolveQueueAuth(params: { secret?: string; insecure?: boolean; env?: NodeJS.ProcessEnv }): QueueAuth {
   // An empty variable is an unset one (`ARCFORGE_QUEUE_SECRET= arcforge ...`).
   const secret = params.secret ?? ((params.env ?? process.env).ARCFORGE_QUEUE_SECRET || undefined);
-  if (secret !== undefined && secret.length < 16) throw new QueueError("the queue secret (--queue-secret or ARCFORGE_QUEUE_SECRET) must be at least 16 characters: generate one with 'openssl rand -hex 32'");
+  if (secret !== undefined && secret.length < 16)
+    throw new QueueError("the queue secret (--queue-secret or ARCFORGE_QUEUE_SECRET) must be at least 16 characters: generate one with 'openssl rand -hex 32'");
   if (secret) return { secret };
   if (params.insecure) return {};
   throw new QueueError(

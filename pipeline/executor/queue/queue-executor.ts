@@ -50,7 +50,13 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
       const connection = redisConnection(params.redis);
       // Its own client for the watchdog and the worker list: commands fail at once while Redis is
       // away. It connects first, so an unreachable Redis is reported before BullMQ starts retrying.
-      const redis = new Redis(url, { ...redisOptions(params.redis), enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: (times: number) => Math.min(times * 200, 1000) });
+      const redis = new Redis(url, {
+        ...redisOptions(params.redis),
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        lazyConnect: true,
+        retryStrategy: (times: number) => Math.min(times * 200, 1000),
+      });
       redis.on("error", () => undefined); // reported by the watchdog, with the URL
       const unreachable = `cannot reach Redis at ${safeUrl(url)}: start redis-server there, or fix --queue`;
       await withTimeout(redis.connect(), LOST_AFTER_MS, unreachable).catch((error: Error) => {
@@ -98,7 +104,13 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
     const existing = (await queue.getJob(id)) as Job<BatchJob, BatchResult> | undefined;
     // A failed job of an earlier run would answer again with its failure: try it afresh.
     if (existing && (await existing.getState()) === "failed") await existing.remove();
-    return queue.add("batch", data, { jobId: id, attempts: 3, backoff: { type: "exponential", delay: 500 }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 24 * 3600 } });
+    return queue.add("batch", data, {
+      jobId: id,
+      attempts: 3,
+      backoff: { type: "exponential", delay: 500 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 24 * 3600 },
+    });
   }
 
   /**
@@ -123,10 +135,14 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
   /** Checks an answer's shape and grids, and re-executes the audited part of it here. */
   async function checkedAnswer(p: { id: string; batch: ExecJob[]; result: BatchResult }): Promise<Outcome[][]> {
     const who = p.result.worker ?? "an unnamed worker";
-    if (!Array.isArray(p.result.outcomes) || p.result.outcomes.length !== p.batch.length) throw new QueueError(`worker ${who} answered job ${p.id} with ${Array.isArray(p.result.outcomes) ? p.result.outcomes.length : "no"} outcome lists for ${p.batch.length} programs: refusing its verdicts`);
+    if (!Array.isArray(p.result.outcomes) || p.result.outcomes.length !== p.batch.length)
+      throw new QueueError(
+        `worker ${who} answered job ${p.id} with ${Array.isArray(p.result.outcomes) ? p.result.outcomes.length : "no"} outcome lists for ${p.batch.length} programs: refusing its verdicts`,
+      );
     const outcomes = p.batch.map((job, k) => {
       const checked = checkRemoteOutcomes(p.result.outcomes[k], job.inputs.length);
-      if (typeof checked === "string") throw new QueueError(`worker ${who} broke the answer contract in job ${p.id}, program ${k}: ${checked}; refusing its verdicts`);
+      if (typeof checked === "string")
+        throw new QueueError(`worker ${who} broke the answer contract in job ${p.id}, program ${k}: ${checked}; refusing its verdicts`);
       return checked;
     });
     const audited = p.batch.flatMap((job, k) => (audit.picks(`${p.id}:${k}`) ? [{ ...job, programId: String(k) }] : []));
@@ -149,7 +165,16 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
     fingerprint: () => params.local.fingerprint(),
     async info(): Promise<SandboxInfo> {
       const { fingerprint } = await connect();
-      return { backend: `queue (${fingerprint.backend} workers)`, isolation: fingerprint.isolation, fingerprint, runnerVersion: 0, python: fingerprint.python, numpy: fingerprint.numpy, layers: {}, warnings: [] };
+      return {
+        backend: `queue (${fingerprint.backend} workers)`,
+        isolation: fingerprint.isolation,
+        fingerprint,
+        runnerVersion: 0,
+        python: fingerprint.python,
+        numpy: fingerprint.numpy,
+        layers: {},
+        warnings: [],
+      };
     },
     async *run(jobs: Iterable<ExecJob> | AsyncIterable<ExecJob>): AsyncGenerator<ExecResult> {
       const { queue, events, redis, fingerprint } = await connect();
@@ -166,13 +191,13 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
         const contentId = jobId(content);
         const data: BatchJob = { ...content, mac: sign(auth, "job", { job: contentId }) };
         void signedAnswer({ queue, events, data, id: contentId, fingerprint: id })
-            .then((result) => checkedAnswer({ id: contentId, batch, result }))
-            .then((outcomes) => {
-              batch.forEach((job, k) => ready.push({ programId: job.programId, outcomes: outcomes[k]! }));
-              done++;
-            })
-            .catch((error: Error) => void (failure ??= error instanceof QueueError ? error : new QueueError(`a queue job failed: ${error.message}`)))
-            .finally(notify);
+          .then((result) => checkedAnswer({ id: contentId, batch, result }))
+          .then((outcomes) => {
+            batch.forEach((job, k) => ready.push({ programId: job.programId, outcomes: outcomes[k]! }));
+            done++;
+          })
+          .catch((error: Error) => void (failure ??= error instanceof QueueError ? error : new QueueError(`a queue job failed: ${error.message}`)))
+          .finally(notify);
       };
       // The watchdog: Redis alive, workers present, and what the queue holds, every second.
       let lastSeen = Date.now();
@@ -183,10 +208,21 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
             lastSeen = Date.now();
             const counts = await queue.getJobCounts("waiting", "active");
             const workers = (await connectedWorkers(redis, auth)).filter((w) => w.verified && w.fingerprints.includes(id)).length;
-            params.onEvent?.({ type: "queue", fingerprint: id, workers, waiting: counts.waiting ?? 0, active: counts.active ?? 0, done, submitted, audited: audit.checked });
+            params.onEvent?.({
+              type: "queue",
+              fingerprint: id,
+              workers,
+              waiting: counts.waiting ?? 0,
+              active: counts.active ?? 0,
+              done,
+              submitted,
+              audited: audit.checked,
+            });
           } catch {
             if (Date.now() - lastSeen > LOST_AFTER_MS) {
-              failure ??= new QueueError(`lost the connection to Redis at ${safeUrl(url)}: the outcomes received so far are in the execution cache; run the same command again once Redis is back`);
+              failure ??= new QueueError(
+                `lost the connection to Redis at ${safeUrl(url)}: the outcomes received so far are in the execution cache; run the same command again once Redis is back`,
+              );
               notify();
             }
           }
@@ -219,5 +255,7 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new QueueError(message)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new QueueError(message)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }

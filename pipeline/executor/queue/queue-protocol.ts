@@ -26,7 +26,12 @@ export interface BatchResult {
 }
 
 /** What an answer's MAC covers: the job (by its content hash) and everything the build takes from it. */
-export const answerSigned = (params: { job: string; result: BatchResult }) => ({ job: params.job, fingerprint: params.result.fingerprint, worker: params.result.worker ?? null, outcomes: params.result.outcomes });
+export const answerSigned = (params: { job: string; result: BatchResult }) => ({
+  job: params.job,
+  fingerprint: params.result.fingerprint,
+  worker: params.result.worker ?? null,
+  outcomes: params.result.outcomes,
+});
 
 /** Workers announce themselves under this prefix, with a time to live they keep renewing. */
 export const WORKER_KEY_PREFIX = "arcforge:worker:";
@@ -71,8 +76,10 @@ export function redisOptions(target: RedisTarget) {
   } catch {
     throw new QueueError(`--queue wants a redis://[USER:PASSWORD@]HOST:PORT or rediss:// URL, got '${safeUrl(target.url)}'`);
   }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new QueueError(`--queue wants a redis://[USER:PASSWORD@]HOST:PORT or rediss:// URL, got '${safeUrl(target.url)}'`);
-  if (target.caFile && parsed.protocol !== "rediss:") throw new QueueError(`--queue-ca applies to TLS connections: use a rediss:// URL, not ${safeUrl(target.url)}`);
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
+    throw new QueueError(`--queue wants a redis://[USER:PASSWORD@]HOST:PORT or rediss:// URL, got '${safeUrl(target.url)}'`);
+  if (target.caFile && parsed.protocol !== "rediss:")
+    throw new QueueError(`--queue-ca applies to TLS connections: use a rediss:// URL, not ${safeUrl(target.url)}`);
   let ca: Buffer | undefined;
   if (target.caFile) {
     try {
@@ -85,7 +92,11 @@ export function redisOptions(target: RedisTarget) {
 }
 
 /** BullMQ's connection: its blocking connections need maxRetriesPerRequest null. */
-export const redisConnection = (target: RedisTarget) => ({ ...redisOptions(target), maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 200, 2000) });
+export const redisConnection = (target: RedisTarget) => ({
+  ...redisOptions(target),
+  maxRetriesPerRequest: null,
+  retryStrategy: (times: number) => Math.min(times * 200, 2000),
+});
 
 /** The URL without its password, for messages. */
 export const safeUrl = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");

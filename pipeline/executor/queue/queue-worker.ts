@@ -59,10 +59,12 @@ export async function startQueueWorker(params: QueueWorkerParams): Promise<{ fin
         // The id is the content's hash: a job whose id names other content is refused, not run.
         const contentId = jobId(content);
         if (job.id !== contentId) throw new UnrecoverableError(`job ${job.id} does not hold the content its id names (${contentId})`);
-        if (!verify(params.auth, "job", { job: contentId }, mac)) throw new UnrecoverableError(`job ${job.id} is not signed with the queue secret: not running it`);
+        if (!verify(params.auth, "job", { job: contentId }, mac))
+          throw new UnrecoverableError(`job ${job.id} is not signed with the queue secret: not running it`);
         if (content.fingerprint !== id) throw new UnrecoverableError(`this worker serves ${id}, not ${content.fingerprint}`);
         const executor = executorFor(content.limits, seed);
-        if (fingerprintId(await executor.fingerprint()) !== id) throw new UnrecoverableError(`the sandbox for limits ${JSON.stringify(content.limits)} is not runtime ${id}`);
+        if (fingerprintId(await executor.fingerprint()) !== id)
+          throw new UnrecoverableError(`the sandbox for limits ${JSON.stringify(content.limits)} is not runtime ${id}`);
         const outcomes = new Map<string, Outcome[]>();
         const jobs = content.programs.map((p, k) => ({ programId: String(k), code: p.code, inputs: p.inputs }));
         for await (const result of executor.run(jobs)) outcomes.set(result.programId, result.outcomes);

@@ -15,7 +15,11 @@ interface RedisLike {
  * A worker says which fingerprints it serves under a key that expires unless renewed: a killed
  * worker disappears from the list by itself, so builds can say who is connected.
  */
-export function announceWorker(params: { client: RedisLike; auth: QueueAuth; announcement: Omit<WorkerAnnouncement, "host" | "pid" | "started" | "name" | "mac"> }): { name: string; stop(): Promise<void> } {
+export function announceWorker(params: {
+  client: RedisLike;
+  auth: QueueAuth;
+  announcement: Omit<WorkerAnnouncement, "host" | "pid" | "started" | "name" | "mac">;
+}): { name: string; stop(): Promise<void> } {
   const name = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const key = `${WORKER_KEY_PREFIX}${name}`;
   const unsigned = { ...params.announcement, host: hostname(), pid: process.pid, started: new Date().toISOString(), name };

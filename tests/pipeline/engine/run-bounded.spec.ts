@@ -31,13 +31,18 @@ async function observe(params: { weights: number[]; concurrency: number; budget:
 describe("running tasks within a count and a weight budget", () => {
   it("never exceeds either bound, runs an item heavier than the budget alone, and keeps item order", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 30 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 60 }), async (weights, concurrency, budget) => {
-        const { results, peak } = await observe({ weights, concurrency, budget });
-        expect(results).toEqual(weights.map((_, i) => i));
-        expect(peak.items).toBeLessThanOrEqual(concurrency);
-        expect(peak.weight).toBeLessThanOrEqual(budget);
-        expect(peak.aloneOverBudget).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 60 }),
+        async (weights, concurrency, budget) => {
+          const { results, peak } = await observe({ weights, concurrency, budget });
+          expect(results).toEqual(weights.map((_, i) => i));
+          expect(peak.items).toBeLessThanOrEqual(concurrency);
+          expect(peak.weight).toBeLessThanOrEqual(budget);
+          expect(peak.aloneOverBudget).toBe(true);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -19,7 +19,10 @@ const dyingOnce = (onEvent: ExecutorOptions["onEvent"], seed: number): Executor 
         if (died) rest.push(job);
         else {
           died = true;
-          yield { programId: job.programId, outcomes: job.inputs.map((): Outcome => ({ status: "crash", message: "sandbox server died twice", ms: 0, transient: true })) };
+          yield {
+            programId: job.programId,
+            outcomes: job.inputs.map((): Outcome => ({ status: "crash", message: "sandbox server died twice", ms: 0, transient: true })),
+          };
         }
       }
       yield* inner.run(rest);
@@ -47,7 +50,9 @@ describe("a build on which the sandbox itself failed", () => {
   it("exits with an error having written nothing, unless told --allow-sandbox-failures, and the same command then completes", async () => {
     const { options } = await demoWorld();
     const cacheDir = await tempDir();
-    await expect(buildDataset({ options, cacheDir, createExecutor: dyingOnce })).rejects.toThrow(/2 program\(s\) could not be run: the sandbox failed, not the programs, so nothing was written\. The same command retries them/);
+    await expect(buildDataset({ options, cacheDir, createExecutor: dyingOnce })).rejects.toThrow(
+      /2 program\(s\) could not be run: the sandbox failed, not the programs, so nothing was written\. The same command retries them/,
+    );
     expect(existsSync(join(options.out, "manifest.json"))).toBe(false);
     const retried = await buildDataset({ options, cacheDir });
     expect(retried.attempts.dropped.sandbox_failure).toBeUndefined();

@@ -78,8 +78,16 @@ def transform(g):
     return [[1]] if ctypes.get_errno() == errno.EPERM else [[2]]`;
 
 const BACKENDS = [
-  { name: "process backend in bubblewrap", available: (await findBubblewrap()) !== null, create: () => createProcessExecutor({ workers: 2, timeoutSeconds: 1, isolation: "bubblewrap" }) },
-  { name: "process backend with Landlock and seccomp only", available: true, create: () => createProcessExecutor({ workers: 2, timeoutSeconds: 1, isolation: "none" }) },
+  {
+    name: "process backend in bubblewrap",
+    available: (await findBubblewrap()) !== null,
+    create: () => createProcessExecutor({ workers: 2, timeoutSeconds: 1, isolation: "bubblewrap" }),
+  },
+  {
+    name: "process backend with Landlock and seccomp only",
+    available: true,
+    create: () => createProcessExecutor({ workers: 2, timeoutSeconds: 1, isolation: "none" }),
+  },
   { name: "docker backend", available: dockerAvailable, create: () => createDockerExecutor({ workers: 2, timeoutSeconds: 1 }) },
 ];
 
@@ -88,7 +96,8 @@ describe.each(BACKENDS.filter((b) => b.available))("the $name refuses every deni
   const results = new Map<string, ExecResult>();
   beforeAll(async () => {
     executor = create();
-    for await (const r of executor.run(PROBES.map(([family, nr, args]) => ({ programId: family, code: probeCode(nr, args), inputs: [[[0]]] })))) results.set(r.programId, r);
+    for await (const r of executor.run(PROBES.map(([family, nr, args]) => ({ programId: family, code: probeCode(nr, args), inputs: [[[0]]] }))))
+      results.set(r.programId, r);
   }, 120_000);
   afterAll(() => executor.close());
 
@@ -111,8 +120,14 @@ describe("the seccomp filter, as libseccomp exports it", () => {
   beforeAll(async () => {
     const python = await findPython();
     const env = { PYTHONPATH: python.sitePaths.join(":") };
-    pfc = (await run(python.executable, ["-s", "-S", RUNNER_PATH, "--path", python.sitePaths.join(":"), "--export-seccomp-pfc"], { env: { PYTHONHASHSEED: "0" } })).stdout;
-    const listed = await run(python.executable, ["-S", "-c", "import json, isolation as i; print(json.dumps([*i.ALLOWED_SYSCALLS, *(n for n, _ in i.SELF_ONLY), *(n for n, _ in i.OPEN_CALLS)]))"], { env, cwd: RUNNER_DIR });
+    pfc = (
+      await run(python.executable, ["-s", "-S", RUNNER_PATH, "--path", python.sitePaths.join(":"), "--export-seccomp-pfc"], { env: { PYTHONHASHSEED: "0" } })
+    ).stdout;
+    const listed = await run(
+      python.executable,
+      ["-S", "-c", "import json, isolation as i; print(json.dumps([*i.ALLOWED_SYSCALLS, *(n for n, _ in i.SELF_ONLY), *(n for n, _ in i.OPEN_CALLS)]))"],
+      { env, cwd: RUNNER_DIR },
+    );
     allowedNames = JSON.parse(listed.stdout) as string[];
   });
 
@@ -128,7 +143,32 @@ describe("the seccomp filter, as libseccomp exports it", () => {
     const expected = new Set(allowedNames.map((name) => table.get(name)).filter((n): n is number => n !== undefined));
     expect([...allowedNumbers].sort((a, b) => a - b)).toEqual([...expected].sort((a, b) => a - b));
     const denied = [...table].filter(([, nr]) => !allowedNumbers.has(nr)).map(([name]) => name);
-    for (const family of ["kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "ptrace", "setpriority", "sched_setaffinity", "sched_setscheduler", "fchmod", "fchmodat", "utimensat", "utime", "setxattr", "fsetxattr", "keyctl", "add_key", "socket", "execve", "fork", "clone", "clone3", "unlink", "mount", "unshare"]) {
+    for (const family of [
+      "kill",
+      "tgkill",
+      "rt_sigqueueinfo",
+      "rt_tgsigqueueinfo",
+      "ptrace",
+      "setpriority",
+      "sched_setaffinity",
+      "sched_setscheduler",
+      "fchmod",
+      "fchmodat",
+      "utimensat",
+      "utime",
+      "setxattr",
+      "fsetxattr",
+      "keyctl",
+      "add_key",
+      "socket",
+      "execve",
+      "fork",
+      "clone",
+      "clone3",
+      "unlink",
+      "mount",
+      "unshare",
+    ]) {
       expect(denied, family).toContain(family);
     }
     // Newer syscalls than the installed headers know are not in the filter at all: denied by default.

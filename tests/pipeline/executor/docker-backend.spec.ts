@@ -20,10 +20,11 @@ async function runAll(executor: Executor, jobs: ExecJob[], onResult?: (r: ExecRe
   return results;
 }
 
-
 describe("connecting to Docker", () => {
   it("says how to get an engine when none is reachable", async () => {
-    await expect(connectDocker(new Dockerode({ socketPath: "/nonexistent/docker.sock" }))).rejects.toThrow(/no Docker engine is reachable.*DOCKER_HOST.*--executor process/);
+    await expect(connectDocker(new Dockerode({ socketPath: "/nonexistent/docker.sock" }))).rejects.toThrow(
+      /no Docker engine is reachable.*DOCKER_HOST.*--executor process/,
+    );
   });
 });
 
@@ -46,7 +47,17 @@ describe.skipIf(!dockerAvailable)("the docker backend", () => {
 
   it("gives the same outcomes as the process backend", async () => {
     const jobs: ExecJob[] = [
-      { programId: "rot", code: "import numpy as np\ndef transform(g):\n    return np.rot90(np.array(g)).tolist()", inputs: [[[1, 2], [3, 4]], [[5]]] },
+      {
+        programId: "rot",
+        code: "import numpy as np\ndef transform(g):\n    return np.rot90(np.array(g)).tolist()",
+        inputs: [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          [[5]],
+        ],
+      },
       { programId: "float", code: "import numpy as np\ndef transform(g):\n    return np.zeros((2, 2))", inputs: [[[1]]] },
       { programId: "error", code: "def transform(g):\n    return g[5]", inputs: [[[1]]] },
       { programId: "random", code: "import random\ndef transform(g):\n    return [[random.randint(0, 9)]]", inputs: [[[1]]] },
@@ -63,9 +74,18 @@ describe.skipIf(!dockerAvailable)("the docker backend", () => {
   it("replaces a container killed mid-run and still returns every outcome", async () => {
     const events: ExecutorEvent[] = [];
     executor = createDockerExecutor({ workers: 2, onEvent: (e) => events.push(e) });
-    const jobs = Array.from({ length: 30 }, (_, k) => ({ programId: `p${k}`, code: "import time\ndef transform(g):\n    time.sleep(0.05)\n    return g", inputs: [[[k % 10]], [[1]]] }));
+    const jobs = Array.from({ length: 30 }, (_, k) => ({
+      programId: `p${k}`,
+      code: "import time\ndef transform(g):\n    time.sleep(0.05)\n    return g",
+      inputs: [[[k % 10]], [[1]]],
+    }));
     const results = await runAll(executor, jobs, async (_r, n) => {
-      if (n === 5) for (const c of await new Dockerode().listContainers({ filters: { label: [`arcforge.run=${executor!.runId}`] } })) await new Dockerode().getContainer(c.Id).kill().catch(() => undefined);
+      if (n === 5)
+        for (const c of await new Dockerode().listContainers({ filters: { label: [`arcforge.run=${executor!.runId}`] } }))
+          await new Dockerode()
+            .getContainer(c.Id)
+            .kill()
+            .catch(() => undefined);
     });
     expect(results.size).toBe(30);
     for (const [id, r] of results) expect(r.outcomes[0]).toMatchObject({ status: "ok", grid: [[Number(id.slice(1)) % 10]] });
@@ -75,7 +95,10 @@ describe.skipIf(!dockerAvailable)("the docker backend", () => {
   it("recycles containers every N programs under unique names", async () => {
     const events: ExecutorEvent[] = [];
     executor = createDockerExecutor({ workers: 1, recycleEvery: 5, onEvent: (e) => events.push(e) });
-    await runAll(executor, Array.from({ length: 12 }, (_, k) => ({ programId: `p${k}`, code: "def transform(g):\n    return g", inputs: [[[1]]] })));
+    await runAll(
+      executor,
+      Array.from({ length: 12 }, (_, k) => ({ programId: `p${k}`, code: "def transform(g):\n    return g", inputs: [[[1]]] })),
+    );
     expect(events.filter((e) => e.type === "respawn" && e.reason === "recycled after 5 programs")).toHaveLength(2);
   });
 
@@ -85,7 +108,21 @@ describe.skipIf(!dockerAvailable)("the docker backend", () => {
     await writeFile(program, "import time\ndef transform(grid):\n    time.sleep(0.4)\n    return grid\n");
     await writeFile(join(dir, "inputs.json"), JSON.stringify(Array.from({ length: 40 }, () => [[1]])));
     const runId = `killed-${process.pid}`;
-    const cli = spawn(process.execPath, [join(process.cwd(), "dist", "pipeline", "commands", "cli.js"), "exec", program, "--inputs", join(dir, "inputs.json"), "--executor", "docker", "--timeout", "2"], { stdio: "ignore", env: { ...process.env, ARCFORGE_RUN_ID: runId } });
+    const cli = spawn(
+      process.execPath,
+      [
+        join(process.cwd(), "dist", "pipeline", "commands", "cli.js"),
+        "exec",
+        program,
+        "--inputs",
+        join(dir, "inputs.json"),
+        "--executor",
+        "docker",
+        "--timeout",
+        "2",
+      ],
+      { stdio: "ignore", env: { ...process.env, ARCFORGE_RUN_ID: runId } },
+    );
     const running = async () => (await new Dockerode().listContainers({ filters: { label: [`arcforge.run=${runId}`], status: ["running"] } })).length > 0;
     expect(await waitFor(running, 60_000)).toBe(true);
     cli.kill("SIGKILL");

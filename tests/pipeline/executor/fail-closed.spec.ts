@@ -42,7 +42,9 @@ describe("--isolation landlock", () => {
   });
 
   it("refuses when the kernel or libseccomp cannot give it", () => {
-    expect(() => planIsolation({ requested: "landlock", bubblewrap: true, landlockAbi: 0, seccomp: true })).toThrow(/'landlock' was asked for, but the kernel offers no Landlock/);
+    expect(() => planIsolation({ requested: "landlock", bubblewrap: true, landlockAbi: 0, seccomp: true })).toThrow(
+      /'landlock' was asked for, but the kernel offers no Landlock/,
+    );
     expect(() => planIsolation({ requested: "landlock", bubblewrap: true, landlockAbi: 7, seccomp: false })).toThrow(/libseccomp/);
   });
 });

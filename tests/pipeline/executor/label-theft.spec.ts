@@ -16,7 +16,19 @@ import { tinyWorld } from "../../support/tiny-world.js";
 const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
 const LIMITS = { timeoutSeconds: 0.5, memoryBytes: 512 * 1024 ** 2 };
 const MIRROR: ArcTask = {
-  train: [{ input: [[1, 2], [3, 4]], output: [[2, 1], [4, 3]] }, { input: [[5, 6, 7]], output: [[7, 6, 5]] }],
+  train: [
+    {
+      input: [
+        [1, 2],
+        [3, 4],
+      ],
+      output: [
+        [2, 1],
+        [4, 3],
+      ],
+    },
+    { input: [[5, 6, 7]], output: [[7, 6, 5]] },
+  ],
   test: [{ input: [[8, 9]], output: [[9, 8]] }],
 };
 const MIRROR_CODE = "def transform(g):\n    return [row[::-1] for row in g]";
@@ -68,8 +80,18 @@ def transform(g):
 `;
 
 const BACKENDS = [
-  { name: "bubblewrap", available: (await findBubblewrap()) !== null, args: ["--isolation", "bubblewrap"], create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "bubblewrap" }) },
-  { name: "landlock", available: true, args: ["--isolation", "landlock"], create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "landlock" }) },
+  {
+    name: "bubblewrap",
+    available: (await findBubblewrap()) !== null,
+    args: ["--isolation", "bubblewrap"],
+    create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "bubblewrap" }),
+  },
+  {
+    name: "landlock",
+    available: true,
+    args: ["--isolation", "landlock"],
+    create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "landlock" }),
+  },
   { name: "docker", available: dockerAvailable, args: ["--executor", "docker"], create: () => createDockerExecutor({ ...LIMITS, workers: 1 }) },
 ];
 
@@ -81,14 +103,40 @@ async function collect(executor: Executor, jobs: { programId: string; code: stri
 
 describe.each(BACKENDS.filter((b) => b.available))("programs cannot steal labels under $name", ({ args, create }) => {
   it("a task-agnostic thief run with PYTHONPATH=: from the folder of the task files gets no correct label", async () => {
-    const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [{ task: "aaaaaaaa", code: THIEF }, { task: "aaaaaaaa", code: MIRROR_CODE }] });
+    const { dir, options } = await tinyWorld({
+      tasks: { aaaaaaaa: MIRROR },
+      programs: [
+        { task: "aaaaaaaa", code: THIEF },
+        { task: "aaaaaaaa", code: MIRROR_CODE },
+      ],
+    });
     const out = join(dir, "out");
     // Relative paths from the world's folder, which holds the task files and is the working folder.
-    const child = spawn(process.execPath, [CLI, "build", "--logs", "logs", "--tasks", "tasks", "--out", "out", "--cache-dir", "cache", "--timeout", "0.5", "--quiet", "--keep-test-failures", ...args], {
-      cwd: dir,
-      env: { ...process.env, PYTHONPATH: ":" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "build",
+        "--logs",
+        "logs",
+        "--tasks",
+        "tasks",
+        "--out",
+        "out",
+        "--cache-dir",
+        "cache",
+        "--timeout",
+        "0.5",
+        "--quiet",
+        "--keep-test-failures",
+        ...args,
+      ],
+      {
+        cwd: dir,
+        env: { ...process.env, PYTHONPATH: ":" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
     const [code] = await once(child, "exit");
@@ -113,9 +161,19 @@ describe.each(BACKENDS.filter((b) => b.available))("programs cannot steal labels
         { programId: "honest", code: MIRROR_CODE, inputs },
         { programId: "copycat", code: COPYCAT, inputs },
       ]);
-      expect(found.get("honest")!.map((o) => (o.status === "ok" ? o.grid : o.status))).toEqual([[[2, 1], [4, 3]], [[7, 6, 5]], [[9, 8]]]);
+      expect(found.get("honest")!.map((o) => (o.status === "ok" ? o.grid : o.status))).toEqual([
+        [
+          [2, 1],
+          [4, 3],
+        ],
+        [[7, 6, 5]],
+        [[9, 8]],
+      ]);
       const copied = found.get("copycat")!.map((o) => (o.status === "ok" ? o.grid : o.status));
-      expect(copied).not.toContainEqual([[2, 1], [4, 3]]);
+      expect(copied).not.toContainEqual([
+        [2, 1],
+        [4, 3],
+      ]);
       expect(copied).not.toContainEqual([[9, 8]]);
     } finally {
       await executor.close();
@@ -125,7 +183,9 @@ describe.each(BACKENDS.filter((b) => b.available))("programs cannot steal labels
   it("a sleeping program is a timeout (reason sleep), an ordinary verdict and no sandbox failure", async () => {
     const executor = create();
     try {
-      const found = await collect(executor, [{ programId: "sleeper", code: "import time\ndef transform(g):\n    time.sleep(60)\n    return g", inputs: [[[1]], [[2]]] }]);
+      const found = await collect(executor, [
+        { programId: "sleeper", code: "import time\ndef transform(g):\n    time.sleep(60)\n    return g", inputs: [[[1]], [[2]]] },
+      ]);
       expect(found.get("sleeper")).toEqual([
         { status: "timeout", reason: "sleep", ms: expect.any(Number) },
         { status: "timeout", reason: "sleep", ms: expect.any(Number) },
@@ -153,7 +213,13 @@ describe.each(BACKENDS.filter((b) => b.available))("a huge result under $name", 
 describe("a build with a sleeping program", () => {
   it("caches its timeout, so a second build takes seconds", async () => {
     const sleeper = "import time\ndef transform(g):\n    time.sleep(60)\n    return g";
-    const { options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [{ task: "aaaaaaaa", code: sleeper }, { task: "aaaaaaaa", code: MIRROR_CODE }] });
+    const { options } = await tinyWorld({
+      tasks: { aaaaaaaa: MIRROR },
+      programs: [
+        { task: "aaaaaaaa", code: sleeper },
+        { task: "aaaaaaaa", code: MIRROR_CODE },
+      ],
+    });
     const cacheDir = await tempDir("arcforge-cache-");
     await buildDataset({ options, cacheDir });
     const fate = readFates(options.out).find((f) => f.id.includes("_000000_"))!;

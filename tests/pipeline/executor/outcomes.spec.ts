@@ -66,10 +66,13 @@ describe("execution outcomes", () => {
   it("hashes strings under the seed's key in every worker, as Python does under PYTHONHASHSEED", async () => {
     const code = "def transform(g):\n    names = ['red', 'green', 'blue', 'yellow', 'grey']\n    return [[names.index(list(set(names))[0]), hash('arc') % 10]]";
     for (const seed of [0, 2]) {
-      const expected = execFileSync("python3", ["-c", `${code}\nprint(transform(None))`], { env: { ...process.env, PYTHONHASHSEED: String(seed) } }).toString().trim();
+      const expected = execFileSync("python3", ["-c", `${code}\nprint(transform(None))`], { env: { ...process.env, PYTHONHASHSEED: String(seed) } })
+        .toString()
+        .trim();
       executor = createProcessExecutor({ workers: 2, seed });
       const jobs = Array.from({ length: 12 }, (_, k) => ({ programId: `p${k}`, code, inputs: [[[1]]] }));
-      for await (const r of executor.run(jobs)) expect(JSON.stringify(r.outcomes[0]!.status === "ok" ? r.outcomes[0]!.grid : r.outcomes[0]).replaceAll(",", ", ")).toBe(expected);
+      for await (const r of executor.run(jobs))
+        expect(JSON.stringify(r.outcomes[0]!.status === "ok" ? r.outcomes[0]!.grid : r.outcomes[0]).replaceAll(",", ", ")).toBe(expected);
       await executor.close();
       executor = undefined;
     }
@@ -95,7 +98,11 @@ describe("execution outcomes", () => {
   it("respawns a killed fork server and still returns every outcome", async () => {
     const events: ExecutorEvent[] = [];
     executor = createProcessExecutor({ workers: 2, onEvent: (e) => events.push(e) });
-    const jobs = Array.from({ length: 40 }, (_, k) => ({ programId: `p${k}`, code: "import time\ndef transform(g):\n    time.sleep(0.05)\n    return g", inputs: [[[k % 10]], [[1]]] }));
+    const jobs = Array.from({ length: 40 }, (_, k) => ({
+      programId: `p${k}`,
+      code: "import time\ndef transform(g):\n    time.sleep(0.05)\n    return g",
+      inputs: [[[k % 10]], [[1]]],
+    }));
     let seen = 0;
     const done = new Set<string>();
     for await (const r of executor.run(jobs)) {
@@ -110,7 +117,11 @@ describe("execution outcomes", () => {
   it("emits health events with outcome rates", async () => {
     const events: ExecutorEvent[] = [];
     executor = createProcessExecutor({ workers: 2, healthEvery: 10, onEvent: (e) => events.push(e) });
-    const jobs = Array.from({ length: 20 }, (_, k) => ({ programId: `p${k}`, code: k % 2 ? "def transform(g):\n    return g" : "def transform(g):\n    raise KeyError(1)", inputs: [[[1]]] }));
+    const jobs = Array.from({ length: 20 }, (_, k) => ({
+      programId: `p${k}`,
+      code: k % 2 ? "def transform(g):\n    return g" : "def transform(g):\n    raise KeyError(1)",
+      inputs: [[[1]]],
+    }));
     for await (const _ of executor.run(jobs)) void _;
     const health = events.filter((e) => e.type === "health");
     expect(health).toHaveLength(2);
@@ -126,12 +137,20 @@ describe("execution outcomes", () => {
 describe("concurrent runs on one executor", () => {
   it("pairs every outcome correctly when several run() calls share the workers", async () => {
     const shared = createProcessExecutor({ workers: 2 });
-    const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 10 }, (_, k) => ({ programId: `b${b}p${k}`, code: `def transform(g):\n    return [[${(b * 10 + k) % 10}, g[0][0]]]`, inputs: [[[b]], [[k % 10]]] })));
-    const all = await Promise.all(batches.map(async (jobs) => {
-      const out: { programId: string; grids: unknown[] }[] = [];
-      for await (const r of shared.run(jobs)) out.push({ programId: r.programId, grids: r.outcomes.map((o) => (o.status === "ok" ? o.grid : o)) });
-      return out;
-    }));
+    const batches = Array.from({ length: 6 }, (_, b) =>
+      Array.from({ length: 10 }, (_, k) => ({
+        programId: `b${b}p${k}`,
+        code: `def transform(g):\n    return [[${(b * 10 + k) % 10}, g[0][0]]]`,
+        inputs: [[[b]], [[k % 10]]],
+      })),
+    );
+    const all = await Promise.all(
+      batches.map(async (jobs) => {
+        const out: { programId: string; grids: unknown[] }[] = [];
+        for await (const r of shared.run(jobs)) out.push({ programId: r.programId, grids: r.outcomes.map((o) => (o.status === "ok" ? o.grid : o)) });
+        return out;
+      }),
+    );
     await shared.close();
     all.forEach((results, b) => {
       expect(results).toHaveLength(10);

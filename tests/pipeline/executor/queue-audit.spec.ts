@@ -18,7 +18,9 @@ describe("queue answers' signatures", () => {
   });
 
   it("takes the secret from the flag, then ARCFORGE_QUEUE_SECRET, and refuses none unless insecure", () => {
-    expect(resolveQueueAuth({ secret: "from-the-flag-0123456", env: { ARCFORGE_QUEUE_SECRET: "from-the-env-0123456789" } })).toEqual({ secret: "from-the-flag-0123456" });
+    expect(resolveQueueAuth({ secret: "from-the-flag-0123456", env: { ARCFORGE_QUEUE_SECRET: "from-the-env-0123456789" } })).toEqual({
+      secret: "from-the-flag-0123456",
+    });
     expect(resolveQueueAuth({ env: { ARCFORGE_QUEUE_SECRET: "from-the-env-0123456789" } })).toEqual({ secret: "from-the-env-0123456789" });
     expect(() => resolveQueueAuth({ env: {} })).toThrow(/--queue needs a shared secret/);
     expect(() => resolveQueueAuth({ secret: "short", env: {} })).toThrow(/at least 16 characters/);
@@ -39,7 +41,9 @@ describe("the queue audit", () => {
   it("flags a different grid and a clean run the other side says failed, not messages, timings or runtime limits", () => {
     expect(auditDisagreement({ remote: [ok([[1]])], local: [ok([[1]])] })).toBeNull();
     expect(auditDisagreement({ remote: [{ ...ok([[1]]), ms: 99 }], local: [ok([[1]])] })).toBeNull();
-    expect(auditDisagreement({ remote: [ok([[0]])], local: [ok([[1]])] })).toMatch(/input 0: it says grid \[\[0\]\], this machine's sandbox gives grid \[\[1\]\]/);
+    expect(auditDisagreement({ remote: [ok([[0]])], local: [ok([[1]])] })).toMatch(
+      /input 0: it says grid \[\[0\]\], this machine's sandbox gives grid \[\[1\]\]/,
+    );
     expect(auditDisagreement({ remote: [ok([[0]])], local: [{ status: "error", message: "x", ms: 1 }] })).toMatch(/it says grid .* gives error/);
     expect(auditDisagreement({ remote: [{ status: "error", message: "a", ms: 1 }], local: [{ status: "error", message: "b", ms: 1 }] })).toBeNull();
     expect(auditDisagreement({ remote: [ok([[0]])], local: [{ status: "timeout", reason: "cpu", ms: 1 }] })).toBeNull();
@@ -52,7 +56,9 @@ describe("outcomes from a remote backend", () => {
     expect(checkRemoteOutcomes([{ status: "ok", grid: [[1, 2]], ms: 1 }], 1)).toEqual([ok([[1, 2]])]);
     expect(checkRemoteOutcomes([{ status: "ok", grid: [[10]], ms: 1 }], 1)).toEqual([{ status: "invalid_output", reason: "out_of_range", ms: 1 }]);
     expect(checkRemoteOutcomes([{ status: "ok", grid: [[1], [1, 2]], ms: 1 }], 1)).toEqual([{ status: "invalid_output", reason: "ragged", ms: 1 }]);
-    expect(checkRemoteOutcomes([{ status: "crash", message: "sandbox died", ms: 0, transient: true }], 1)).toEqual([{ status: "crash", message: "sandbox died", ms: 0, transient: true }]);
+    expect(checkRemoteOutcomes([{ status: "crash", message: "sandbox died", ms: 0, transient: true }], 1)).toEqual([
+      { status: "crash", message: "sandbox died", ms: 0, transient: true },
+    ]);
     expect(checkRemoteOutcomes([], 1)).toBe("0 outcomes for 1 inputs");
     expect(checkRemoteOutcomes([{ status: "solved" }], 1)).toMatch(/^outcome 0 is not an outcome/);
     expect(checkRemoteOutcomes("nothing", 1)).toBe("outcomes are not a list");

@@ -22,7 +22,10 @@ interface Running {
 const running: Running[] = [];
 /** Every process a test starts is killed after it, whatever the test's outcome. */
 function start(args: string[]): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ARCFORGE_QUEUE_SECRET: "queue-backend-tests-secret-0123456789" } });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ARCFORGE_QUEUE_SECRET: "queue-backend-tests-secret-0123456789" },
+  });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
@@ -43,10 +46,40 @@ async function worker(url: string, extra: string[] = []): Promise<Running> {
 }
 const jobsDone = (w: Running) => (w.output().match(/ done: \d+ programs/g) ?? []).length;
 
-async function build(options: BuildOptions, url: string, cacheDir: string, extra: string[] = []): Promise<{ code: number | null; output: string; manifest?: BuildManifest }> {
-  const b = start(["build", "--logs", ...options.logs, "--tasks", options.tasks!, "--out", options.out, "--cache-dir", cacheDir, "--timeout", "0.5", "--queue", url, "--queue-batch", "4", "--queue-wait", "20", "--quiet", ...(options.validation ? ["--validation"] : []), ...extra]);
+async function build(
+  options: BuildOptions,
+  url: string,
+  cacheDir: string,
+  extra: string[] = [],
+): Promise<{ code: number | null; output: string; manifest?: BuildManifest }> {
+  const b = start([
+    "build",
+    "--logs",
+    ...options.logs,
+    "--tasks",
+    options.tasks!,
+    "--out",
+    options.out,
+    "--cache-dir",
+    cacheDir,
+    "--timeout",
+    "0.5",
+    "--queue",
+    url,
+    "--queue-batch",
+    "4",
+    "--queue-wait",
+    "20",
+    "--quiet",
+    ...(options.validation ? ["--validation"] : []),
+    ...extra,
+  ]);
   const code = await b.exit;
-  return { code, output: b.output(), manifest: code === 0 ? (JSON.parse(readFileSync(join(options.out, "manifest.json"), "utf8")) as BuildManifest) : undefined };
+  return {
+    code,
+    output: b.output(),
+    manifest: code === 0 ? (JSON.parse(readFileSync(join(options.out, "manifest.json"), "utf8")) as BuildManifest) : undefined,
+  };
 }
 
 /** 48 programs of ~20 ms CPU each on one task: slow enough to act while the build runs. */
@@ -60,7 +93,15 @@ async function slowWorld(): Promise<BuildOptions> {
     program: `import time\ndef transform(grid):\n    end = time.process_time() + 0.02\n    while time.process_time() < end:\n        pass\n    return [[${k % 10}, ${Math.floor(k / 10)}]]\n`,
   }));
   expect(DEMO_TASKS.a1b2c3d4).toBeDefined();
-  await writeFile(join(logs, "20250901_000000_000001_1_a1b2c3d4.json"), JSON.stringify({ task_id: "a1b2c3d4", model: "slow", api_type: "chat_completions_independent_attempts", independent_attempts_data: { attempt_details: attempts } }));
+  await writeFile(
+    join(logs, "20250901_000000_000001_1_a1b2c3d4.json"),
+    JSON.stringify({
+      task_id: "a1b2c3d4",
+      model: "slow",
+      api_type: "chat_completions_independent_attempts",
+      independent_attempts_data: { attempt_details: attempts },
+    }),
+  );
   return { ...options, logs: [logs] };
 }
 
@@ -119,7 +160,9 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
       await worker(own.url, ["--isolation", "none"]);
       const result = await build({ ...options, out: options.out + "-nobody" }, own.url, await tempDir(), ["--queue-wait", "2"]);
       expect(result.code).toBe(1);
-      expect(result.output).toMatch(/no arcforge worker serves this build's runtime fingerprint process-\S+ .*connected workers serve: process-landlock-seccomp-/);
+      expect(result.output).toMatch(
+        /no arcforge worker serves this build's runtime fingerprint process-\S+ .*connected workers serve: process-landlock-seccomp-/,
+      );
     } finally {
       await own.stop();
     }
@@ -129,7 +172,24 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
     const slow = await slowWorld();
     const reference = await buildDataset({ options: { ...slow, out: slow.out + "-local" }, cacheDir: await tempDir() });
     const [a, b] = [await worker(redis.url), await worker(redis.url)];
-    const job = start(["build", "--logs", ...slow.logs, "--tasks", slow.tasks!, "--out", slow.out, "--cache-dir", await tempDir(), "--timeout", "0.5", "--queue", redis.url, "--queue-batch", "4", "--quiet"]);
+    const job = start([
+      "build",
+      "--logs",
+      ...slow.logs,
+      "--tasks",
+      slow.tasks!,
+      "--out",
+      slow.out,
+      "--cache-dir",
+      await tempDir(),
+      "--timeout",
+      "0.5",
+      "--queue",
+      redis.url,
+      "--queue-batch",
+      "4",
+      "--quiet",
+    ]);
     while (jobsDone(a) + jobsDone(b) < 2 && job.child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
     a.child.kill("SIGKILL");
     expect(await job.exit, job.output()).toBe(0);
@@ -145,7 +205,24 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
       const reference = await buildDataset({ options: { ...slow, out: slow.out + "-local" }, cacheDir: await tempDir() });
       const w = await worker(own.url);
       const cacheDir = await tempDir();
-      const args = ["build", "--logs", ...slow.logs, "--tasks", slow.tasks!, "--out", slow.out, "--cache-dir", cacheDir, "--timeout", "0.5", "--queue", own.url, "--queue-batch", "4", "--quiet"];
+      const args = [
+        "build",
+        "--logs",
+        ...slow.logs,
+        "--tasks",
+        slow.tasks!,
+        "--out",
+        slow.out,
+        "--cache-dir",
+        cacheDir,
+        "--timeout",
+        "0.5",
+        "--queue",
+        own.url,
+        "--queue-batch",
+        "4",
+        "--quiet",
+      ];
       const job = start(args);
       while (jobsDone(w) < 2 && job.child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
       await own.stop();
@@ -166,7 +243,25 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
   });
 
   it("refuses --queue without a shared secret unless told --queue-insecure", async () => {
-    const b = spawn(process.execPath, [CLI, "build", "--logs", ...options.logs, "--tasks", options.tasks!, "--out", options.out + "-nosecret", "--cache-dir", await tempDir(), "--queue", redis.url, "--quiet"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ARCFORGE_QUEUE_SECRET: "" } });
+    const b = spawn(
+      process.execPath,
+      [
+        CLI,
+        "build",
+        "--logs",
+        ...options.logs,
+        "--tasks",
+        options.tasks!,
+        "--out",
+        options.out + "-nosecret",
+        "--cache-dir",
+        await tempDir(),
+        "--queue",
+        redis.url,
+        "--quiet",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ARCFORGE_QUEUE_SECRET: "" } },
+    );
     let output = "";
     b.stderr!.on("data", (c: Buffer) => (output += c.toString()));
     const [code] = await once(b, "exit");

@@ -21,7 +21,16 @@ const LIMITS = { timeoutSeconds: 1, memoryBytes: 1024 * 2 ** 20 };
 const local = () => createProcessExecutor({ ...LIMITS, workers: 1 });
 const JOBS: ExecJob[] = [
   { programId: "double", code: "def transform(grid):\n    return [[c * 2 for c in row] for row in grid]\n", inputs: [[[1, 2]], [[3]]] },
-  { programId: "first", code: "def transform(grid):\n    return [grid[0]]\n", inputs: [[[4, 4], [1, 1]]] },
+  {
+    programId: "first",
+    code: "def transform(grid):\n    return [grid[0]]\n",
+    inputs: [
+      [
+        [4, 4],
+        [1, 1],
+      ],
+    ],
+  },
 ];
 const RIGHT = { double: [[[2, 4]], [[6]]], first: [[[4, 4]]] };
 
@@ -30,15 +39,25 @@ async function collect(executor: Executor, jobs = JOBS): Promise<Record<string, 
   for await (const result of executor.run(jobs)) found[result.programId] = result.outcomes;
   return found;
 }
-const grids = (found: Record<string, ExecResult["outcomes"]>) => Object.fromEntries(Object.entries(found).map(([id, os]) => [id, os.map((o) => (o.status === "ok" ? o.grid : o.status))]));
+const grids = (found: Record<string, ExecResult["outcomes"]>) =>
+  Object.fromEntries(Object.entries(found).map(([id, os]) => [id, os.map((o) => (o.status === "ok" ? o.grid : o.status))]));
 
 /** A worker that runs nothing: it answers every job with `answer`, signing with `secret` when given. */
-function fakeWorker(params: { redis: RedisTarget; fingerprint: string; secret?: string; answer: (inputs: Grid[]) => unknown[] }): Worker<BatchJob, BatchResult> {
+function fakeWorker(params: {
+  redis: RedisTarget;
+  fingerprint: string;
+  secret?: string;
+  answer: (inputs: Grid[]) => unknown[];
+}): Worker<BatchJob, BatchResult> {
   const worker = new Worker<BatchJob, BatchResult>(
     `arcforge-exec-${params.fingerprint}`,
     async (job) => {
       const { mac: _mac, ...content } = job.data;
-      const result: BatchResult = { fingerprint: params.fingerprint, worker: "liar:1", outcomes: content.programs.map((p) => params.answer(p.inputs)) as BatchResult["outcomes"] };
+      const result: BatchResult = {
+        fingerprint: params.fingerprint,
+        worker: "liar:1",
+        outcomes: content.programs.map((p) => params.answer(p.inputs)) as BatchResult["outcomes"],
+      };
       return { ...result, mac: sign({ secret: params.secret }, "answer", answerSigned({ job: jobId(content), result })) };
     },
     { connection: { url: params.redis.url, maxRetriesPerRequest: null } },
@@ -78,7 +97,13 @@ describe.skipIf(!REDIS_SERVER)("a queue that only workers holding the secret can
     await new Promise((r) => setTimeout(r, 200));
   };
   const honest = async (target: RedisTarget = { url: redis.url }) => {
-    const w = await startQueueWorker({ redis: target, auth: { secret: SECRET }, seeds: [0], createExecutor: (limits, seed) => createProcessExecutor({ ...limits, workers: 1, seed }), defaultLimits: LIMITS });
+    const w = await startQueueWorker({
+      redis: target,
+      auth: { secret: SECRET },
+      seeds: [0],
+      createExecutor: (limits, seed) => createProcessExecutor({ ...limits, workers: 1, seed }),
+      defaultLimits: LIMITS,
+    });
     closers.push(() => w.close());
   };
 
@@ -92,7 +117,10 @@ describe.skipIf(!REDIS_SERVER)("a queue that only workers holding the secret can
     const content: BatchJob = { fingerprint, limits: LIMITS, programs: JOBS.map((j) => ({ code: j.code, inputs: j.inputs })) };
     const queue = new Queue(queueName(await local().fingerprint()), { connection: { url: redis.url } });
     const events = new QueueEvents(queue.name, { connection: { url: redis.url } });
-    closers.push(() => queue.close(), () => events.close());
+    closers.push(
+      () => queue.close(),
+      () => events.close(),
+    );
     await events.waitUntilReady();
     const planted = await queue.add("batch", content, { jobId: jobId(content) });
     expect(await planted.waitUntilFinished(events)).toMatchObject({ worker: "liar:1" });
@@ -103,15 +131,27 @@ describe.skipIf(!REDIS_SERVER)("a queue that only workers holding the secret can
 
   it("stops the build naming a worker with the secret that lies, when the audit re-executes its answer", async () => {
     await announce();
-    const liar = fakeWorker({ redis: { url: redis.url }, fingerprint, secret: SECRET, answer: (inputs) => inputs.map(() => ({ status: "ok", grid: [[0]], ms: 1 })) });
+    const liar = fakeWorker({
+      redis: { url: redis.url },
+      fingerprint,
+      secret: SECRET,
+      answer: (inputs) => inputs.map(() => ({ status: "ok", grid: [[0]], ms: 1 })),
+    });
     closers.push(() => liar.close());
-    await expect(collect(executor(1))).rejects.toThrow(/queue audit: worker liar:1 answered job \w+, program 0, input 0: it says grid \[\[0\]\], this machine's sandbox gives grid \[\[2,4\]\]/);
+    await expect(collect(executor(1))).rejects.toThrow(
+      /queue audit: worker liar:1 answered job \w+, program 0, input 0: it says grid \[\[0\]\], this machine's sandbox gives grid \[\[2,4\]\]/,
+    );
   });
 
   it("turns an invalid grid from a worker into invalid_output, like a local answer", async () => {
     await announce();
     const big = Array.from({ length: 40 }, () => Array.from({ length: 40 }, () => 1));
-    const liar = fakeWorker({ redis: { url: redis.url }, fingerprint, secret: SECRET, answer: (inputs) => inputs.map((_, i) => ({ status: "ok", grid: i === 0 ? [[99]] : big, ms: 1 })) });
+    const liar = fakeWorker({
+      redis: { url: redis.url },
+      fingerprint,
+      secret: SECRET,
+      answer: (inputs) => inputs.map((_, i) => ({ status: "ok", grid: i === 0 ? [[99]] : big, ms: 1 })),
+    });
     closers.push(() => liar.close());
     const found = await collect(executor(0));
     expect(found.double).toEqual([
@@ -133,11 +173,47 @@ describe.skipIf(!REDIS_SERVER)("a queue that only workers holding the secret can
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=arcforge test CA");
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
     writeFileSync(join(dir, "san.cnf"), "subjectAltName=IP:127.0.0.1\n");
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.cnf");
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "server.crt",
+      "-days",
+      "2",
+      "-extfile",
+      "san.cnf",
+    );
     const port = await freePort();
     const tls = await startRedis(port, [
-      "--port", "0", "--tls-port", String(port), "--tls-cert-file", join(dir, "server.crt"), "--tls-key-file", join(dir, "server.key"),
-      "--tls-ca-cert-file", join(dir, "ca.crt"), "--tls-auth-clients", "no", "--user", "default", "off", "--user", "builder", "on", ">builder-password", "~*", "&*", "+@all",
+      "--port",
+      "0",
+      "--tls-port",
+      String(port),
+      "--tls-cert-file",
+      join(dir, "server.crt"),
+      "--tls-key-file",
+      join(dir, "server.key"),
+      "--tls-ca-cert-file",
+      join(dir, "ca.crt"),
+      "--tls-auth-clients",
+      "no",
+      "--user",
+      "default",
+      "off",
+      "--user",
+      "builder",
+      "on",
+      ">builder-password",
+      "~*",
+      "&*",
+      "+@all",
     ]);
     closers.push(() => tls.stop());
     const target = { url: `rediss://builder:builder-password@127.0.0.1:${port}`, caFile: join(dir, "ca.crt") };

@@ -14,7 +14,13 @@ import { limitsOf, niceOf, runnerPids } from "../../support/processes.js";
 import { tempDir } from "../../support/stage-harness.js";
 
 const run = promisify(execFile);
-const INPUTS = [[[1, 2], [3, 4]], [[5]]];
+const INPUTS = [
+  [
+    [1, 2],
+    [3, 4],
+  ],
+  [[5]],
+];
 const LIMITS = { timeoutSeconds: 1, memoryBytes: 512 * 1024 ** 2 };
 
 /** Every rlimit a child inherits from its fork server, as digits: equal grids mean equal limits. */
@@ -170,8 +176,18 @@ def transform(g):
 ];
 
 const BACKENDS = [
-  { name: "process backend in bubblewrap", available: (await findBubblewrap()) !== null, host: true, create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "bubblewrap" }) },
-  { name: "process backend with Landlock and seccomp only", available: true, host: true, create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "landlock" }) },
+  {
+    name: "process backend in bubblewrap",
+    available: (await findBubblewrap()) !== null,
+    host: true,
+    create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "bubblewrap" }),
+  },
+  {
+    name: "process backend with Landlock and seccomp only",
+    available: true,
+    host: true,
+    create: () => createProcessExecutor({ ...LIMITS, workers: 1, isolation: "landlock" }),
+  },
   { name: "docker backend", available: dockerAvailable, host: false, create: () => createDockerExecutor({ ...LIMITS, workers: 1 }) },
 ];
 
@@ -199,7 +215,10 @@ describe.each(BACKENDS.filter((b) => b.available))("the $name against programs t
     executor = create();
     for await (const r of executor.run([{ programId: "probe-fresh", code: LIMITS_PROBE, inputs: [[[0]]] }])) freshProbe = r.outcomes;
     serverLimits = new Map(host ? runnerPids().map((pid) => [pid, limitsOf(pid)]) : []);
-    const jobs = [...ATTACKS.map((a, k) => ({ programId: `attack-${k}`, code: a.code(), inputs: INPUTS })), { programId: "probe-after", code: LIMITS_PROBE, inputs: [[[0]]] }];
+    const jobs = [
+      ...ATTACKS.map((a, k) => ({ programId: `attack-${k}`, code: a.code(), inputs: INPUTS })),
+      { programId: "probe-after", code: LIMITS_PROBE, inputs: [[[0]]] },
+    ];
     for await (const r of executor.run(jobs)) results.set(r.programId, r);
   }, 240_000);
   afterAll(() => executor.close());

@@ -15,7 +15,11 @@ describe("the runner with seccomp and rlimits alone", () => {
     dir = await tempDir();
     const python = await findPython();
     server = ForkServer.fromProcess({
-      runner: { command: python.executable, args: ["-s", "-S", RUNNER_PATH, "--no-landlock", ...runnerArgs({ timeoutSeconds: 0.5, memoryBytes: 1 << 30 }, 0, python.sitePaths)], env: { PYTHONHASHSEED: "0" } },
+      runner: {
+        command: python.executable,
+        args: ["-s", "-S", RUNNER_PATH, "--no-landlock", ...runnerArgs({ timeoutSeconds: 0.5, memoryBytes: 1 << 30 }, 0, python.sitePaths)],
+        env: { PYTHONHASHSEED: "0" },
+      },
       label: "test runner",
     });
     expect((await server.hello).layers.landlock_abi).toBe(0);

@@ -12,7 +12,8 @@ async function timed(code: string, timeoutSeconds = 0.3) {
   executor = createProcessExecutor({ workers: 1, timeoutSeconds });
   await executor.info();
   const started = performance.now();
-  for await (const r of executor.run([{ programId: "p", code, inputs: [[[1]]] }])) return { outcome: r.outcomes[0]!, seconds: (performance.now() - started) / 1000 };
+  for await (const r of executor.run([{ programId: "p", code, inputs: [[[1]]] }]))
+    return { outcome: r.outcomes[0]!, seconds: (performance.now() - started) / 1000 };
   throw new Error("no result");
 }
 
@@ -23,7 +24,9 @@ describe("timeouts are decided by CPU time", () => {
   });
 
   it("gives a CPU-bound program that swallows the timer a cpu timeout, without retrying it", async () => {
-    const { outcome, seconds } = await timed("def transform(g):\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass");
+    const { outcome, seconds } = await timed(
+      "def transform(g):\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass",
+    );
     expect(outcome).toMatchObject({ status: "timeout", reason: "cpu" });
     expect(seconds).toBeLessThan(2 * (0.3 * 2 + 0.5));
   });

@@ -44,7 +44,9 @@ describe("what the sandbox shows of the host", () => {
     const { python, root } = await runtime();
     const data = join(python.prefix, "lib/python3.11/tasks");
     mkdirSync(data);
-    expect(() => guardLandlock({ python, runnerDir: join(root, "runner"), protect: [data] })).toThrow(/refusing to run programs under Landlock: .*tasks.* lies inside .*python/);
+    expect(() => guardLandlock({ python, runnerDir: join(root, "runner"), protect: [data] })).toThrow(
+      /refusing to run programs under Landlock: .*tasks.* lies inside .*python/,
+    );
     expect(() => guardLandlock({ python, runnerDir: join(root, "runner"), protect: [root] })).not.toThrow();
   });
 

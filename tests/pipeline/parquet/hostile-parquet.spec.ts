@@ -9,7 +9,16 @@ import { CompactReader, int, list, struct, type ThriftStruct } from "../../../pi
 import { arrowSchema, COLUMNS } from "../../../schemas/arrow.js";
 import { demoWorld, tempDir } from "../../support/stage-harness.js";
 
-const soar = (code: string, task = "a1b2c3d4") => ({ code, correct_train_input: [false], predicted_train_output: [[[1]]], correct_test_input: [false], predicted_test_output: [[[1]]], task_id: task, model: "m", generation: 0 });
+const soar = (code: string, task = "a1b2c3d4") => ({
+  code,
+  correct_train_input: [false],
+  predicted_train_output: [[[1]]],
+  correct_test_input: [false],
+  predicted_test_output: [[[1]]],
+  task_id: task,
+  model: "m",
+  generation: 0,
+});
 const MIRROR = "def transform(g):\n    return [row[::-1] for row in g]";
 
 async function soarFile(dir: string, name: string, rows: Record<string, unknown>[]): Promise<string> {
@@ -55,7 +64,9 @@ describe("Parquet files whose sizes a decoder must not trust", () => {
     const dir = await tempDir("arcforge-hostile-");
     const path = await soarFile(dir, "train.parquet", [soar(MIRROR), soar("x".repeat(MAX_PAGE_BYTES + 2 ** 20))]);
     expect(readFileSync(path).length).toBeLessThan(200_000);
-    await expect(checkParquetBounds({ blob: new Blob([readFileSync(path)]), name: "bomb.parquet" })).rejects.toThrow(/bomb\.parquet is refused before decoding: row group 0, column 0, page \d+ decompresses to \d+ bytes, over the 67108864-byte page cap/);
+    await expect(checkParquetBounds({ blob: new Blob([readFileSync(path)]), name: "bomb.parquet" })).rejects.toThrow(
+      /bomb\.parquet is refused before decoding: row group 0, column 0, page \d+ decompresses to \d+ bytes, over the 67108864-byte page cap/,
+    );
     const { options } = await demoWorld();
     const manifest = await buildDataset({ options: { ...options, from: [path] }, cacheDir: await tempDir() });
     expect(manifest.datasets[0]!.refused).toEqual([{ shard: path, reason: expect.stringMatching(/over the 67108864-byte page cap/) }]);
@@ -68,12 +79,18 @@ describe("Parquet files whose sizes a decoder must not trust", () => {
     const path = await soarFile(dir, "train.parquet", [soar(`${MIRROR}\n#${"0".repeat(20 * 2 ** 20)}`)]);
     understate(path, 4096);
     const rows = readParquetRows({ path });
-    await expect(rows.next()).rejects.toThrow(/train\.parquet is refused before decoding: row group 0, column 0, page 0 decompresses past the \d+ bytes its header declares/);
+    await expect(rows.next()).rejects.toThrow(
+      /train\.parquet is refused before decoding: row group 0, column 0, page 0 decompresses past the \d+ bytes its header declares/,
+    );
   });
 
   it("reads an honest file exactly as before, and with a row limit checks only the row groups it reads", async () => {
     const dir = await tempDir("arcforge-honest-");
-    const path = await soarFile(dir, "train.parquet", Array.from({ length: 5000 }, (_, k) => soar(`${MIRROR}  # ${k}`)));
+    const path = await soarFile(
+      dir,
+      "train.parquet",
+      Array.from({ length: 5000 }, (_, k) => soar(`${MIRROR}  # ${k}`)),
+    );
     const bounds = await checkParquetBounds({ blob: new Blob([readFileSync(path)]), name: path, rowLimit: 10 });
     expect(bounds.rowGroups).toEqual([0]);
     const all = [];

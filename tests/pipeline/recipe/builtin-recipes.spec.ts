@@ -8,7 +8,13 @@ import { rowId } from "../../../schemas/program-identity.js";
 import type { ArcTask } from "../../../schemas/task.js";
 import { tempDir } from "../../support/stage-harness.js";
 
-const TASK: ArcTask = { train: [{ input: [[1]], output: [[2]] }, { input: [[3]], output: [[4]] }], test: [{ input: [[5]], output: [[6]] }] };
+const TASK: ArcTask = {
+  train: [
+    { input: [[1]], output: [[2]] },
+    { input: [[3]], output: [[4]] },
+  ],
+  test: [{ input: [[5]], output: [[6]] }],
+};
 
 interface Spec {
   name: string;
@@ -65,7 +71,10 @@ function row(taskId: string, s: Spec): TableTask["rows"][number] {
 async function cut(recipe: string, tasks: { id: string; split?: string; rows: Spec[] }[]): Promise<Record<string, string[]>> {
   const dir = await tempDir("arcforge-recipe-");
   const path = join(dir, "table.duckdb");
-  await writeProgramTable({ path, tasks: tasks.map((t) => ({ dataset: "arc-agi-1", taskId: t.id, split: t.split ?? "training", task: TASK, rows: t.rows.map((s) => row(t.id, s)) })) });
+  await writeProgramTable({
+    path,
+    tasks: tasks.map((t) => ({ dataset: "arc-agi-1", taskId: t.id, split: t.split ?? "training", task: TASK, rows: t.rows.map((s) => row(t.id, s)) })),
+  });
   const picks = await runRecipe({ dbPath: path, recipe: resolveRecipe(recipe), timeoutSeconds: 60, tempDir: join(dir, "tmp") });
   return Object.fromEntries([...picks].map(([key, list]) => [key.split("/")[1]!, list.map((p) => p.id)]));
 }
@@ -102,7 +111,12 @@ describe("the built-in recipes, on made-up program tables", () => {
   });
 
   it("fully-correct-50: every example right, 50 per task by code", async () => {
-    const rows: Spec[] = Array.from({ length: 55 }, (_, k) => ({ name: `p${String(k).padStart(2, "0")}`, code: `${String(k).padStart(2, "0")}${"x".repeat(18)}\n`, train: 2, test: 1 }));
+    const rows: Spec[] = Array.from({ length: 55 }, (_, k) => ({
+      name: `p${String(k).padStart(2, "0")}`,
+      code: `${String(k).padStart(2, "0")}${"x".repeat(18)}\n`,
+      train: 2,
+      test: 1,
+    }));
     const picks = await cut("fully-correct-50", [{ id: "aaaaaaaa", rows: [...rows, { name: "partial", code: code(20, "q"), train: 1, test: 1 }] }]);
     expect(picks.aaaaaaaa).toEqual(rows.slice(0, 50).map((r) => r.name));
   });
@@ -110,19 +124,38 @@ describe("the built-in recipes, on made-up program tables", () => {
   it("partials-for-refinement-10: partly right, test not solved, not failing augmentation; 10 by success then md5(code)", async () => {
     const partial: Spec[] = Array.from({ length: 12 }, (_, k) => ({ name: `p${k}`, code: `def f${k}(x): return x\n`, train: k < 3 ? 2 : 1 }));
     const picks = await cut("partials-for-refinement-10", [
-      { id: "aaaaaaaa", rows: [...partial, { name: "solved", code: code(10), train: 0, test: 1 }, { name: "none", code: code(11), train: 0 }, { name: "augment", code: code(12), train: 2, failsAugment: true }] },
+      {
+        id: "aaaaaaaa",
+        rows: [
+          ...partial,
+          { name: "solved", code: code(10), train: 0, test: 1 },
+          { name: "none", code: code(11), train: 0 },
+          { name: "augment", code: code(12), train: 2, failsAugment: true },
+        ],
+      },
     ]);
     const { createHash } = await import("node:crypto");
     const md5 = (s: string) => createHash("md5").update(s).digest("hex");
-    const expected = [...partial].sort((a, b) => (b.train! - a.train!) || (md5(a.code) < md5(b.code) ? -1 : 1)).slice(0, 10).map((r) => r.name);
+    const expected = [...partial]
+      .sort((a, b) => b.train! - a.train! || (md5(a.code) < md5(b.code) ? -1 : 1))
+      .slice(0, 10)
+      .map((r) => r.name);
     expect(picks.aaaaaaaa).toEqual(expected);
   });
 
   it("partial-max-60: a train example right, 60 by test right, train right, then row_id descending", async () => {
-    const rows: Spec[] = Array.from({ length: 65 }, (_, k) => ({ name: `p${k}`, code: `def f${k}(x): return x\n`, train: 1 + (k % 2), test: k % 3 === 0 ? 1 : 0 }));
+    const rows: Spec[] = Array.from({ length: 65 }, (_, k) => ({
+      name: `p${k}`,
+      code: `def f${k}(x): return x\n`,
+      train: 1 + (k % 2),
+      test: k % 3 === 0 ? 1 : 0,
+    }));
     const picks = await cut("partial-max-60", [{ id: "aaaaaaaa", rows: [...rows, { name: "test-only", code: code(10), train: 0, test: 1 }] }]);
     const id = (s: Spec) => rowId({ dataset: "arc-agi-1", taskId: "aaaaaaaa", code: s.code });
-    const expected = [...rows].sort((a, b) => b.test! - a.test! || b.train! - a.train! || (id(a) < id(b) ? 1 : -1)).slice(0, 60).map((r) => r.name);
+    const expected = [...rows]
+      .sort((a, b) => b.test! - a.test! || b.train! - a.train! || (id(a) < id(b) ? 1 : -1))
+      .slice(0, 60)
+      .map((r) => r.name);
     expect(picks.aaaaaaaa).toEqual(expected);
   });
 });
@@ -131,7 +164,10 @@ describe("a recipe is one locked-down SELECT", () => {
   const table = async () => {
     const dir = await tempDir("arcforge-recipe-");
     const path = join(dir, "table.duckdb");
-    await writeProgramTable({ path, tasks: [{ dataset: "arc-agi-1", taskId: "aaaaaaaa", split: "training", task: TASK, rows: [row("aaaaaaaa", { name: "a", code: code(10), train: 1 })] }] });
+    await writeProgramTable({
+      path,
+      tasks: [{ dataset: "arc-agi-1", taskId: "aaaaaaaa", split: "training", task: TASK, rows: [row("aaaaaaaa", { name: "a", code: code(10), train: 1 })] }],
+    });
     return { dir, path };
   };
   const attempt = async (sql: string, timeoutSeconds = 30) => {

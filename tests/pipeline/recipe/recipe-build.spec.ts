@@ -8,7 +8,19 @@ import { tempDir } from "../../support/stage-harness.js";
 import { tinyWorld } from "../../support/tiny-world.js";
 
 const MIRROR: ArcTask = {
-  train: [{ input: [[1, 2], [3, 4]], output: [[2, 1], [4, 3]] }, { input: [[5, 6]], output: [[6, 5]] }],
+  train: [
+    {
+      input: [
+        [1, 2],
+        [3, 4],
+      ],
+      output: [
+        [2, 1],
+        [4, 3],
+      ],
+    },
+    { input: [[5, 6]], output: [[6, 5]] },
+  ],
   test: [{ input: [[7, 8]], output: [[8, 7]] }],
 };
 const PROGRAMS = [
@@ -26,11 +38,20 @@ async function rows(out: string) {
 
 describe("a build cut by a recipe", () => {
   it("writes the rows one SELECT chose, in its rank order, and a rebuild after editing the recipe executes nothing", async () => {
-    const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: PROGRAMS.map((code, k) => ({ task: "aaaaaaaa", code, time: `2025090${k + 1}_000000` })) });
+    const { dir, options } = await tinyWorld({
+      tasks: { aaaaaaaa: MIRROR },
+      programs: PROGRAMS.map((code, k) => ({ task: "aaaaaaaa", code, time: `2025090${k + 1}_000000` })),
+    });
     const recipe = join(dir, "mine.sql");
-    writeFileSync(recipe, "-- the two shortest programs that solve the test\nSELECT row_id, row_number() OVER (ORDER BY code_length) AS rank FROM programs WHERE all_test_correct QUALIFY rank <= 2\n");
+    writeFileSync(
+      recipe,
+      "-- the two shortest programs that solve the test\nSELECT row_id, row_number() OVER (ORDER BY code_length) AS rank FROM programs WHERE all_test_correct QUALIFY rank <= 2\n",
+    );
     const cacheDir = await tempDir();
-    const first = await buildDataset({ options: { ...options, recipe: { name: recipe, sql: (await import("node:fs")).readFileSync(recipe, "utf8") } }, cacheDir });
+    const first = await buildDataset({
+      options: { ...options, recipe: { name: recipe, sql: (await import("node:fs")).readFileSync(recipe, "utf8") } },
+      cacheDir,
+    });
     expect((await rows(options.out)).map((r) => r.code)).toEqual([`${PROGRAMS[0]}\n`, `${PROGRAMS[1]}\n`]);
     expect(first.stages.find((s) => s.stage === "recipe")).toMatchObject({ ran: true, kept: 2, dropped: { recipe_excluded: 2 } });
     expect(readFates(options.out).filter((f) => f.fate === "recipe_excluded")).toHaveLength(2);

@@ -40,7 +40,9 @@ describe.skipIf(!CHROMIUM)("the build report in headless Chromium", () => {
     const titles = await page.$$eval("#funnel-chart svg rect title", (nodes) => nodes.map((n) => n.textContent ?? ""));
     const expected = [`attempts: ${manifest.attempts.total} kept`, ...manifest.stages.map((s) => `${s.stage}: ${s.kept} kept`)];
     expect(titles).toEqual(expected);
-    const kept = await page.$$eval("[data-testid=drop-table] tr[data-stage]", (rows) => rows.map((r) => [r.getAttribute("data-stage"), r.children[1]!.textContent]));
+    const kept = await page.$$eval("[data-testid=drop-table] tr[data-stage]", (rows) =>
+      rows.map((r) => [r.getAttribute("data-stage"), r.children[1]!.textContent]),
+    );
     expect(kept).toEqual(manifest.stages.map((s) => [s.stage, s.kept.toLocaleString("en-US")]));
     const dropBars = await page.$$eval("#drops-chart svg rect title", (nodes) => nodes.map((n) => n.textContent ?? ""));
     const drops = manifest.stages.flatMap((s) => Object.values(s.dropped)).reduce((a, b) => a + b, 0);
@@ -54,7 +56,10 @@ describe.skipIf(!CHROMIUM)("the build report in headless Chromium", () => {
   });
 
   it("lists one table row per task, sortable and filterable", async () => {
-    const lines = readFileSync(join(options.out, "tasks.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { task: string; read: number });
+    const lines = readFileSync(join(options.out, "tasks.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { task: string; read: number });
     expect(await page.$$eval("[data-testid=task-table] tbody tr", (rows) => rows.length)).toBe(lines.length);
     await page.click("th[data-column=read]");
     await page.click("th[data-column=read]");
@@ -71,11 +76,15 @@ describe.skipIf(!CHROMIUM)("the build report in headless Chromium", () => {
     const row = train!.formatted[0]!;
     const key = `${String(row.dataset)}/${String(row.task_id)}`;
     await page.click(`[data-testid=task-table] tbody tr[data-task="${key}"]`);
-    const cells = await page.$$eval("[data-testid=row-grids] .example:first-child figure:nth-of-type(1) .cell", (nodes) => nodes.map((n) => [n.getAttribute("data-colour"), getComputedStyle(n).backgroundColor]));
+    const cells = await page.$$eval("[data-testid=row-grids] .example:first-child figure:nth-of-type(1) .cell", (nodes) =>
+      nodes.map((n) => [n.getAttribute("data-colour"), getComputedStyle(n).backgroundColor]),
+    );
     const input = (row.train_input as number[][][])[0]!.flat();
     expect(cells.map(([c]) => Number(c))).toEqual(input);
     for (const [colour, background] of cells) expect(background).toBe(rgb(PALETTE[Number(colour)]!));
-    const predicted = await page.$$eval("[data-testid=row-grids] .example:first-child figure:nth-of-type(3) .cell", (nodes) => nodes.map((n) => Number(n.getAttribute("data-colour"))));
+    const predicted = await page.$$eval("[data-testid=row-grids] .example:first-child figure:nth-of-type(3) .cell", (nodes) =>
+      nodes.map((n) => Number(n.getAttribute("data-colour"))),
+    );
     expect(predicted).toEqual((row.predicted_train_output as number[][][])[0]!.flat());
     const correct = await page.$eval("[data-testid=row-grids] .example:first-child", (n) => n.getAttribute("data-correct"));
     expect(correct).toBe(String((row.correct_train_input as boolean[])[0]));
@@ -100,7 +109,9 @@ describe.skipIf(!CHROMIUM)("the report of a refinement build in headless Chromiu
     try {
       const page = await browser.newPage();
       await page.goto(pathToFileURL(join(options.out, "report.html")).href, { waitUntil: "load" });
-      expect(await page.$eval("[data-testid=pairs]", (n) => n.textContent)).toMatch(/^\d+ refinement pairs: multiturn \d+, refined \d+, hindsight \d+; hindsight parents by bucket: zero \d+, low \d+, medium \d+, max \d+$/);
+      expect(await page.$eval("[data-testid=pairs]", (n) => n.textContent)).toMatch(
+        /^\d+ refinement pairs: multiturn \d+, refined \d+, hindsight \d+; hindsight parents by bucket: zero \d+, low \d+, medium \d+, max \d+$/,
+      );
       expect(await page.$eval("[data-testid=parent-code]", (n) => n.textContent)).toContain("def transform");
       const labels = await page.$$eval("[data-testid=row-grids] .example:first-child figcaption", (nodes) => nodes.map((n) => n.textContent));
       expect(labels).toEqual(["input", "real output", "parent's prediction", "child's prediction"]);
@@ -124,7 +135,9 @@ describe.skipIf(!CHROMIUM)("the report's reading aids in headless Chromium", () 
   it("gives every drop reason its own legend colour, outlines wrong cells and colours the code", async () => {
     const { browser, page } = await open("flat");
     try {
-      const legend = await page.$$eval("#drops-chart [class$=-swatch]", (nodes) => nodes.map((n) => [n.textContent, n.querySelector("svg")?.getAttribute("fill")]));
+      const legend = await page.$$eval("#drops-chart [class$=-swatch]", (nodes) =>
+        nodes.map((n) => [n.textContent, n.querySelector("svg")?.getAttribute("fill")]),
+      );
       expect(legend.length).toBeGreaterThan(10);
       expect(new Set(legend.map(([, fill]) => fill)).size).toBe(legend.length);
       const tasks = await page.$$eval("[data-testid=task-table] tbody tr", (rows) => rows.map((r) => r.getAttribute("data-task")));

@@ -20,7 +20,11 @@ function dyingExecutor(fingerprint: RuntimeFingerprint): Executor {
   return {
     name: "dying",
     async *run(jobs: Iterable<ExecJob> | AsyncIterable<ExecJob>) {
-      for await (const job of jobs) yield { programId: job.programId, outcomes: job.inputs.map((): Outcome => ({ status: "crash", message: "sandbox server died twice", ms: 0, transient: true })) };
+      for await (const job of jobs)
+        yield {
+          programId: job.programId,
+          outcomes: job.inputs.map((): Outcome => ({ status: "crash", message: "sandbox server died twice", ms: 0, transient: true })),
+        };
     },
     info: () => Promise.reject(new Error("not used")),
     fingerprint: async () => fingerprint,
@@ -52,12 +56,15 @@ describe("the execution cache", () => {
     const sent: string[] = [];
     const counting: Executor = {
       ...executor,
-      run: (jobs) => executor.run((async function* () {
-        for await (const job of jobs) {
-          sent.push(job.programId);
-          yield job;
-        }
-      })()),
+      run: (jobs) =>
+        executor.run(
+          (async function* () {
+            for await (const job of jobs) {
+              sent.push(job.programId);
+              yield job;
+            }
+          })(),
+        ),
     };
     const fingerprint = await executor.fingerprint();
     const doubled = "def transform(g):\n    return [[c * 2 for c in row] for row in g]";
@@ -92,11 +99,23 @@ describe("the execution cache", () => {
 
   it("reports a write the store refuses as a cache error naming the store and the remedy", async () => {
     const cacheDir = await tempDir();
-    const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", paths: [], packages: {}, backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
+    const fingerprint: RuntimeFingerprint = {
+      runner: "r",
+      python: "3",
+      numpy: "2",
+      paths: [],
+      packages: {},
+      backend: "process",
+      isolation: "bubblewrap",
+      seeds: { random: 0, numpy: 0, hash: 0 },
+    };
     const cache = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
     // LMDB refuses a key this long: a real refusal of the real store, as a damaged store's would be.
     cache.put([["k".repeat(3000), { status: "ok", grid: [[1]], ms: 1 }]]);
-    const error = await cache.close().then(() => undefined, (e: unknown) => e);
+    const error = await cache.close().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CacheError);
     expect((error as Error).message).toContain(join(cacheDir, "store.lmdb"));
     expect((error as Error).message).toContain("maximum key size");
@@ -105,7 +124,16 @@ describe("the execution cache", () => {
 
   it("never stores a failure of the sandbox itself", async () => {
     const cacheDir = await tempDir();
-    const fingerprint: RuntimeFingerprint = { runner: "r", python: "3", numpy: "2", paths: [], packages: {}, backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
+    const fingerprint: RuntimeFingerprint = {
+      runner: "r",
+      python: "3",
+      numpy: "2",
+      paths: [],
+      packages: {},
+      backend: "process",
+      isolation: "bubblewrap",
+      seeds: { random: 0, numpy: 0, hash: 0 },
+    };
     const first = new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false });
     await executeCached({ jobs: JOBS, cache: first, limits: LIMITS, executor: async () => dyingExecutor(fingerprint) });
     await first.close();
@@ -115,12 +143,27 @@ describe("the execution cache", () => {
 
   it("keeps each runtime's verdicts apart: another fingerprint finds nothing", async () => {
     const cacheDir = await tempDir();
-    const base: RuntimeFingerprint = { runner: "r", python: "3.11.7", numpy: "2.4.6", paths: [], packages: {}, backend: "process", isolation: "bubblewrap", seeds: { random: 0, numpy: 0, hash: 0 } };
+    const base: RuntimeFingerprint = {
+      runner: "r",
+      python: "3.11.7",
+      numpy: "2.4.6",
+      paths: [],
+      packages: {},
+      backend: "process",
+      isolation: "bubblewrap",
+      seeds: { random: 0, numpy: 0, hash: 0 },
+    };
     const key = ExecCache.key({ code: "x", input: [[1]], limits: LIMITS });
     const cache = new ExecCache({ cacheDir, namespace: "execute", fingerprint: base, fresh: false });
     cache.put([[key, { status: "ok", grid: [[1]], ms: 1 }]]);
     await cache.close();
-    for (const other of [{ numpy: "2.5.0" }, { python: "3.12.1" }, { backend: "docker" }, { isolation: "landlock+seccomp" as const }, { seeds: { random: 1, numpy: 1, hash: 1 } }]) {
+    for (const other of [
+      { numpy: "2.5.0" },
+      { python: "3.12.1" },
+      { backend: "docker" },
+      { isolation: "landlock+seccomp" as const },
+      { seeds: { random: 1, numpy: 1, hash: 1 } },
+    ]) {
       const fingerprint = { ...base, ...other };
       expect(fingerprintId(fingerprint)).not.toBe(fingerprintId(base));
       expect(new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false }).get(key)).toBeUndefined();

@@ -16,7 +16,9 @@ describe("the cache's LMDB store", () => {
       });
       expect(table.get(`${batch}:0:${"k".repeat(40)}`)).toEqual({ s: "cleaned", t: "t".repeat(64) });
     }
-    const mappings = readFileSync("/proc/self/maps", "utf8").split("\n").filter((line) => line.endsWith(path));
+    const mappings = readFileSync("/proc/self/maps", "utf8")
+      .split("\n")
+      .filter((line) => line.endsWith(path));
     expect(statSync(path).size).toBeGreaterThan(20 * 2 ** 20);
     expect(mappings).toHaveLength(1);
     // Reserving the map is address space only: the file holds what was written, not the reservation.

@@ -37,7 +37,8 @@ describe("arcforge validate on what it cannot or need not check", () => {
   it("refuses --limit 0 and --limit -3", async () => {
     const { options } = await demoWorld();
     await buildDataset({ options, cacheDir: await tempDir() });
-    for (const limit of ["0", "-3"]) expect((await validate([options.out, "--limit", limit])).stderr).toMatch(/--limit takes a whole number of rows, at least 1/);
+    for (const limit of ["0", "-3"])
+      expect((await validate([options.out, "--limit", limit])).stderr).toMatch(/--limit takes a whole number of rows, at least 1/);
   });
 
   it("names the file whose footer is corrupt", async () => {
