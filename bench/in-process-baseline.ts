@@ -24,7 +24,7 @@ export async function inProcessRate(params: { jobs: ExecJob[]; python: PythonRun
     workers.map(async (worker) => {
       const lines = createInterface({ input: worker.stdout! })[Symbol.asyncIterator]();
       for (let job = queue.shift(); job; job = queue.shift()) {
-        worker.stdin!.write(JSON.stringify({ id: job.programId, code: job.code, inputs: job.inputs }) + "\n");
+        worker.stdin!.write(`${JSON.stringify({ id: job.programId, code: job.code, inputs: job.inputs })}\n`);
         executions += (JSON.parse((await lines.next()).value as string) as { n: number }).n;
       }
       worker.stdin!.end();

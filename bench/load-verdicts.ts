@@ -4,8 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BuildManifest } from "../pipeline/build/build-dataset.js";
 import { SHARED } from "./real-programs.js";
+import type { BuildManifest } from "../schemas/build-manifest.js";
 
 /**
  * Verdicts do not depend on the machine's load: the same cold build, once on a quiet machine and

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildDataset } from "../pipeline/build/build-dataset.js";
+import { buildDataset } from "../pipeline/orchestrator/build-dataset.js";
 import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../schemas/build-options.js";
 import { SHARED } from "./real-programs.js";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import puppeteer from "puppeteer-core";
-import { buildDataset } from "../pipeline/build/build-dataset.js";
+import { buildDataset } from "../pipeline/orchestrator/build-dataset.js";
 import { writeReport } from "../pipeline/report/render-report.js";
 import { DEFAULT_BUILD_OPTIONS } from "../schemas/build-options.js";
 import { SHARED } from "./real-programs.js";

@@ -1,6 +1,6 @@
 import { pairMode, type BuildOptions } from "../schemas/build-options.js";
 import { seededShuffle } from "../pipeline/engine/seeded-shuffle.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineSource, defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
 
 export type TaskGroup = "correct" | "incorrect";
@@ -26,6 +26,9 @@ export function summariseRows(rows: Row[]): TaskSummary[] {
   return [...tasks.values()];
 }
 
+/** The global stages' source: one summary per task that kept rows. */
+export const TASK_SUMMARIES = defineSource<never, { tasks: TaskSummary[] }>("tasks");
+
 /** What balance decided: the whole tasks it dropped. */
 export interface BalanceData {
   droppedTasks: string[];
@@ -36,17 +39,17 @@ export interface BalanceData {
  * When one group is empty, nothing is dropped (counted as balance_skipped_empty_group). Works on
  * task summaries: each dropped task's rows are recorded as balance_task_dropped when fates are written.
  */
-export const balanceStage: Stage<BuildOptions> = {
+export const balanceStage = defineStage<BuildOptions, never, never, BalanceData>({
   name: "balance",
   version: 2,
-  after: ["tasks"],
+  sides: [TASK_SUMMARIES],
   key: (options) => ({
     validation: options.validation,
     seed: options.validation ? options.seed : null,
     ...((options.recipe && !options.balance) || pairMode(options) || options.balance === false ? { unbalanced: true } : {}),
   }),
-  async run({ options, upstream }): Promise<StageOutput<never>> {
-    const tasks = (upstream.tasks!.data as { tasks: TaskSummary[] }).tasks;
+  async run({ options, upstream }): Promise<StageOutput<never, BalanceData>> {
+    const tasks = upstream.side(TASK_SUMMARIES).data.tasks;
     const total = tasks.reduce((n, t) => n + t.rows, 0);
     // A recipe's rows are what its author chose: balanced only when asked (--balance).
     // Refinement pairs are split by task without balancing.
@@ -81,4 +84,4 @@ export const balanceStage: Stage<BuildOptions> = {
       counts: { tasks_correct: correct.length, tasks_incorrect: incorrect.length, tasks_dropped: dropped.size },
     };
   },
-};
+});

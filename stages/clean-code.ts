@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { BuildOptions } from "../schemas/build-options.js";
-import { cleanPrograms, CLEANER_PATH, type Cleaned } from "../pipeline/executor/clean-code-helper.js";
+import { cleanPrograms, CLEANER_PATH, type Cleaned } from "../pipeline/cleaner/cleaner-pool.js";
 import { CleanedCache } from "../pipeline/store/cleaned-cache.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Program } from "../schemas/program.js";
 import { sha256 } from "../pipeline/common/sha256.js";
 
@@ -12,14 +12,13 @@ const CLEANER_HASH = sha256(readFileSync(CLEANER_PATH));
  * Strips comments, docstrings and blank lines. A program whose cleaned form no longer compiles
  * keeps its original code (counted as clean_failed); none is dropped here.
  */
-export const cleanCodeStage: Stage<BuildOptions> = {
+export const cleanCodeStage = defineStage<BuildOptions, Program, Program, undefined>({
   name: "clean-code",
   version: 3,
   patches: true,
-  after: ["decontaminate"],
   key: (options) => ({ clean: options.cleanCode, cleaner: options.cleanCode ? CLEANER_HASH : null }),
-  async run({ options, upstream, context }): Promise<StageOutput<Program>> {
-    const programs = upstream.decontaminate!.records as Program[];
+  async run({ options, upstream, context }): Promise<StageOutput<Program, undefined>> {
+    const programs = upstream.input.records;
     if (!options.cleanCode) return { records: programs, drops: [], counts: { clean_disabled: programs.length } };
     // Cached by content (the same code recurs across attempts and builds), cleaned on every core.
     const cache = new CleanedCache({ cacheDir: context.cacheDir, cleaner: CLEANER_HASH, fresh: context.fresh });
@@ -50,4 +49,4 @@ export const cleanCodeStage: Stage<BuildOptions> = {
     });
     return { records, drops: [], counts };
   },
-};
+});

@@ -4,8 +4,8 @@ import type { Drop } from "../schemas/drop.js";
 import type { Program } from "../schemas/program.js";
 import { taskInputs, type ArcTask } from "../schemas/task.js";
 import { evaluationIndex, evaluationSplits, type EvaluationIndex } from "../pipeline/decontaminate/evaluation-index.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
-import type { LoadedTask } from "./load-tasks.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
+import { loadTasksStage } from "./load-tasks.js";
 
 /** How a task's inputs meet one evaluation task: the one it shares most input grids with. */
 export interface Contamination {
@@ -49,18 +49,18 @@ export function contaminationOf(params: { task: ArcTask; taskKey: string; index:
  * programs are dropped before anything runs for them. A task of a decontamination split itself is
  * kept and marked.
  */
-export const decontaminateStage: Stage<BuildOptions> = {
+export const decontaminateStage = defineStage<BuildOptions, Program, Program, { contamination?: Contamination }>({
   name: "decontaminate",
   version: 1,
   selects: true,
-  after: ["load-tasks"],
+  sides: [loadTasksStage],
   async key(options, _upstream, context) {
     const index = await indexFor(options, context.cacheDir);
     return index ? { against: index.against, index: index.digest } : { against: [] };
   },
-  async run({ options, upstream, context }): Promise<StageOutput<Program>> {
-    const programs = upstream["load-tasks"]!.records as Program[];
-    const loaded = upstream["load-tasks"]!.data as LoadedTask;
+  async run({ options, upstream, context }): Promise<StageOutput<Program, { contamination?: Contamination }>> {
+    const programs = upstream.input.records;
+    const loaded = upstream.side(loadTasksStage).data;
     const [taskKey, task] = Object.entries(loaded.tasks)[0] ?? [];
     const index = await indexFor(options, context.cacheDir);
     if (!index || !task || !taskKey) return { records: programs, drops: [], data: {} };
@@ -73,4 +73,4 @@ export const decontaminateStage: Stage<BuildOptions> = {
     const drops: Drop[] = programs.map((p) => ({ id: p.id, reason: "contaminated", detail, taskId: p.taskId }));
     return { records: [], drops, data: { contamination: found } };
   },
-};
+});

@@ -1,7 +1,7 @@
 import { pairMode, tableMode, type BuildOptions } from "../schemas/build-options.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
-import { type Drop } from "../schemas/drop.js";
+import type { Drop } from "../schemas/drop.js";
 
 const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 const fileName = (logFile: string) => logFile.slice(logFile.lastIndexOf("/") + 1);
@@ -65,14 +65,13 @@ export function programTable(rows: Row[]): { kept: Row[]; drops: Drop[]; counts:
   return { kept, drops, counts: { programs: kept.length, copies: drops.length } };
 }
 
-export const dedupStage: Stage<BuildOptions> = {
+export const dedupStage = defineStage<BuildOptions, Row, Row, undefined>({
   name: "dedup",
   version: 2,
   selects: true,
-  after: ["filter-degenerate"],
   key: (options) => ({ dedup: options.dedup, ...(tableMode(options) ? { table: true } : {}), ...(pairMode(options) ? { pairs: "candidates" } : {}) }),
-  async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const rows = upstream["filter-degenerate"]!.records as Row[];
+  async run({ options, upstream }): Promise<StageOutput<Row, undefined>> {
+    const rows = upstream.input.records;
     // Refinement pairs draw from every verified program: the pair stage deduplicates pairs.
     if (pairMode(options)) return { records: [...rows].sort(stableOrder), drops: [], counts: { pair_candidates: rows.length } };
     if (tableMode(options)) {
@@ -83,4 +82,4 @@ export const dedupStage: Stage<BuildOptions> = {
     const { kept, drops, counts } = dedupRows(rows);
     return { records: kept, drops, counts };
   },
-};
+});

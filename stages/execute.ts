@@ -1,12 +1,13 @@
+import type { RuntimeFingerprint } from "../pipeline/executor/runtime-fingerprint.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { executeForStage } from "../pipeline/store/execute-cached.js";
 import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import { OUTCOME_STATUSES, type Outcome } from "../schemas/outcome.js";
 import type { ExecutedProgram, Program } from "../schemas/program.js";
 import { taskInputs } from "../schemas/task.js";
-import type { TaskTable } from "./load-tasks.js";
-import { type Drop } from "../schemas/drop.js";
+import { loadTasksStage } from "./load-tasks.js";
+import type { Drop } from "../schemas/drop.js";
 
 /**
  * The first input a program fails on: any train input, then any test input unless test failures
@@ -37,20 +38,20 @@ function outcomeCounts(programs: Outcome[][]): Record<string, number> {
  * on every input (every train input with --keep-test-failures). A dropped program's reason names
  * the first failing outcome: train_<status> or test_<status>.
  */
-export const executeStage: Stage<BuildOptions> = {
+export const executeStage = defineStage<BuildOptions, Program, ExecutedProgram, { runtime?: RuntimeFingerprint }>({
   name: "execute",
   version: 5,
   patches: true,
   runCounts: ["cache_hits", "cache_misses"],
-  after: ["filter-transductive", "load-tasks"],
+  sides: [loadTasksStage],
   key: async (options, _upstream, context) => ({
     limits: options.limits,
     runtime: fingerprintId(await context.fingerprint()),
     keepTestFailures: options.keepTestFailures,
   }),
-  async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram>> {
-    const programs = upstream["filter-transductive"]!.records as Program[];
-    const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
+  async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram, { runtime?: RuntimeFingerprint }>> {
+    const programs = upstream.input.records;
+    const { tasks } = upstream.side(loadTasksStage).data;
     const { outcomes, hits, misses, transient } = await executeForStage({
       stage: "execute",
       namespace: "execute",
@@ -90,4 +91,4 @@ export const executeStage: Stage<BuildOptions> = {
       ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}),
     };
   },
-};
+});

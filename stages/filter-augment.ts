@@ -1,12 +1,12 @@
 import type { BuildOptions } from "../schemas/build-options.js";
 import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
 import { executeForStage } from "../pipeline/store/execute-cached.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Drop } from "../schemas/drop.js";
 import { gridsEqual, type Grid } from "../schemas/grid.js";
 import type { Outcome } from "../schemas/outcome.js";
 import type { ExecutedProgram } from "../schemas/program.js";
-import type { TaskTable } from "./load-tasks.js";
+import { loadTasksStage } from "./load-tasks.js";
 
 interface Augmentation {
   name: string;
@@ -40,17 +40,17 @@ export function invariantTo(params: { augmented: Outcome[]; original: Outcome[];
  * invariant to none of the augmentations computes nothing general about its task; it is
  * dropped as transductive_augment. Costs three extra runs of every train input.
  */
-export const filterAugmentStage: Stage<BuildOptions> = {
+export const filterAugmentStage = defineStage<BuildOptions, ExecutedProgram, ExecutedProgram, undefined>({
   name: "filter-augment",
   version: 1,
   selects: true,
-  after: ["execute", "load-tasks"],
+  sides: [loadTasksStage],
   key: async (options, _upstream, context) =>
     options.transductionAugment ? { limits: options.limits, runtime: fingerprintId(await context.fingerprint()) } : { enabled: false },
-  async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram>> {
-    const programs = upstream.execute!.records as ExecutedProgram[];
+  async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram, undefined>> {
+    const programs = upstream.input.records;
     if (!options.transductionAugment) return { records: programs, drops: [] };
-    const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
+    const { tasks } = upstream.side(loadTasksStage).data;
     const { outcomes, transient } = await executeForStage({
       stage: "filter-augment",
       namespace: "augment",
@@ -82,4 +82,4 @@ export const filterAugmentStage: Stage<BuildOptions> = {
       ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}),
     };
   },
-};
+});

@@ -1,10 +1,10 @@
 import type { BuildOptions } from "../schemas/build-options.js";
-import { applyFilter, type Stage, type StageOutput } from "../pipeline/engine/stage.js";
+import { applyFilter, defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import { gridsEqual, type Grid } from "../schemas/grid.js";
 import type { Verdict } from "../schemas/drop.js";
 import type { Row } from "../schemas/program.js";
 import type { ArcTask } from "../schemas/task.js";
-import type { TaskTable } from "./load-tasks.js";
+import { loadTasksStage } from "./load-tasks.js";
 
 const colours = (grid: Grid) => new Set(grid.flat()).size;
 
@@ -25,18 +25,18 @@ export function degenerateVerdict(params: { row: Row; task: ArcTask; dropIdentit
   return "keep";
 }
 
-export const filterDegenerateStage: Stage<BuildOptions> = {
+export const filterDegenerateStage = defineStage<BuildOptions, Row, Row, undefined>({
   name: "filter-degenerate",
   version: 1,
   selects: true,
-  after: ["revalidate", "load-tasks"],
+  sides: [loadTasksStage],
   key: (options) => ({ dropIdentity: options.dropIdentity, dropSingleColour: options.dropSingleColour }),
-  async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const rows = upstream.revalidate!.records as Row[];
+  async run({ options, upstream }): Promise<StageOutput<Row, undefined>> {
+    const rows = upstream.input.records;
     if (!options.dropIdentity && !options.dropSingleColour) return { records: rows, drops: [] };
-    const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
+    const { tasks } = upstream.side(loadTasksStage).data;
     const verdict = (row: Row) =>
       degenerateVerdict({ row, task: tasks[row.taskKey]!, dropIdentity: options.dropIdentity, dropSingleColour: options.dropSingleColour });
     return applyFilter({ records: rows, id: (r) => r.id, taskId: (r) => r.taskId, verdict });
   },
-};
+});

@@ -1,10 +1,10 @@
 import type { BuildOptions } from "../schemas/build-options.js";
-import { applyFilter, type Stage, type StageOutput } from "../pipeline/engine/stage.js";
+import { applyFilter, defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Grid } from "../schemas/grid.js";
 import type { Program } from "../schemas/program.js";
 import type { ArcTask } from "../schemas/task.js";
-import type { TaskTable } from "./load-tasks.js";
-import { type Verdict } from "../schemas/drop.js";
+import { loadTasksStage } from "./load-tasks.js";
+import type { Verdict } from "../schemas/drop.js";
 import { literalDigits } from "../schemas/literal-digits.js";
 
 export const MAX_LINE_LENGTH = 200;
@@ -61,16 +61,16 @@ function digitsVerdict(params: { code: string; outputs: [string, Grid][] }): Ver
   return "keep";
 }
 
-export const filterTransductiveStage: Stage<BuildOptions> = {
+export const filterTransductiveStage = defineStage<BuildOptions, Program, Program, undefined>({
   name: "filter-transductive",
   version: 3,
   selects: true,
-  after: ["clean-code", "load-tasks"],
+  sides: [loadTasksStage],
   key: (options) => ({ enabled: options.transductionFilter }),
-  async run({ options, upstream }): Promise<StageOutput<Program>> {
-    const programs = upstream["clean-code"]!.records as Program[];
+  async run({ options, upstream }): Promise<StageOutput<Program, undefined>> {
+    const programs = upstream.input.records;
     if (!options.transductionFilter) return { records: programs, drops: [] };
-    const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
+    const { tasks } = upstream.side(loadTasksStage).data;
     return applyFilter({
       records: programs,
       id: (p) => p.id,
@@ -78,4 +78,4 @@ export const filterTransductiveStage: Stage<BuildOptions> = {
       verdict: (p) => transductionVerdict({ code: p.code, task: tasks[p.taskKey]! }),
     });
   },
-};
+});

@@ -4,9 +4,9 @@ import type { Program } from "../schemas/program.js";
 import type { Attempt } from "../schemas/run-log.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { loadTask, readTaskFile } from "../pipeline/sources/load-task.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineSource, defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import { sha256 } from "../pipeline/common/sha256.js";
-import { type Drop } from "../schemas/drop.js";
+import type { Drop } from "../schemas/drop.js";
 
 export type TaskTable = Record<string, ArcTask>;
 
@@ -20,6 +20,9 @@ export interface TaskSourceData {
   embeddedTasks: () => Record<string, ArcTask>;
   foreignParents?: Record<string, string>;
 }
+
+/** The task stages' source: one task's attempts, read from its shards. */
+export const ATTEMPTS = defineSource<Attempt, TaskSourceData>("attempts");
 
 /** load-tasks' data: the task the programs are judged against, and whether it came from the inputs alone. */
 export interface LoadedTask {
@@ -38,13 +41,13 @@ export interface LoadedTask {
  * task ever labels another attempt. Without a task file the embedded task is used, taken on trust,
  * unless the inputs embed different tasks: then every attempt that embedded one is task_conflict.
  */
-export const loadTasksStage: Stage<BuildOptions> = {
+export const loadTasksStage = defineStage<BuildOptions, Attempt, Program, LoadedTask>({
   name: "load-tasks",
   version: 7,
   selects: true,
-  after: ["attempts"],
+  sides: [ATTEMPTS],
   async key(options, upstream) {
-    const { taskKey, dataset, taskId, foreignParents } = upstream.attempts!.data as TaskSourceData;
+    const { taskKey, dataset, taskId, foreignParents } = upstream.side(ATTEMPTS).data;
     // Embedded tasks are part of the shard, whose digest is already in the upstream key.
     const file = options.tasks ? await readTaskFile({ root: options.tasks, dataset, taskId }).catch(() => null) : null;
     // A missing task's reason names the folder searched: that folder is part of what the output depends on.
@@ -54,9 +57,9 @@ export const loadTasksStage: Stage<BuildOptions> = {
       ...(foreignParents ? { foreignParents } : {}),
     };
   },
-  async run({ options, upstream }): Promise<StageOutput<Program>> {
-    const attempts = upstream.attempts!.records as Attempt[];
-    const source = upstream.attempts!.data as TaskSourceData;
+  async run({ options, upstream }): Promise<StageOutput<Program, LoadedTask>> {
+    const attempts = upstream.input.records;
+    const source = upstream.side(ATTEMPTS).data;
     const embedded = source.embedded ? source.embeddedTasks() : {};
     const { file, missing } = await taskFile({ source, root: options.tasks });
     const foreign = source.foreignParents ? { foreignParents: source.foreignParents } : {};
@@ -81,7 +84,7 @@ export const loadTasksStage: Stage<BuildOptions> = {
     }
     return { records: [], drops, data: { tasks: {} } satisfies LoadedTask };
   },
-};
+});
 
 async function taskFile(params: { source: TaskSourceData; root?: string }): Promise<{ file?: { task: ArcTask; path: string }; missing?: string }> {
   const { source, root } = params;

@@ -1,9 +1,9 @@
 import type { Pair } from "../pipeline/pairs/draw-pairs.js";
 import { better, BUCKETS, hindsightPairs, multiturnPairs } from "../pipeline/pairs/draw-pairs.js";
 import { refinedLinks } from "../pipeline/pairs/refined-links.js";
-import { cleanPrograms } from "../pipeline/executor/clean-code-helper.js";
+import { cleanPrograms } from "../pipeline/cleaner/cleaner-pool.js";
 import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
-import type { Stage, StageContext, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageContext, type StageOutput } from "../pipeline/engine/stage.js";
 import { executeForStage } from "../pipeline/store/execute-cached.js";
 import { pairMode, PAIR_SOURCES, type BuildOptions, type PairSource } from "../schemas/build-options.js";
 import type { Drop } from "../schemas/drop.js";
@@ -12,7 +12,7 @@ import type { Row } from "../schemas/program.js";
 import { taskInputs, type ArcTask } from "../schemas/task.js";
 import { degenerateVerdict } from "./filter-degenerate.js";
 import { transductionVerdict } from "./filter-transductive.js";
-import type { LoadedTask } from "./load-tasks.js";
+import { loadTasksStage } from "./load-tasks.js";
 import { relabel } from "./relabel.js";
 import { RECHECK_SEED } from "./revalidate.js";
 import type { SelectSummary } from "./select.js";
@@ -37,10 +37,10 @@ export const PAIRS_PER_TASK = 50;
  * executed and verified here), hindsight (SOAR's bucketed draw). Pairs are deduplicated by the
  * parent's train outputs and the child's code.
  */
-export const pairProgramsStage: Stage<BuildOptions> = {
+export const pairProgramsStage = defineStage<BuildOptions, Row, Row, PairData>({
   name: "pair",
   version: 1,
-  after: ["select", "load-tasks"],
+  sides: [loadTasksStage],
   async key(options, upstream, context) {
     if (!pairMode(options)) return { pairs: null };
     const sources = pairSources(options);
@@ -51,15 +51,15 @@ export const pairProgramsStage: Stage<BuildOptions> = {
       limits: options.limits,
     };
     const refined = sources.includes("refined")
-      ? { ...checks, runtime: fingerprintId(await context.fingerprint()), foreign: (upstream["load-tasks"]!.data as LoadedTask).foreignParents ?? {} }
+      ? { ...checks, runtime: fingerprintId(await context.fingerprint()), foreign: upstream.side(loadTasksStage).data.foreignParents ?? {} }
       : {};
     return { sources, perTask: options.pairsPerTask ?? PAIRS_PER_TASK, seed: options.seed, ...refined };
   },
-  async run({ options, upstream, context }): Promise<StageOutput<Row>> {
-    const rows = upstream.select!.records as Row[];
+  async run({ options, upstream, context }): Promise<StageOutput<Row, PairData>> {
+    const rows = upstream.input.records;
     const empty: PairData = { summary: { rows: 0, solved: 0, group: null }, participants: [], sources: {}, buckets: {}, dropped: {} };
     if (!pairMode(options)) return { records: [], drops: [], data: empty };
-    const loaded = upstream["load-tasks"]!.data as LoadedTask;
+    const loaded = upstream.side(loadTasksStage).data;
     const task = Object.values(loaded.tasks)[0];
     if (!task || rows.length === 0) return { records: [], drops: [], data: empty };
     const sources = pairSources(options);
@@ -118,7 +118,7 @@ export const pairProgramsStage: Stage<BuildOptions> = {
     };
     return { records, drops, data, counts };
   },
-};
+});
 
 /**
  * A parent known only by the code a child carries (code_original) is verified as every program

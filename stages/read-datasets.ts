@@ -6,21 +6,12 @@ import type { Attempt } from "../schemas/run-log.js";
 import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
 import { InputError } from "../pipeline/common/errors.js";
 import { fileSha256 } from "../pipeline/common/sha256.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
+import type { TaskShard } from "../pipeline/engine/task-shards.js";
 import { ParquetRefusedError } from "../pipeline/parquet/check-parquet-bounds.js";
 import { readParquetRows } from "../pipeline/parquet/read-parquet-rows.js";
 import { datasetShards, type DatasetShards } from "../pipeline/sources/dataset-shards.js";
-
-/** What one source was, for the manifest and the fates file (provenance of its rows). */
-export interface SourceFate {
-  source: string;
-  revision?: string;
-  schema: string;
-  shards: number;
-  rows: number;
-  /** Shards refused before decoding (sizes a decoder must not be trusted with), each with why. */
-  refused?: { shard: string; reason: string }[];
-}
+import type { SourceFate } from "../schemas/build-manifest.js";
 
 const readsLinks = (options: BuildOptions) => pairMode(options) && pairSources(options).includes("refined");
 
@@ -51,15 +42,22 @@ class RefinedLinks {
 /** The sources in one order whatever the order of --from flags. */
 const sortedSources = (options: BuildOptions) => [...new Set(options.from)].sort();
 
+/** read-datasets' data: each source's fate, the task shards it wrote, and rows whose parent is in another task. */
+export interface ReadDatasetsData {
+  sources: SourceFate[];
+  shards: TaskShard[];
+  foreignParents?: Record<string, Record<string, string>>;
+}
+
 /**
  * Program datasets as attempts (`--from`): arcforge flat, SOAR, or any Parquet with `code` and
  * `task_id`. Hub sources are read shard by shard with range requests, never whole; --from-limit
  * reads only the rows it needs. Every row is kept as an attempt or dropped with its reason.
  */
-export const readDatasetsStage: Stage<BuildOptions> = {
+export const readDatasetsStage = defineStage<BuildOptions, never, Attempt, ReadDatasetsData>({
   name: "read-datasets",
   version: 5,
-  after: [],
+  reader: true,
   async key(options, _upstream, context) {
     const sources = [];
     for (const target of sortedSources(options)) {
@@ -75,7 +73,7 @@ export const readDatasetsStage: Stage<BuildOptions> = {
       ...(readsLinks(options) ? { refined: true } : {}),
     };
   },
-  async run({ options, context, dir }): Promise<StageOutput<Attempt>> {
+  async run({ options, context, dir }): Promise<StageOutput<Attempt, ReadDatasetsData>> {
     const shards = new TaskShardWriter(dir);
     let kept = 0;
     const dropped: Record<string, number> = {};
@@ -155,7 +153,7 @@ export const readDatasetsStage: Stage<BuildOptions> = {
       counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}) },
     };
   },
-};
+});
 
 /** The rows of a shard, or none when the shard is refused before decoding (recorded, and the build goes on). */
 async function* refusable(rows: AsyncGenerator<Record<string, unknown>>, onRefused: (reason: string) => void): AsyncGenerator<Record<string, unknown>> {

@@ -7,25 +7,17 @@ import { pairSources } from "./pair-programs.js";
 import { nameProblem } from "../schemas/names.js";
 import { InputError } from "../pipeline/common/errors.js";
 import { fileSha256, sha256 } from "../pipeline/common/sha256.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
-import { type Drop } from "../schemas/drop.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
+import type { TaskShard } from "../pipeline/engine/task-shards.js";
+import type { Drop } from "../schemas/drop.js";
 import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
+import type { LogFate } from "../schemas/build-manifest.js";
 
 export interface LogFile {
   /** `<logs folder name>/<path inside it>`: stable whatever the working directory. */
   id: string;
   path: string;
   name: string;
-}
-
-/** What became of one log file. */
-export interface LogFate {
-  file: string;
-  sha256?: string;
-  kept: boolean;
-  reason?: string;
-  detail?: string;
-  attempts?: number;
 }
 
 const TIMESTAMP = /^(\d{8})_(\d{6})/;
@@ -88,6 +80,13 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
+/** read-logs' data: each log file's fate, the task shards it wrote, and the runs they came from. */
+export interface ReadLogsData {
+  logs: LogFate[];
+  shards: TaskShard[];
+  source: { datasets: string[]; subsets: string[] };
+}
+
 /** Why a file is left out by its name alone, or null. */
 function nameFilter(file: LogFile, options: BuildOptions): { reason: string; detail?: string } | null {
   if (file.name.includes("summary")) return { reason: "summary_file" };
@@ -100,10 +99,10 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
   return null;
 }
 
-export const readLogsStage: Stage<BuildOptions> = {
+export const readLogsStage = defineStage<BuildOptions, never, Attempt, ReadLogsData>({
   name: "read-logs",
   version: 8,
-  after: [],
+  reader: true,
   async key(options) {
     const files = await listLogFiles(options.logs);
     // A few files at a time: reading them all at once would hold the whole corpus in memory.
@@ -125,7 +124,7 @@ export const readLogsStage: Stage<BuildOptions> = {
       files: digests,
     };
   },
-  async run({ options, context, dir }): Promise<StageOutput<Attempt>> {
+  async run({ options, context, dir }): Promise<StageOutput<Attempt, ReadLogsData>> {
     const files = await listLogFiles(options.logs);
     const fates: LogFate[] = [];
     const kept = options.limit === undefined ? undefined : await lastParsed({ files, options, limit: options.limit });
@@ -173,7 +172,7 @@ export const readLogsStage: Stage<BuildOptions> = {
     const source = { datasets: [...datasets].sort(), subsets: [...subsets].sort() };
     return { records: [], kept: attempts, drops, dropped, data: { logs: fates, shards: shards.close(), source } };
   },
-};
+});
 
 const maxLogBytes = (options: Pick<BuildOptions, "maxLogBytes">) => options.maxLogBytes ?? MAX_LOG_BYTES;
 

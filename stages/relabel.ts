@@ -1,10 +1,10 @@
 import type { BuildOptions } from "../schemas/build-options.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import { gridsEqual, type Grid } from "../schemas/grid.js";
 import type { Outcome } from "../schemas/outcome.js";
 import type { ExecutedProgram, Row } from "../schemas/program.js";
 import type { ArcTask } from "../schemas/task.js";
-import type { TaskTable } from "./load-tasks.js";
+import { loadTasksStage } from "./load-tasks.js";
 
 const gridOf = (o: Outcome): Grid => (o.status === "ok" ? o.grid : []);
 
@@ -38,14 +38,14 @@ export function relabel(params: { program: ExecutedProgram; task: ArcTask; gener
   };
 }
 
-export const relabelStage: Stage<BuildOptions> = {
+export const relabelStage = defineStage<BuildOptions, ExecutedProgram, Row, undefined>({
   name: "relabel",
   version: 3,
-  after: ["filter-augment", "load-tasks"],
+  sides: [loadTasksStage],
   key: (options) => ({ generation: options.generation ?? null }),
-  async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const programs = upstream["filter-augment"]!.records as ExecutedProgram[];
-    const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
+  async run({ options, upstream }): Promise<StageOutput<Row, undefined>> {
+    const programs = upstream.input.records;
+    const { tasks } = upstream.side(loadTasksStage).data;
     const records = programs.map((program) => relabel({ program, task: tasks[program.taskKey]!, generation: options.generation ?? program.generation ?? 0 }));
     const counts = {
       rows: records.length,
@@ -57,4 +57,4 @@ export const relabelStage: Stage<BuildOptions> = {
     };
     return { records, drops: [], counts };
   },
-};
+});

@@ -1,13 +1,14 @@
+import type { RuntimeFingerprint } from "../pipeline/executor/runtime-fingerprint.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { executeForStage } from "../pipeline/store/execute-cached.js";
 import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import { gridsEqual } from "../schemas/grid.js";
 import type { Outcome } from "../schemas/outcome.js";
 import type { Row } from "../schemas/program.js";
 import { taskInputs, type ArcTask } from "../schemas/task.js";
-import type { TaskTable } from "./load-tasks.js";
-import { type Drop } from "../schemas/drop.js";
+import { loadTasksStage } from "./load-tasks.js";
+import type { Drop } from "../schemas/drop.js";
 
 /** The seed of the second run: a program whose outputs depend on its seed or on string hashing shows it here. */
 export const RECHECK_SEED = 2;
@@ -46,15 +47,15 @@ export function revalidationMismatch(params: {
  * on purpose: any row a later dedup, balance or split rule might keep is already verified, so
  * changing those rules never executes a program.
  */
-export const revalidateStage: Stage<BuildOptions> = {
+export const revalidateStage = defineStage<BuildOptions, Row, Row, { runtime?: RuntimeFingerprint }>({
   name: "revalidate",
   version: 5,
   selects: true,
-  after: ["relabel", "load-tasks"],
+  sides: [loadTasksStage],
   key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint(RECHECK_SEED)) }),
-  async run({ options, upstream, context }): Promise<StageOutput<Row>> {
-    const rows = upstream.relabel!.records as Row[];
-    const { tasks } = upstream["load-tasks"]!.data as { tasks: TaskTable };
+  async run({ options, upstream, context }): Promise<StageOutput<Row, { runtime?: RuntimeFingerprint }>> {
+    const rows = upstream.input.records;
+    const { tasks } = upstream.side(loadTasksStage).data;
     const { outcomes, transient } = await executeForStage({
       stage: "revalidate",
       namespace: "revalidate",
@@ -78,4 +79,4 @@ export const revalidateStage: Stage<BuildOptions> = {
       ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}),
     };
   },
-};
+});

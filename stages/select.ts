@@ -1,6 +1,6 @@
 import type { BuildOptions, Selection } from "../schemas/build-options.js";
 import { seededShuffle } from "../pipeline/engine/seeded-shuffle.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Drop } from "../schemas/drop.js";
 import type { Row } from "../schemas/program.js";
 import { stableOrder } from "./dedup.js";
@@ -68,14 +68,13 @@ function summaryOf(rows: Row[]): SelectSummary {
 }
 
 /** Per-task selection after dedup (--max-per-task N --select ...); deterministic under --seed. */
-export const selectStage: Stage<BuildOptions> = {
+export const selectStage = defineStage<BuildOptions, Row, Row, SelectSummary>({
   name: "select",
   version: 2,
   selects: true,
-  after: ["dedup"],
   key: (options) => (options.maxPerTask ? { max: options.maxPerTask, strategy: options.select, seed: options.seed } : { max: null }),
-  async run({ options, upstream }): Promise<StageOutput<Row>> {
-    const rows = upstream.dedup!.records as Row[];
+  async run({ options, upstream }): Promise<StageOutput<Row, SelectSummary>> {
+    const rows = upstream.input.records;
     const max = options.maxPerTask;
     if (!max) return { records: rows, drops: [], data: summaryOf(rows) };
     const byTask = new Map<string, Row[]>();
@@ -93,4 +92,4 @@ export const selectStage: Stage<BuildOptions> = {
     const records = rows.filter((r) => kept.has(r.id));
     return { records, drops, data: summaryOf(records), counts: { tasks_trimmed: [...byTask.values()].filter((t) => t.length > max).length } };
   },
-};
+});

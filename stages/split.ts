@@ -1,12 +1,12 @@
 import type { BuildOptions } from "../schemas/build-options.js";
 import { seededShuffle } from "../pipeline/engine/seeded-shuffle.js";
 import { InputError } from "../pipeline/common/errors.js";
-import type { Stage, StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
-import type { BalanceData, TaskGroup, TaskSummary } from "./balance.js";
+import { balanceStage, TASK_SUMMARIES, type TaskGroup, type TaskSummary } from "./balance.js";
+import type { SplitName } from "../schemas/build-manifest.js";
 
 export const MAX_VALIDATION_ROWS = 32;
-export type SplitName = "train" | "validation";
 export type SplitRow = Row & { split: SplitName };
 
 /** The split's decision, kept as data: its records are the balanced rows, unchanged. */
@@ -103,19 +103,19 @@ export function chooseValidation(params: { tasks: TaskSummary[]; seed: number; s
 }
 
 /** Decides the validation tasks from the balanced tasks' summaries; every row stays where it is. */
-export const splitStage: Stage<BuildOptions> = {
+export const splitStage = defineStage<BuildOptions, never, never, SplitData>({
   name: "split",
   version: 3,
-  after: ["balance", "tasks"],
+  sides: [balanceStage, TASK_SUMMARIES],
   key: (options) => ({
     validation: options.validation,
     seed: options.validation ? options.seed : null,
     ...(options.validationSize !== undefined ? { size: options.validationSize } : {}),
   }),
-  async run({ options, upstream }): Promise<StageOutput<never>> {
-    const { droppedTasks } = upstream.balance!.data as BalanceData;
+  async run({ options, upstream }): Promise<StageOutput<never, SplitData>> {
+    const { droppedTasks } = upstream.side(balanceStage).data;
     const dropped = new Set(droppedTasks);
-    const tasks = (upstream.tasks!.data as { tasks: TaskSummary[] }).tasks.filter((t) => !dropped.has(t.taskKey));
+    const tasks = upstream.side(TASK_SUMMARIES).data.tasks.filter((t) => !dropped.has(t.taskKey));
     const rows = tasks.reduce((n, t) => n + t.rows, 0);
     if (!options.validation) return { records: [], kept: rows, drops: [], data: { validationTasks: [] } satisfies SplitData, counts: { train_rows: rows } };
     const units = unitsOf(tasks);
@@ -142,4 +142,4 @@ export const splitStage: Stage<BuildOptions> = {
       },
     };
   },
-};
+});

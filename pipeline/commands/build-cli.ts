@@ -1,6 +1,4 @@
 import { Option, type Command } from "commander";
-import type { BuildManifest } from "../build/build-dataset.js";
-import type { Fate } from "../build/task-rows.js";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, PAIR_SOURCES, SELECTIONS, type BuildOptions, type PairSource } from "../../schemas/build-options.js";
 import { nameProblem } from "../../schemas/names.js";
 import { wholeNumber } from "./number-options.js";
@@ -10,6 +8,7 @@ import { createProgressRenderer } from "../common/progress.js";
 import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
 import { addHubOptions, tokenOf } from "./hub-options.js";
 import { runPush, type PushCliOptions } from "./push-cli.js";
+import type { BuildManifest, Fate } from "../../schemas/build-manifest.js";
 
 /** What commander hands over: the build's own options under their CLI names, plus the CLI's. */
 export interface BuildCliOptions
@@ -162,7 +161,7 @@ export function addBuildOptions(command: Command, defaults: { out: string } = { 
         .option("--cache-dir <dir>", "stage and execution cache", ".arcforge-cache")
         .option("--fresh", "ignore every cache")
         .option("--json", "print the run summary as JSON")
-        .option("--debug", "per-task detail: what was dropped and why")
+        .option("--debug", "per-task detail: what was dropped and why; on a failure, the stack")
         .option("--quiet", "no progress output")
         .option("--push", "push the result to the Hub after building")
         .option("--repo <org/name>", "with --push: dataset repo")
@@ -242,7 +241,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
 export async function runBuildCommand(cli: BuildCliOptions, title?: string): Promise<BuildManifest> {
   // Loaded when a build runs: --help and --version stay light.
   const [{ buildDataset, buildFolders, readFates }, { executorFromOptions }] = await Promise.all([
-    import("../build/build-dataset.js"),
+    import("../orchestrator/build-dataset.js"),
     import("./sandbox-executor.js"),
   ]);
   const renderer = createProgressRenderer({ quiet: cli.quiet || cli.json });
@@ -258,12 +257,12 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     hub: { hubUrl: cli.hubUrl, token: tokenOf(cli), allowHttp: cli.allowHttp },
     createExecutor: (onEvent, seed) => executorFromOptions(cli, onEvent, seed, buildFolders(options, cli.cacheDir)),
   });
-  if (cli.debug) process.stderr.write(debugReport({ manifest, fates: readFates(cli.out) }) + "\n");
+  if (cli.debug) process.stderr.write(`${debugReport({ manifest, fates: readFates(cli.out) })}\n`);
   if (cli.json) {
     const { logs: _logs, ...summary } = manifest;
-    process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } else {
-    process.stdout.write(manifest.summary.join("\n") + "\n");
+    process.stdout.write(`${manifest.summary.join("\n")}\n`);
     process.stdout.write(
       `wrote ${manifest.outputs.map((o) => `${cli.out}/${o.path}`).join(", ")}, ${cli.out}/manifest.json (fates.jsonl, tasks.jsonl beside it) and ${cli.out}/report.html\n`,
     );

@@ -47,7 +47,7 @@ export function registerCacheCommand(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (options: { cacheDir: string; json?: boolean }) => {
       const stats = await cacheStats(options.cacheDir);
-      if (options.json) return void process.stdout.write(JSON.stringify(stats, null, 2) + "\n");
+      if (options.json) return void process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
       process.stdout.write(`${options.cacheDir}: ${mib(stats.total.bytes)} in ${stats.total.entries} files\n`);
       for (const [stage, s] of Object.entries(stats.stages))
         process.stdout.write(`  stage ${stage.padEnd(20)} ${String(s.completed).padStart(4)} entries  ${mib(s.bytes)}\n`);

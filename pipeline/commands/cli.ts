@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { registerBuildCommand } from "./build-cli.js";
+import { debugRequested, formatCliError } from "./cli-error.js";
 import { registerCacheCommand } from "./cache-cli.js";
 import { registerDemoCommand } from "./demo-cli.js";
 import { registerExecCommand } from "./exec-cli.js";
@@ -57,8 +58,8 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE") throw error;
 });
 
-program.parseAsync(process.argv).catch((error: Error) => {
-  process.stderr.write(`arcforge: ${error.name === "Error" ? "" : error.name + ": "}${error.message}\n`);
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(formatCliError(error, debugRequested(process.argv, process.env)));
   // Exit now: a failed command may leave connections (a lost Redis) that would keep the process alive.
   process.exit(process.exitCode || 1);
 });

@@ -8,7 +8,7 @@ export function registerDemoCommand(program: Command): void {
   addBuildOptions(command, { out: "training_data/demo" }).action(async (cli: BuildCliOptions) => {
     const out = cli.out;
     const input = join("training_data", "demo-input");
-    const { writeDemoData } = await import("../build/demo-data.js");
+    const { writeDemoData } = await import("../orchestrator/demo-data.js");
     const { tasks, logs } = await writeDemoData(input);
     process.stderr.write(`demo: wrote tasks to ${tasks} and run logs to ${logs}\n`);
     await runBuildCommand({ ...cli, logs: [logs], tasks, out, validation: cli.validation ?? true, cacheDir: cli.cacheDir }, "arcforge demo dataset");

@@ -34,13 +34,13 @@ export function registerExecCommand(program: Command): void {
     try {
       const report = await execProgram({ code, executor, ...source });
       if (options.json) {
-        process.stdout.write(JSON.stringify(report) + "\n");
+        process.stdout.write(`${JSON.stringify(report)}\n`);
       } else {
         for (const o of report.outcomes) {
           const verdict = o.matches === undefined ? "" : o.matches ? "  matches expected" : "  differs from expected";
           const detail = o.status === "ok" ? `${o.grid.length}x${o.grid[0]!.length}` : "message" in o ? o.message : "reason" in o ? o.reason : "";
           process.stdout.write(`${o.split} ${o.index}: ${o.status} ${detail}${verdict} (${o.ms.toFixed(1)} ms)\n`);
-          if (o.status === "ok") process.stdout.write(gridToText(o.grid).replace(/^/gm, "    ") + "\n");
+          if (o.status === "ok") process.stdout.write(`${gridToText(o.grid).replace(/^/gm, "    ")}\n`);
         }
       }
       if (report.outcomes.some((o) => o.status !== "ok")) process.exitCode = 1;

@@ -4,8 +4,8 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { HubError } from "../common/errors.js";
 import type { PushEvent } from "../hub/push-dataset.js";
-import type { BuildManifest } from "../build/build-dataset.js";
 import { addHubOptions, tokenOf, type HubCliOptions } from "./hub-options.js";
+import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 export interface PushCliOptions extends HubCliOptions {
   repo?: string;

@@ -138,7 +138,7 @@ export function registerSampleCommand(program: Command): void {
         },
       });
       bar?.stop();
-      process.stdout.write(cli.json ? JSON.stringify(summary, null, 2) + "\n" : formatSampleSummary(summary) + "\n");
+      process.stdout.write(cli.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSampleSummary(summary)}\n`);
       const failed = summary.categories.api_failure + summary.categories.api_timeout;
       if (summary.attempts > 0 && failed === summary.attempts) {
         process.stderr.write(

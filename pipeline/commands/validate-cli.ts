@@ -64,9 +64,9 @@ export function registerValidateCommand(program: Command): void {
         },
       });
       bar?.stop();
-      if (options.report) await writeFile(options.report, JSON.stringify({ summary, rows: reports }, null, 2) + "\n");
+      if (options.report) await writeFile(options.report, `${JSON.stringify({ summary, rows: reports }, null, 2)}\n`);
       if (options.json) {
-        process.stdout.write(JSON.stringify({ summary, rows: reports }) + "\n");
+        process.stdout.write(`${JSON.stringify({ summary, rows: reports })}\n`);
       } else {
         const bad = reports.filter((r) => r.status !== "ok");
         for (const r of bad.slice(0, 50)) process.stdout.write(`${r.split}[${r.row}] ${r.taskId ?? "?"}: ${r.status}: ${r.problems.join("; ")}\n`);

@@ -34,3 +34,21 @@ export class QueueError extends ArcforgeError {}
 
 /** A dataset recipe (SQL over the program table) and the DuckDB engine that runs it. */
 export class RecipeError extends ArcforgeError {}
+
+/** The stage graph as declared: a stage reading an output that is not an earlier stage or a source. */
+export class StageGraphError extends ArcforgeError {}
+
+/**
+ * An unexpected failure inside a stage (a bug, not a broken input contract): it names the stage and
+ * the task, and keeps the original error as its cause for `--debug`.
+ */
+export class StageError extends ArcforgeError {
+  constructor(
+    readonly stage: string,
+    readonly scope: string | undefined,
+    cause: unknown,
+  ) {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`stage ${stage}${scope ? `, ${scope}` : ""}: ${what} (an arcforge bug: --debug prints the stack; please report it with that)`, { cause });
+  }
+}

@@ -23,7 +23,7 @@ export function writeJsonLinesSync(path: string, values: Iterable<unknown>, opti
   try {
     let pending = "";
     for (const value of values) {
-      pending += JSON.stringify(value) + "\n";
+      pending += `${JSON.stringify(value)}\n`;
       if (pending.length >= CHUNK) {
         flush(pending);
         pending = "";

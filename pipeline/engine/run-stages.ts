@@ -1,26 +1,12 @@
-import { type StageMeta, type StageStore } from "../store/stage-store.js";
-import type { Stage, StageContext, StageOutput } from "./stage.js";
+import type { StageMeta, StageStore } from "../store/stage-store.js";
+import type { AnyStage, Handle, KeyInputs, StageContext, StageInputs, Upstream, UpstreamMeta } from "./stage.js";
 import { cacheKey } from "../common/canonical-json.js";
+import { ArcforgeError, StageError, StageGraphError } from "../common/errors.js";
 import { StageRecords, type SourceOutput } from "./stage-records.js";
+import type { StageReport } from "../../schemas/build-manifest.js";
 
 /** Bumped when the layout of cache entries changes, so older entries never match. */
 const STORE_FORMAT = 4;
-
-export interface StageReport {
-  stage: string;
-  key: string;
-  ran: boolean;
-  /** Why it ran (which key part changed) or "cached". */
-  reason: string;
-  ms: number;
-  kept: number;
-  dropped: Record<string, number>;
-  counts: Record<string, number>;
-  /** Why this stage's output was not cached (it runs again next time). */
-  notCached?: string;
-  /** For a stage run task by task: for how many tasks it ran, of how many. */
-  tasks?: { ran: number; total: number };
-}
 
 export interface StageResults {
   meta: Record<string, StageMeta>;
@@ -28,7 +14,11 @@ export interface StageResults {
   /** Each stage's key parts (what its key was made of). */
   parts: Record<string, Record<string, unknown>>;
   /** A stage's records, read from the cache only when asked for. */
-  records<T>(stage: string): T[];
+  records<T>(stage: Handle<T, unknown>): T[];
+  /** A stage's data, typed by its handle. */
+  data<D>(stage: Handle<unknown, D>): D;
+  /** A stage's output without its records, typed by its handle. */
+  output<D>(stage: Handle<unknown, D>): UpstreamMeta<D>;
   reports: StageReport[];
   /** Why this run's outputs must not be reused (a stage's output, or a source's, was not cached). */
   uncacheable?: string;
@@ -41,7 +31,11 @@ export interface StageResults {
  * a stage that runs, or the caller, needs them.
  */
 export async function runStages<O>(params: {
-  stages: Stage<O>[];
+  stages: readonly AnyStage<O>[];
+  /** The source the phase's first stage reads (its chain input); readers need none. */
+  from?: Handle;
+  /** What the stages run on, for an error's message: "task arc-agi-1/0a1d4ef5". */
+  scope?: string;
   options: O;
   store: StageStore;
   context: StageContext;
@@ -56,20 +50,30 @@ export async function runStages<O>(params: {
   const sources = params.sources ?? {};
   const meta: Record<string, StageMeta> = Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, s.meta]));
   const keys: Record<string, string> = Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, s.key]));
-  const byName = new Map(params.stages.map((s) => [s.name, s]));
-  const records = new StageRecords({ store, keys, sources, after: (name) => byName.get(name)!.after, meta: (name) => meta[name]! });
+  const wiring = wireStages({ stages: params.stages, sources: Object.keys(sources), from: params.from?.name });
+  const after = (name: string) => wiring.get(name) ?? [];
+  const metaOf = (name: string): StageMeta => {
+    const found = meta[name];
+    if (!found) throw new StageGraphError(`no output of ${name} is known to this phase`);
+    return found;
+  };
+  const records = new StageRecords({ store, keys, sources, after, meta: metaOf });
   const reports: StageReport[] = [];
   const allParts: Record<string, Record<string, unknown>> = {};
   const uncached = new Map<string, string>(Object.entries(sources).flatMap(([name, s]) => (s.uncacheable ? [[name, s.uncacheable]] : [])));
   for (const stage of params.stages) {
     const started = performance.now();
-    const upstreamMeta = Object.fromEntries(stage.after.map((name) => [name, meta[name]!]));
+    const names = after(stage.name);
+    const keyInputs: KeyInputs = {
+      input: names[0] ? withData(metaOf(names[0])) : { drops: [], data: undefined },
+      side: <T, D>(handle: Handle<T, D>) => withData<D>(metaOf(handle.name)),
+    };
     const parts = {
       store: STORE_FORMAT,
       stage: stage.name,
       version: stage.version,
-      options: await stage.key(params.options, upstreamMeta, params.context),
-      upstream: Object.fromEntries(stage.after.map((name) => [name, keys[name]!])),
+      options: await inStage(stage.name, params.scope, () => stage.key(params.options, keyInputs, params.context)),
+      upstream: Object.fromEntries(names.map((name) => [name, keys[name]])),
     };
     const key = cacheKey(parts);
     keys[stage.name] = key;
@@ -78,14 +82,18 @@ export async function runStages<O>(params: {
     const last = params.perTask ? params.perTask.lastParts(stage.name) : store.lastParts(stage.name);
     const reason = cached
       ? "cached"
-      : whyRun({ parts, last, fresh: params.context.fresh, ranUpstream: stage.after.filter((name) => reports.some((r) => r.stage === name && r.ran)) });
+      : whyRun({ parts, last, fresh: params.context.fresh, ranUpstream: names.filter((name) => reports.some((r) => r.stage === name && r.ran)) });
     params.context.emit({ type: "stage-start", stage: stage.name, cached: Boolean(cached), reason });
     if (cached) {
       meta[stage.name] = cached;
     } else {
       const dir = store.begin(stage.name, key);
-      const upstream: Record<string, StageOutput> = Object.fromEntries(stage.after.map((name) => [name, { ...meta[name]!, records: records.get(name) }]));
-      const output = await stage.run({ options: params.options, upstream, context: params.context, dir });
+      const full = <T, D>(name: string): Upstream<T, D> => ({ ...withData<D>(metaOf(name)), records: records.get<T>(name) });
+      const upstream: StageInputs<unknown> = {
+        input: names[0] ? full(names[0]) : { drops: [], records: [], data: undefined },
+        side: (handle) => full(handle.name),
+      };
+      const output = await inStage(stage.name, params.scope, () => stage.run({ options: params.options, upstream, context: params.context, dir }));
       const m: StageMeta = {
         drops: output.drops,
         counts: output.counts,
@@ -97,15 +105,15 @@ export async function runStages<O>(params: {
       if (stage.patches) m.patched = true;
       // An output that is not the programs' doing taints everything computed from it: it is
       // written for this build to read back, but not marked done.
-      const taint = output.uncacheable ?? stage.after.map((name) => uncached.get(name)).find(Boolean);
+      const taint = output.uncacheable ?? names.map((name) => uncached.get(name)).find(Boolean);
       if (taint) uncached.set(stage.name, taint);
-      const stored = stage.selects ? undefined : stage.patches ? patchesOf(output.records, records.get(stage.after[0]!)) : output.records;
+      const stored = stage.selects ? undefined : stage.patches ? patchesOf(output.records, records.get(names[0] ?? stage.name)) : output.records;
       store.commit({ stage: stage.name, key, meta: m, records: stored, done: !taint });
       meta[stage.name] = m;
       records.remember(stage.name, output.records);
     }
     if (!params.perTask) store.rememberParts(stage.name, parts);
-    const m = meta[stage.name]!;
+    const m = metaOf(stage.name);
     const dropped: Record<string, number> = { ...m.dropped };
     for (const drop of m.drops) dropped[drop.reason] = (dropped[drop.reason] ?? 0) + 1;
     const ms = performance.now() - started;
@@ -123,7 +131,63 @@ export async function runStages<O>(params: {
     params.context.emit({ type: "stage-end", stage: stage.name, kept: m.length, dropped: m.drops.length, ms });
   }
   const taint = [...uncached.values()][0];
-  return { meta, keys, parts: allParts, records: (name) => records.get(name), reports, ...(taint ? { uncacheable: taint } : {}) };
+  return {
+    meta,
+    keys,
+    parts: allParts,
+    records: (handle) => records.get(handle.name),
+    data: <D>(handle: Handle<unknown, D>) => withData<D>(metaOf(handle.name)).data,
+    output: <D>(handle: Handle<unknown, D>) => withData<D>(metaOf(handle.name)),
+    reports,
+    ...(taint ? { uncacheable: taint } : {}),
+  };
+}
+
+/**
+ * Each stage's upstream names, its chain input first: the stage before it (or the phase's source),
+ * then its side inputs. A side input that is not an earlier stage or a source fails here, before
+ * anything runs.
+ */
+export function wireStages(params: { stages: readonly AnyStage<unknown>[]; sources: string[]; from?: string }): Map<string, string[]> {
+  const known = new Set([...params.sources, ...(params.from ? [params.from] : [])]);
+  const wiring = new Map<string, string[]>();
+  let previous = params.from;
+  for (const stage of params.stages) {
+    if (known.has(stage.name)) throw new StageGraphError(`two stages or sources are named ${stage.name}: give the new stage a name of its own`);
+    const chain = stage.reader ? [] : previous ? [previous] : undefined;
+    if (!chain)
+      throw new StageGraphError(`stage ${stage.name} is first in its phase, which has no source to read: give the phase a source or put the stage after one`);
+    for (const side of stage.sides ?? [])
+      if (!known.has(side.name))
+        throw new StageGraphError(
+          `stage ${stage.name} reads ${side.name}, which is not an earlier stage of its phase or one of its sources: move ${stage.name} after it`,
+        );
+    wiring.set(stage.name, [...chain, ...(stage.sides ?? []).map((s) => s.name).filter((name) => !chain.includes(name))]);
+    known.add(stage.name);
+    if (!stage.reader) previous = stage.name;
+  }
+  return wiring;
+}
+
+/** A stored output as its handle types it. */
+export function viewOf<D>(_handle: Handle<unknown, D>, m: StageMeta): UpstreamMeta<D> {
+  return withData<D>(m);
+}
+
+/** Stored meta as a stage's typed view: the one place an output's data meets its handle's type. */
+function withData<D>(m: StageMeta): UpstreamMeta<D> {
+  const { data, selected: _selected, patched: _patched, length, ...rest } = m;
+  return { ...rest, kept: length, data: data as D };
+}
+
+/** Runs a stage's code, turning a failure that is not a broken contract into a StageError naming where. */
+async function inStage<T>(stage: string, scope: string | undefined, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ArcforgeError) throw error;
+    throw new StageError(stage, scope, error);
+  }
 }
 
 /** Per record, its id and the fields that are not the very values of the upstream record with that id. */

@@ -1,4 +1,5 @@
 import type { StageMeta, StageStore } from "../store/stage-store.js";
+import type { Handle } from "./stage.js";
 
 /** An upstream that is not a stored stage: its key and meta are known, its records are read when asked for. */
 export interface SourceOutput {
@@ -29,6 +30,11 @@ export class StageRecords {
 
   remember(stage: string, records: unknown[]): void {
     this.loaded.set(stage, records);
+  }
+
+  /** The records of a stage or source, typed by its handle. */
+  of<T>(handle: Handle<T, unknown>): T[] {
+    return this.get<T>(handle.name);
   }
 
   get<T>(name: string): T[] {

@@ -1,11 +1,12 @@
 import type { Executor } from "../executor/types.js";
-import type { CleanerPool } from "../executor/clean-code-helper.js";
+import type { CleanerPool } from "../cleaner/cleaner-pool.js";
 import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import type { ProgressEvent } from "../common/progress.js";
 import type { Drop, Verdict } from "../../schemas/drop.js";
+import { StageGraphError } from "../common/errors.js";
 
 /** What a stage hands on: its records, its drops, and counts worth reporting (not drops). */
-export interface StageOutput<T = unknown> {
+export interface StageOutput<T = unknown, D = unknown> {
   records: T[];
   drops: Drop[];
   /** How many records were handed on elsewhere (in task shards) when `records` is empty. */
@@ -14,7 +15,7 @@ export interface StageOutput<T = unknown> {
   dropped?: Record<string, number>;
   counts?: Record<string, number>;
   /** Data that is not a stream of records (the tasks table, for example). */
-  data?: unknown;
+  data?: D;
   /**
    * Why this output must not be cached (the sandbox failed, not the programs): it is used for this
    * build, and it and every stage after it run again next time.
@@ -23,7 +24,48 @@ export interface StageOutput<T = unknown> {
 }
 
 /** What a stage's key may look at upstream: never the records, which may not be loaded. */
-export type UpstreamMeta = Omit<StageOutput, "records" | "uncacheable">;
+export type UpstreamMeta<D = unknown> = Omit<StageOutput<never, D>, "records" | "uncacheable" | "data"> & { data: D };
+
+/** An upstream output as a stage receives it: its data is there, typed, if the upstream declared any. */
+export type Upstream<T = unknown, D = unknown> = Omit<StageOutput<T, D>, "data" | "uncacheable"> & { data: D };
+
+/**
+ * A named output stages may read: a stage, or a source its caller supplies (a task's attempts, the
+ * tasks' summaries). The type parameters travel with the name, so a reader gets typed records and data.
+ */
+export interface Handle<T = unknown, D = unknown> {
+  readonly name: string;
+  /** Never set: it carries the record and data types. */
+  readonly types?: { records: T; data: D };
+}
+
+export function defineSource<T, D>(name: string): Handle<T, D> {
+  return { name };
+}
+
+/** What a stage reads: its chain input (the stage before it, or its phase's source) and the side outputs it named. */
+export interface StageInputs<In> {
+  input: Upstream<In>;
+  side<T, D>(handle: Handle<T, D>): Upstream<T, D>;
+}
+
+/** What a stage's key reads: the same outputs, without their records. */
+export interface KeyInputs {
+  input: UpstreamMeta;
+  side<T, D>(handle: Handle<T, D>): UpstreamMeta<D>;
+}
+
+/**
+ * Inputs for calling a stage on its own (a spec, a tool): its chain input and its side outputs by
+ * name. Reading an output that was not given fails, naming it.
+ */
+export function stageInputs<In>(params: { input?: StageOutput<In>; sides?: Record<string, StageOutput> }): StageInputs<In> & KeyInputs {
+  const typed = <T, D>(output: StageOutput | undefined, name: string): Upstream<T, D> => {
+    if (!output) throw new StageGraphError(`the stage read ${name}, which was not given to it`);
+    return { ...output, data: output.data } as Upstream<T, D>;
+  };
+  return { input: typed(params.input ?? { records: [], drops: [] }, "its input"), side: (handle) => typed(params.sides?.[handle.name], handle.name) };
+}
 
 /** Where the Hub is and how to reach it: never part of a cache key, never written to a manifest. */
 export interface HubAccess {
@@ -49,21 +91,56 @@ export interface StageContext {
   fresh: boolean;
 }
 
-export interface Stage<O> {
-  name: string;
+/**
+ * A stage reads the records of the stage before it in its phase's list (or its phase's source),
+ * and names any other output it reads, by handle, in `sides`: each must be an earlier stage or a
+ * source, checked when the phase starts. Its own output is typed by `Out` records and `D` data.
+ */
+export interface Stage<O, In = unknown, Out = unknown, D = unknown> extends Handle<Out, D> {
   /** Bump when the stage's logic changes what it outputs: old cache entries stop matching. */
   version: number;
-  after: string[];
-  /** Its records are a subset of its first upstream's (same objects): stored as ids only. */
+  /** A reader reads the corpus, not another stage: it has no chain input. */
+  reader?: true;
+  /** Outputs read besides the chain input, after it in its key's upstream list. */
+  sides?: readonly Handle[];
+  /** Its records are a subset of its chain input's (same objects): stored as ids only. */
   selects?: boolean;
-  /** Its records are its first upstream's (same ids) with some fields changed or added: stored as those fields only. */
+  /** Its records are its chain input's (same ids) with some fields changed or added: stored as those fields only. */
   patches?: boolean;
   /** Counts that describe the work of a run (cache hits), not its output: a cached entry's are not counted again. */
   runCounts?: string[];
   /** Exactly the options (and input digests) that change this stage's output. */
-  key(options: O, upstream: Record<string, UpstreamMeta>, context: StageContext): unknown | Promise<unknown>;
+  key(options: O, upstream: KeyInputs, context: StageContext): unknown | Promise<unknown>;
   /** `dir`: the stage's own cache entry folder, empty when it starts, for output too large to hand on in memory (task shards). */
-  run(params: { options: O; upstream: Record<string, StageOutput>; context: StageContext; dir: string }): Promise<StageOutput>;
+  run(params: { options: O; upstream: StageInputs<In>; context: StageContext; dir: string }): Promise<StageOutput<Out, D>>;
+}
+
+/** Any stage of a list: its record types are checked where the list is built (see `chain`). */
+// biome-ignore lint/suspicious/noExplicitAny: a list holds stages of different record types
+export type AnyStage<O> = Stage<O, any, any, any>;
+
+/** Types a stage: `In` its chain input's records, `Out` and `D` what it hands on. */
+export function defineStage<O, In, Out, D = undefined>(stage: Stage<O, In, Out, D>): Stage<O, In, Out, D> {
+  return stage;
+}
+
+/**
+ * A phase's stages in order, each taking the previous one's records: the compiler checks that a
+ * stage's input type is its predecessor's output type, so inserting a stage is one `pipe`.
+ */
+export class Chain<O, Last> {
+  private constructor(
+    readonly source: Handle | undefined,
+    readonly stages: readonly AnyStage<O>[],
+  ) {}
+
+  static from<O, T>(source: Handle<T, unknown>): Chain<O, T> {
+    return new Chain<O, T>(source, []);
+  }
+
+  pipe<Out, D>(stage: Stage<O, Last, Out, D>): Chain<O, Out> {
+    return new Chain<O, Out>(this.source, [...this.stages, stage]);
+  }
 }
 
 /** Applies a filter to records, turning drop verdicts into Drop entries. */
@@ -72,7 +149,7 @@ export function applyFilter<T>(params: {
   id: (record: T) => string;
   taskId?: (record: T) => string;
   verdict: (record: T) => Verdict;
-}): StageOutput<T> {
+}): StageOutput<T, undefined> {
   const kept: T[] = [];
   const drops: Drop[] = [];
   for (const record of params.records) {

@@ -1,6 +1,6 @@
 import { cacheKey } from "../common/canonical-json.js";
-import type { StageReport } from "./run-stages.js";
-import type { Stage } from "./stage.js";
+import type { AnyStage } from "./stage.js";
+import type { StageReport } from "../../schemas/build-manifest.js";
 
 interface Total {
   report: StageReport;
@@ -19,7 +19,7 @@ interface Total {
 export class StageTotals {
   private readonly totals = new Map<string, Total>();
 
-  constructor(stages: Stage<unknown>[]) {
+  constructor(stages: readonly AnyStage<unknown>[]) {
     for (const s of stages) {
       const report: StageReport = {
         stage: s.name,

@@ -111,7 +111,7 @@ export class TaskShardWriter {
   }
 
   private write(entry: Open, line: ShardLine): void {
-    const text = JSON.stringify(line) + "\n";
+    const text = `${JSON.stringify(line)}\n`;
     entry.hash.update(text);
     entry.pending.push(text);
     entry.pendingBytes += text.length;

@@ -105,7 +105,7 @@ export async function buildSandboxImage(params: {
     }
     await writeFile(join(staging, "etc", "passwd"), "root:x:0:0:root:/:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n");
     const list = join(staging, "files.txt");
-    await writeFile(list, files.map((f) => f.slice(1)).join("\n") + "\n");
+    await writeFile(list, `${files.map((f) => f.slice(1)).join("\n")}\n`);
     params.onProgress?.(`packing ${files.length} paths from the host into ${tag}`);
     const tar = spawn("tar", ["-cf", "-", "--hard-dereference", "-C", "/", "--files-from", list, "-C", staging, "arcforge", "tmp", "etc", ...links], {
       stdio: ["ignore", "pipe", "pipe"],

@@ -6,9 +6,9 @@ import { DockerError } from "../common/errors.js";
 import { buildSandboxImage, RUNNER_IN_IMAGE } from "./docker-image.js";
 import { findPython, type PythonRuntime } from "./find-python.js";
 import { RUNNER_HASH, pythonParts, seedsFor, type RuntimeFingerprint } from "./runtime-fingerprint.js";
-import { ForkServer, runnerArgs, type RunnerIo } from "./fork-server.js";
+import { SandboxServer, runnerArgs, type RunnerIo } from "./sandbox-server.js";
 import { createServerPool } from "./server-pool.js";
-import { type Executor, type ExecutorOptions } from "./types.js";
+import type { Executor, ExecutorOptions } from "./types.js";
 import { DEFAULT_LIMITS } from "../../schemas/sandbox-limits.js";
 
 export interface DockerExecutorOptions extends ExecutorOptions {
@@ -147,7 +147,7 @@ export function createDockerExecutor(params: Partial<DockerExecutorOptions> = {}
       live.add(container);
       const io = await attach(container, () => live.delete(container));
       await container.start();
-      const server = new ForkServer({ io, label: `sandbox container ${index}` });
+      const server = new SandboxServer({ io, label: `sandbox container ${index}` });
       await server.hello;
       return server;
     },

@@ -2,11 +2,11 @@ import { availableParallelism } from "node:os";
 import { RUNNER_DIR, RUNNER_PATH } from "../common/paths.js";
 import { bubblewrapArgs, findBubblewrap, RUNNER_IN_SANDBOX } from "./bubblewrap.js";
 import { findPython } from "./find-python.js";
-import { ForkServer, runnerArgs, type RunnerCommand } from "./fork-server.js";
+import { SandboxServer, runnerArgs, type RunnerCommand } from "./sandbox-server.js";
 import { planIsolation, pythonParts, RUNNER_HASH, seedsFor, type IsolationRequest, type RuntimeFingerprint } from "./runtime-fingerprint.js";
 import { guardLandlock, protectedPaths } from "./visible-paths.js";
 import { createServerPool, type WorkerFactory } from "./server-pool.js";
-import { type Executor, type ExecutorOptions } from "./types.js";
+import type { Executor, ExecutorOptions } from "./types.js";
 import { DEFAULT_LIMITS } from "../../schemas/sandbox-limits.js";
 
 export interface ProcessExecutorOptions extends ExecutorOptions {
@@ -44,7 +44,7 @@ export function createProcessExecutor(params: Partial<ProcessExecutorOptions> = 
   let resolved: Promise<Resolved> | undefined;
   const resolve = () => (resolved ??= resolveCommand(options, warnings));
   const factory: WorkerFactory = async (index) => {
-    const server = ForkServer.fromProcess({ runner: (await resolve()).command, label: `sandbox worker ${index}` });
+    const server = SandboxServer.fromProcess({ runner: (await resolve()).command, label: `sandbox worker ${index}` });
     await server.hello;
     return server;
   };

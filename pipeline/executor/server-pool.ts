@@ -1,13 +1,13 @@
 import type { Outcome } from "../../schemas/outcome.js";
 import { SandboxError } from "../common/errors.js";
-import { ServerDiedError, type ForkServer, type Hello } from "./fork-server.js";
+import { ServerDiedError, type SandboxServer, type Hello } from "./sandbox-server.js";
 import { isolationInForce, type RuntimeFingerprint } from "./runtime-fingerprint.js";
 import { HealthMeter } from "./health-meter.js";
 import { runPool } from "./run-pool.js";
 import type { ExecJob, ExecResult, Executor, ExecutorOptions, SandboxInfo } from "./types.js";
 
 /** Starts one worker; the pool replaces it when it dies. */
-export type WorkerFactory = (index: number) => Promise<ForkServer>;
+export type WorkerFactory = (index: number) => Promise<SandboxServer>;
 
 /** A pool over any worker that speaks the runner protocol (fork servers here, containers for docker). */
 export function createServerPool(params: {
@@ -18,15 +18,15 @@ export function createServerPool(params: {
   /** The fingerprint this pool promises, and what wraps its runners; every runner's hello is checked against it. */
   runtime: () => Promise<{ fingerprint: RuntimeFingerprint; container: "bubblewrap" | "docker" | null }>;
   /** Called after each program a worker finishes; true replaces the worker (recycling). */
-  recycle?: (worker: ForkServer, programs: number) => boolean;
+  recycle?: (worker: SandboxServer, programs: number) => boolean;
 }): Executor {
   const { options, factory } = params;
-  const workers: (Promise<ForkServer> | undefined)[] = [];
-  const served = new WeakMap<ForkServer, number>();
+  const workers: (Promise<SandboxServer> | undefined)[] = [];
+  const served = new WeakMap<SandboxServer, number>();
   const health = new HealthMeter({ every: options.healthEvery, onEvent: options.onEvent });
   let infoPromise: Promise<SandboxInfo> | undefined;
 
-  const worker = (index: number): Promise<ForkServer> => {
+  const worker = (index: number): Promise<SandboxServer> => {
     let current = workers[index];
     if (!current) {
       current = factory(index).then(async (server) => {
@@ -119,6 +119,7 @@ export function createServerPool(params: {
 
   return {
     name: params.name,
+    limits: { timeoutSeconds: options.timeoutSeconds, memoryBytes: options.memoryBytes },
     run: (jobs) => runPool({ jobs, workers: options.workers, execute }),
     info() {
       infoPromise ??= worker(0).then(async (server): Promise<SandboxInfo> => {

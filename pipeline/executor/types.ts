@@ -42,6 +42,8 @@ export type ExecutorEvent =
 
 export interface Executor {
   readonly name: string;
+  /** The limits it enforces: a stage keys its cache on these, and refuses an executor whose limits differ. */
+  readonly limits: SandboxLimits;
   /** Runs every job; yields one result per job as it completes (pair by programId). */
   run(jobs: Iterable<ExecJob> | AsyncIterable<ExecJob>): AsyncGenerator<ExecResult>;
   info(): Promise<SandboxInfo>;

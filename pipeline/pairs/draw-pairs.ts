@@ -50,7 +50,7 @@ export function hindsightPairs(params: { rows: Row[]; seed: number; limit: numbe
     (q) => q.parents.length > 0,
   );
   const pairs: Pair[] = [];
-  for (let round = 0; pairs.length < params.limit && queues.some((q) => q.next < q.parents.length); round++) {
+  for (let _round = 0; pairs.length < params.limit && queues.some((q) => q.next < q.parents.length); _round++) {
     for (const queue of queues) {
       if (pairs.length >= params.limit || queue.next >= queue.parents.length) continue;
       pairs.push({ parent: queue.parents[queue.next++]!, child: children[pairs.length % children.length]!, source: "hindsight", bucket: queue.bucket });

@@ -1,7 +1,7 @@
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { Decompress } from "fzstd";
 import { InputError } from "../common/errors.js";
-import type { BlobLike } from "./read-parquet-rows.js";
+import type { BlobLike } from "./held-blob.js";
 import { CompactReader, int, list, struct, ThriftError, type ThriftStruct } from "./thrift-compact.js";
 
 /** No honest page of program data comes near this decompressed (writers cut pages at ~1 MiB). */

@@ -1,4 +1,8 @@
-import type { BlobLike } from "./read-parquet-rows.js";
+/** What parquet-wasm reads from: a file's Blob, or a RangeBlob over HTTP (same shape). */
+export interface BlobLike {
+  readonly size: number;
+  slice(start?: number, end?: number): { arrayBuffer(): Promise<ArrayBuffer> };
+}
 
 /**
  * A Blob-like that serves a range it holds from memory: what the size check has just read (the

@@ -3,7 +3,7 @@ import { tableFromIPC, type Table } from "apache-arrow";
 import { ParquetFile, type RecordBatch } from "parquet-wasm";
 import { InputError } from "../common/errors.js";
 import { checkRowGroup, planParquet } from "./check-parquet-bounds.js";
-import { HeldBlob } from "./held-blob.js";
+import { type BlobLike, HeldBlob } from "./held-blob.js";
 
 /** Decoded bytes a record batch may hold at worst: a dictionary value repeated on each of its rows. */
 const BATCH_BYTES = 512 * 2 ** 20;
@@ -23,12 +23,6 @@ export function toPlain(value: unknown): unknown {
   if (typeof v.toJSON === "function" && !(Symbol.iterator in v)) return toPlain(v.toJSON());
   if (Symbol.iterator in (value as object)) return Array.from(value as Iterable<unknown>, toPlain);
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, x]) => [k, toPlain(x)]));
-}
-
-/** What parquet-wasm reads from: a file's Blob, or a RangeBlob over HTTP (same shape). */
-export interface BlobLike {
-  readonly size: number;
-  slice(start?: number, end?: number): { arrayBuffer(): Promise<ArrayBuffer> };
 }
 
 /**

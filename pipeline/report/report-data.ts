@@ -1,7 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BuildManifest } from "../build/build-dataset.js";
-import type { TaskLine } from "../build/task-table.js";
 import { InputError } from "../common/errors.js";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
@@ -9,6 +7,7 @@ import { readParquetRows } from "../parquet/read-parquet-rows.js";
 import { loadTask } from "../sources/load-task.js";
 import type { ArcTask } from "../../schemas/task.js";
 import type { Grid } from "../../schemas/grid.js";
+import type { BuildManifest, TaskLine } from "../../schemas/build-manifest.js";
 
 /** One stage of the funnel: what it kept, and why it dropped the rest. */
 export interface FunnelStep {
@@ -239,6 +238,6 @@ async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks:
     }
   }
   for (const key of Object.keys(viewer)) if (viewer[key]!.length === 0) delete viewer[key];
-  const note = `up to ${VIEWER_ROWS_PER_TASK} rows per task` + (skipped ? `; ${skipped} more rows left out to keep the page small` : "");
+  const note = `up to ${VIEWER_ROWS_PER_TASK} rows per task${skipped ? `; ${skipped} more rows left out to keep the page small` : ""}`;
   return { viewer, viewerNote: note };
 }

@@ -1,4 +1,5 @@
-import OpenAI, { APIConnectionTimeoutError, APIError } from "openai";
+import type OpenAI from "openai";
+import { APIConnectionTimeoutError, APIError } from "openai";
 import { gridsEqual } from "../../schemas/grid.js";
 import type { Outcome } from "../../schemas/outcome.js";
 import type { AttemptCategory, SampledAttempt, TrainResult } from "../../schemas/sample-log.js";

@@ -6,7 +6,7 @@ import { HubError, InputError } from "../common/errors.js";
 import { guardEndpoint } from "../hub/endpoint-guard.js";
 import { hubError } from "../hub/hub-fetch.js";
 import { RangeBlob, type TransferMeter } from "../hub/range-blob.js";
-import type { BlobLike } from "../parquet/read-parquet-rows.js";
+import type { BlobLike } from "../parquet/held-blob.js";
 
 /** One Parquet file of a dataset, opened only when read. */
 export interface Shard {

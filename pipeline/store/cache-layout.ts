@@ -9,7 +9,7 @@ const MARKER = "arcforge-cache.json";
 /** Marks a new (or empty) cache folder as arcforge's, so it is recognised later. */
 export function markCache(dir: string): void {
   const path = join(dir, MARKER);
-  if (!existsSync(path)) writeFileSync(path, JSON.stringify({ arcforge: "cache", layout: CACHE_ENTRIES }) + "\n");
+  if (!existsSync(path)) writeFileSync(path, `${JSON.stringify({ arcforge: "cache", layout: CACHE_ENTRIES })}\n`);
 }
 
 /** What in the folder is not arcforge's cache: a folder with any of it is not a cache folder. */

@@ -1,4 +1,4 @@
-import type { Cleaned, CleanStatus } from "../executor/clean-code-helper.js";
+import type { Cleaned, CleanStatus } from "../cleaner/cleaner-pool.js";
 import { kvTable, storeWrite } from "./kv-store.js";
 import { sha256 } from "../common/sha256.js";
 

@@ -4,6 +4,7 @@ import { ExecCache, type ExecNamespace } from "./exec-cache.js";
 import type { Executor } from "../executor/types.js";
 import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
 import type { ProgressEvent } from "../common/progress.js";
+import { SandboxError } from "../common/errors.js";
 
 export interface CachedJob {
   id: string;
@@ -65,6 +66,8 @@ interface Missing {
   keys: string[];
 }
 
+const describeLimits = (l: SandboxLimits) => `${l.timeoutSeconds} s CPU and ${Math.round(l.memoryBytes / 2 ** 20)} MiB per input`;
+
 /**
  * executeCached for a stage: opens the stage's cache namespace, reports progress under the stage's
  * name, and closes the cache however the run ends.
@@ -79,6 +82,11 @@ export async function executeForStage(params: {
   context: { cacheDir: string; fresh: boolean; executor: (seed?: number) => Promise<Executor>; emit: (event: ProgressEvent) => void };
 }): Promise<{ outcomes: Map<string, Outcome[]>; hits: number; misses: number; transient: number }> {
   const executor = await params.context.executor(params.seed);
+  if (executor.limits.timeoutSeconds !== params.limits.timeoutSeconds || executor.limits.memoryBytes !== params.limits.memoryBytes)
+    throw new SandboxError(
+      `stage ${params.stage}: the ${executor.name} executor enforces ${describeLimits(executor.limits)} but the build's options say ${describeLimits(params.limits)}, ` +
+        "and its cache is keyed on the options: build the executor from the resolved options' limits",
+    );
   const cache = new ExecCache({
     cacheDir: params.context.cacheDir,
     namespace: params.namespace,

@@ -88,7 +88,7 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
       if (store.get(type, id)) throw new HttpError(409, "You already created this repo", "RepoExists");
       // huggingface_hub sends `private`, @huggingface/hub sends `visibility`.
       store.create(type, id, Boolean(b.private) || b.visibility === "private");
-      return json(res, 200, { url: `${base}/${type === "model" ? "" : type + "s/"}${id}`, id, name: id });
+      return json(res, 200, { url: `${base}/${type === "model" ? "" : `${type}s/`}${id}`, id, name: id });
     }
     if (path === "/api/whoami-v2") {
       auth(req);

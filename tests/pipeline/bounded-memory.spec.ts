@@ -4,9 +4,9 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BuildManifest } from "../../pipeline/build/build-dataset.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { tempDir } from "../support/stage-harness.js";
+import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
 const ATTEMPTS = 50_000;

@@ -1,12 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows, readFates, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows, readFates } from "../../pipeline/orchestrator/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
-import { datasetCard } from "../../stages/write-dataset.js";
+import { datasetCard } from "../../pipeline/writer/write-dataset.js";
 import { findBubblewrap } from "../../pipeline/executor/bubblewrap.js";
 import { readBack } from "../support/python.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
+import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 async function build(options: BuildOptions, cacheDir?: string): Promise<BuildManifest> {
   return buildDataset({ options, cacheDir: cacheDir ?? (await tempDir("arcforge-cache-")) });
@@ -95,15 +96,15 @@ describe("arcforge build on the demo logs", () => {
   });
 
   it("writes the same bytes when the same build runs again from an empty cache", async () => {
-    const again = await build({ ...options, out: options.out + "-again" });
+    const again = await build({ ...options, out: `${options.out}-again` });
     expect(again.outputs.map((o) => o.sha256)).toEqual(manifest.outputs.map((o) => o.sha256));
-    expect(await readFile(join(options.out + "-again", "README.md"), "utf8")).toBe(await readFile(join(options.out, "README.md"), "utf8"));
+    expect(await readFile(join(`${options.out}-again`, "README.md"), "utf8")).toBe(await readFile(join(options.out, "README.md"), "utf8"));
   });
 
   it("writes a dataset card whose YAML names the splits", async () => {
     const card = await readFile(join(options.out, "README.md"), "utf8");
     expect(card).toMatch(
-      /^---\n[\s\S]*\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data\/train-\*\n  - split: validation\n    path: data\/validation-\*\n/,
+      /^---\n[\s\S]*\nconfigs:\n- config_name: default\n {2}data_files:\n {2}- split: train\n {4}path: data\/train-\*\n {2}- split: validation\n {4}path: data\/validation-\*\n/,
     );
     expect(card).toMatch(/\ntask_categories:\n- text-generation\nsize_categories:\n- n<1K\n/);
     expect(card).toMatch(/\npretty_name: ".+"\n/);

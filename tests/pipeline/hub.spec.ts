@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows } from "../../pipeline/orchestrator/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
 import { defaultRepoName } from "../../pipeline/commands/push-cli.js";
 import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
@@ -13,6 +13,7 @@ import { validateDataset } from "../../pipeline/validate/validate-dataset.js";
 import { startHubEmulator, type HubEmulator } from "../hub-emulator/hub-emulator.js";
 import { requireTestPython } from "../support/python.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
+import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 const run = promisify(execFile);
 const TOKEN = "hf_arcforge_test_token_7c1e";

@@ -3,8 +3,9 @@ import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BUILD_STAGES, buildDataset, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import { BUILD_STAGES, buildDataset } from "../../pipeline/orchestrator/build-dataset.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
+import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
 const outputs = (dir: string) => (JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as BuildManifest).outputs.map((o) => [o.path, o.sha256]);
@@ -12,7 +13,7 @@ const outputs = (dir: string) => (JSON.parse(readFileSync(join(dir, "manifest.js
 describe("a build killed with SIGKILL as each stage starts", () => {
   it("resumes with the same command and writes the bytes an uninterrupted build writes", async () => {
     const { options } = await demoWorld({ validation: true });
-    const reference = await buildDataset({ options: { ...options, out: options.out + "-reference" }, cacheDir: await tempDir() });
+    const reference = await buildDataset({ options: { ...options, out: `${options.out}-reference` }, cacheDir: await tempDir() });
     for (const stage of BUILD_STAGES) {
       const cacheDir = await tempDir();
       const out = `${options.out}-${stage.name}`;

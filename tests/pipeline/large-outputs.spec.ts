@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset } from "../../pipeline/build/build-dataset.js";
+import { buildDataset } from "../../pipeline/orchestrator/build-dataset.js";
 import { readParquetRows } from "../../pipeline/parquet/read-parquet-rows.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, readFates } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, readFates } from "../../pipeline/orchestrator/build-dataset.js";
 import { toBuildOptions } from "../../pipeline/commands/build-cli.js";
 import { pushDataset } from "../../pipeline/hub/push-dataset.js";
 import { readParquetRows } from "../../pipeline/parquet/read-parquet-rows.js";

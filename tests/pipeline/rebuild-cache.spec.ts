@@ -3,14 +3,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import { buildDataset } from "../../pipeline/orchestrator/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
 import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
 import type { ExecJob, Executor, ExecutorOptions } from "../../pipeline/executor/types.js";
-import { DEMO_TASKS } from "../../pipeline/build/demo-data.js";
+import { DEMO_TASKS } from "../../pipeline/orchestrator/demo-data.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 import { lockCache } from "../../pipeline/store/cache-lock.js";
 import { execCacheStats } from "../../pipeline/store/exec-cache.js";
+import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 /** A process executor that counts the programs it is asked to run. */
 function countingExecutor(counter: { programs: number }) {
@@ -68,7 +69,7 @@ describe("incremental rebuilds", () => {
     const counter = { programs: 0 };
     const manifest = await build({ ...options, dedup: false }, cacheDir, counter);
     expect(manifest.stages.find((s) => s.stage === "dedup")!.reason).toBe("cached");
-    const fresh = await build({ ...options, dedup: false, out: options.out + "-fresh" }, await tempDir());
+    const fresh = await build({ ...options, dedup: false, out: `${options.out}-fresh` }, await tempDir());
     expect(manifest.outputs.map((o) => o.sha256)).toEqual(fresh.outputs.map((o) => o.sha256));
   });
 
@@ -79,7 +80,7 @@ describe("incremental rebuilds", () => {
     // relabel runs again: it reads execute's stored patches over clean-code's patches over the read attempts.
     const changed = await build({ ...options, generation: 5 }, cacheDir, { programs: 0 });
     expect(ran(changed)).toEqual(["relabel", "revalidate", "filter-degenerate", "dedup", "select", "pair", "balance", "split"]);
-    const fresh = await buildDataset({ options: { ...options, generation: 5, out: options.out + "-fresh" }, cacheDir: await tempDir() });
+    const fresh = await buildDataset({ options: { ...options, generation: 5, out: `${options.out}-fresh` }, cacheDir: await tempDir() });
     expect(changed.outputs.map((o) => o.sha256)).toEqual(fresh.outputs.map((o) => o.sha256));
   });
 

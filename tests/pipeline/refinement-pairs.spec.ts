@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Field, Schema, Utf8 } from "apache-arrow";
 import { describe, expect, it } from "vitest";
-import { buildDataset, readFates } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, readFates } from "../../pipeline/orchestrator/build-dataset.js";
 import { writeParquet } from "../../pipeline/parquet/parquet-writer.js";
 import { readParquetRows } from "../../pipeline/parquet/read-parquet-rows.js";
 import { arrowSchema, COLUMNS } from "../../schemas/arrow.js";

@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows } from "../../pipeline/orchestrator/build-dataset.js";
 import { DEFAULT_BUILD_OPTIONS } from "../../schemas/build-options.js";
-import { DEMO_PROGRAMS, DEMO_TASKS } from "../../pipeline/build/demo-data.js";
+import { DEMO_PROGRAMS, DEMO_TASKS } from "../../pipeline/orchestrator/demo-data.js";
 import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
 import type { Executor } from "../../pipeline/executor/types.js";
 import { extractCode } from "../../pipeline/sample/extract-code.js";
@@ -81,7 +81,7 @@ beforeAll(async () => {
   const world = await demoWorld();
   tasksRoot = world.options.tasks!;
   subsetFile = join(world.dir, "subset.txt");
-  await writeFile(subsetFile, TASK_IDS.join("\n") + "\n");
+  await writeFile(subsetFile, `${TASK_IDS.join("\n")}\n`);
 });
 afterAll(async () => {
   await executor.close();

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset } from "../../pipeline/build/build-dataset.js";
+import { buildDataset } from "../../pipeline/orchestrator/build-dataset.js";
 import { clearCache } from "../../pipeline/store/cache-layout.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 

@@ -1,12 +1,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows } from "../../pipeline/orchestrator/build-dataset.js";
 import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-options.js";
 import { createDockerExecutor } from "../../pipeline/executor/docker-pool.js";
 import { dockerAvailable } from "../support/docker.js";
 import { readBack } from "../support/python.js";
 import { tempDir } from "../support/stage-harness.js";
+import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 const SHARED = process.env.ARCFORGE_SHARED ?? join(process.cwd(), "..", "shared");
 
@@ -49,8 +50,8 @@ describe.skipIf(!existsSync(join(SHARED, "run-logs")))("a build of ../shared/run
     "gives the same bytes with the docker backend as with the process backend",
     async () => {
       const viaDocker = await buildDataset({
-        options: { ...options, out: options.out + "-docker" },
-        cacheDir: cacheDir + "-docker",
+        options: { ...options, out: `${options.out}-docker` },
+        cacheDir: `${cacheDir}-docker`,
         createExecutor: (onEvent, seed) => createDockerExecutor({ ...options.limits, onEvent, seed }),
       });
       expect(viaDocker.sandbox?.backend).toBe("docker");
@@ -60,7 +61,7 @@ describe.skipIf(!existsSync(join(SHARED, "run-logs")))("a build of ../shared/run
   );
 
   it("gives byte-identical files when built again from scratch", async () => {
-    const again = await buildDataset({ options: { ...options, out: options.out + "-again" }, cacheDir: cacheDir + "-again" });
+    const again = await buildDataset({ options: { ...options, out: `${options.out}-again` }, cacheDir: `${cacheDir}-again` });
     expect(again.outputs.map((o) => o.sha256)).toEqual(manifest.outputs.map((o) => o.sha256));
   }, 600_000);
 });

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, readFates } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, readFates } from "../../pipeline/orchestrator/build-dataset.js";
 import { readParquetRows } from "../../pipeline/parquet/read-parquet-rows.js";
 import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-options.js";
 import { rowId } from "../../schemas/program-identity.js";

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { buildDataset } from "../../pipeline/build/build-dataset.js";
+import { buildDataset } from "../../pipeline/orchestrator/build-dataset.js";
 import { resolveRecipe } from "../../pipeline/recipe/builtin-recipes.js";
 import { readParquetRows } from "../../pipeline/parquet/read-parquet-rows.js";
 import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-options.js";

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset } from "../../pipeline/build/build-dataset.js";
+import { buildDataset } from "../../pipeline/orchestrator/build-dataset.js";
 import { readParquetRows } from "../../pipeline/parquet/read-parquet-rows.js";
 import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-options.js";
 import { tempDir } from "../support/stage-harness.js";
@@ -16,7 +16,7 @@ async function reexecute(jobs: { code: string; inputs: unknown[] }[]): Promise<u
   });
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  for (const job of jobs) child.stdin.write(JSON.stringify(job) + "\n");
+  for (const job of jobs) child.stdin.write(`${JSON.stringify(job)}\n`);
   child.stdin.end();
   await new Promise((resolve) => child.on("exit", resolve));
   return out

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows } from "../../pipeline/orchestrator/build-dataset.js";
 import { pushDataset } from "../../pipeline/hub/push-dataset.js";
 import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-options.js";
 import { startHubEmulator, type HubEmulator } from "../hub-emulator/hub-emulator.js";

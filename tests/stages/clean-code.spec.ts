@@ -2,8 +2,8 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLEANER_PATH, cleanPrograms } from "../../pipeline/executor/clean-code-helper.js";
-import { writeDemoData } from "../../pipeline/build/demo-data.js";
+import { CLEANER_PATH, cleanPrograms } from "../../pipeline/cleaner/cleaner-pool.js";
+import { writeDemoData } from "../../pipeline/orchestrator/demo-data.js";
 import { tempDir } from "../support/stage-harness.js";
 
 async function clean(code: string) {

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset, builtRows, readFates, type BuildManifest } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows, readFates } from "../../pipeline/orchestrator/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { tempDir } from "../support/stage-harness.js";
 import { tinyWorld, type TinyProgram } from "../support/tiny-world.js";
+import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 /** Every task of these tests is "mirror each row". */
 const MIRROR: ArcTask = {
@@ -139,7 +140,7 @@ describe("attempt ids and the order 'first' means", () => {
   it("keeps the earliest log file's program whatever the order of --logs flags", async () => {
     const { options, manifest } = await build({ programs });
     const swapped = await buildDataset({
-      options: { ...options, logs: [...options.logs].reverse(), out: options.out + "-swapped" },
+      options: { ...options, logs: [...options.logs].reverse(), out: `${options.out}-swapped` },
       cacheDir: await tempDir(),
     });
     expect(swapped.outputs.map((o) => o.sha256)).toEqual(manifest.outputs.map((o) => o.sha256));

@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset, readFates } from "../../pipeline/build/build-dataset.js";
-import type { TaskLine } from "../../pipeline/build/task-table.js";
+import { buildDataset, readFates } from "../../pipeline/orchestrator/build-dataset.js";
 import { readJsonLinesSync } from "../../pipeline/common/json-lines.js";
 import type { Grid } from "../../schemas/grid.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { tempDir } from "../support/stage-harness.js";
 import { tinyWorld } from "../support/tiny-world.js";
+import type { TaskLine } from "../../schemas/build-manifest.js";
 
 /** A distinct grid per seed: its width (3 + seed) tells it from every other, rotated or not. */
 const grid = (seed: number): Grid => Array.from({ length: 2 + (seed % 3) }, (_, r) => Array.from({ length: 3 + seed }, (_, c) => (r * 3 + c * 5 + r * c) % 4));

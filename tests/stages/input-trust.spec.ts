@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset, builtRows, readFates } from "../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows, readFates } from "../../pipeline/orchestrator/build-dataset.js";
 import { writeParquet } from "../../pipeline/parquet/parquet-writer.js";
 import { arrowSchema, COLUMNS } from "../../schemas/arrow.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
@@ -57,7 +57,7 @@ async function build(options: BuildOptions) {
 describe("the task file is the authority over tasks embedded in the inputs", () => {
   it("drops a log's attempts as task_mismatch when its task_data differs, and labels every other attempt by the file", async () => {
     const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }] });
-    await embeddingLog({ dir: join(dir, "third-party"), name: "20250902_000000_forged.json", task: FORGED, codes: [TILE_CODE, MIRROR_CODE + "\n"] });
+    await embeddingLog({ dir: join(dir, "third-party"), name: "20250902_000000_forged.json", task: FORGED, codes: [TILE_CODE, `${MIRROR_CODE}\n`] });
     const { manifest, fates, rows } = await build({ ...options, logs: [...options.logs, join(dir, "third-party")] });
     const forged = [...fates.values()].filter((f) => f.id.includes("forged"));
     expect(forged.map((f) => f.fate)).toEqual(["task_mismatch", "task_mismatch"]);

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readLogsStage } from "../../stages/read-logs.js";
+import { stageInputs } from "../../pipeline/engine/stage.js";
 import { context, demoWorld, runStage, shardsOf } from "../support/stage-harness.js";
 
 async function read(overrides = {}) {
@@ -91,8 +92,8 @@ describe("read-logs", () => {
 
   it("keys its cache on file contents, not modification times", async () => {
     const { options } = await demoWorld();
-    const a = await readLogsStage.key(options, {}, context({ cacheDir: "unused" }));
+    const a = await readLogsStage.key(options, stageInputs({}), context({ cacheDir: "unused" }));
     const { options: other } = await demoWorld();
-    expect(JSON.stringify(await readLogsStage.key(other, {}, context({ cacheDir: "unused" })))).toBe(JSON.stringify(a));
+    expect(JSON.stringify(await readLogsStage.key(other, stageInputs({}), context({ cacheDir: "unused" })))).toBe(JSON.stringify(a));
   });
 });

@@ -8,6 +8,7 @@ import { relabel } from "../../stages/relabel.js";
 import { revalidationMismatch } from "../../stages/revalidate.js";
 import { chooseValidation } from "../../stages/split.js";
 import { DEFAULT_BUILD_OPTIONS } from "../../schemas/build-options.js";
+import { stageInputs } from "../../pipeline/engine/stage.js";
 import { context } from "../support/stage-harness.js";
 
 const task: ArcTask = {
@@ -112,7 +113,7 @@ describe("balance", () => {
   const run = async (rows: Row[]) => {
     const out = await balanceStage.run({
       options,
-      upstream: { tasks: { records: [], drops: [], data: { tasks: summariseRows(rows) } } },
+      upstream: stageInputs({ sides: { tasks: { records: [], drops: [], data: { tasks: summariseRows(rows) } } } }),
       context: context({ cacheDir: "/nonexistent" }),
       dir: "/nonexistent",
     });

@@ -171,14 +171,14 @@ describe("--validation-size and --no-balance", () => {
     const balanced = await runStage(
       balanceStage,
       { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true },
-      { tasks: { records: [], drops: [], data: { tasks: summaries } } },
+      { sides: { tasks: { records: [], drops: [], data: { tasks: summaries } } } },
       context({ cacheDir: "/tmp" }),
     );
     expect((balanced.data as { droppedTasks: string[] }).droppedTasks).toHaveLength(17);
     const unbalanced = await runStage(
       balanceStage,
       { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", validation: true, balance: false },
-      { tasks: { records: [], drops: [], data: { tasks: summaries } } },
+      { sides: { tasks: { records: [], drops: [], data: { tasks: summaries } } } },
       context({ cacheDir: "/tmp" }),
     );
     expect((unbalanced.data as { droppedTasks: string[] }).droppedTasks).toEqual([]);

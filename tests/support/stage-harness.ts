@@ -2,9 +2,9 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-options.js";
-import { writeDemoData } from "../../pipeline/build/demo-data.js";
+import { writeDemoData } from "../../pipeline/orchestrator/demo-data.js";
 import type { ProgressEvent } from "../../pipeline/common/progress.js";
-import type { Stage, StageContext, StageOutput } from "../../pipeline/engine/stage.js";
+import { type AnyStage, type StageContext, type StageOutput, stageInputs } from "../../pipeline/engine/stage.js";
 import { readTaskShard, type TaskShard } from "../../pipeline/engine/task-shards.js";
 import type { Attempt } from "../../schemas/run-log.js";
 import type { ArcTask } from "../../schemas/task.js";
@@ -33,15 +33,15 @@ export function context(params: { cacheDir: string; events?: ProgressEvent[] }):
   };
 }
 
-/** Runs one stage directly on given upstream outputs, with a fresh folder of its own. */
+/** Runs one stage directly on its chain input and side outputs, with a fresh folder of its own. */
 export async function runStage(
-  stage: Stage<BuildOptions>,
+  stage: AnyStage<BuildOptions>,
   options: BuildOptions,
-  upstream: Record<string, StageOutput>,
+  inputs: { input?: StageOutput; sides?: Record<string, StageOutput> },
   ctx: StageContext,
 ): Promise<StageOutput & { dir: string }> {
   const dir = await tempDir("arcforge-stage-");
-  return { ...(await stage.run({ options, upstream, context: ctx, dir })), dir };
+  return { ...(await stage.run({ options, upstream: stageInputs(inputs), context: ctx, dir })), dir };
 }
 
 /** What a reader wrote to its task shards: every attempt, every attempt drop, and the (first) embedded task by task key. */

@@ -162,6 +162,7 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
 
   return {
     name: "queue",
+    limits: params.limits,
     fingerprint: () => params.local.fingerprint(),
     async info(): Promise<SandboxInfo> {
       const { fingerprint } = await connect();
@@ -229,7 +230,7 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
         })();
       }, 1000);
       try {
-        let batch: ExecJob[] = [];
+        const batch: ExecJob[] = [];
         for await (const job of jobs) {
           batch.push(job);
           if (batch.length >= batchPrograms) send(batch.splice(0));

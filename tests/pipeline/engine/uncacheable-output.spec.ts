@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset } from "../../../pipeline/build/build-dataset.js";
+import { buildDataset } from "../../../pipeline/orchestrator/build-dataset.js";
 import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";
 import type { Executor, ExecJob, ExecutorOptions } from "../../../pipeline/executor/types.js";
 import type { Outcome } from "../../../schemas/outcome.js";

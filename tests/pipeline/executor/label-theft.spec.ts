@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset, readFates } from "../../../pipeline/build/build-dataset.js";
+import { buildDataset, readFates } from "../../../pipeline/orchestrator/build-dataset.js";
 import { findBubblewrap } from "../../../pipeline/executor/bubblewrap.js";
 import { createDockerExecutor } from "../../../pipeline/executor/docker-pool.js";
 import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";

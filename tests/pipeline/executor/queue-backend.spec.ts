@@ -4,11 +4,12 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, type BuildManifest } from "../../../pipeline/build/build-dataset.js";
-import { DEMO_TASKS } from "../../../pipeline/build/demo-data.js";
+import { buildDataset } from "../../../pipeline/orchestrator/build-dataset.js";
+import { DEMO_TASKS } from "../../../pipeline/orchestrator/demo-data.js";
 import type { BuildOptions } from "../../../schemas/build-options.js";
 import { REDIS_SERVER, startRedis } from "../../support/redis.js";
 import { demoWorld, tempDir } from "../../support/stage-harness.js";
+import type { BuildManifest } from "../../../schemas/build-manifest.js";
 
 const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
 const FAST_STALLS = ["--lock-duration", "2000", "--stalled-interval", "1000"];
@@ -115,7 +116,7 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
   beforeAll(async () => {
     redis = await startRedis();
     ({ options } = await demoWorld({ validation: true }));
-    local = await buildDataset({ options: { ...options, out: options.out + "-local" }, cacheDir: await tempDir() });
+    local = await buildDataset({ options: { ...options, out: `${options.out}-local` }, cacheDir: await tempDir() });
   });
   afterEach(async () => {
     for (const w of running.splice(0)) {
@@ -138,7 +139,7 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
     expect(jobsDone(b)).toBeGreaterThan(0);
     const again = await build(options, redis.url, cacheDir);
     expect(again.code).toBe(0);
-    const cold = await build({ ...options, out: options.out + "-cold" }, redis.url, await tempDir());
+    const cold = await build({ ...options, out: `${options.out}-cold` }, redis.url, await tempDir());
     expect(hashes(cold.manifest!)).toEqual(hashes(local));
     expect(jobsDone(a) + jobsDone(b)).toBe(jobs); // same work, same job ids: nothing ran again
   });
@@ -146,7 +147,7 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
   it("sends every job to the worker of its own fingerprint when a mismatched one is connected too", async () => {
     const other = await worker(redis.url, ["--isolation", "none"]);
     const matching = await worker(redis.url);
-    const result = await build({ ...options, out: options.out + "-mixed" }, redis.url, await tempDir(), ["--fresh"]);
+    const result = await build({ ...options, out: `${options.out}-mixed` }, redis.url, await tempDir(), ["--fresh"]);
     expect(result.code, result.output).toBe(0);
     expect(hashes(result.manifest!)).toEqual(hashes(local));
     expect(jobsDone(other)).toBe(0);
@@ -158,7 +159,7 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
     const own = await startRedis();
     try {
       await worker(own.url, ["--isolation", "none"]);
-      const result = await build({ ...options, out: options.out + "-nobody" }, own.url, await tempDir(), ["--queue-wait", "2"]);
+      const result = await build({ ...options, out: `${options.out}-nobody` }, own.url, await tempDir(), ["--queue-wait", "2"]);
       expect(result.code).toBe(1);
       expect(result.output).toMatch(
         /no arcforge worker serves this build's runtime fingerprint process-\S+ .*connected workers serve: process-landlock-seccomp-/,
@@ -170,7 +171,7 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
 
   it("completes byte-identical when one of two workers is killed mid-build", async () => {
     const slow = await slowWorld();
-    const reference = await buildDataset({ options: { ...slow, out: slow.out + "-local" }, cacheDir: await tempDir() });
+    const reference = await buildDataset({ options: { ...slow, out: `${slow.out}-local` }, cacheDir: await tempDir() });
     const [a, b] = [await worker(redis.url), await worker(redis.url)];
     const job = start([
       "build",
@@ -202,7 +203,7 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
     const slow = await slowWorld();
     const own = await startRedis();
     try {
-      const reference = await buildDataset({ options: { ...slow, out: slow.out + "-local" }, cacheDir: await tempDir() });
+      const reference = await buildDataset({ options: { ...slow, out: `${slow.out}-local` }, cacheDir: await tempDir() });
       const w = await worker(own.url);
       const cacheDir = await tempDir();
       const args = [
@@ -253,7 +254,7 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
         "--tasks",
         options.tasks!,
         "--out",
-        options.out + "-nosecret",
+        `${options.out}-nosecret`,
         "--cache-dir",
         await tempDir(),
         "--queue",
@@ -270,7 +271,7 @@ describe.skipIf(!REDIS_SERVER)("executing through BullMQ on Redis with arcforge 
   });
 
   it("names the URL when Redis cannot be reached at all", async () => {
-    const result = await build({ ...options, out: options.out + "-unreachable" }, "redis://127.0.0.1:1", await tempDir());
+    const result = await build({ ...options, out: `${options.out}-unreachable` }, "redis://127.0.0.1:1", await tempDir());
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
   });

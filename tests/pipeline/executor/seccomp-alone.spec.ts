@@ -2,19 +2,19 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findPython } from "../../../pipeline/executor/find-python.js";
-import { ForkServer, runnerArgs } from "../../../pipeline/executor/fork-server.js";
+import { SandboxServer, runnerArgs } from "../../../pipeline/executor/sandbox-server.js";
 import { RUNNER_PATH } from "../../../pipeline/common/paths.js";
 import { tempDir } from "../../support/stage-harness.js";
 
 /** Defence in depth: with Landlock off (an older kernel), seccomp and rlimits must still hold. */
 describe("the runner with seccomp and rlimits alone", () => {
-  let server: ForkServer;
+  let server: SandboxServer;
   let dir: string;
 
   beforeAll(async () => {
     dir = await tempDir();
     const python = await findPython();
-    server = ForkServer.fromProcess({
+    server = SandboxServer.fromProcess({
       runner: {
         command: python.executable,
         args: ["-s", "-S", RUNNER_PATH, "--no-landlock", ...runnerArgs({ timeoutSeconds: 0.5, memoryBytes: 1 << 30 }, 0, python.sitePaths)],

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset, readFates } from "../../../pipeline/build/build-dataset.js";
+import { buildDataset, readFates } from "../../../pipeline/orchestrator/build-dataset.js";
 import { checkParquetBounds, MAX_PAGE_BYTES } from "../../../pipeline/parquet/check-parquet-bounds.js";
 import { writeParquet } from "../../../pipeline/parquet/parquet-writer.js";
 import { readParquetRows } from "../../../pipeline/parquet/read-parquet-rows.js";

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDataset, readFates } from "../../../pipeline/build/build-dataset.js";
+import { buildDataset, readFates } from "../../../pipeline/orchestrator/build-dataset.js";
 import { readParquetRows } from "../../../pipeline/parquet/read-parquet-rows.js";
 import type { ArcTask } from "../../../schemas/task.js";
 import { tempDir } from "../../support/stage-harness.js";

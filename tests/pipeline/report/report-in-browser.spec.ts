@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDataset, builtRows, type BuildManifest } from "../../../pipeline/build/build-dataset.js";
+import { buildDataset, builtRows } from "../../../pipeline/orchestrator/build-dataset.js";
 import type { BuildOptions } from "../../../schemas/build-options.js";
 import { CHROMIUM } from "../../support/chromium.js";
 import { demoWorld, tempDir } from "../../support/stage-harness.js";
+import type { BuildManifest } from "../../../schemas/build-manifest.js";
 
 const PALETTE = ["#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00", "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25"];
 const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(", ")})`;

@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CacheError } from "../../../pipeline/common/errors.js";
+import { CacheError, SandboxError } from "../../../pipeline/common/errors.js";
 import { ExecCache } from "../../../pipeline/store/exec-cache.js";
-import { executeCached } from "../../../pipeline/store/execute-cached.js";
+import { executeCached, executeForStage } from "../../../pipeline/store/execute-cached.js";
 import { createProcessExecutor } from "../../../pipeline/executor/process-pool.js";
 import { fingerprintId, type RuntimeFingerprint } from "../../../pipeline/executor/runtime-fingerprint.js";
 import type { Executor, ExecJob } from "../../../pipeline/executor/types.js";
 import type { Outcome } from "../../../schemas/outcome.js";
+import { DEFAULT_LIMITS } from "../../../schemas/sandbox-limits.js";
 import { tempDir } from "../../support/stage-harness.js";
 
 const LIMITS = { timeoutSeconds: 0.3, memoryBytes: 1 << 30 };
@@ -19,6 +20,7 @@ const JOBS = [
 function dyingExecutor(fingerprint: RuntimeFingerprint): Executor {
   return {
     name: "dying",
+    limits: DEFAULT_LIMITS,
     async *run(jobs: Iterable<ExecJob> | AsyncIterable<ExecJob>) {
       for await (const job of jobs)
         yield {
@@ -169,5 +171,22 @@ describe("the execution cache", () => {
       expect(new ExecCache({ cacheDir, namespace: "execute", fingerprint, fresh: false }).get(key)).toBeUndefined();
     }
     expect(new ExecCache({ cacheDir, namespace: "execute", fingerprint: base, fresh: false }).get(key)).toMatchObject({ status: "ok" });
+  });
+});
+
+describe("an executor whose limits are not the build's", () => {
+  it("is refused before it runs anything: outcomes under other limits never enter a cache keyed on the options", async () => {
+    const executor = createProcessExecutor({ workers: 1, timeoutSeconds: 0.5 });
+    const cacheDir = await tempDir();
+    const run = executeForStage({
+      stage: "execute",
+      namespace: "execute",
+      jobs: [{ id: "p", code: "def transform(g):\n    return g", inputs: [[[1]]] }],
+      limits: { timeoutSeconds: 2, memoryBytes: DEFAULT_LIMITS.memoryBytes },
+      context: { cacheDir, fresh: false, executor: async () => executor, emit: () => undefined },
+    });
+    await expect(run).rejects.toThrow(SandboxError);
+    await expect(run).rejects.toThrow(/enforces 0.5 s CPU and 1024 MiB per input but the build's options say 2 s CPU/);
+    await executor.close();
   });
 });

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { buildDataset } from "../../../pipeline/build/build-dataset.js";
+import { buildDataset } from "../../../pipeline/orchestrator/build-dataset.js";
 import { demoWorld, tempDir } from "../../support/stage-harness.js";
 
 const run = promisify(execFile);

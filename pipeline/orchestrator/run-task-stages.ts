@@ -1,20 +1,23 @@
 import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import type { Drop } from "../../schemas/drop.js";
-import type { Contamination } from "../../stages/decontaminate.js";
+import { decontaminateStage, type Contamination } from "../../stages/decontaminate.js";
+import { executeStage } from "../../stages/execute.js";
+import { revalidateStage } from "../../stages/revalidate.js";
 import type { RecipePick } from "../recipe/run-recipe.js";
 import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
-import type { LoadedTask, TaskSourceData } from "../../stages/load-tasks.js";
-import type { SelectSummary } from "../../stages/select.js";
-import type { PairData } from "../../stages/pair-programs.js";
+import { ATTEMPTS, loadTasksStage, type TaskSourceData } from "../../stages/load-tasks.js";
+import { selectStage, type SelectSummary } from "../../stages/select.js";
+import { pairProgramsStage } from "../../stages/pair-programs.js";
 import { cacheKey } from "../common/canonical-json.js";
 import { StageTotals } from "../engine/sum-reports.js";
 import type { StageContext } from "../engine/stage.js";
 import type { SourceOutput } from "../engine/stage-records.js";
 import { runBounded } from "../engine/run-bounded.js";
-import { runStages, type StageReport } from "../engine/run-stages.js";
+import { runStages, type StageResults } from "../engine/run-stages.js";
 import { readTaskShard, type ShardContent, type TaskShard } from "../engine/task-shards.js";
 import type { StageStore } from "../store/stage-store.js";
 import { TASK_STAGES } from "./build-stages.js";
+import type { StageReport } from "../../schemas/build-manifest.js";
 
 /** One reader's shard of a task, and the folder it lives in. */
 export interface ShardRef {
@@ -88,12 +91,18 @@ export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" 
 }
 
 /** The runtimes recorded by the stages that executed this task's programs (cached or not). */
-function runtimesOf(meta: Record<string, { data?: unknown }>): { runtimes?: RuntimeFingerprint[] } {
-  const found = ["execute", "revalidate"].flatMap((stage) => {
-    const runtime = (meta[stage]?.data as { runtime?: RuntimeFingerprint } | undefined)?.runtime;
+function runtimesOf(results: StageResults): { runtimes?: RuntimeFingerprint[] } {
+  const found = [executeStage, revalidateStage].flatMap((stage) => {
+    const runtime = results.data(stage)?.runtime;
     return runtime ? [runtime] : [];
   });
   return found.length ? { runtimes: found } : {};
+}
+
+/** What a stage received: every record it kept or dropped (so inserting a stage before it changes nothing here). */
+function received(results: StageResults, stage: typeof executeStage): number {
+  const output = results.output(stage);
+  return (output.kept ?? 0) + output.drops.length + Object.values(output.dropped ?? {}).reduce((n, v) => n + v, 0);
 }
 
 /**
@@ -141,6 +150,8 @@ export async function runTaskStages(params: {
       }
       const results = await runStages({
         stages: TASK_STAGES,
+        from: ATTEMPTS,
+        scope: `task ${task.taskKey}`,
         options: params.options,
         store,
         context: quiet,
@@ -148,20 +159,19 @@ export async function runTaskStages(params: {
         perTask: { lastParts: (stage) => lastParts.get(stage) },
       });
       totals.add({ task: task.taskKey, reports: results.reports, parts: results.parts });
-      const notFound = results.meta["load-tasks"]!.drops.filter((d) => d.reason === "task_not_found");
+      const notFound = results.output(loadTasksStage).drops.filter((d) => d.reason === "task_not_found");
+      const contamination = results.data(decontaminateStage).contamination;
       progress();
       return {
         ...task,
-        keys: Object.fromEntries(TASK_STAGES.map((s) => [s.name, results.keys[s.name]!])),
-        executed: results.meta["filter-transductive"]!.length,
+        keys: Object.fromEntries(TASK_STAGES.map((s) => [s.name, results.keys[s.name] ?? ""])),
+        executed: received(results, executeStage),
         // Pairs are a refinement build's rows.
-        selected: pairMode(params.options) ? (results.meta.pair!.data as PairData).summary : (results.meta.select!.data as SelectSummary),
-        ...(notFound.length ? { missing: { count: notFound.length, first: notFound[0]! } } : {}),
-        ...((results.meta["load-tasks"]!.data as LoadedTask).trusted ? { trusted: true as const } : {}),
-        ...runtimesOf(results.meta),
-        ...((results.meta.decontaminate!.data as { contamination?: Contamination }).contamination
-          ? { contamination: (results.meta.decontaminate!.data as { contamination: Contamination }).contamination }
-          : {}),
+        selected: pairMode(params.options) ? results.data(pairProgramsStage).summary : results.data(selectStage),
+        ...(notFound[0] ? { missing: { count: notFound.length, first: notFound[0] } } : {}),
+        ...(results.data(loadTasksStage).trusted ? { trusted: true as const } : {}),
+        ...runtimesOf(results),
+        ...(contamination ? { contamination } : {}),
         ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
       };
     },

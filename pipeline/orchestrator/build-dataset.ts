@@ -1,22 +1,18 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { LogFate } from "../../stages/read-logs.js";
-import type { SourceFate } from "../../stages/read-datasets.js";
-import type { SplitName } from "../../stages/split.js";
-import { datasetCard, formatSplits, writeCard, writeSplits, type SplitSource, type WrittenSplit } from "../../stages/write-dataset.js";
+import { datasetCard, formatSplits, writeCard, writeSplits, type SplitSource } from "../writer/write-dataset.js";
 import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import { StageStore } from "../store/stage-store.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
 import { fingerprintId } from "../executor/runtime-fingerprint.js";
 import { protectedPaths } from "../executor/visible-paths.js";
-import { CleanerPool } from "../executor/clean-code-helper.js";
-import type { Executor, ExecutorEvent, SandboxInfo } from "../executor/types.js";
+import { CleanerPool } from "../cleaner/cleaner-pool.js";
+import type { Executor, ExecutorEvent } from "../executor/types.js";
 import type { ProgressEvent } from "../common/progress.js";
-import type { StageReport } from "../engine/run-stages.js";
 import { CacheError, InputError, SandboxError } from "../common/errors.js";
 import type { HubAccess, StageContext } from "../engine/stage.js";
 import { buildSummary } from "./build-summary.js";
-import { decontaminationReport, type DecontaminationManifest } from "./decontamination-report.js";
+import { decontaminationReport } from "./decontamination-report.js";
 import { summariseTasks, taskTable } from "./task-table.js";
 import { writeReport } from "../report/render-report.js";
 import { VERSION } from "../common/version.js";
@@ -26,35 +22,13 @@ import { checkTasksRoot } from "../sources/load-task.js";
 import { closeKvStore } from "../store/kv-store.js";
 import { readJsonLinesSync, writeJsonLinesSync } from "../common/json-lines.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
-import { runBuild, type BuildRun } from "./run-build.js";
+import type { BuildRun } from "./build-run.js";
+import { runBuild } from "./run-build.js";
 import type { Drop } from "../../schemas/drop.js";
-import { splitOf, taskFates, taskRows, type Fate } from "./task-rows.js";
+import { splitOf, taskFates, taskRows } from "./task-rows.js";
+import type { BuildManifest, Fate, SplitName, StageReport } from "../../schemas/build-manifest.js";
 
 export { BUILD_STAGES } from "./build-stages.js";
-
-export interface BuildManifest {
-  arcforge: string;
-  created: string;
-  options: BuildOptions;
-  /** The sandbox this run started (null when every execution came from the cache). */
-  sandbox: SandboxInfo | null;
-  /** Every runtime whose verdicts the rows rest on, recorded with the executions: named whether they ran now or were cached. */
-  sandboxes: { fingerprint: string; backend: string; isolation: string; python: string; numpy: string; seed: number }[];
-  stages: StageReport[];
-  logs: LogFate[];
-  /** The program datasets read with --from: source, Hub revision, schema, shards and rows. */
-  datasets: SourceFate[];
-  /** The datasets and subsets the kept logs name. */
-  source: { datasets: string[]; subsets: string[] };
-  /** Tasks no task file held, whose programs were judged against the task their inputs embedded. */
-  tasks_taken_on_trust: string[];
-  /** The evaluation splits the tasks were checked against, the files used, and what was found. */
-  decontamination: DecontaminationManifest;
-  /** Every attempt's fate is a line of fates.jsonl beside manifest.json (by task, then id), not part of it. */
-  attempts: { total: number; kept: number; dropped: Record<string, number>; adds_up: boolean };
-  outputs: WrittenSplit[];
-  summary: string[];
-}
 
 export interface BuildParams {
   options: BuildOptions;
@@ -159,7 +133,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       outputs: written,
       summary,
     };
-    writeFileAtomic(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+    writeFileAtomic(join(options.out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     await writeReport({ dir: options.out, title: params.title });
     return manifest;
   } finally {
@@ -224,7 +198,7 @@ function executorMessages(emit: (event: ProgressEvent) => void) {
 /** Programs whose task could not be found: how many, of how many tasks, and the first. */
 function missingTasks(run: BuildRun): { count: number; tasks: number; first?: Drop } {
   const missing = run.tasks.filter((t) => t.missing);
-  return { count: missing.reduce((n, t) => n + t.missing!.count, 0), tasks: missing.length, first: missing[0]?.missing!.first };
+  return { count: missing.reduce((n, t) => n + t.missing!.count, 0), tasks: missing.length, first: missing[0]?.missing?.first };
 }
 
 /** Why a build has nothing to write, with the remedy: it fails instead of writing an empty dataset. */

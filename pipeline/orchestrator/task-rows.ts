@@ -2,16 +2,19 @@ import type { Drop } from "../../schemas/drop.js";
 import type { Row } from "../../schemas/program.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { stableOrder } from "../../stages/dedup.js";
-import type { LoadedTask } from "../../stages/load-tasks.js";
-import type { SplitName } from "../../stages/split.js";
+import { filterDegenerateStage } from "../../stages/filter-degenerate.js";
+import { ATTEMPTS, loadTasksStage } from "../../stages/load-tasks.js";
+import { pairProgramsStage } from "../../stages/pair-programs.js";
+import { selectStage } from "../../stages/select.js";
+import { viewOf } from "../engine/run-stages.js";
+import type { Handle } from "../engine/stage.js";
 import { StageRecords } from "../engine/stage-records.js";
 import { CacheError } from "../common/errors.js";
 import type { StageStore } from "../store/stage-store.js";
-import { TASK_STAGES } from "./build-stages.js";
-import type { BuildRun } from "./run-build.js";
+import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
+import { type BuildRun, RECIPE_REPORT } from "./build-run.js";
 import { taskContent, taskSource, type TaskRun } from "./run-task-stages.js";
-
-const AFTER = new Map(TASK_STAGES.map((s) => [s.name, s.after]));
+import type { Fate, SplitName } from "../../schemas/build-manifest.js";
 
 /** Where a task's rows went: a split, or nowhere (no rows, or balance dropped the task). */
 export function splitOf(run: BuildRun, task: TaskRun): SplitName | "dropped" {
@@ -23,15 +26,18 @@ export function splitOf(run: BuildRun, task: TaskRun): SplitName | "dropped" {
 function reader(params: { store: StageStore; task: TaskRun }) {
   const { store, task } = params;
   const meta = (stage: string) => {
-    const found = store.readMeta(stage, task.keys[stage]!, true);
+    const key = task.keys[stage];
+    const found = key ? store.readMeta(stage, key, true) : undefined;
     // Deleted or damaged under a running build: say which entry, not a TypeError.
     if (!found)
-      throw new CacheError(
-        `the ${stage} output of task ${task.taskKey} (key ${task.keys[stage]}) was written by this build but is gone or unreadable; run the build again`,
-      );
+      throw new CacheError(`the ${stage} output of task ${task.taskKey} (key ${key}) was written by this build but is gone or unreadable; run the build again`);
     return found;
   };
-  return { meta, records: new StageRecords({ store, keys: task.keys, after: (name) => AFTER.get(name)!, meta, sources: { attempts: taskSource(task) } }) };
+  return {
+    output: <D>(handle: Handle<unknown, D>) => viewOf(handle, meta(handle.name)),
+    meta,
+    records: new StageRecords({ store, keys: task.keys, after: (name) => TASK_WIRING.get(name) ?? [], meta, sources: { [ATTEMPTS.name]: taskSource(task) } }),
+  };
 }
 
 /**
@@ -40,17 +46,18 @@ function reader(params: { store: StageStore; task: TaskRun }) {
  * grouping, a row read back from a table counting its own copies).
  */
 export function taskRows(params: { store: StageStore; task: TaskRun; table?: boolean; pairs?: boolean }): { task: ArcTask; split: string | null; rows: Row[] } {
-  const { meta, records } = reader(params);
-  const loaded = meta("load-tasks").data as LoadedTask;
-  const task = loaded.tasks[params.task.taskKey]!;
+  const { output, records } = reader(params);
+  const loaded = output(loadTasksStage).data;
+  const task = loaded.tasks[params.task.taskKey];
+  if (!task) throw new CacheError(`the load-tasks output of task ${params.task.taskKey} holds no task; run the build again with --fresh`);
   const split = loaded.split ?? null;
   // A refinement build's rows are its pairs: each child carrying its parent, in the pair stage's order.
-  if (params.pairs) return { task, split, rows: records.get<Row>("pair") };
-  const rows = [...records.get<Row>("select")].sort(stableOrder);
+  if (params.pairs) return { task, split, rows: records.of(pairProgramsStage) };
+  const rows = [...records.of(selectStage)].sort(stableOrder);
   const picks = params.task.recipe;
   if (!params.table && !picks) return { task, split, rows };
   const groups = new Map<string, { copies: number; models: Set<string> }>();
-  for (const r of records.get<Row>("filter-degenerate")) {
+  for (const r of records.of(filterDegenerateStage)) {
     const group = groups.get(r.code) ?? { copies: 0, models: new Set<string>() };
     group.copies += r.provenance?.copies ?? 1;
     for (const model of r.provenance?.models ?? [r.model]) group.models.add(model);
@@ -61,15 +68,6 @@ export function taskRows(params: { store: StageStore; task: TaskRun; table?: boo
   // A recipe's rows, in its order: rank (none last), then row_id.
   const byId = new Map(grouped.map((r) => [r.id, r]));
   return { task, split, rows: picks.map((p) => byId.get(p.id)!) };
-}
-
-export interface Fate {
-  id: string;
-  taskId?: string;
-  fate: string;
-  stage?: string;
-  detail?: string;
-  provenance?: { source: string; revision?: string; split: string; row: number };
 }
 
 /**
@@ -87,17 +85,23 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
   const split = splitOf(params.run, task);
   let received = 0;
   if (task.read > 0) {
-    const { meta } = reader(params);
-    const loaded = meta("load-tasks");
+    const { meta, output } = reader(params);
+    const loaded = meta(loadTasksStage.name);
     for (const id of [...(loaded.selected ?? []), ...loaded.drops.map((d) => d.id)]) read.push(id);
     received = read.length - readerDrops.length;
     for (const stage of TASK_STAGES) drops.push(...meta(stage.name).drops.map((d) => ({ ...d, stage: stage.name })));
     const picked = task.recipe ? new Set(task.recipe.map((p) => p.id)) : undefined;
-    const pairData = meta("pair").data as { participants?: string[] } | undefined;
-    const kept = pairData?.participants && params.run.pairs ? pairData.participants : (meta("select").selected ?? []);
+    const pairData = output(pairProgramsStage).data;
+    const kept = pairData?.participants && params.run.pairs ? pairData.participants : (meta(selectStage.name).selected ?? []);
     for (const id of kept) {
       if (picked && !picked.has(id))
-        drops.push({ id, reason: "recipe_excluded", detail: `not among the rows of recipe ${params.run.recipe ?? "?"}`, taskId: task.taskId, stage: "recipe" });
+        drops.push({
+          id,
+          reason: "recipe_excluded",
+          detail: `not among the rows of recipe ${params.run.recipe ?? "?"}`,
+          taskId: task.taskId,
+          stage: RECIPE_REPORT,
+        });
       else if (split === "dropped")
         drops.push({ id, reason: "balance_task_dropped", detail: `${task.selected.group} group larger`, taskId: task.taskId, stage: "balance" });
       else fates.push({ id, taskId: task.taskId, fate: `kept:${split}` });

@@ -2,18 +2,7 @@ import type { BuildOptions } from "../../schemas/build-options.js";
 import { decontaminationSplits } from "../../stages/decontaminate.js";
 import { evaluationIndex } from "../decontaminate/evaluation-index.js";
 import type { TaskRun } from "./run-task-stages.js";
-
-/** The manifest's account of decontamination: against what, with which files, and what it found. */
-export interface DecontaminationManifest {
-  against: string[];
-  /** Why nothing was checked, when nothing was. */
-  off?: string;
-  /** Each evaluation task file used (relative to --tasks) and its sha256. */
-  files?: Record<string, string>;
-  contaminated: { task: string; matched: string; shared: number; inputs: number }[];
-  overlap: { task: string; matched: string; shared: number; inputs: number }[];
-  evaluation_tasks: string[];
-}
+import type { DecontaminationManifest } from "../../schemas/build-manifest.js";
 
 /** The manifest section and the summary line (terminal and card) for a build's tasks. */
 export async function decontaminationReport(params: {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { findPython } from "./find-python.js";
+import { findPython } from "../executor/find-python.js";
 import { packageRoot } from "../common/paths.js";
 
 export type CleanStatus = "cleaned" | "unchanged" | "unparsable" | "failed";
@@ -50,7 +50,7 @@ class Helper {
       // Asked after it died: no answer would ever come.
       if (this.dead) return resolve(this.diedAnswer(code));
       this.pending.set(id, { code, resolve });
-      this.child.stdin.write(JSON.stringify({ id, code }) + "\n");
+      this.child.stdin.write(`${JSON.stringify({ id, code })}\n`);
     });
   }
 

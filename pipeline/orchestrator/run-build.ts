@@ -1,39 +1,22 @@
 import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
-import type { Drop } from "../../schemas/drop.js";
-import type { TaskSummary, BalanceData } from "../../stages/balance.js";
-import type { LogFate } from "../../stages/read-logs.js";
-import type { SourceFate } from "../../stages/read-datasets.js";
-import type { SplitData } from "../../stages/split.js";
+import { balanceStage, TASK_SUMMARIES, type TaskSummary } from "../../stages/balance.js";
+import { readLogsStage } from "../../stages/read-logs.js";
+import { readDatasetsStage } from "../../stages/read-datasets.js";
+import { splitStage } from "../../stages/split.js";
 import { cacheKey } from "../common/canonical-json.js";
-import { runStages, type StageReport } from "../engine/run-stages.js";
+import { runStages } from "../engine/run-stages.js";
 import type { StageContext } from "../engine/stage.js";
-import type { TaskShard } from "../engine/task-shards.js";
 import type { StageStore } from "../store/stage-store.js";
-import { GLOBAL_STAGES, INGEST_STAGES } from "./build-stages.js";
+import { GLOBAL_CHAIN, INGEST_STAGES } from "./build-stages.js";
 import { cutByRecipe } from "./cut-by-recipe.js";
 import { runTaskStages, type ShardRef, type TaskRun } from "./run-task-stages.js";
+import type { StageReport } from "../../schemas/build-manifest.js";
+import { type BuildRun, RECIPE_REPORT } from "./build-run.js";
 
 /** Tasks in flight at once: enough to keep every sandbox worker busy across small tasks. */
 const TASKS_IN_FLIGHT = 4;
 /** Attempts in flight at once over those tasks: ARC-sized tasks never reach it; a corpus of huge tasks runs them one or two at a time. */
 const ATTEMPTS_IN_FLIGHT = 16_384;
-
-/** What a build decided, with the way back to every row: small whatever the corpus. */
-export interface BuildRun {
-  reports: StageReport[];
-  logs: LogFate[];
-  sources: SourceFate[];
-  source: { datasets: string[]; subsets: string[] };
-  /** Attempt drops that name no task (a dataset row without a usable task id). */
-  looseDrops: (Drop & { stage: string })[];
-  tasks: TaskRun[];
-  droppedTasks: Set<string>;
-  validationTasks: Set<string>;
-  /** The recipe's name, when the build was cut by one. */
-  recipe?: string;
-  /** A refinement build: its rows are pairs. */
-  pairs?: boolean;
-}
 
 /**
  * The build's three phases: the readers shard the corpus by task; the task stages run task by
@@ -43,17 +26,21 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
   const { options, store, context } = params;
   const ingest = await runStages({ stages: INGEST_STAGES, options, store, context });
   const byTask = new Map<string, Omit<TaskRun, "keys" | "executed" | "selected">>();
-  for (const stage of INGEST_STAGES) {
-    const dir = store.entry(stage.name, ingest.keys[stage.name]!);
-    for (const shard of (ingest.meta[stage.name]!.data as { shards: TaskShard[] }).shards) {
-      const ref: ShardRef = { stage: stage.name, dir, shard };
+  const readers = [
+    { stage: readLogsStage.name, shards: ingest.data(readLogsStage).shards },
+    { stage: readDatasetsStage.name, shards: ingest.data(readDatasetsStage).shards },
+  ];
+  for (const { stage, shards } of readers) {
+    const dir = store.entry(stage, ingest.keys[stage] ?? "");
+    for (const shard of shards) {
+      const ref: ShardRef = { stage, dir, shard };
       const task = byTask.get(shard.taskKey) ?? { taskKey: shard.taskKey, dataset: shard.dataset, taskId: shard.taskId, shards: [], read: 0 };
       task.shards.push(ref);
       task.read += shard.attempts;
       byTask.set(shard.taskKey, task);
     }
   }
-  const foreign = (ingest.meta["read-datasets"]!.data as { foreignParents?: Record<string, Record<string, string>> }).foreignParents ?? {};
+  const foreign = ingest.data(readDatasetsStage).foreignParents ?? {};
   for (const [taskKey, parents] of Object.entries(foreign)) {
     const task = byTask.get(taskKey);
     if (task) task.foreignParents = parents;
@@ -66,7 +53,8 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
     .map((r) => ({ taskKey: r.taskKey, taskId: r.taskId, rows: r.selected.rows, group: r.selected.group! }));
   const taint = perTask.runs.find((r) => r.uncacheable)?.uncacheable;
   const global = await runStages({
-    stages: GLOBAL_STAGES,
+    stages: GLOBAL_CHAIN.stages,
+    from: TASK_SUMMARIES,
     options,
     store,
     context,
@@ -79,16 +67,16 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
       },
     },
   });
-  const datasets = ingest.meta["read-datasets"]!;
+  const datasets = ingest.output(readDatasetsStage);
   return {
     reports: [...ingest.reports, ...perTask.reports, ...(recipe ? [recipe] : []), ...global.reports],
-    logs: (ingest.meta["read-logs"]!.data as { logs: LogFate[] }).logs,
-    sources: (datasets.data as { sources: SourceFate[] }).sources,
-    source: (ingest.meta["read-logs"]!.data as { source: BuildRun["source"] }).source,
+    logs: ingest.data(readLogsStage).logs,
+    sources: datasets.data.sources,
+    source: ingest.data(readLogsStage).source,
     looseDrops: datasets.drops.filter((d) => d.scope !== "file").map((d) => ({ ...d, stage: "read-datasets" })),
     tasks: perTask.runs,
-    droppedTasks: new Set((global.meta.balance!.data as BalanceData).droppedTasks),
-    validationTasks: new Set((global.meta.split!.data as SplitData).validationTasks),
+    droppedTasks: new Set(global.data(balanceStage).droppedTasks),
+    validationTasks: new Set(global.data(splitStage).validationTasks),
     ...(options.recipe ? { recipe: options.recipe.name } : {}),
     ...(pairMode(options) ? { pairs: true } : {}),
   };
@@ -97,7 +85,7 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
 /** Cuts the program table with the build's recipe; reported as a stage of its own. */
 async function recipeReport(params: { runs: TaskRun[]; store: StageStore; options: BuildOptions; context: StageContext }): Promise<StageReport> {
   const tableRows = params.runs.reduce((n, r) => n + r.selected.rows, 0);
-  params.context.emit({ type: "stage-start", stage: "recipe", cached: false, reason: params.options.recipe!.name });
+  params.context.emit({ type: "stage-start", stage: RECIPE_REPORT, cached: false, reason: params.options.recipe!.name });
   const cut = await cutByRecipe({
     runs: params.runs,
     store: params.store,
@@ -110,9 +98,9 @@ async function recipeReport(params: { runs: TaskRun[]; store: StageStore; option
     : cut.cached.table
       ? `recipe ${params.options.recipe!.name} ran on the cached program table`
       : "the program table was loaded, then the recipe ran";
-  params.context.emit({ type: "stage-end", stage: "recipe", kept: cut.rows, dropped: tableRows - cut.rows, ms: cut.ms });
+  params.context.emit({ type: "stage-end", stage: RECIPE_REPORT, kept: cut.rows, dropped: tableRows - cut.rows, ms: cut.ms });
   return {
-    stage: "recipe",
+    stage: RECIPE_REPORT,
     key: cut.key,
     ran: !cut.cached.result,
     reason,

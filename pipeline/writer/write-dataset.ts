@@ -1,23 +1,16 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { isJsonl, type BuildOptions } from "../schemas/build-options.js";
-import { writeParquet } from "../pipeline/parquet/parquet-writer.js";
-import { writeJsonLinesSync } from "../pipeline/common/json-lines.js";
-import { fileSha256 } from "../pipeline/common/sha256.js";
-import { arrowSchema, COLUMNS } from "../schemas/arrow.js";
-import { formatRow } from "../schemas/row-formats.js";
-import type { ArcTask } from "../schemas/task.js";
-import type { Row } from "../schemas/program.js";
-import type { SplitName, SplitRow } from "./split.js";
-import { writeFileAtomic } from "../pipeline/common/write-file-atomic.js";
-
-export interface WrittenSplit {
-  split: SplitName;
-  path: string;
-  rows: number;
-  tasks: number;
-  sha256: string;
-}
+import { isJsonl, type BuildOptions } from "../../schemas/build-options.js";
+import { writeParquet } from "../parquet/parquet-writer.js";
+import { writeJsonLinesSync } from "../common/json-lines.js";
+import { fileSha256 } from "../common/sha256.js";
+import { arrowSchema, COLUMNS } from "../../schemas/arrow.js";
+import { formatRow } from "../../schemas/row-formats.js";
+import type { ArcTask } from "../../schemas/task.js";
+import type { Row } from "../../schemas/program.js";
+import type { SplitRow } from "../../stages/split.js";
+import { writeFileAtomic } from "../common/write-file-atomic.js";
+import type { SplitName, WrittenSplit } from "../../schemas/build-manifest.js";
 
 export const splitFileName = (split: SplitName, format: BuildOptions["format"]) =>
   isJsonl(format) ? `data/${split}-00000-of-00001.jsonl` : `data/${split}-00000-of-00001.parquet`;

@@ -261,7 +261,7 @@ const LOGS: { file: string; task: string; layout: "independent" | "simple" | "mu
 
 function attemptRecord(a: DemoAttempt, number: number, layout: string, expected: Grid | undefined) {
   const program = a.kind ? DEMO_PROGRAMS[a.kind] : "";
-  const raw = a.reasoning ? { choices: [{ message: { role: "assistant", content: "```python\n" + program + "```", reasoning: a.reasoning } }] } : null;
+  const raw = a.reasoning ? { choices: [{ message: { role: "assistant", content: `\`\`\`python\n${program}\`\`\``, reasoning: a.reasoning } }] } : null;
   const base = {
     attempt_number: number,
     timestamp: "2025-08-01T10:00:00",

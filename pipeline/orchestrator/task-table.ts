@@ -1,27 +1,6 @@
-import type { BuildRun } from "./run-build.js";
+import type { BuildRun } from "./build-run.js";
 import { splitOf } from "./task-rows.js";
-
-/** One line of tasks.jsonl: what became of one task's programs. */
-export interface TaskLine {
-  dataset: string;
-  task: string;
-  /** Programs read from the logs (attempts that held code). */
-  read: number;
-  /** Programs that reached the sandbox (past cleaning and the transduction filter). */
-  executed: number;
-  /** Rows written. */
-  kept: number;
-  /** Rows written that solve the test. */
-  solved: number;
-  /** correct: any row (before balancing) gets a train output right. */
-  group: "correct" | "incorrect" | null;
-  split: "train" | "validation" | "dropped";
-  /** Only when it meets an evaluation task: `contaminated` (its programs dropped), `overlap`, `evaluation_task`. */
-  contamination?: string;
-  /** The evaluation task it shares most input grids with, and how many of its inputs. */
-  matched?: string;
-  shared?: number;
-}
+import type { TaskLine } from "../../schemas/build-manifest.js";
 
 /** The per-task table, sorted by dataset and task; tasks with no program executed are listed too. */
 export function taskTable(run: BuildRun): TaskLine[] {

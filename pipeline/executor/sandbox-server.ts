@@ -91,8 +91,8 @@ interface InFlight {
   reject: (error: Error) => void;
 }
 
-/** One runner (docker/runner.py) that executes one program at a time. */
-export class ForkServer {
+/** One sandbox server: a runner (docker/runner.py) in a process or a container, executing one program at a time. */
+export class SandboxServer {
   private readonly io: RunnerIo;
   private inFlight: InFlight | undefined;
   private stderrTail = "";
@@ -143,8 +143,8 @@ export class ForkServer {
     });
   }
 
-  static fromProcess(params: { runner: RunnerCommand; label: string }): ForkServer {
-    return new ForkServer({ io: processRunnerIo(params), label: params.label });
+  static fromProcess(params: { runner: RunnerCommand; label: string }): SandboxServer {
+    return new SandboxServer({ io: processRunnerIo(params), label: params.label });
   }
 
   get pid(): number | undefined {
@@ -163,7 +163,7 @@ export class ForkServer {
     return new Promise((resolve, reject) => {
       this.inFlight = { requestId, inputs: params.inputs.length, outcomes: new Map(), resolve, reject };
       this.heartbeat = setTimeout(() => this.fail(`the runner was silent for ${HEARTBEAT_TIMEOUT_MS / 1000} s with a program in flight`), HEARTBEAT_TIMEOUT_MS);
-      this.io.stdin.write(JSON.stringify({ id: requestId, code: params.code, inputs: params.inputs }) + "\n");
+      this.io.stdin.write(`${JSON.stringify({ id: requestId, code: params.code, inputs: params.inputs })}\n`);
     });
   }
 
