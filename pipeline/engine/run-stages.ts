@@ -101,7 +101,7 @@ export async function runStages<O>(params: {
         length: output.kept ?? output.records.length,
         ...(output.dropped ? { dropped: output.dropped } : {}),
       };
-      if (stage.selects) m.selected = (output.records as { id: string }[]).map((r) => r.id);
+      if (stage.selects) m.selected = output.records.map((r) => idOf(r, stage.name));
       if (stage.patches) m.patched = true;
       // An output that is not the programs' doing taints everything computed from it: it is
       // written for this build to read back, but not marked done.
@@ -167,6 +167,12 @@ export function wireStages(params: { stages: readonly AnyStage<unknown>[]; sourc
     if (!stage.reader) previous = stage.name;
   }
   return wiring;
+}
+
+/** A selecting stage stores its records' ids: each record must have one. */
+function idOf(record: unknown, stage: string): string {
+  if (record && typeof record === "object" && "id" in record && typeof record.id === "string") return record.id;
+  throw new StageGraphError(`stage ${stage} selects records, and one of its records has no string id: give every record an id`);
 }
 
 /** A stored output as its handle types it. */
