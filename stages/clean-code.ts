@@ -34,11 +34,7 @@ export const cleanCodeStage = defineStage<BuildOptions, Program, Program, undefi
     const asked = [...missing.values()];
     const fresh = context.cleaner ? await context.cleaner.clean({ programs: asked, onAnswer }) : await cleanPrograms({ programs: asked, onProgress: onAnswer });
     // A helper that died answered for itself, not for the code: that answer is not kept.
-    await cache.put(
-      asked
-        .map((p) => [p.code, fresh.get(p.id)!] as [string, Cleaned])
-        .filter(([, a]) => a.status !== "failed" || !a.error?.startsWith("the cleaner process died")),
-    );
+    await cache.put(asked.map((p) => [p.code, fresh.get(p.id)!] as [string, Cleaned]).filter(([, a]) => !a.helperDied));
     for (const p of programs) if (!cleaned.has(p.id)) cleaned.set(p.id, fresh.get(missing.get(p.code)!.id)!);
     const counts: Record<string, number> = { cleaned: 0, unchanged: 0, clean_failed: 0, clean_unparsable: 0 };
     const records = programs.map((program) => {

@@ -10,6 +10,8 @@ export interface Cleaned {
   code: string;
   status: CleanStatus;
   error?: string;
+  /** The helper process died before answering: this says nothing about the code, and is never cached. */
+  helperDied?: true;
 }
 
 export const CLEANER_PATH = join(packageRoot(), "docker", "clean_code.py");
@@ -41,7 +43,7 @@ class Helper {
 
   /** The code kept as it was: the helper died, which says nothing about the code. */
   private diedAnswer(code: string): Cleaned {
-    return { code, status: "failed", error: `the cleaner process died: ${this.stderr.trim().split("\n").pop() ?? "no message"}` };
+    return { code, status: "failed", helperDied: true, error: `the cleaner process died: ${this.stderr.trim().split("\n").pop() ?? "no message"}` };
   }
 
   ask(code: string): Promise<Cleaned> {

@@ -1,11 +1,11 @@
 import { Option, type Command } from "commander";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, PAIR_SOURCES, SELECTIONS, type BuildOptions, type PairSource } from "../../schemas/build-options.js";
 import { nameProblem } from "../../schemas/names.js";
-import { wholeNumber } from "./number-options.js";
+import { countOrFraction, dateYyyymmdd, wholeNumber } from "./number-options.js";
 import { resolveRecipe } from "../recipe/builtin-recipes.js";
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
-import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addSandboxOptions, resolveSandboxLimits, type SandboxCliOptions } from "./sandbox-options.js";
 import { addHubOptions, tokenOf } from "./hub-options.js";
 import { runPush, type PushCliOptions } from "./push-cli.js";
 import type { BuildManifest, Fate } from "../../schemas/build-manifest.js";
@@ -65,24 +65,8 @@ const collect = (value: string, previous: string[] = []) => [
     .map((v) => v.trim())
     .filter(Boolean),
 ];
-const yyyymmdd = (value: string) => {
-  if (!/^\d{8}$/.test(value)) throw new InputError(`expected a date as YYYYMMDD, got '${value}'`);
-  return value;
-};
-const positiveInteger = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(`expected a whole number of at least 1, got '${value}'`);
-  return n;
-};
+const positiveInteger = wholeNumber(1);
 const integer = wholeNumber(0);
-
-/** A count of rows (a whole number >= 1), or a fraction of the rows (0 < f < 1). */
-const validationSize = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (n >= 1 && !Number.isInteger(n)))
-    throw new InputError(`--validation-size takes a whole number of rows or a fraction between 0 and 1, not '${value}'`);
-  return n;
-};
 
 /** A comma-separated list of pair sources. */
 const pairList = (value: string): PairSource[] => {
@@ -114,8 +98,8 @@ export function addBuildOptions(command: Command, defaults: { out: string } = { 
         .option("--model <name,...>", "keep logs of these models (repeatable, case-insensitive; default: every model)", collect)
         .option("--dataset <name>", "keep logs of this dataset (arc-agi-1, arc-agi-2)")
         .option("--subset <name>", "keep logs of this subset")
-        .option("--date-from <YYYYMMDD>", "keep log files named from this date", yyyymmdd)
-        .option("--date-to <YYYYMMDD>", "keep log files named up to this date", yyyymmdd)
+        .option("--date-from <YYYYMMDD>", "keep log files named from this date", dateYyyymmdd)
+        .option("--date-to <YYYYMMDD>", "keep log files named up to this date", dateYyyymmdd)
         .option("--pattern <glob>", "keep log files whose name matches")
         .option("--limit <n>", "keep only the last n log files", integer)
         .option("--pairs <sources>", `with --format refinement*: where pairs come from (comma-separated: ${PAIR_SOURCES.join(",")}; default: all)`, pairList)
@@ -127,7 +111,7 @@ export function addBuildOptions(command: Command, defaults: { out: string } = { 
         .option(
           "--validation-size <rows|fraction>",
           "with --validation: validation rows, as a count or a fraction of the rows (default: 10%, at most 32)",
-          validationSize,
+          countOrFraction,
         )
         .option("--allow-sandbox-failures", "write the dataset even when the sandbox itself failed on some programs (they are left out, and retried next time)")
         .option("--overwrite", "write into a non-empty --out that is not an earlier arcforge output (only the files arcforge writes are replaced)")
@@ -234,7 +218,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     seed: cli.seed,
     generation: cli.generation,
     license: cli.license,
-    limits: { timeoutSeconds: cli.timeout, memoryBytes: Math.round(cli.memory * 2 ** 20) },
+    limits: resolveSandboxLimits(cli),
   };
 }
 
@@ -255,7 +239,8 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     title,
     onEvent: renderer.onEvent,
     hub: { hubUrl: cli.hubUrl, token: tokenOf(cli), allowHttp: cli.allowHttp },
-    createExecutor: (onEvent, seed) => executorFromOptions(cli, onEvent, seed, buildFolders(options, cli.cacheDir)),
+    createExecutor: (onEvent, seed) =>
+      executorFromOptions({ options: cli, limits: options.limits, onEvent, seed, protect: buildFolders(options, cli.cacheDir) }),
   });
   if (cli.debug) process.stderr.write(`${debugReport({ manifest, fates: readFates(cli.out) })}\n`);
   if (cli.json) {

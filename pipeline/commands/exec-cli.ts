@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { gridToText } from "../../schemas/grid.js";
 import { InputError } from "../common/errors.js";
 import { execProgram } from "./exec-program.js";
-import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addSandboxOptions, resolveSandboxLimits, type SandboxCliOptions } from "./sandbox-options.js";
 
 interface ExecCliOptions extends SandboxCliOptions {
   task?: string;
@@ -30,7 +30,7 @@ export function registerExecCommand(program: Command): void {
     });
     const source = await loadSource(options);
     const { executorFromOptions } = await import("./sandbox-executor.js");
-    const executor = executorFromOptions(options, undefined, 0, [options.tasks]);
+    const executor = executorFromOptions({ options, limits: resolveSandboxLimits(options), protect: [options.tasks] });
     try {
       const report = await execProgram({ code, executor, ...source });
       if (options.json) {

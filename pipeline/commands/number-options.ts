@@ -15,6 +15,25 @@ export const positiveNumber = (value: string): number => {
   return n;
 };
 
+export const fraction = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("expected a fraction from 0 to 1");
+  return n;
+};
+
+/** A count (a whole number >= 1), or a fraction (0 < f < 1): --validation-size. */
+export const countOrFraction = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (n >= 1 && !Number.isInteger(n)))
+    throw new InvalidArgumentError("expected a whole number, or a fraction between 0 and 1");
+  return n;
+};
+
+export const dateYyyymmdd = (value: string): string => {
+  if (!/^\d{8}$/.test(value)) throw new InvalidArgumentError("expected a date as YYYYMMDD");
+  return value;
+};
+
 export const anyNumber = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InvalidArgumentError("expected a number");

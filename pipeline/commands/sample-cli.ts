@@ -6,7 +6,7 @@ import { anyNumber, positiveNumber, wholeNumber } from "./number-options.js";
 import type { SampleSummary } from "../sample/run-sample.js";
 import { SUBSET_HELP } from "../sample/subset-help.js";
 import type { Prices } from "../sample/sample-attempt.js";
-import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addSandboxOptions, resolveSandboxLimits, type SandboxCliOptions } from "./sandbox-options.js";
 
 interface SampleCliOptions extends SandboxCliOptions {
   retryFailed?: boolean;
@@ -87,7 +87,7 @@ export function registerSampleCommand(program: Command): void {
       if (!prices) throw new InputError(`${cli.prices} has no prices for model ${cli.model}`);
     }
     const [{ runSample }, { executorFromOptions }] = await Promise.all([import("../sample/run-sample.js"), import("./sandbox-executor.js")]);
-    const executor = executorFromOptions(cli, undefined, 0, [cli.tasks, cli.out]);
+    const executor = executorFromOptions({ options: cli, limits: resolveSandboxLimits(cli), protect: [cli.tasks, cli.out] });
     const bar =
       process.stderr.isTTY && !cli.json
         ? new cliProgress.SingleBar(

@@ -3,19 +3,24 @@ import { createProcessExecutor } from "../executor/process-pool.js";
 import { resolveQueueAuth } from "../executor/queue/queue-auth.js";
 import { createQueueExecutor } from "../executor/queue/queue-executor.js";
 import type { Executor, ExecutorEvent } from "../executor/types.js";
+import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
 import type { SandboxCliOptions } from "./sandbox-options.js";
 
 /**
- * The executor the options describe. `protect`: the command's data folders (--tasks, --logs,
- * --out, the cache), which programs must never see, beside the working and home folders.
+ * The executor the options describe, enforcing exactly `limits`: the resolved limits a build also
+ * keys its cache on (resolveSandboxLimits), never re-derived here. `protect`: the command's data
+ * folders (--tasks, --logs, --out, the cache), which programs must never see.
  */
-export function executorFromOptions(
-  options: SandboxCliOptions,
-  onEvent?: (event: ExecutorEvent) => void,
-  seed = 0,
-  protect: (string | undefined)[] = [],
-): Executor {
-  const limits = { timeoutSeconds: options.timeout, memoryBytes: Math.round(options.memory * 1024 * 1024) };
+export function executorFromOptions(params: {
+  options: SandboxCliOptions;
+  limits: SandboxLimits;
+  onEvent?: (event: ExecutorEvent) => void;
+  seed?: number;
+  protect?: (string | undefined)[];
+}): Executor {
+  const { options, limits, onEvent } = params;
+  const seed = params.seed ?? 0;
+  const protect = params.protect ?? [];
   const common = { ...limits, workers: Math.round(options.sandboxWorkers ?? options.workers), onEvent, seed };
   const folders = protect.filter((p): p is string => Boolean(p));
   const local =

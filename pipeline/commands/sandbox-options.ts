@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
 import { ISOLATION_REQUESTS, type IsolationRequest } from "../executor/runtime-fingerprint.js";
-import { positiveNumber } from "./number-options.js";
+import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
+import { fraction, positiveNumber } from "./number-options.js";
 
 export interface SandboxCliOptions {
   timeout: number;
@@ -20,6 +21,11 @@ export interface SandboxCliOptions {
   queueInsecure?: boolean;
   queueCa?: string;
   queueAudit: number;
+}
+
+/** The sandbox limits the options ask for, resolved once: the executor enforces them and the caches are keyed on them. */
+export function resolveSandboxLimits(options: Pick<SandboxCliOptions, "timeout" | "memory">): SandboxLimits {
+  return { timeoutSeconds: options.timeout, memoryBytes: Math.round(options.memory * 2 ** 20) };
 }
 
 /** The options that reach a Redis queue securely: shared by builds, validate and `arcforge worker`. */
@@ -64,10 +70,4 @@ export function addSandboxOptions(command: Command, params: { workersFlag?: stri
         .argParser(fraction),
     );
   return addQueueSecurityOptions(queued);
-}
-
-function fraction(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a fraction from 0 to 1, got '${value}'`);
-  return n;
 }

@@ -1,23 +1,17 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { wholeNumber } from "./number-options.js";
 import cliProgress from "cli-progress";
 import { addHubOptions, tokenOf, type HubCliOptions } from "./hub-options.js";
-import { addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
-import { InputError } from "../common/errors.js";
+import { addSandboxOptions, resolveSandboxLimits, type SandboxCliOptions } from "./sandbox-options.js";
 
 interface ValidateCliOptions extends SandboxCliOptions, HubCliOptions {
   split: string;
-  limit?: string;
+  limit?: number;
   tasks?: string;
   dataset: string;
   json?: boolean;
   report?: string;
-}
-
-function positiveLimit(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(`--limit takes a whole number of rows, at least 1, not '${value}'`);
-  return n;
 }
 
 export function registerValidateCommand(program: Command): void {
@@ -28,7 +22,7 @@ export function registerValidateCommand(program: Command): void {
         .description("re-execute every row of a dataset (Hub repo, folder or Parquet file) and compare with its stored outputs")
         .argument("<target>", "org/name on the Hub, a local folder, or a .parquet file")
         .option("--split <split>", "train, validation, ... or all", "all")
-        .option("--limit <n>", "rows per split at most")
+        .option("--limit <n>", "rows per split at most", wholeNumber(1))
         .option("--tasks <arc-data-root>", "where inputs come from for rows without train_input (SOAR format)", process.env.ARC_DATA)
         .option("--dataset <name>", "dataset of the tasks in --tasks", "arc-agi-1")
         .option("--json", "print the summary and every row as JSON")
@@ -36,7 +30,7 @@ export function registerValidateCommand(program: Command): void {
     ),
   ).action(async (target: string, options: ValidateCliOptions) => {
     const [{ validateDataset }, { executorFromOptions }] = await Promise.all([import("../validate/validate-dataset.js"), import("./sandbox-executor.js")]);
-    const executor = executorFromOptions(options, undefined, 0, [options.tasks]);
+    const executor = executorFromOptions({ options, limits: resolveSandboxLimits(options), protect: [options.tasks] });
     const bar =
       process.stderr.isTTY && !options.json
         ? new cliProgress.SingleBar(
@@ -50,7 +44,7 @@ export function registerValidateCommand(program: Command): void {
       const { summary, reports } = await validateDataset({
         target,
         split: options.split,
-        limit: options.limit === undefined ? undefined : positiveLimit(options.limit),
+        limit: options.limit,
         tasksRoot: options.tasks,
         dataset: options.dataset,
         hubUrl: options.hubUrl,

@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
-import { addQueueSecurityOptions, addSandboxOptions, type SandboxCliOptions } from "./sandbox-options.js";
+import { addQueueSecurityOptions, addSandboxOptions, resolveSandboxLimits, type SandboxCliOptions } from "./sandbox-options.js";
+import { wholeNumber } from "./number-options.js";
 
 interface WorkerCliOptions extends SandboxCliOptions {
   queue: string;
@@ -17,10 +18,10 @@ export function registerWorkerCommand(program: Command): void {
     .addOption(
       new Option("--lock-duration <ms>", "how long a job stays claimed without a heartbeat (a killed worker's job moves on after it)")
         .default(30_000)
-        .argParser(Number)
+        .argParser(wholeNumber(1))
         .hideHelp(),
     )
-    .addOption(new Option("--stalled-interval <ms>", "how often stalled jobs are looked for").default(30_000).argParser(Number).hideHelp())
+    .addOption(new Option("--stalled-interval <ms>", "how often stalled jobs are looked for").default(30_000).argParser(wholeNumber(1)).hideHelp())
     .action(async (cli: WorkerCliOptions) => {
       const log = (text: string) => process.stderr.write(`arcforge worker: ${text}\n`);
       const [{ RECHECK_SEED }, { resolveQueueAuth }, { startQueueWorker }, { executorFromOptions }] = await Promise.all([
@@ -33,9 +34,9 @@ export function registerWorkerCommand(program: Command): void {
         redis: { url: cli.queue, caFile: cli.queueCa },
         auth: resolveQueueAuth({ secret: cli.queueSecret, insecure: cli.queueInsecure }),
         seeds: [0, RECHECK_SEED],
-        defaultLimits: { timeoutSeconds: cli.timeout, memoryBytes: Math.round(cli.memory * 2 ** 20) },
-        createExecutor: (limits, seed) =>
-          executorFromOptions({ ...cli, queue: undefined, timeout: limits.timeoutSeconds, memory: limits.memoryBytes / 2 ** 20 }, undefined, seed),
+        defaultLimits: resolveSandboxLimits(cli),
+        // Each job carries its limits: the worker's sandbox enforces those, in the same units.
+        createExecutor: (limits, seed) => executorFromOptions({ options: { ...cli, queue: undefined }, limits, seed }),
         lockDurationMs: cli.lockDuration,
         stalledIntervalMs: cli.stalledInterval,
         log,

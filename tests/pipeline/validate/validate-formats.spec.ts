@@ -38,7 +38,9 @@ describe("arcforge validate on what it cannot or need not check", () => {
     const { options } = await demoWorld();
     await buildDataset({ options, cacheDir: await tempDir() });
     for (const limit of ["0", "-3"])
-      expect((await validate([options.out, "--limit", limit])).stderr).toMatch(/--limit takes a whole number of rows, at least 1/);
+      expect((await validate([options.out, "--limit", limit])).stderr).toMatch(
+        /option .--limit <n>. argument .-?\d+. is invalid. expected a whole number, at least 1/,
+      );
   });
 
   it("names the file whose footer is corrupt", async () => {
