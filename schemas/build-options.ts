@@ -68,6 +68,16 @@ export interface BuildOptions {
   maxPerTask?: number;
   select: Selection;
   dedup: boolean;
+  /**
+   * After exact dedup, drop test-solving programs whose normalised code's token 5-grams have a
+   * Jaccard similarity at or above this (0 < t <= 1) with a program kept before them in the same task.
+   */
+  nearDedup?: number;
+  /**
+   * Already published datasets (folders, Parquet, Hub): a program whose task and dedup key (cleaned
+   * code; train outputs of a non-solving one, computed here) appear there is dropped already_published.
+   */
+  against?: string[];
   reasoning: boolean;
   seed: number;
   /** The dataset card's `license` (a Hub license id such as apache-2.0, cc-by-4.0); left out when not given. */

@@ -19,6 +19,8 @@ export interface TaskSourceData {
   /** The tasks the inputs embedded, by digest (attempts name theirs); reads the task's shards. */
   embeddedTasks: () => Record<string, ArcTask>;
   foreignParents?: Record<string, string>;
+  /** What --against sources hold of this task: shard digests, and their attempts when read. */
+  against?: { shards: string[]; attempts: () => Attempt[] };
 }
 
 /** The task stages' source: one task's attempts, read from its shards. */

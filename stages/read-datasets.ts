@@ -6,7 +6,7 @@ import type { Attempt } from "../schemas/run-log.js";
 import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
 import { InputError } from "../pipeline/common/errors.js";
 import { fileSha256 } from "../pipeline/common/sha256.js";
-import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
+import { defineStage, type StageContext, type StageOutput } from "../pipeline/engine/stage.js";
 import type { TaskShard } from "../pipeline/engine/task-shards.js";
 import { ParquetRefusedError } from "../pipeline/parquet/check-parquet-bounds.js";
 import { readParquetRows } from "../pipeline/parquet/read-parquet-rows.js";
@@ -59,14 +59,8 @@ export const readDatasetsStage = defineStage<BuildOptions, never, Attempt, ReadD
   version: 5,
   reader: true,
   async key(options, _upstream, context) {
-    const sources = [];
-    for (const target of sortedSources(options)) {
-      const found = await datasetShards({ target, ...context.hub });
-      const shards = await Promise.all(found.shards.map(async (s) => [s.path, found.revision ? s.identity : await fileSha256(s.path)]));
-      sources.push({ source: found.source, revision: found.revision ?? null, shards });
-    }
     return {
-      sources,
+      sources: await sourcesKey(sortedSources(options), context),
       limit: options.fromLimit ?? null,
       dataset: options.dataset ?? null,
       models: options.models.map((m) => m.toLowerCase()).sort(),
@@ -74,86 +68,125 @@ export const readDatasetsStage = defineStage<BuildOptions, never, Attempt, ReadD
     };
   },
   async run({ options, context, dir }): Promise<StageOutput<Attempt, ReadDatasetsData>> {
-    const shards = new TaskShardWriter(dir);
-    let kept = 0;
-    const dropped: Record<string, number> = {};
-    // Rows that name no task cannot go to a task's shard: they stay here (few, and small).
-    const drops: Drop[] = [];
-    const drop = (dataset: string, d: Drop & { taskId: string }) => {
-      shards.drop({ dataset, drop: d });
-      dropped[d.reason] = (dropped[d.reason] ?? 0) + 1;
-    };
-    const sources: SourceFate[] = [];
     const links = readsLinks(options) ? new RefinedLinks() : undefined;
-    for (const target of sortedSources(options)) {
-      const found: DatasetShards = await datasetShards({ target, ...context.hub });
-      const fate: SourceFate = {
-        source: found.source,
-        ...(found.revision ? { revision: found.revision } : {}),
-        schema: "",
-        shards: found.shards.length,
-        rows: 0,
-      };
-      const perSplit = new Map<string, number>();
-      for (const shard of found.shards) {
-        const left = options.fromLimit === undefined ? undefined : options.fromLimit - fate.rows;
-        if (left !== undefined && left <= 0) break;
-        const rows = readParquetRows({ blob: await shard.open(), name: shard.path, limit: left });
-        const onRefused = (reason: string) => {
-          (fate.refused ??= []).push({ shard: shard.path, reason });
-          context.emit({
-            type: "message",
-            level: "warn",
-            text: `${shard.path} of ${found.source} is refused before decoding (${reason}): none of its rows is read`,
-          });
-        };
-        for await (const row of refusable(rows, onRefused)) {
-          if (!fate.schema) {
-            const schema = datasetSchema(Object.keys(row));
-            if ("missing" in schema)
-              throw new InputError(
-                `${target} (${shard.path}) is not a program dataset: it has no column ${schema.missing.join(" or ")} (it has: ${Object.keys(row).join(", ")})`,
-              );
-            fate.schema = schema.schema;
-          }
-          const index = perSplit.get(shard.split) ?? 0;
-          perSplit.set(shard.split, index + 1);
-          fate.rows++;
-          const attempt = rowToAttempt({
-            row,
-            source: found.source,
-            split: shard.split,
-            index,
-            defaultDataset: options.dataset ?? "arc-agi-1",
-            refined: Boolean(links),
-          });
-          if (links && !("reason" in attempt)) links.add(attempt);
-          if ("reason" in attempt) drops.push(attempt);
-          else if (options.dataset && attempt.dataset !== options.dataset)
-            drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_dataset", detail: attempt.dataset });
-          else if (options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === attempt.model.toLowerCase()))
-            drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_model", detail: attempt.model });
-          else {
-            shards.attempt(attempt);
-            kept++;
-          }
-          if (fate.rows % 5000 === 0) context.emit({ type: "progress", stage: "read-datasets", done: fate.rows, total: 0 });
-        }
-      }
-      sources.push(fate);
-    }
-    const refused = sources.reduce((n, s) => n + (s.refused?.length ?? 0), 0);
+    const read = await readProgramSources({
+      targets: sortedSources(options),
+      options,
+      context,
+      dir,
+      stage: "read-datasets",
+      limit: options.fromLimit,
+      filter: true,
+      links,
+    });
     const foreignParents = links?.foreign();
-    return {
-      records: [],
-      kept,
-      drops,
-      dropped,
-      data: { sources, shards: shards.close(), ...(foreignParents ? { foreignParents } : {}) },
-      counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}) },
-    };
+    return { ...read, data: { ...read.data, ...(foreignParents ? { foreignParents } : {}) } };
   },
 });
+
+/**
+ * Reads program datasets (folders, Parquet files, Hub datasets) into task shards in `dir`: every row
+ * kept as an attempt or dropped with its reason. `filter` applies --dataset and --model.
+ */
+export async function readProgramSources(params: {
+  targets: string[];
+  options: BuildOptions;
+  context: StageContext;
+  dir: string;
+  stage: string;
+  limit?: number;
+  filter: boolean;
+  links?: RefinedLinks;
+}): Promise<StageOutput<Attempt, ReadDatasetsData> & { data: ReadDatasetsData }> {
+  const { options, context, links } = params;
+  const shards = new TaskShardWriter(params.dir);
+  let kept = 0;
+  const dropped: Record<string, number> = {};
+  // Rows that name no task cannot go to a task's shard: they stay here (few, and small).
+  const drops: Drop[] = [];
+  const drop = (dataset: string, d: Drop & { taskId: string }) => {
+    shards.drop({ dataset, drop: d });
+    dropped[d.reason] = (dropped[d.reason] ?? 0) + 1;
+  };
+  const sources: SourceFate[] = [];
+  for (const target of params.targets) {
+    const found: DatasetShards = await datasetShards({ target, ...context.hub });
+    const fate: SourceFate = {
+      source: found.source,
+      ...(found.revision ? { revision: found.revision } : {}),
+      schema: "",
+      shards: found.shards.length,
+      rows: 0,
+    };
+    const perSplit = new Map<string, number>();
+    for (const shard of found.shards) {
+      const left = params.limit === undefined ? undefined : params.limit - fate.rows;
+      if (left !== undefined && left <= 0) break;
+      const rows = readParquetRows({ blob: await shard.open(), name: shard.path, limit: left });
+      const onRefused = (reason: string) => {
+        (fate.refused ??= []).push({ shard: shard.path, reason });
+        context.emit({
+          type: "message",
+          level: "warn",
+          text: `${shard.path} of ${found.source} is refused before decoding (${reason}): none of its rows is read`,
+        });
+      };
+      for await (const row of refusable(rows, onRefused)) {
+        if (!fate.schema) {
+          const schema = datasetSchema(Object.keys(row));
+          if ("missing" in schema)
+            throw new InputError(
+              `${target} (${shard.path}) is not a program dataset: it has no column ${schema.missing.join(" or ")} (it has: ${Object.keys(row).join(", ")})`,
+            );
+          fate.schema = schema.schema;
+        }
+        const index = perSplit.get(shard.split) ?? 0;
+        perSplit.set(shard.split, index + 1);
+        fate.rows++;
+        const attempt = rowToAttempt({
+          row,
+          source: found.source,
+          split: shard.split,
+          index,
+          defaultDataset: options.dataset ?? "arc-agi-1",
+          refined: Boolean(links),
+        });
+        if (links && !("reason" in attempt)) links.add(attempt);
+        if ("reason" in attempt) drops.push(attempt);
+        else if (params.filter && options.dataset && attempt.dataset !== options.dataset)
+          drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_dataset", detail: attempt.dataset });
+        else if (params.filter && options.models.length > 0 && !options.models.some((m) => m.toLowerCase() === attempt.model.toLowerCase()))
+          drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_model", detail: attempt.model });
+        else {
+          shards.attempt(attempt);
+          kept++;
+        }
+        if (fate.rows % 5000 === 0) context.emit({ type: "progress", stage: params.stage, done: fate.rows, total: 0 });
+      }
+    }
+    sources.push(fate);
+  }
+  const refused = sources.reduce((n, s) => n + (s.refused?.length ?? 0), 0);
+  return {
+    records: [],
+    kept,
+    drops,
+    dropped,
+    data: { sources, shards: shards.close() },
+    counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}) },
+  };
+}
+
+/** Each source's digest: its shards' Hub identities, or their files' sha256. */
+export async function sourcesKey(targets: string[], context: StageContext) {
+  const sources = [];
+  for (const target of targets) {
+    const found = await datasetShards({ target, ...context.hub });
+    const shards = await Promise.all(found.shards.map(async (s) => [s.path, found.revision ? s.identity : await fileSha256(s.path)]));
+    sources.push({ source: found.source, revision: found.revision ?? null, shards });
+  }
+  return sources;
+}
 
 /** The rows of a shard, or none when the shard is refused before decoding (recorded, and the build goes on). */
 async function* refusable(rows: AsyncGenerator<Record<string, unknown>>, onRefused: (reason: string) => void): AsyncGenerator<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, PAIR_SOURCES, SELECTIONS, type BuildOptions, type PairSource } from "../../schemas/build-options.js";
 import { nameProblem } from "../../schemas/names.js";
-import { countOrFraction, dateYyyymmdd, wholeNumber } from "./number-options.js";
+import { countOrFraction, dateYyyymmdd, similarityThreshold, wholeNumber } from "./number-options.js";
 import { resolveRecipe } from "../recipe/builtin-recipes.js";
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
@@ -37,6 +37,7 @@ export interface BuildCliOptions
       | "cleanCode"
       | "transductionFilter"
       | "dedup"
+      | "nearDedup"
       | "seed"
       | "generation"
       | "maxPerTask"
@@ -49,6 +50,7 @@ export interface BuildCliOptions
   allowSandboxFailures?: boolean;
   logs?: string[];
   from?: string[];
+  against?: string[];
   model?: BuildOptions["models"];
   push?: boolean;
   json?: boolean;
@@ -126,6 +128,11 @@ export function addBuildOptions(command: Command, defaults: { out: string } = { 
         .option("--no-clean-code", "keep comments, docstrings and blank lines")
         .option("--no-transduction-filter", "keep programs that hard-code outputs")
         .option("--no-dedup", "keep duplicate programs")
+        .option(
+          "--near-dedup <threshold>",
+          "also drop test-solving programs structurally like a kept one of their task: Jaccard of normalised token 5-grams at or above this (e.g. 0.9)",
+          similarityThreshold,
+        )
         .addOption(
           new Option("--transduction <rule>", "literal: outputs written in the code; augment: also programs invariant to none of flips and colour rotation")
             .choices(["literal", "augment"])
@@ -170,6 +177,14 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
   if (cli.balance === true && cli.recipe === undefined) throw new InputError("--balance goes with --recipe (a default --validation build balances already)");
   if ((cli.balance === false || cli.validationSize !== undefined) && !cli.validation)
     throw new InputError(`${cli.balance === false ? "--no-balance" : "--validation-size"} goes with --validation`);
+  if (cli.against?.length && refinement)
+    throw new InputError(
+      "--against drops programs already published from a training set: refinement pairs are drawn from every verified program, so drop --against",
+    );
+  if (cli.nearDedup !== undefined && (!cli.dedup || cli.format === "programs" || refinement))
+    throw new InputError(
+      "--near-dedup refines dedup of a training set: it does not go with --no-dedup, --format programs (one row per code, cut near-copies in SQL) or refinement pairs",
+    );
   if (cli.format === "programs" && (cli.validation || cli.maxPerTask !== undefined)) {
     throw new InputError(
       "--format programs writes every verified program, before dedup, selection, balance and split: drop --validation and --max-per-task (cut datasets from the table instead)",
@@ -185,6 +200,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
   return {
     logs: cli.logs ?? [],
     from: cli.from ?? [],
+    ...(cli.against?.length ? { against: cli.against } : {}),
     fromLimit: cli.fromLimit,
     tasks: cli.tasks,
     out: cli.out,
@@ -214,6 +230,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     maxPerTask: cli.maxPerTask,
     select: cli.select ?? DEFAULT_BUILD_OPTIONS.select,
     dedup: cli.dedup,
+    ...(cli.nearDedup !== undefined ? { nearDedup: cli.nearDedup } : {}),
     reasoning: Boolean(cli.reasoning),
     seed: cli.seed,
     generation: cli.generation,
@@ -279,6 +296,10 @@ export function registerBuildCommand(program: Command): void {
       .description("run logs and program datasets -> verified, deduplicated, balanced, task-split dataset")
       .option("--logs <dir...>", "folders of run logs (searched recursively)")
       .option("--from <source...>", "program datasets: a Parquet file or folder, a built arcforge folder, or a Hub dataset owner/name[@revision][:split]")
+      .option(
+        "--against <source...>",
+        "already published datasets (read as --from reads them): drop this build's programs they hold (already_published); they are not changed",
+      )
       .option("--from-limit <n>", "read at most n rows of each --from source", integer),
   ).action(async (cli: BuildCliOptions) => {
     await runBuildCommand(cli);

@@ -34,6 +34,13 @@ export const dateYyyymmdd = (value: string): string => {
   return value;
 };
 
+/** A similarity at which two things count as the same: above 0, at most 1. */
+export const similarityThreshold = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError("expected a similarity above 0 and at most 1");
+  return n;
+};
+
 export const anyNumber = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InvalidArgumentError("expected a number");

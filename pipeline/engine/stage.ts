@@ -1,5 +1,5 @@
 import type { Executor } from "../executor/types.js";
-import type { CleanerPool } from "../cleaner/cleaner-pool.js";
+import type { CleanerPool, NormaliserPool } from "../cleaner/cleaner-pool.js";
 import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import type { ProgressEvent } from "../common/progress.js";
 import type { Drop, Verdict } from "../../schemas/drop.js";
@@ -87,6 +87,8 @@ export interface StageContext {
   fingerprint(seed?: number): Promise<RuntimeFingerprint>;
   /** Python cleaner helpers shared by every task of a build; a stage without one starts its own. */
   cleaner?: CleanerPool;
+  /** The normalisers of --near-dedup, shared the same way; they start on the first program asked about. */
+  normaliser?: NormaliserPool;
   cacheDir: string;
   fresh: boolean;
 }

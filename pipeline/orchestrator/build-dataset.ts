@@ -6,7 +6,7 @@ import { StageStore } from "../store/stage-store.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
 import { fingerprintId } from "../executor/runtime-fingerprint.js";
 import { protectedPaths } from "../executor/visible-paths.js";
-import { CleanerPool } from "../cleaner/cleaner-pool.js";
+import { CleanerPool, NormaliserPool } from "../cleaner/cleaner-pool.js";
 import type { Executor, ExecutorEvent } from "../executor/types.js";
 import type { ProgressEvent } from "../common/progress.js";
 import { CacheError, InputError, SandboxError } from "../common/errors.js";
@@ -65,10 +65,12 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     (params.createExecutor ?? defaultExecutor(options, params.cacheDir))(executorMessages(emit), seed),
   );
   const cleaner = new CleanerPool();
+  const normaliser = new NormaliserPool();
   try {
     const store = new StageStore(params.cacheDir);
     const context: StageContext = {
       cleaner,
+      normaliser,
       cacheDir: params.cacheDir,
       fresh: params.fresh ?? false,
       hub: params.hub ?? defaultHub(),
@@ -114,7 +116,12 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     writeJsonLinesSync(join(options.out, "tasks.jsonl"), perTask);
     const trusted = run.tasks.filter((t) => t.trusted).map((t) => t.taskKey);
     const decontamination = await decontaminationReport({ options, cacheDir: params.cacheDir, tasks: run.tasks });
-    const summary = [...buildSummary({ reports, logs: run.logs, written }), ...decontamination.lines, ...summariseTasks(perTask), ...trustNote(trusted)];
+    const summary = [
+      ...buildSummary({ reports, logs: run.logs, written, nearDedup: options.nearDedup }),
+      ...decontamination.lines,
+      ...summariseTasks(perTask),
+      ...trustNote(trusted),
+    ];
     const defaultTitle = `ARC programs from ${options.logs.length} log folder(s)${run.sources.length ? ` and ${run.sources.length} program dataset(s)` : ""}`;
     await writeCard({ out: options.out, card: datasetCard({ title: params.title ?? defaultTitle, options, splits: written, summary }) });
     const manifest: BuildManifest = {
@@ -137,7 +144,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     await writeReport({ dir: options.out, title: params.title });
     return manifest;
   } finally {
-    await Promise.all([closeAll(), cleaner.close()]);
+    await Promise.all([closeAll(), cleaner.close(), normaliser.close()]);
     await closeKvStore(params.cacheDir);
     outLock.unlock();
     unlock();

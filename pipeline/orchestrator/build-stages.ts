@@ -1,3 +1,4 @@
+import { againstStage } from "../../stages/against.js";
 import { balanceStage, TASK_SUMMARIES } from "../../stages/balance.js";
 import { cleanCodeStage } from "../../stages/clean-code.js";
 import { decontaminateStage } from "../../stages/decontaminate.js";
@@ -7,7 +8,9 @@ import { filterAugmentStage } from "../../stages/filter-augment.js";
 import { filterDegenerateStage } from "../../stages/filter-degenerate.js";
 import { filterTransductiveStage } from "../../stages/filter-transductive.js";
 import { ATTEMPTS, loadTasksStage } from "../../stages/load-tasks.js";
+import { nearDedupStage } from "../../stages/near-dedup.js";
 import { pairProgramsStage } from "../../stages/pair-programs.js";
+import { readAgainstStage } from "../../stages/read-against.js";
 import { readDatasetsStage } from "../../stages/read-datasets.js";
 import { readLogsStage } from "../../stages/read-logs.js";
 import { relabelStage } from "../../stages/relabel.js";
@@ -20,7 +23,7 @@ import { wireStages } from "../engine/run-stages.js";
 import { type AnyStage, Chain } from "../engine/stage.js";
 
 /** The readers: they stream the corpus into one shard per task. */
-export const INGEST_STAGES: readonly AnyStage<BuildOptions>[] = [readLogsStage, readDatasetsStage];
+export const INGEST_STAGES: readonly AnyStage<BuildOptions>[] = [readLogsStage, readDatasetsStage, readAgainstStage];
 
 /**
  * Run once per task shard, each task's chain cached on its own: memory holds a few tasks, never
@@ -37,6 +40,8 @@ export const TASK_CHAIN = Chain.from<BuildOptions, Attempt>(ATTEMPTS)
   .pipe(revalidateStage)
   .pipe(filterDegenerateStage)
   .pipe(dedupStage)
+  .pipe(nearDedupStage)
+  .pipe(againstStage)
   .pipe(selectStage)
   .pipe(pairProgramsStage);
 

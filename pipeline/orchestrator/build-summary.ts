@@ -1,3 +1,4 @@
+import { againstStage } from "../../stages/against.js";
 import { balanceStage } from "../../stages/balance.js";
 import { cleanCodeStage } from "../../stages/clean-code.js";
 import { dedupStage } from "../../stages/dedup.js";
@@ -6,7 +7,9 @@ import { filterAugmentStage } from "../../stages/filter-augment.js";
 import { filterDegenerateStage } from "../../stages/filter-degenerate.js";
 import { filterTransductiveStage } from "../../stages/filter-transductive.js";
 import { loadTasksStage } from "../../stages/load-tasks.js";
+import { nearDedupStage } from "../../stages/near-dedup.js";
 import { pairProgramsStage } from "../../stages/pair-programs.js";
+import { readAgainstStage } from "../../stages/read-against.js";
 import { readDatasetsStage } from "../../stages/read-datasets.js";
 import { readLogsStage } from "../../stages/read-logs.js";
 import { relabelStage } from "../../stages/relabel.js";
@@ -25,7 +28,7 @@ const list = (counts: Record<string, number>, strip = "") =>
     .join(", ") || "none";
 
 /** The end-of-run summary, in the shape users know from their current tool. */
-export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; written: WrittenSplit[] }): string[] {
+export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; written: WrittenSplit[]; nearDedup?: number }): string[] {
   const byName = new Map(params.reports.map((report) => [report.stage, report]));
   const r = (stage: Handle): StageReport => {
     const report = byName.get(stage.name);
@@ -65,6 +68,19 @@ export function buildSummary(params: { reports: StageReport[]; logs: LogFate[]; 
       : dedup.dedup_disabled !== undefined
         ? `dedup: off (${dedup.dedup_disabled} rows)`
         : `dedup: kept ${dedup.kept_test_solving ?? 0} test-solving (duplicate code ${dedup.duplicate_code ?? 0}), ${dedup.kept_other ?? 0} others (duplicate behaviour ${dedup.duplicate_behaviour ?? 0})`,
+    ...(r(nearDedupStage).counts.near_dedup_compared !== undefined
+      ? [
+          `near-duplicates (Jaccard of normalised token 5-grams >= ${params.nearDedup}): ${r(nearDedupStage).dropped.near_duplicate ?? 0} of ` +
+            `${r(nearDedupStage).counts.near_dedup_compared} test-solving programs dropped (${r(nearDedupStage).counts.near_dedup_unparsable ?? 0} not parsable, kept)`,
+        ]
+      : []),
+    ...(r(readAgainstStage).counts.sources
+      ? [
+          `already published (--against): ${r(readAgainstStage).counts.sources} sources, ${r(readAgainstStage).counts.rows} rows read; ` +
+            `${r(againstStage).dropped.already_published ?? 0} programs dropped; ` +
+            `${r(againstStage).counts.against_programs ?? 0} published programs of these tasks compared`,
+        ]
+      : []),
     ...(pair?.counts.pairs !== undefined
       ? [
           `refinement pairs: ${pair.counts.pairs} (` +

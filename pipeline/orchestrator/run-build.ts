@@ -1,6 +1,7 @@
 import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import { balanceStage, TASK_SUMMARIES, type TaskSummary } from "../../stages/balance.js";
 import { readLogsStage } from "../../stages/read-logs.js";
+import { readAgainstStage } from "../../stages/read-against.js";
 import { readDatasetsStage } from "../../stages/read-datasets.js";
 import { splitStage } from "../../stages/split.js";
 import { cacheKey } from "../common/canonical-json.js";
@@ -39,6 +40,12 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
       task.read += shard.attempts;
       byTask.set(shard.taskKey, task);
     }
+  }
+  // What is already published is read beside a task's attempts, never as them; a task only it holds is no task of this build.
+  const againstDir = store.entry(readAgainstStage.name, ingest.keys[readAgainstStage.name] ?? "");
+  for (const shard of ingest.data(readAgainstStage).shards) {
+    const task = byTask.get(shard.taskKey);
+    if (task) (task.against ??= []).push({ stage: readAgainstStage.name, dir: againstDir, shard });
   }
   const foreign = ingest.data(readDatasetsStage).foreignParents ?? {};
   for (const [taskKey, parents] of Object.entries(foreign)) {

@@ -35,6 +35,8 @@ export interface TaskRun {
   shards: ShardRef[];
   /** Attempts read (drops at reading not counted). */
   read: number;
+  /** Shards of --against sources that hold programs of this task: compared with, never built from. */
+  against?: ShardRef[];
   /** Each task stage's cache key for this task; empty when it had no attempt. */
   keys: Record<string, string>;
   /** Programs that reached the sandbox. */
@@ -73,7 +75,7 @@ export function taskContent(shards: ShardRef[]): () => TaskContent {
   };
 }
 
-export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" | "shards" | "read" | "foreignParents">): SourceOutput {
+export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" | "shards" | "read" | "foreignParents" | "against">): SourceOutput {
   const content = taskContent(task.shards);
   const data: TaskSourceData = {
     taskKey: task.taskKey,
@@ -82,12 +84,19 @@ export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" 
     embedded: task.shards.some((s) => s.shard.embedded),
     embeddedTasks: () => content().tasks,
     ...(task.foreignParents ? { foreignParents: task.foreignParents } : {}),
+    ...(task.against ? { against: againstOf(task.against) } : {}),
   };
   return {
     key: cacheKey({ task: task.taskKey, shards: task.shards.map((s) => s.shard.sha256) }),
     meta: { drops: [], length: task.read, data },
     records: () => content().attempts,
   };
+}
+
+/** A task's --against shards: their digests (for the against stage's key) and their attempts, read when asked for. */
+function againstOf(shards: ShardRef[]): NonNullable<TaskSourceData["against"]> {
+  const content = taskContent(shards);
+  return { shards: shards.map((s) => s.shard.sha256), attempts: () => content().attempts };
 }
 
 /** The runtimes recorded by the stages that executed this task's programs (cached or not). */

@@ -25,7 +25,9 @@ describe("the registered stages", () => {
       revalidate: ["relabel", "load-tasks"],
       "filter-degenerate": ["revalidate", "load-tasks"],
       dedup: ["filter-degenerate"],
-      select: ["dedup"],
+      "near-dedup": ["dedup"],
+      against: ["near-dedup", "attempts", "load-tasks"],
+      select: ["against"],
       pair: ["select", "load-tasks"],
     });
   });
