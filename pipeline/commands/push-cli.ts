@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { HubError } from "../common/errors.js";
 import type { PushEvent } from "../hub/push-dataset.js";
-import { addHubOptions, tokenOf, type HubCliOptions } from "./hub-options.js";
+import { addHubOptions, resolveToken, tokenFiles, type HubCliOptions } from "./hub-options.js";
 import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 export interface PushCliOptions extends HubCliOptions {
@@ -27,8 +27,11 @@ export function defaultRepoName(params: { org: string; manifest: Pick<BuildManif
 
 /** Pushes a built folder, rendering upload progress; prints the dataset URL at the end. */
 export async function runPush(dir: string, options: PushCliOptions): Promise<string> {
-  const token = tokenOf(options);
-  if (!token) throw new HubError("no Hugging Face token: give --token or set HF_TOKEN");
+  const found = resolveToken(options);
+  if (!found)
+    throw new HubError(`no Hugging Face token: give --token, set HF_TOKEN, or log in with 'huggingface-cli login' (looked in ${tokenFiles().join(", ")})`);
+  process.stderr.write(`using the Hugging Face token from ${found.source}\n`);
+  const token = found.token;
   let repo = options.repo;
   if (!repo) {
     if (!options.org) throw new HubError("say where to push: --repo org/name, or --org org for the default name");
@@ -44,6 +47,7 @@ export async function runPush(dir: string, options: PushCliOptions): Promise<str
     if (event.type === "repo") process.stderr.write(`${event.created ? "created" : "using"} dataset repo ${event.repo}\n`);
     else if (event.type === "retry") process.stderr.write(`retrying after ${event.reason} (attempt ${event.attempt}, waiting ${event.delayMs} ms)\n`);
     else if (event.type === "conflict") process.stderr.write("someone committed meanwhile: retrying on the new head\n");
+    else if (event.type === "delete") process.stderr.write(`deleting what an earlier build left: ${event.paths.join(", ")}\n`);
     else if (event.type === "landed") process.stderr.write(`the commit's answer was lost, but the Hub holds it (${event.commit}): not committing again\n`);
     else if (event.type === "file" && process.stderr.isTTY) {
       let bar = fileBars.get(event.path);
@@ -55,7 +59,11 @@ export async function runPush(dir: string, options: PushCliOptions): Promise<str
     const { pushDataset } = await import("../hub/push-dataset.js");
     const result = await pushDataset({ dir, repo, token, private: options.private, hubUrl: options.hubUrl, allowHttp: options.allowHttp, onEvent });
     bars.stop();
-    process.stdout.write(`pushed ${dir} to ${result.url} (commit ${result.commit})\n`);
+    process.stdout.write(
+      result.upToDate
+        ? `up to date: ${result.url} already holds this build (commit ${result.commit})\n`
+        : `pushed ${dir} to ${result.url} (commit ${result.commit})\n`,
+    );
     return result.url;
   } finally {
     bars.stop();

@@ -1,10 +1,7 @@
-import { createHash } from "node:crypto";
-import { existsSync, openAsBlob, readFileSync } from "node:fs";
-import { readdir } from "node:fs/promises";
-import { join, relative } from "node:path";
-import { commitIter, createRepo, HubApiError, listFiles, repoExists, type CommitOperation } from "@huggingface/hub";
+import { commitIter, createRepo, HubApiError, repoExists, type CommitOperation } from "@huggingface/hub";
 import { HubError } from "../common/errors.js";
-import { fileSha256, sha256 } from "../common/sha256.js";
+import { checkAgainstManifest, datasetOperations, owned } from "./dataset-files.js";
+import { filesAt, headOf, landed, sameData } from "./repo-state.js";
 import { DEFAULT_HUB_URL, guardEndpoint } from "./endpoint-guard.js";
 import { hubError, retryingFetch, type RetryOptions } from "./hub-fetch.js";
 
@@ -16,7 +13,9 @@ export type PushEvent =
   | { type: "file"; path: string; progress: number; state: "hashing" | "uploading" | "error" }
   | { type: "retry"; reason: string; attempt: number; delayMs: number }
   | { type: "conflict"; attempt: number }
-  | { type: "landed"; commit: string };
+  | { type: "landed"; commit: string }
+  | { type: "delete"; paths: string[] }
+  | { type: "up-to-date"; commit: string };
 
 export interface PushParams {
   /** A folder written by `arcforge build`: README.md and data/. */
@@ -34,54 +33,11 @@ export interface PushParams {
 }
 
 /**
- * A built folder must be what its manifest says it wrote: a split file changed or replaced since
- * the build is not pushed under that build's card.
- */
-export async function checkAgainstManifest(dir: string): Promise<void> {
-  const path = join(dir, "manifest.json");
-  if (!existsSync(path)) throw new HubError(`${dir} has no manifest.json: push a folder written by 'arcforge build'`);
-  const manifest = JSON.parse(readFileSync(path, "utf8")) as { outputs: { path: string; sha256: string }[] };
-  const listed = new Set(manifest.outputs.map((o) => o.path));
-  for (const output of manifest.outputs) {
-    const file = join(dir, output.path);
-    if (!existsSync(file)) throw new HubError(`${dir}/${output.path} is missing: the folder is not what its manifest.json says was built`);
-    const digest = await fileSha256(file);
-    if (digest !== output.sha256)
-      throw new HubError(
-        `${dir}/${output.path} differs from the file the build wrote (sha256 ${digest.slice(0, 12)}, manifest ${output.sha256.slice(0, 12)}): rebuild it, or push the folder the build wrote`,
-      );
-  }
-  const extra = (await readdir(join(dir, "data"), { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .filter((p) => !listed.has(p));
-  if (extra.length) throw new HubError(`${dir} holds split files its manifest.json does not list: ${extra.join(", ")}`);
-}
-
-/** The card, the build report (when there is one) and every split file of a built dataset, as one commit's operations. */
-export async function datasetOperations(dir: string): Promise<CommitOperation[]> {
-  const entries = await readdir(join(dir, "data"), { recursive: true, withFileTypes: true }).catch(() => {
-    throw new HubError(`${dir} has no data/ folder: push a folder written by 'arcforge build'`);
-  });
-  const files = entries
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-  if (files.length === 0) throw new HubError(`${dir}/data holds no split files`);
-  const operations: CommitOperation[] = [];
-  const report = join(dir, "report.html");
-  for (const path of [join(dir, "README.md"), ...(existsSync(report) ? [report] : []), ...files]) {
-    operations.push({ operation: "addOrUpdate", path: relative(dir, path), content: await openAsBlob(path) });
-  }
-  return operations;
-}
-
-/**
  * Creates the dataset repo if it is missing, then pushes the card and the splits in ONE commit
  * on the head it read: a push that fails leaves the repo at its previous revision, and a
  * conflict (412: someone committed meanwhile) is retried on the new head.
  */
-export async function pushDataset(params: PushParams): Promise<{ url: string; commit: string }> {
+export async function pushDataset(params: PushParams): Promise<{ url: string; commit: string; upToDate?: boolean }> {
   if (!params.token.startsWith("hf_")) throw new HubError("the token must start with hf_ (give --token or set HF_TOKEN)");
   if (!/^[\w.-]+\/[\w.-]+$/.test(params.repo)) throw new HubError(`repo '${params.repo}' is not of the form org/name`);
   const hubUrl = (params.hubUrl ?? DEFAULT_HUB_URL).replace(/\/$/, "");
@@ -98,10 +54,12 @@ export async function pushDataset(params: PushParams): Promise<{ url: string; co
   });
   const repo = { type: "dataset" as const, name: params.repo };
   const credentials = { accessToken: params.token, hubUrl, fetch: fetchWithRetry };
-  const operations = await datasetOperations(params.dir);
+  const ours = await datasetOperations(params.dir);
+  let created = false;
 
   try {
     if (!(await repoExists({ repo, ...credentials }))) {
+      created = true;
       await createRepo({ repo, private: params.private ?? false, ...credentials }).catch((error: unknown) => {
         if (!(error instanceof HubApiError && error.statusCode === 409)) throw error;
       });
@@ -115,6 +73,16 @@ export async function pushDataset(params: PushParams): Promise<{ url: string; co
 
   for (let attempt = 1; ; attempt++) {
     const head = await headOf({ hubUrl, repo: params.repo, token: params.token, fetch: fetchWithRetry });
+    const remote = await filesAt({ repo: params.repo, revision: head, credentials });
+    if (!created && (await sameData({ ours, remote }))) {
+      emit({ type: "up-to-date", commit: head });
+      return { url: `${hubUrl}/datasets/${params.repo}`, commit: head, upToDate: true };
+    }
+    // The repo holds exactly this build: what an earlier build left under arcforge's paths goes.
+    const kept = new Set(ours.map((o) => o.path));
+    const deletes = [...remote.keys()].filter((path) => owned(path) && !kept.has(path)).sort();
+    if (deletes.length) emit({ type: "delete", paths: deletes });
+    const operations: CommitOperation[] = [...ours, ...deletes.map((path) => ({ operation: "delete" as const, path }))];
     try {
       const iterator = commitIter({
         repo,
@@ -152,43 +120,4 @@ export async function pushDataset(params: PushParams): Promise<{ url: string; co
       throw hubError(`committing to ${params.repo}`, error, params.token);
     }
   }
-}
-
-async function headOf(params: { hubUrl: string; repo: string; token: string; fetch: typeof fetch }): Promise<string> {
-  const response = await params.fetch(`${params.hubUrl}/api/datasets/${params.repo}/revision/main`, { headers: { Authorization: `Bearer ${params.token}` } });
-  if (!response.ok) throw new HubError(`reading the head of ${params.repo} failed (HTTP ${response.status})`, response.status);
-  return ((await response.json()) as { sha: string }).sha;
-}
-
-/** sha256 and git blob oid of a file's bytes: how the Hub identifies LFS and regular files. */
-async function digests(content: Blob): Promise<{ sha256: string; gitOid: string }> {
-  const bytes = new Uint8Array(await content.arrayBuffer());
-  const gitOid = createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
-  return { sha256: sha256(bytes), gitOid };
-}
-
-/**
- * After a failed commit: did it land anyway (its response lost on the way back)? It did when the
- * head moved off the parent we committed on and holds every file we sent, byte for byte.
- * Returns the head commit then, else null.
- */
-async function landed(params: {
-  repo: string;
-  parent: string;
-  operations: CommitOperation[];
-  credentials: { accessToken: string; hubUrl: string; fetch: typeof fetch };
-}): Promise<string | null> {
-  const head = await headOf({ hubUrl: params.credentials.hubUrl, repo: params.repo, token: params.credentials.accessToken, fetch: params.credentials.fetch });
-  if (head === params.parent) return null;
-  const files = new Map<string, { oid: string; lfs?: string }>();
-  for await (const entry of listFiles({ repo: { type: "dataset", name: params.repo }, revision: head, recursive: true, ...params.credentials })) {
-    files.set(entry.path, { oid: entry.oid ?? "", lfs: entry.lfs?.oid });
-  }
-  for (const operation of params.operations) {
-    if (operation.operation !== "addOrUpdate") continue;
-    const found = files.get(operation.path);
-    const { sha256, gitOid } = await digests(operation.content as Blob);
-    if (!found || (found.lfs !== sha256 && found.oid !== gitOid)) return null;
-  }
-  return head;
 }

@@ -150,6 +150,10 @@ export function datasetCard(params: { title: string; options: BuildOptions; spli
     "",
     "The build report (`report.html` beside this card) shows where every program went, the sandbox's health, a per-task table and the rows as ARC grids.",
     "",
+    "Provenance, beside this card: [`manifest.json`](manifest.json) (options, every stage's counts, the sandboxes behind the labels), " +
+      "[`fates.jsonl`](fates.jsonl) (what became of every attempt, by its id; `fates.jsonl.gz` when over 10 MB) and " +
+      "[`tasks.jsonl`](tasks.jsonl) (per task: programs read, executed, kept, solved).",
+    "",
     "## Splits",
     "",
     "| split | rows | tasks |",

@@ -71,7 +71,10 @@ describe("pushing to the Hub", () => {
       "README.md",
       "data/train-00000-of-00001.parquet",
       "data/validation-00000-of-00001.parquet",
+      "fates.jsonl",
+      "manifest.json",
       "report.html",
+      "tasks.jsonl",
     ]);
   });
 
@@ -84,7 +87,8 @@ describe("pushing to the Hub", () => {
   });
 
   it("leaves the repo at its previous revision when a push keeps failing, and never shows the token", async () => {
-    await push("arc/keeps-failing");
+    // An earlier build is on the Hub: this push has something to commit.
+    await push("arc/keeps-failing", { dir: join(await rebuildWithoutValidation(), "out") });
     const before = hub.store.head(hub.store.get("dataset", "arc/keeps-failing")!).oid;
     hub.faults.push({ method: "POST", path: /\/commit\/main$/, status: 500, times: 100 });
     const failure = await push("arc/keeps-failing", { retry: { attempts: 3, baseDelayMs: 5 } }).catch((e: Error) => e);
@@ -96,7 +100,7 @@ describe("pushing to the Hub", () => {
   });
 
   it("retries a commit conflict on the new head", async () => {
-    await push("arc/conflict");
+    await push("arc/conflict", { dir: join(await rebuildWithoutValidation(), "out") });
     hub.faults.push({ method: "POST", path: /\/commit\/main$/, status: 412, times: 1 });
     const events: PushEvent[] = [];
     await push("arc/conflict", { onEvent: (e) => events.push(e) });

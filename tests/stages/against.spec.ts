@@ -98,7 +98,10 @@ describe("--against what is already published", () => {
     const details = readFates(second.out)
       .filter((f) => f.fate === "already_published")
       .map((f) => f.detail);
-    expect(details).toEqual([expect.stringMatching(/^same code as .*first-out:train:0$/), expect.stringMatching(/^same train outputs as .*first-out:train:1$/)]);
+    expect(details).toEqual([
+      expect.stringMatching(/^same code as .*first-out:train:0$/),
+      expect.stringMatching(/^same train outputs as .*first-out:train:1$/),
+    ]);
     expect(manifest.summary.join("\n")).toMatch(/already published \(--against\): 1 sources, 2 rows read; 2 programs dropped/);
   });
 

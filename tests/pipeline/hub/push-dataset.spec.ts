@@ -1,0 +1,119 @@
+import { execFile } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveToken } from "../../../pipeline/commands/hub-options.js";
+import { type PushEvent, pushDataset } from "../../../pipeline/hub/push-dataset.js";
+import { buildDataset, builtRows } from "../../../pipeline/orchestrator/build-dataset.js";
+import type { BuildOptions } from "../../../schemas/build-options.js";
+import { type HubEmulator, startHubEmulator } from "../../hub-emulator/hub-emulator.js";
+import { requireTestPython } from "../../support/python.js";
+import { demoWorld, tempDir } from "../../support/stage-harness.js";
+
+const run = promisify(execFile);
+const TOKEN = "hf_arcforge_publish_token_51ab";
+let hub: HubEmulator;
+let flat: BuildOptions;
+let openai: BuildOptions;
+let cacheDir: string;
+
+async function load(repo: string): Promise<Record<string, unknown[]>> {
+  const env = { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, HF_HUB_DISABLE_XET: "1", HF_HOME: join(await tempDir(), "hf-home") };
+  const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "hub_client.py"), "load", repo], { env, maxBuffer: 1 << 28 });
+  return JSON.parse(stdout) as Record<string, unknown[]>;
+}
+
+const push = (dir: string, repo: string, events: PushEvent[] = []) =>
+  pushDataset({ dir, repo, token: TOKEN, hubUrl: hub.url, retry: { baseDelayMs: 10 }, onEvent: (e) => events.push(e) });
+const files = (repo: string) => Object.keys(hub.store.head(hub.store.get("dataset", repo)!).files).sort();
+
+beforeAll(async () => {
+  hub = await startHubEmulator({ dataDir: await tempDir("arcforge-hub-") });
+  ({ options: flat } = await demoWorld());
+  openai = { ...flat, format: "openai", out: `${flat.out}-openai` };
+  cacheDir = await tempDir();
+  await buildDataset({ options: flat, cacheDir });
+  await buildDataset({ options: openai, cacheDir });
+});
+afterAll(async () => hub.close());
+
+describe("a pushed repo holds exactly the build", () => {
+  it("replaces a flat build by an OpenAI JSONL build of the same data: the Parquet goes, and datasets loads the JSONL", async () => {
+    await push(flat.out, "arc/formats");
+    const events: PushEvent[] = [];
+    await push(openai.out, "arc/formats", events);
+    expect(files("arc/formats")).toEqual([
+      ".gitattributes",
+      "README.md",
+      "data/train-00000-of-00001.jsonl",
+      "fates.jsonl",
+      "manifest.json",
+      "report.html",
+      "tasks.jsonl",
+    ]);
+    expect(events).toContainEqual({ type: "delete", paths: ["data/train-00000-of-00001.parquet"] });
+    const [train] = await builtRows({ options: openai, cacheDir });
+    expect((await load("arc/formats")).train).toEqual(train!.formatted);
+  });
+
+  it("keeps a file a user added outside arcforge's paths", async () => {
+    await push(flat.out, "arc/user-file");
+    const repo = hub.store.get("dataset", "arc/user-file")!;
+    const user = await tempDir();
+    await writeFile(join(user, "NOTES.md"), "mine");
+    await run(
+      requireTestPython(),
+      [
+        "-c",
+        `from huggingface_hub import HfApi; HfApi().upload_file(path_or_fileobj="${join(user, "NOTES.md")}", path_in_repo="NOTES.md", repo_id="arc/user-file", repo_type="dataset")`,
+      ],
+      {
+        env: { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, HF_HUB_DISABLE_XET: "1", HF_HOME: join(user, "hf") },
+      },
+    );
+    await push(openai.out, "arc/user-file");
+    expect(files("arc/user-file")).toContain("NOTES.md");
+    expect(repo.commits.length).toBe(4);
+  });
+
+  it("makes no commit when the head already holds the same card and data, even from a rebuild with other timings", async () => {
+    await push(flat.out, "arc/twice");
+    const again = { ...flat, out: `${flat.out}-again` };
+    await buildDataset({ options: again, cacheDir });
+    const events: PushEvent[] = [];
+    const result = await push(again.out, "arc/twice", events);
+    expect(result.upToDate).toBe(true);
+    expect(events.some((e) => e.type === "up-to-date")).toBe(true);
+    expect(hub.store.get("dataset", "arc/twice")!.commits).toHaveLength(2);
+  });
+
+  it("publishes the manifest with no local path in it", async () => {
+    await push(flat.out, "arc/manifest");
+    const repo = hub.store.get("dataset", "arc/manifest")!;
+    const response = await fetch(`${hub.url}/datasets/arc/manifest/resolve/${hub.store.head(repo).oid}/manifest.json`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    const text = await response.text();
+    expect(JSON.parse(text).options.out).toBe(".");
+    expect(text).not.toContain(flat.out);
+    expect(text).not.toMatch(/"\/(tmp|home|root|work)\//);
+  });
+});
+
+describe("the token", () => {
+  it("comes from --token, then HF_TOKEN, then the file huggingface-cli login saved under HF_HOME, named but never shown", async () => {
+    const home = join(await tempDir(), "hf-home");
+    await mkdir(home, { recursive: true });
+    await writeFile(join(home, "token"), `  ${TOKEN}\n`);
+    expect(resolveToken({}, { HF_HOME: home })).toEqual({ token: TOKEN, source: join(home, "token") });
+    expect(resolveToken({}, { HF_HOME: home, HF_TOKEN: "hf_env" })).toEqual({ token: "hf_env", source: "HF_TOKEN" });
+    expect(resolveToken({ token: "hf_flag" }, { HF_HOME: home, HF_TOKEN: "hf_env" })).toEqual({ token: "hf_flag", source: "--token" });
+    expect(resolveToken({}, { HF_HOME: join(home, "none") })).toBeUndefined();
+    const cli = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
+    const env = { ...process.env, HF_HOME: home, HF_TOKEN: "" };
+    const out = await run(process.execPath, [cli, "push", flat.out, "--repo", "arc/token-file", "--hub-url", hub.url], { env });
+    expect(out.stderr).toContain(`using the Hugging Face token from ${join(home, "token")}`);
+    expect(`${out.stdout}${out.stderr}`).not.toContain(TOKEN);
+  });
+});
