@@ -55,7 +55,7 @@ describe("the arcforge command line", () => {
     ]);
     const summary = JSON.parse(stdout) as { attempts: { adds_up: boolean }; stages: unknown[] };
     expect(summary.attempts.adds_up).toBe(true);
-    expect(summary.stages).toHaveLength(16);
+    expect(summary.stages).toHaveLength(19);
   });
 
   it("reports and clears the cache", async () => {

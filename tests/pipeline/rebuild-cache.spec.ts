@@ -64,7 +64,7 @@ describe("incremental rebuilds", () => {
       const counter = { programs: 0 };
       const manifest = await build({ ...options, ...change }, cacheDir, counter);
       expect(counter.programs).toBe(0);
-      expect(ran(manifest)).toEqual(change.dedup ? [] : ["dedup", "select", "pair", "balance", "split"]);
+      expect(ran(manifest)).toEqual(change.dedup ? [] : ["dedup", "near-dedup", "against", "select", "pair", "balance", "split"]);
     }
     const counter = { programs: 0 };
     const manifest = await build({ ...options, dedup: false }, cacheDir, counter);
@@ -79,7 +79,7 @@ describe("incremental rebuilds", () => {
     await build(options, cacheDir);
     // relabel runs again: it reads execute's stored patches over clean-code's patches over the read attempts.
     const changed = await build({ ...options, generation: 5 }, cacheDir, { programs: 0 });
-    expect(ran(changed)).toEqual(["relabel", "revalidate", "filter-degenerate", "dedup", "select", "pair", "balance", "split"]);
+    expect(ran(changed)).toEqual(["relabel", "revalidate", "filter-degenerate", "dedup", "near-dedup", "against", "select", "pair", "balance", "split"]);
     const fresh = await buildDataset({ options: { ...options, generation: 5, out: `${options.out}-fresh` }, cacheDir: await tempDir() });
     expect(changed.outputs.map((o) => o.sha256)).toEqual(fresh.outputs.map((o) => o.sha256));
   });
