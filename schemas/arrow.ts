@@ -29,6 +29,7 @@ const FLAT: [string, ColumnKind][] = [
   ["model", "string"],
   ["generation", "int"],
   ["dataset", "string"],
+  ["attempt_id", "string"],
 ];
 
 /** Every Parquet column of every format, in order, with its kind. */
@@ -49,7 +50,6 @@ export const COLUMNS: Record<ParquetFormat, [string, ColumnKind][]> = {
   programs: [
     ...FLAT,
     ["row_id", "string"],
-    ["attempt_id", "string"],
     ["copies", "int"],
     ["models", "strings"],
     ["source", "string"],

@@ -16,7 +16,6 @@ export function programRow(params: { flat: Record<string, unknown>; row: Row; ta
   return {
     ...params.flat,
     row_id: rowId({ dataset: row.dataset, taskId: row.taskId, code: row.code }),
-    attempt_id: p?.attemptId ?? row.id,
     copies: row.copies ?? p?.copies ?? 1,
     models: row.models ?? p?.models ?? [row.model],
     source: p?.source ?? row.logFile,

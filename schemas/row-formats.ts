@@ -34,6 +34,7 @@ export function formatRow(params: { row: Row; task: ArcTask; format: Format; rea
         model: row.model,
         generation: row.generation,
         dataset: row.dataset,
+        attempt_id: row.provenance?.attemptId ?? row.id,
       };
     case "soar":
       return {

@@ -89,7 +89,8 @@ const COLUMN_DOCS: Record<string, string> = {
   model: "the model that wrote the program",
   generation: "the sampling round",
   row_id: "the program's identity: the first 32 hex of sha256 over the canonical JSON of [dataset, task_id, code]",
-  attempt_id: "the first copy's attempt: <log file>#<attempt>, or <source>:<split>:<row> for a dataset row (kept through --from)",
+  attempt_id:
+    "the attempt the row came from (the first copy's, in the program table): <log file>#<attempt>, or <source>:<split>:<row> for a dataset row (kept through --from); fates.jsonl says what became of every attempt by this id",
   copies: "how many attempts sampled this code for this task (summed when tables are merged)",
   models: "every model that sampled it, sorted",
   source: "the first copy's log file, or dataset source and split",

@@ -160,7 +160,11 @@ describe("building from program datasets", () => {
     const manifest = await buildDataset({ options: fromHub, cacheDir: cacheB, hub: { hubUrl: hub.url, token: TOKEN } });
     const [a] = await builtRows({ options: fromLogs, cacheDir: cacheA });
     const [b] = await builtRows({ options: fromHub, cacheDir: cacheB, hub: { hubUrl: hub.url, token: TOKEN } });
-    expect(b!.formatted).toEqual(a!.formatted);
+    // The same rows; each names the attempt it came from: a log's, or the Hub row's.
+    const withoutAttempt = (rows: Record<string, unknown>[]) => rows.map(({ attempt_id: _attempt, ...row }) => row);
+    expect(withoutAttempt(b!.formatted)).toEqual(withoutAttempt(a!.formatted));
+    expect(a!.formatted.every((r) => /^equivalent-logs\/.+\.json#\d+$/.test(String(r.attempt_id)))).toBe(true);
+    expect(b!.formatted.every((r) => /^arc\/soar-50k:train:\d+$/.test(String(r.attempt_id)))).toBe(true);
     expect(manifest.datasets).toEqual([
       { source: "arc/soar-50k", revision: expect.stringMatching(/^[0-9a-f]{40}$/), schema: "soar", shards: 4, rows: PROGRAMS.length },
     ]);
