@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import type { CommitOperation } from "@huggingface/hub";
 import { HubError } from "../common/errors.js";
 import { fileSha256 } from "../common/sha256.js";
+import { REPO_PLACEHOLDER } from "../writer/write-dataset.js";
 
 /**
  * A built folder must be what its manifest says it wrote: a split file changed or replaced since
@@ -41,7 +42,7 @@ const FATES_GZIP_BYTES = 10 * 2 ** 20;
  * The card, every split file, and the build's provenance (its manifest with local paths redacted,
  * tasks.jsonl, fates.jsonl, the report) as one commit's operations.
  */
-export async function datasetOperations(dir: string): Promise<CommitOperation[]> {
+export async function datasetOperations(dir: string, repo?: string): Promise<CommitOperation[]> {
   const entries = await readdir(join(dir, "data"), { recursive: true, withFileTypes: true }).catch(() => {
     throw new HubError(`${dir} has no data/ folder: push a folder written by 'arcforge build'`);
   });
@@ -52,7 +53,9 @@ export async function datasetOperations(dir: string): Promise<CommitOperation[]>
   if (files.length === 0) throw new HubError(`${dir}/data holds no split files`);
   const operations: CommitOperation[] = [];
   const add = (path: string, content: Blob) => operations.push({ operation: "addOrUpdate", path, content });
-  add("README.md", await openAsBlob(join(dir, "README.md")));
+  // The card's load snippet names the repo it is pushed to.
+  const card = readFileSync(join(dir, "README.md"), "utf8");
+  add("README.md", new Blob([repo ? card.replaceAll(`load_dataset("${REPO_PLACEHOLDER}")`, `load_dataset(${JSON.stringify(repo)})`) : card]));
   for (const path of files) add(relative(dir, path), await openAsBlob(path));
   add("manifest.json", new Blob([redactedManifest(dir)]));
   for (const name of ["tasks.jsonl", "report.html"]) if (existsSync(join(dir, name))) add(name, await openAsBlob(join(dir, name)));

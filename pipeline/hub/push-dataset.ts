@@ -54,7 +54,7 @@ export async function pushDataset(params: PushParams): Promise<{ url: string; co
   });
   const repo = { type: "dataset" as const, name: params.repo };
   const credentials = { accessToken: params.token, hubUrl, fetch: fetchWithRetry };
-  const ours = await datasetOperations(params.dir);
+  const ours = await datasetOperations(params.dir, params.repo);
   let created = false;
 
   try {

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { datasetCard, formatSplits, writeCard, writeSplits, type SplitSource } from "../writer/write-dataset.js";
+import { cardTitle, datasetCard, formatSplits, ModelTally, type SplitSource, writeCard, writeSplits } from "../writer/write-dataset.js";
 import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import { StageStore } from "../store/stage-store.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
@@ -111,7 +111,8 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     }
     await mkdir(options.out, { recursive: true });
     outLock.clearPrevious();
-    const written = await writeSplits({ out: options.out, splits, options });
+    const tally = new ModelTally();
+    const written = await writeSplits({ out: options.out, splits, options, tally });
     const perTask = taskTable(run);
     writeJsonLinesSync(join(options.out, "tasks.jsonl"), perTask);
     const trusted = run.tasks.filter((t) => t.trusted).map((t) => t.taskKey);
@@ -122,8 +123,10 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       ...summariseTasks(perTask),
       ...trustNote(trusted),
     ];
-    const defaultTitle = `ARC programs from ${options.logs.length} log folder(s)${run.sources.length ? ` and ${run.sources.length} program dataset(s)` : ""}`;
-    await writeCard({ out: options.out, card: datasetCard({ title: params.title ?? defaultTitle, options, splits: written, summary }) });
+    await writeCard({
+      out: options.out,
+      card: datasetCard({ title: params.title ?? cardTitle(tally), options, splits: written, summary, models: tally.table() }),
+    });
     const manifest: BuildManifest = {
       arcforge: VERSION,
       created: new Date().toISOString(),

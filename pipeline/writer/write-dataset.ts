@@ -21,12 +21,40 @@ export interface SplitSource {
   tasks: () => Iterable<{ task: ArcTask; rows: Row[] }>;
 }
 
-function* formattedRows(params: { source: SplitSource; options: BuildOptions; seen: { rows: number; tasks: number } }): Generator<Record<string, unknown>> {
+/** What each model contributed to the written rows, and which ARC datasets they hold: the card's table and title. */
+export class ModelTally {
+  private readonly models = new Map<string, { rows: number; solved: number; tasks: Set<string> }>();
+  readonly datasets = new Set<string>();
+
+  add(row: Row): void {
+    const entry = this.models.get(row.model) ?? { rows: 0, solved: 0, tasks: new Set<string>() };
+    entry.rows++;
+    if (row.solvesTest) entry.solved++;
+    entry.tasks.add(row.taskKey);
+    this.models.set(row.model, entry);
+    this.datasets.add(row.dataset);
+  }
+
+  /** Most rows first, then by name. */
+  table(): { model: string; rows: number; solved: number; tasks: number }[] {
+    return [...this.models]
+      .map(([model, e]) => ({ model, rows: e.rows, solved: e.solved, tasks: e.tasks.size }))
+      .sort((a, b) => b.rows - a.rows || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+  }
+}
+
+function* formattedRows(params: {
+  source: SplitSource;
+  options: BuildOptions;
+  seen: { rows: number; tasks: number };
+  tally?: ModelTally;
+}): Generator<Record<string, unknown>> {
   const { options, seen } = params;
   for (const { task, rows } of params.source.tasks()) {
     if (rows.length > 0) seen.tasks++;
     for (const row of rows) {
       seen.rows++;
+      params.tally?.add(row);
       yield formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment });
     }
   }
@@ -54,7 +82,12 @@ export function formatSplits(params: {
  * Writes each split that has rows under <out>/data/, replacing what an earlier build left there;
  * rows stream from the task stages' outputs a task at a time, formatted and written one at a time.
  */
-export async function writeSplits(params: { out: string; splits: (SplitSource & { rows: number })[]; options: BuildOptions }): Promise<WrittenSplit[]> {
+export async function writeSplits(params: {
+  out: string;
+  splits: (SplitSource & { rows: number })[];
+  options: BuildOptions;
+  tally?: ModelTally;
+}): Promise<WrittenSplit[]> {
   const { out, options } = params;
   // The previous build's files were removed by the build (only those its manifest lists).
   await mkdir(join(out, "data"), { recursive: true });
@@ -65,7 +98,7 @@ export async function writeSplits(params: { out: string; splits: (SplitSource & 
     const relative = splitFileName(source.split, options.format);
     const path = join(out, relative);
     const seen = { rows: 0, tasks: 0 };
-    const formatted = formattedRows({ source, options, seen });
+    const formatted = formattedRows({ source, options, seen, tally: params.tally });
     if (isJsonl(options.format)) writeJsonLinesSync(path, formatted);
     else await writeParquet({ path, schema: arrowSchema(options.format), kinds: COLUMNS[options.format].map(([, kind]) => kind), rows: formatted });
     written.push({ split: source.split, path: relative, rows: seen.rows, tasks: seen.tasks, sha256: await fileSha256(path) });
@@ -119,7 +152,27 @@ const COLUMN_DOCS: Record<string, string> = {
 };
 
 /** The dataset card: YAML configs naming the splits, then how the data was made. No timestamps: same build, same bytes. */
-export function datasetCard(params: { title: string; options: BuildOptions; splits: WrittenSplit[]; summary: string[] }): string {
+/** Written where the repo id goes in the card's load snippet; a push puts the repo's id there. */
+export const REPO_PLACEHOLDER = "<this repo>";
+
+/** "ARC-AGI-1 programs by qwen3-4b", "ARC-AGI-1 and ARC-AGI-2 programs by 4 models". */
+export function cardTitle(tally: ModelTally): string {
+  const datasets = [...tally.datasets].sort().map((d) => d.toUpperCase());
+  const models = tally
+    .table()
+    .map((m) => m.model)
+    .sort();
+  const by = models.length === 0 ? "" : models.length <= 3 ? ` by ${models.join(", ")}` : ` by ${models.length} models`;
+  return `${datasets.length ? datasets.join(" and ") : "ARC"} programs${by}`;
+}
+
+export function datasetCard(params: {
+  title: string;
+  options: BuildOptions;
+  splits: WrittenSplit[];
+  summary: string[];
+  models: ReturnType<ModelTally["table"]>;
+}): string {
   const { options, splits } = params;
   const rows = splits.reduce((n, s) => n + s.rows, 0);
   const yaml = [
@@ -162,6 +215,20 @@ export function datasetCard(params: { title: string; options: BuildOptions; spli
     ...splits.map((s) => `| ${s.split} | ${s.rows} | ${s.tasks} |`),
     "",
     options.validation ? "Validation holds whole tasks: no task is in both splits." : "",
+    "",
+    "## Models",
+    "",
+    "| model | rows | test-solving rows | tasks |",
+    "| --- | --- | --- | --- |",
+    ...params.models.map((m) => `| ${m.model.replaceAll("|", "\\|")} | ${m.rows} | ${m.solved} | ${m.tasks} |`),
+    "",
+    "## Load",
+    "",
+    "```python",
+    "from datasets import load_dataset",
+    "",
+    `ds = load_dataset("${REPO_PLACEHOLDER}")`,
+    "```",
     "",
     `## Columns (format: ${options.format})`,
     "",

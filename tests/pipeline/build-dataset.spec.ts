@@ -110,7 +110,9 @@ describe("arcforge build on the demo logs", () => {
     expect(card).toMatch(/\npretty_name: ".+"\n/);
     expect(card).not.toMatch(/\nlicense:/);
     expect(card).toContain("report.html");
-    expect(datasetCard({ title: "t", options: { ...options, license: "cc-by-4.0" }, splits: [], summary: [] })).toMatch(/^---\nlicense: cc-by-4.0\n/);
+    expect(datasetCard({ title: "t", options: { ...options, license: "cc-by-4.0" }, splits: [], summary: [], models: [] })).toMatch(
+      /^---\nlicense: cc-by-4.0\n/,
+    );
     expect(card).toContain("REAL train outputs");
   });
 });

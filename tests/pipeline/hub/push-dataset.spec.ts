@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -98,6 +99,28 @@ describe("a pushed repo holds exactly the build", () => {
     expect(JSON.parse(text).options.out).toBe(".");
     expect(text).not.toContain(flat.out);
     expect(text).not.toMatch(/"\/(tmp|home|root|work)\//);
+  });
+});
+
+describe("the card", () => {
+  it("is titled by its datasets and models, has a table per model, and its load snippet names the repo it was pushed to", async () => {
+    const card = readFileSync(join(flat.out, "README.md"), "utf8");
+    const rows = (await builtRows({ options: flat, cacheDir }))[0]!.formatted as { model: string; dataset: string; correct_test_input: boolean[] }[];
+    const models = [...new Set(rows.map((r) => r.model))].sort();
+    const datasets = [...new Set(rows.map((r) => r.dataset.toUpperCase()))].sort().join(" and ");
+    expect(card).toContain(`pretty_name: "${datasets} programs by ${models.length <= 3 ? models.join(", ") : `${models.length} models`}"`);
+    for (const model of models) {
+      const mine = rows.filter((r) => r.model === model);
+      const solved = mine.filter((r) => r.correct_test_input.every(Boolean)).length;
+      expect(card).toContain(`| ${model} | ${mine.length} | ${solved} |`);
+    }
+    expect(card).toContain('ds = load_dataset("<this repo>")');
+    await push(flat.out, "arc/card");
+    const repo = hub.store.get("dataset", "arc/card")!;
+    const pushed = await (
+      await fetch(`${hub.url}/datasets/arc/card/resolve/${hub.store.head(repo).oid}/README.md`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+    ).text();
+    expect(pushed).toContain('ds = load_dataset("arc/card")');
   });
 });
 
