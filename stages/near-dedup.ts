@@ -5,6 +5,7 @@ import type { Row } from "../schemas/program.js";
 import { NORMALISER_PATH, type Normalised, NormaliserPool } from "../pipeline/cleaner/cleaner-pool.js";
 import { sha256 } from "../pipeline/common/sha256.js";
 import { defineStage, type StageContext, type StageOutput } from "../pipeline/engine/stage.js";
+import { LshIndex, minhash } from "../pipeline/dedup/minhash-lsh.js";
 import { NormalisedCache } from "../pipeline/store/normalised-cache.js";
 import { stableOrder } from "./dedup.js";
 
@@ -50,17 +51,26 @@ export async function normalisedTokens(params: { codes: string[]; context: Stage
   return new Map([...answers].map(([code, answer]) => [code, "tokens" in answer ? answer.tokens : null]));
 }
 
+/** Above this many programs in a task, MinHash LSH chooses which kept programs a program is compared with. */
+export const LSH_ABOVE = 2000;
+
 /**
  * Greedy in the order given (the total order): a program at or above the threshold with any kept
- * program is dropped, naming it; so of A~B, B~C (not A~C), A and C stay. Exact all-pairs.
+ * program is dropped, naming the first such; so of A~B, B~C (not A~C), A and C stay. Exact
+ * all-pairs up to LSH_ABOVE programs; above, only kept programs sharing a MinHash band are
+ * compared (exactly): a pair at similarity 0.9 shares a band with probability 1 - 1.5e-15, at 0.7
+ * 0.99985 (bench/near-dedup.ts measures the recall against exact all-pairs).
  */
-export function nearDuplicates(params: { programs: { id: string; taskId: string; tokens: string[] }[]; threshold: number }): Drop[] {
+export function nearDuplicates(params: { programs: { id: string; taskId: string; tokens: string[] }[]; threshold: number; lsh?: boolean }): Drop[] {
+  const lsh = params.lsh ?? params.programs.length > LSH_ABOVE;
   const kept: { id: string; set: Set<string> }[] = [];
+  const index = new LshIndex<{ id: string; set: Set<string> }>();
   const drops: Drop[] = [];
   for (const p of params.programs) {
     const set = shingles(p.tokens);
+    const signature = lsh ? minhash(set) : undefined;
     let match: { id: string; similarity: number } | undefined;
-    for (const k of kept) {
+    for (const k of signature ? index.candidates(signature) : kept) {
       const similarity = jaccard(set, k.set);
       if (similarity >= params.threshold) {
         match = { id: k.id, similarity };
@@ -68,6 +78,7 @@ export function nearDuplicates(params: { programs: { id: string; taskId: string;
       }
     }
     if (match) drops.push({ id: p.id, reason: "near_duplicate", detail: `like ${match.id} (Jaccard ${match.similarity.toFixed(3)})`, taskId: p.taskId });
+    else if (signature) index.add(signature, { id: p.id, set });
     else kept.push({ id: p.id, set });
   }
   return drops;

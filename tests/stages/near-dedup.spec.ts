@@ -84,6 +84,20 @@ describe("structural near-duplicates", () => {
     expect(drops.map((d) => [d.id, d.detail])).toEqual([["B", "like A (Jaccard 0.778)"]]);
   });
 
+  it("drop the same programs, naming the same kept ones, when MinHash LSH picks the candidates (as above 2,000 programs in a task)", () => {
+    let seed = 11;
+    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const bases = Array.from({ length: 40 }, () => Array.from({ length: 60 }, () => `t${Math.floor(random() * 200)}`));
+    const programs = Array.from({ length: 400 }, (_, i) => {
+      const tokens = [...bases[i % bases.length]!];
+      for (let e = 0; e < i % 5; e++) tokens[Math.floor(random() * tokens.length)] = `t${Math.floor(random() * 200)}`;
+      return { id: `p${String(i).padStart(3, "0")}`, taskId: "t", tokens };
+    });
+    const exact = nearDuplicates({ programs, threshold: 0.8, lsh: false });
+    expect(exact.length).toBeGreaterThan(50);
+    expect(nearDuplicates({ programs, threshold: 0.8, lsh: true })).toEqual(exact);
+  });
+
   it("as a stage: drops the later copy in the total order whatever order rows arrive in, and leaves non-solving rows alone", async () => {
     const rows: Row[] = [
       row("log2#1", { solves: true, code: RENAMED }),
