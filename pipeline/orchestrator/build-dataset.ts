@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { cardTitle, datasetCard, formatSplits, ModelTally, type SplitSource, writeCard, writeSplits } from "../writer/write-dataset.js";
 import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
+import { optionProblems } from "../../schemas/resolved-options.js";
 import { StageStore } from "../store/stage-store.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
 import { fingerprintId } from "../executor/runtime-fingerprint.js";
@@ -49,6 +50,7 @@ export interface BuildParams {
 /** logs -> verified, deduplicated, balanced, task-split dataset in options.out, with manifest.json. */
 export async function buildDataset(params: BuildParams): Promise<BuildManifest> {
   const { options } = params;
+  checkOptions(options);
   const emit = params.onEvent ?? (() => undefined);
   // Checked now, from the inputs as they are: never after the pipeline, never from the cache.
   if (options.tasks) checkTasksRoot(options.tasks);
@@ -203,6 +205,15 @@ function executorMessages(emit: (event: ProgressEvent) => void) {
       });
     }
   };
+}
+
+/** The resolved options are a contract: checked once, before anything runs. */
+function checkOptions(options: BuildOptions): void {
+  const problems = optionProblems(options);
+  if (problems.length)
+    throw new InputError(
+      `the build options are not valid (${problems.join("; ")}): fix them where they were made (the command line, or the script calling buildDataset)`,
+    );
 }
 
 /** Programs whose task could not be found: how many, of how many tasks, and the first. */
