@@ -10,6 +10,7 @@ import { executeForStage } from "../pipeline/store/execute-cached.js";
 import { CLEANER_HASH, cleanCodes } from "./clean-code.js";
 import { ATTEMPTS, loadTasksStage } from "./load-tasks.js";
 import { jaccard, NORMALISER_HASH, normalisedTokens, shingles } from "./near-dedup.js";
+import { readAgainstStage } from "./read-against.js";
 
 /** One published program as this build judges it: its cleaned code, run here on the task's inputs. */
 interface Theirs {
@@ -61,6 +62,15 @@ export const againstStage = defineStage<BuildOptions, Row, Row, undefined>({
   version: 1,
   selects: true,
   sides: [ATTEMPTS, loadTasksStage],
+  summary: ({ report, reportOf }) => {
+    const read = reportOf(readAgainstStage);
+    return read?.counts.sources
+      ? [
+          `already published (--against): ${read.counts.sources} sources, ${read.counts.rows} rows read; ` +
+            `${report.dropped.already_published ?? 0} programs dropped; ${report.counts.against_programs ?? 0} published programs of these tasks compared`,
+        ]
+      : [];
+  },
   async key(options, upstream, context) {
     const against = upstream.side(ATTEMPTS).data.against;
     if (!options.against?.length || !against) return { against: null };

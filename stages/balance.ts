@@ -43,6 +43,18 @@ export const balanceStage = defineStage<BuildOptions, never, never, BalanceData>
   name: "balance",
   version: 2,
   sides: [TASK_SUMMARIES],
+  summary: ({ report: { counts }, options }) => [
+    counts.tasks_correct !== undefined
+      ? `balance: tasks correct ${counts.tasks_correct}, incorrect ${counts.tasks_incorrect}, dropped ${counts.tasks_dropped}` +
+        (counts.balance_skipped_empty_group ? " (skipped: one group is empty)" : "")
+      : !options.validation
+        ? "balance: off (no validation split)"
+        : options.recipe
+          ? "balance: off (a recipe's rows are balanced only with --balance)"
+          : pairMode(options)
+            ? "balance: off (refinement pairs are split without balancing)"
+            : "balance: off (--no-balance)",
+  ],
   key: (options) => ({
     validation: options.validation,
     seed: options.validation ? options.seed : null,

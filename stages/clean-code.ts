@@ -5,6 +5,7 @@ import { CleanedCache } from "../pipeline/store/cleaned-cache.js";
 import { defineStage, type StageContext, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Program } from "../schemas/program.js";
 import { sha256 } from "../pipeline/common/sha256.js";
+import { countList } from "../pipeline/common/count-list.js";
 
 export const CLEANER_HASH = sha256(readFileSync(CLEANER_PATH));
 
@@ -41,6 +42,7 @@ export const cleanCodeStage = defineStage<BuildOptions, Program, Program, undefi
   name: "clean-code",
   version: 3,
   patches: true,
+  summary: ({ report }) => [`clean code: ${countList(report.counts)}`],
   key: (options) => ({ clean: options.cleanCode, cleaner: options.cleanCode ? CLEANER_HASH : null }),
   async run({ options, upstream, context }): Promise<StageOutput<Program, undefined>> {
     const programs = upstream.input.records;

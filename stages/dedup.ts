@@ -69,6 +69,13 @@ export const dedupStage = defineStage<BuildOptions, Row, Row, undefined>({
   name: "dedup",
   version: 2,
   selects: true,
+  summary: ({ report: { counts } }) => [
+    counts.programs !== undefined
+      ? `program table: ${counts.programs} programs (one per task and cleaned code; ${counts.copies ?? 0} copies)`
+      : counts.dedup_disabled !== undefined
+        ? `dedup: off (${counts.dedup_disabled} rows)`
+        : `dedup: kept ${counts.kept_test_solving ?? 0} test-solving (duplicate code ${counts.duplicate_code ?? 0}), ${counts.kept_other ?? 0} others (duplicate behaviour ${counts.duplicate_behaviour ?? 0})`,
+  ],
   key: (options) => ({ dedup: options.dedup, ...(tableMode(options) ? { table: true } : {}), ...(pairMode(options) ? { pairs: "candidates" } : {}) }),
   async run({ options, upstream }): Promise<StageOutput<Row, undefined>> {
     const rows = upstream.input.records;

@@ -8,6 +8,7 @@ import type { ExecutedProgram, Program } from "../schemas/program.js";
 import { taskInputs } from "../schemas/task.js";
 import { loadTasksStage } from "./load-tasks.js";
 import type { Drop } from "../schemas/drop.js";
+import { countList } from "../pipeline/common/count-list.js";
 
 /**
  * The first input a program fails on: any train input, then any test input unless test failures
@@ -44,6 +45,9 @@ export const executeStage = defineStage<BuildOptions, Program, ExecutedProgram, 
   patches: true,
   runCounts: ["cache_hits", "cache_misses"],
   sides: [loadTasksStage],
+  summary: ({ report }) => [
+    `execution: ${report.counts.executions ?? 0} executions, ${report.kept} programs ran cleanly (dropped: ${countList(report.dropped)})`,
+  ],
   key: async (options, _upstream, context) => ({
     limits: options.limits,
     runtime: fingerprintId(await context.fingerprint()),

@@ -45,6 +45,10 @@ export const filterAugmentStage = defineStage<BuildOptions, ExecutedProgram, Exe
   version: 1,
   selects: true,
   sides: [loadTasksStage],
+  summary: ({ report }) =>
+    report.counts.sandbox_failures !== undefined || report.dropped.transductive_augment
+      ? [`augmentation transduction: ${report.dropped.transductive_augment ?? 0} programs invariant to no flip or colour rotation`]
+      : [],
   key: async (options, _upstream, context) =>
     options.transductionAugment ? { limits: options.limits, runtime: fingerprintId(await context.fingerprint()) } : { enabled: false },
   async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram, undefined>> {

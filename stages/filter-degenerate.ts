@@ -5,6 +5,7 @@ import type { Verdict } from "../schemas/drop.js";
 import type { Row } from "../schemas/program.js";
 import type { ArcTask } from "../schemas/task.js";
 import { loadTasksStage } from "./load-tasks.js";
+import { countList } from "../pipeline/common/count-list.js";
 
 const colours = (grid: Grid) => new Set(grid.flat()).size;
 
@@ -30,6 +31,7 @@ export const filterDegenerateStage = defineStage<BuildOptions, Row, Row, undefin
   version: 1,
   selects: true,
   sides: [loadTasksStage],
+  summary: ({ report }) => (Object.keys(report.dropped).length ? [`degenerate programs dropped: ${countList(report.dropped)}`] : []),
   key: (options) => ({ dropIdentity: options.dropIdentity, dropSingleColour: options.dropSingleColour }),
   async run({ options, upstream }): Promise<StageOutput<Row, undefined>> {
     const rows = upstream.input.records;

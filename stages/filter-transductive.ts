@@ -6,6 +6,7 @@ import type { ArcTask } from "../schemas/task.js";
 import { loadTasksStage } from "./load-tasks.js";
 import type { Verdict } from "../schemas/drop.js";
 import { literalDigits } from "../schemas/literal-digits.js";
+import { countList } from "../pipeline/common/count-list.js";
 
 export const MAX_LINE_LENGTH = 200;
 /** A literal this short matches by chance too easily to mean anything. */
@@ -66,6 +67,7 @@ export const filterTransductiveStage = defineStage<BuildOptions, Program, Progra
   version: 3,
   selects: true,
   sides: [loadTasksStage],
+  summary: ({ report }) => [`transduction rejections: ${countList(report.dropped, "transductive_")}`],
   key: (options) => ({ enabled: options.transductionFilter }),
   async run({ options, upstream }): Promise<StageOutput<Program, undefined>> {
     const programs = upstream.input.records;

@@ -7,6 +7,7 @@ import { loadTask, readTaskFile } from "../pipeline/sources/load-task.js";
 import { defineSource, defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import { sha256 } from "../pipeline/common/sha256.js";
 import type { Drop } from "../schemas/drop.js";
+import { countList } from "../pipeline/common/count-list.js";
 
 export type TaskTable = Record<string, ArcTask>;
 
@@ -48,6 +49,7 @@ export const loadTasksStage = defineStage<BuildOptions, Attempt, Program, Loaded
   version: 7,
   selects: true,
   sides: [ATTEMPTS],
+  summary: ({ report }) => [`tasks: ${report.kept} programs matched to their task (dropped: ${countList(report.dropped)})`],
   async key(options, upstream) {
     const { taskKey, dataset, taskId, foreignParents } = upstream.side(ATTEMPTS).data;
     // Embedded tasks are part of the shard, whose digest is already in the upstream key.

@@ -94,6 +94,13 @@ export const nearDedupStage = defineStage<BuildOptions, Row, Row, undefined>({
   name: "near-dedup",
   version: 1,
   selects: true,
+  summary: ({ report, options }) =>
+    report.counts.near_dedup_compared !== undefined
+      ? [
+          `near-duplicates (Jaccard of normalised token 5-grams >= ${options.nearDedup}): ${report.dropped.near_duplicate ?? 0} of ` +
+            `${report.counts.near_dedup_compared} test-solving programs dropped (${report.counts.near_dedup_unparsable ?? 0} not parsable, kept)`,
+        ]
+      : [],
   key: (options) => (nearDedupApplies(options) ? { threshold: options.nearDedup, normaliser: NORMALISER_HASH } : { threshold: null }),
   async run({ options, upstream, context }): Promise<StageOutput<Row, undefined>> {
     const rows = upstream.input.records;

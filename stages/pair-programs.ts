@@ -16,6 +16,7 @@ import { loadTasksStage } from "./load-tasks.js";
 import { relabel } from "./relabel.js";
 import { RECHECK_SEED } from "./revalidate.js";
 import type { SelectSummary } from "./select.js";
+import { countList } from "../pipeline/common/count-list.js";
 
 /** What the pair stage tells the build: the task's rows (pairs) for splitting, and who took part. */
 export interface PairData {
@@ -41,6 +42,21 @@ export const pairProgramsStage = defineStage<BuildOptions, Row, Row, PairData>({
   name: "pair",
   version: 1,
   sides: [loadTasksStage],
+  summary: ({ report: { counts } }) =>
+    counts.pairs === undefined
+      ? []
+      : [
+          `refinement pairs: ${counts.pairs} (` +
+            ["multiturn", "refined", "hindsight"].map((source) => `${source} ${counts[`pairs_${source}`] ?? 0}`).join(", ") +
+            `; hindsight parents by bucket: ${["zero", "low", "medium", "max"].map((b) => `${b} ${counts[`bucket_${b}`] ?? 0}`).join(", ")}; ` +
+            `not paired: ${countList(
+              Object.fromEntries(
+                Object.entries(counts)
+                  .filter(([k]) => k.startsWith("pair_dropped_"))
+                  .map(([k, v]) => [k.slice("pair_dropped_".length), v]),
+              ),
+            )})`,
+        ],
   async key(options, upstream, context) {
     if (!pairMode(options)) return { pairs: null };
     const sources = pairSources(options);

@@ -12,6 +12,7 @@ import { ParquetRefusedError } from "../pipeline/parquet/check-parquet-bounds.js
 import { readParquetRows } from "../pipeline/parquet/read-parquet-rows.js";
 import { datasetShards, type DatasetShards } from "../pipeline/sources/dataset-shards.js";
 import type { SourceFate } from "../schemas/build-manifest.js";
+import { countList } from "../pipeline/common/count-list.js";
 
 const readsLinks = (options: BuildOptions) => pairMode(options) && pairSources(options).includes("refined");
 
@@ -58,6 +59,10 @@ export const readDatasetsStage = defineStage<BuildOptions, never, Attempt, ReadD
   name: "read-datasets",
   version: 5,
   reader: true,
+  summary: ({ report }) =>
+    report.counts.sources
+      ? [`program datasets: ${report.counts.sources} sources, ${report.counts.rows} rows read, ${report.kept} programs (dropped: ${countList(report.dropped)})`]
+      : [],
   async key(options, _upstream, context) {
     return {
       sources: await sourcesKey(sortedSources(options), context),

@@ -12,6 +12,7 @@ import type { TaskShard } from "../pipeline/engine/task-shards.js";
 import type { Drop } from "../schemas/drop.js";
 import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
 import type { LogFate } from "../schemas/build-manifest.js";
+import { countList } from "../pipeline/common/count-list.js";
 
 export interface LogFile {
   /** `<logs folder name>/<path inside it>`: stable whatever the working directory. */
@@ -103,6 +104,15 @@ export const readLogsStage = defineStage<BuildOptions, never, Attempt, ReadLogsD
   name: "read-logs",
   version: 8,
   reader: true,
+  summary: ({ report, logs }) => {
+    const logDrops: Record<string, number> = {};
+    for (const log of logs) if (!log.kept) logDrops[log.reason!] = (logDrops[log.reason!] ?? 0) + 1;
+    const attemptDrops = Object.fromEntries(Object.entries(report.dropped).filter(([k]) => !(k in logDrops)));
+    return [
+      `log files: ${logs.length}, kept ${logs.filter((l) => l.kept).length} (dropped: ${countList(logDrops)})`,
+      `programs: ${report.kept} (attempts dropped: ${countList(attemptDrops)})`,
+    ];
+  },
   async key(options) {
     const files = await listLogFiles(options.logs);
     // A few files at a time: reading them all at once would hold the whole corpus in memory.

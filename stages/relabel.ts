@@ -42,6 +42,11 @@ export const relabelStage = defineStage<BuildOptions, ExecutedProgram, Row, unde
   name: "relabel",
   version: 3,
   sides: [loadTasksStage],
+  summary: ({ report: { counts } }) => [
+    `relabelled rows: ${counts.rows ?? 0}; >=1 train correct ${counts.any_train_correct ?? 0}, all train correct ${counts.all_train_correct ?? 0}, ` +
+      `test solved ${counts.test_solved ?? 0}, all train and test ${counts.all_train_and_test ?? 0}`,
+    `logged vs re-executed test result: ${counts.logged_vs_executed_mismatch ?? 0} differ`,
+  ],
   key: (options) => ({ generation: options.generation ?? null }),
   async run({ options, upstream }): Promise<StageOutput<Row, undefined>> {
     const programs = upstream.input.records;

@@ -52,6 +52,9 @@ export const revalidateStage = defineStage<BuildOptions, Row, Row, { runtime?: R
   version: 5,
   selects: true,
   sides: [loadTasksStage],
+  summary: ({ report }) => [
+    `re-validation under another seed: ${report.counts.revalidated ?? 0} rows re-executed, ${report.dropped.nondeterministic ?? 0} nondeterministic, ${report.dropped.revalidation_mismatch ?? 0} other mismatches dropped`,
+  ],
   key: async (options, _upstream, context) => ({ limits: options.limits, runtime: fingerprintId(await context.fingerprint(RECHECK_SEED)) }),
   async run({ options, upstream, context }): Promise<StageOutput<Row, { runtime?: RuntimeFingerprint }>> {
     const rows = upstream.input.records;

@@ -72,6 +72,10 @@ export const selectStage = defineStage<BuildOptions, Row, Row, SelectSummary>({
   name: "select",
   version: 2,
   selects: true,
+  summary: ({ report }) =>
+    report.dropped.over_task_budget
+      ? [`per-task selection: ${report.dropped.over_task_budget} programs over budget in ${report.counts.tasks_trimmed ?? 0} tasks`]
+      : [],
   key: (options) => (options.maxPerTask ? { max: options.maxPerTask, strategy: options.select, seed: options.seed } : { max: null }),
   async run({ options, upstream }): Promise<StageOutput<Row, SelectSummary>> {
     const rows = upstream.input.records;

@@ -107,6 +107,10 @@ export const splitStage = defineStage<BuildOptions, never, never, SplitData>({
   name: "split",
   version: 3,
   sides: [balanceStage, TASK_SUMMARIES],
+  summary: ({ report: { counts }, written }) => [
+    `splits: ${written.map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`).join(", ")}` +
+      (counts.validation_target_rows !== undefined ? ` (validation target ${counts.validation_target_rows} rows, cap ${counts.validation_cap_rows})` : ""),
+  ],
   key: (options) => ({
     validation: options.validation,
     seed: options.validation ? options.seed : null,

@@ -3,6 +3,7 @@ import type { CleanerPool, NormaliserPool } from "../cleaner/cleaner-pool.js";
 import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import type { ProgressEvent } from "../common/progress.js";
 import type { Drop, Verdict } from "../../schemas/drop.js";
+import type { LogFate, StageReport, WrittenSplit } from "../../schemas/build-manifest.js";
 import { StageGraphError } from "../common/errors.js";
 
 /** What a stage hands on: its records, its drops, and counts worth reporting (not drops). */
@@ -113,8 +114,20 @@ export interface Stage<O, In = unknown, Out = unknown, D = unknown> extends Hand
   runCounts?: string[];
   /** Exactly the options (and input digests) that change this stage's output. */
   key(options: O, upstream: KeyInputs, context: StageContext): unknown | Promise<unknown>;
+  /** Its lines in the end-of-run summary (and the card), from its report summed over tasks. */
+  summary?(view: SummaryView<O>): string[];
   /** `dir`: the stage's own cache entry folder, empty when it starts, for output too large to hand on in memory (task shards). */
   run(params: { options: O; upstream: StageInputs<In>; context: StageContext; dir: string }): Promise<StageOutput<Out, D>>;
+}
+
+/** What a stage's summary lines may read: its own report, other stages' by handle, what the build wrote. */
+export interface SummaryView<O> {
+  report: StageReport;
+  options: O;
+  /** Another stage's report: undefined when it did not run in this build. */
+  reportOf(stage: Handle): StageReport | undefined;
+  logs: LogFate[];
+  written: WrittenSplit[];
 }
 
 /** Any stage of a list: its record types are checked where the list is built (see `chain`). */

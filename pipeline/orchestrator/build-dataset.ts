@@ -120,7 +120,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     const trusted = run.tasks.filter((t) => t.trusted).map((t) => t.taskKey);
     const decontamination = await decontaminationReport({ options, cacheDir: params.cacheDir, tasks: run.tasks });
     const summary = [
-      ...buildSummary({ reports, logs: run.logs, written, nearDedup: options.nearDedup }),
+      ...buildSummary({ reports, logs: run.logs, written, options }),
       ...decontamination.lines,
       ...summariseTasks(perTask),
       ...trustNote(trusted),
