@@ -41,3 +41,22 @@ describe("balance", () => {
     expect(out.counts).toMatchObject({ balance_skipped_empty_group: 1 });
   });
 });
+
+describe("balance's summary line", () => {
+  const view = (options: Partial<typeof DEFAULT_BUILD_OPTIONS>) => ({
+    report: { stage: "balance", key: "", ran: true, reason: "", ms: 0, kept: 3, dropped: {}, counts: {} },
+    options: { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", ...options },
+    reportOf: () => undefined,
+    logs: [],
+    written: [],
+  });
+
+  it("says why nothing was balanced: no validation split, --no-balance, a recipe, or refinement pairs", () => {
+    expect(balanceStage.summary!(view({}))).toEqual(["balance: off (no validation split)"]);
+    expect(balanceStage.summary!(view({ validation: true, balance: false }))).toEqual(["balance: off (--no-balance)"]);
+    expect(balanceStage.summary!(view({ validation: true, recipe: { name: "r", sql: "SELECT 1" } }))).toEqual([
+      "balance: off (a recipe's rows are balanced only with --balance)",
+    ]);
+    expect(balanceStage.summary!(view({ validation: true, format: "refinement" }))).toEqual(["balance: off (refinement pairs are split without balancing)"]);
+  });
+});
