@@ -6,6 +6,7 @@ import { HubError, InputError } from "../common/errors.js";
 import { guardEndpoint } from "../hub/endpoint-guard.js";
 import { hubError } from "../hub/hub-fetch.js";
 import { RangeBlob, type TransferMeter } from "../hub/range-blob.js";
+import { cardConfigFiles } from "./card-configs.js";
 import type { BlobLike } from "../parquet/held-blob.js";
 
 /** One Parquet file of a dataset, opened only when read. */
@@ -85,6 +86,7 @@ export async function datasetShards(params: {
     );
   const sha = ((await info.json()) as { sha: string }).sha;
   const entries: { path: string; oid: string }[] = [];
+  let hasCard = false;
   try {
     for await (const entry of listFiles({
       repo: { type: "dataset", name: hub.repo },
@@ -95,19 +97,26 @@ export async function datasetShards(params: {
       fetch: params.fetch,
     })) {
       if (entry.type === "file" && entry.path.endsWith(".parquet")) entries.push({ path: entry.path, oid: entry.lfs?.oid ?? entry.oid ?? "" });
+      if (entry.type === "file" && entry.path === "README.md") hasCard = true;
     }
   } catch (error) {
     throw hubError(`listing the files of ${hub.repo} on ${params.hubUrl}`, error, params.token);
   }
+  const resolveUrl = (path: string) => `${params.hubUrl}/datasets/${hub.repo}/resolve/${sha}/${path.split("/").map(encodeURIComponent).join("/")}`;
+  // The card's configs say which files are the dataset: a stray file elsewhere in the repo is not read.
+  const card = hasCard ? await fetchImpl(resolveUrl("README.md"), { headers }) : undefined;
+  const configs = card?.ok ? cardConfigFiles(await card.text()) : null;
+  const splitIn = (path: string) => (configs ? configs.splits.find((s) => s.patterns.some((p) => p.test(path)))?.split : splitOf(path));
   const shards = entries
     .sort((a, b) => (a.path < b.path ? -1 : 1))
+    .filter((e) => splitIn(e.path) !== undefined)
     .map((e) => ({
-      split: splitOf(e.path),
+      split: splitIn(e.path) ?? splitOf(e.path),
       path: e.path,
       identity: e.oid,
       open: () =>
         RangeBlob.open({
-          url: `${params.hubUrl}/datasets/${hub.repo}/resolve/${sha}/${e.path.split("/").map(encodeURIComponent).join("/")}`,
+          url: resolveUrl(e.path),
           headers,
           fetch: params.fetch,
           meter: params.meter,
@@ -115,7 +124,9 @@ export async function datasetShards(params: {
     }))
     .filter((s) => !hub.split || s.split === hub.split);
   if (shards.length === 0)
-    throw new HubError(`${hub.repo}@${hub.revision} on ${params.hubUrl} holds no .parquet files${hub.split ? ` of split ${hub.split}` : ""}`);
+    throw new HubError(
+      `${hub.repo}@${hub.revision} on ${params.hubUrl} holds no .parquet files${hub.split ? ` of split ${hub.split}` : ""}${configs ? ` in the data files its card's config ${configs.config} declares` : ""}`,
+    );
   return { source: `${hub.repo}${hub.revision === "main" ? "" : `@${hub.revision}`}`, revision: sha, shards };
 }
 

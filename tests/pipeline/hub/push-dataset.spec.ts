@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveToken } from "../../../pipeline/commands/hub-options.js";
 import { type PushEvent, pushDataset } from "../../../pipeline/hub/push-dataset.js";
+import { datasetShards } from "../../../pipeline/sources/dataset-shards.js";
 import { buildDataset, builtRows } from "../../../pipeline/orchestrator/build-dataset.js";
 import type { BuildOptions } from "../../../schemas/build-options.js";
 import { type HubEmulator, startHubEmulator } from "../../hub-emulator/hub-emulator.js";
@@ -99,6 +100,23 @@ describe("a pushed repo holds exactly the build", () => {
     expect(JSON.parse(text).options.out).toBe(".");
     expect(text).not.toContain(flat.out);
     expect(text).not.toMatch(/"\/(tmp|home|root|work)\//);
+  });
+});
+
+describe("reading a pushed repo back", () => {
+  it("takes only the files its card's configs declare: a stray Parquet file elsewhere in the repo is never read", async () => {
+    await push(flat.out, "arc/stray");
+    await run(
+      requireTestPython(),
+      [
+        "-c",
+        `from huggingface_hub import HfApi; HfApi().upload_file(path_or_fileobj="${join(flat.out, "data", "train-00000-of-00001.parquet")}", path_in_repo="old/stray.parquet", repo_id="arc/stray", repo_type="dataset")`,
+      ],
+      { env: { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, HF_HUB_DISABLE_XET: "1", HF_HOME: join(await tempDir(), "hf") } },
+    );
+    expect(files("arc/stray")).toContain("old/stray.parquet");
+    const found = await datasetShards({ target: "arc/stray", hubUrl: hub.url, token: TOKEN, allowHttp: true });
+    expect(found.shards.map((s) => [s.split, s.path])).toEqual([["train", "data/train-00000-of-00001.parquet"]]);
   });
 });
 
