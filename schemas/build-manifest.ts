@@ -27,12 +27,25 @@ export interface SourceFate {
   refused?: { shard: string; reason: string }[];
 }
 
+/** One file a build wrote: a shard of a split (a task's rows are never cut across two). */
 export interface WrittenSplit {
   split: SplitName;
   path: string;
   rows: number;
   tasks: number;
   sha256: string;
+}
+
+/** Each split's rows and tasks over its shards, in the order written. */
+export function splitTotals(written: WrittenSplit[]): { split: SplitName; rows: number; tasks: number }[] {
+  const totals = new Map<SplitName, { split: SplitName; rows: number; tasks: number }>();
+  for (const w of written) {
+    const total = totals.get(w.split) ?? { split: w.split, rows: 0, tasks: 0 };
+    total.rows += w.rows;
+    total.tasks += w.tasks;
+    totals.set(w.split, total);
+  }
+  return [...totals.values()];
 }
 
 export type SplitName = "train" | "validation";

@@ -88,6 +88,8 @@ export interface BuildOptions {
    */
   generation?: number;
   limits: SandboxLimits;
+  /** A split's file holds at most this many bytes (uncompressed, estimated) before the next task starts another (default 500 MB). */
+  maxShardBytes?: number;
 }
 
 /** 64 MiB: the largest real log is well under 1 MiB; a file far beyond it is an attack or an accident. */

@@ -55,6 +55,7 @@ export const buildOptionsSchema = z
     license: z.string().optional(),
     generation: count(0).optional(),
     limits: z.object({ timeoutSeconds: positive, memoryBytes: count(1) }).strict(),
+    maxShardBytes: count(1).optional(),
   })
   .strict();
 

@@ -4,7 +4,7 @@ import { InputError } from "../pipeline/common/errors.js";
 import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
 import { balanceStage, TASK_SUMMARIES, type TaskGroup, type TaskSummary } from "./balance.js";
-import type { SplitName } from "../schemas/build-manifest.js";
+import { type SplitName, splitTotals } from "../schemas/build-manifest.js";
 
 export const MAX_VALIDATION_ROWS = 32;
 export type SplitRow = Row & { split: SplitName };
@@ -108,7 +108,9 @@ export const splitStage = defineStage<BuildOptions, never, never, SplitData>({
   version: 3,
   sides: [balanceStage, TASK_SUMMARIES],
   summary: ({ report: { counts }, written }) => [
-    `splits: ${written.map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`).join(", ")}` +
+    `splits: ${splitTotals(written)
+      .map((w) => `${w.split} ${w.rows} rows / ${w.tasks} tasks`)
+      .join(", ")}` +
       (counts.validation_target_rows !== undefined ? ` (validation target ${counts.validation_target_rows} rows, cap ${counts.validation_cap_rows})` : ""),
   ],
   key: (options) => ({

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, PAIR_SOURCES, SELECTIONS, type BuildOptions, type PairSource } from "../../schemas/build-options.js";
 import { nameProblem } from "../../schemas/names.js";
-import { countOrFraction, dateYyyymmdd, similarityThreshold, wholeNumber } from "./number-options.js";
+import { byteSize, countOrFraction, dateYyyymmdd, similarityThreshold, wholeNumber } from "./number-options.js";
 import { resolveRecipe } from "../recipe/builtin-recipes.js";
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
@@ -51,6 +51,8 @@ export interface BuildCliOptions
   logs?: string[];
   from?: string[];
   against?: string[];
+  /** --max-shard-size, in bytes. */
+  maxShardSize?: number;
   model?: BuildOptions["models"];
   push?: boolean;
   json?: boolean;
@@ -128,6 +130,11 @@ export function addBuildOptions(command: Command, defaults: { out: string } = { 
         .option("--no-clean-code", "keep comments, docstrings and blank lines")
         .option("--no-transduction-filter", "keep programs that hard-code outputs")
         .option("--no-dedup", "keep duplicate programs")
+        .option(
+          "--max-shard-size <size>",
+          "a split file holds at most this much (uncompressed, estimated), whole tasks each: 500MB, 64MiB, ... (default 500MB)",
+          byteSize,
+        )
         .option(
           "--near-dedup <threshold>",
           "also drop test-solving programs structurally like a kept one of their task: Jaccard of normalised token 5-grams at or above this (e.g. 0.9)",
@@ -231,6 +238,7 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
     select: cli.select ?? DEFAULT_BUILD_OPTIONS.select,
     dedup: cli.dedup,
     ...(cli.nearDedup !== undefined ? { nearDedup: cli.nearDedup } : {}),
+    ...(cli.maxShardSize !== undefined ? { maxShardBytes: cli.maxShardSize } : {}),
     reasoning: Boolean(cli.reasoning),
     seed: cli.seed,
     generation: cli.generation,

@@ -41,6 +41,17 @@ export const similarityThreshold = (value: string): number => {
   return n;
 };
 
+const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** A size: bytes, or a number with B, KB, MB, GB (powers of 10) or KiB, MiB, GiB (of 2). */
+export const byteSize = (value: string): number => {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = UNITS[(m?.[2] || "b").toLowerCase()];
+  const n = m && unit ? Math.floor(Number(m[1]) * unit) : Number.NaN;
+  if (!Number.isFinite(n) || n < 1) throw new InvalidArgumentError("expected a size such as 500MB, 64MiB or 1048576");
+  return n;
+};
+
 export const anyNumber = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InvalidArgumentError("expected a number");

@@ -7,7 +7,7 @@ import { readParquetRows } from "../parquet/read-parquet-rows.js";
 import { loadTask } from "../sources/load-task.js";
 import type { ArcTask } from "../../schemas/task.js";
 import type { Grid } from "../../schemas/grid.js";
-import type { BuildManifest, TaskLine } from "../../schemas/build-manifest.js";
+import { type BuildManifest, splitTotals, type TaskLine } from "../../schemas/build-manifest.js";
 
 /** One stage of the funnel: what it kept, and why it dropped the rest. */
 export interface FunnelStep {
@@ -122,7 +122,7 @@ export async function reportData(params: { dir: string; title?: string }): Promi
           cacheHits: number(execute?.counts.cache_hits),
         }
       : null,
-    splits: manifest.outputs.map((o) => ({ split: o.split, rows: o.rows, tasks: o.tasks })),
+    splits: splitTotals(manifest.outputs),
     decontamination: decontaminationNote(manifest),
     ...pairsNote(manifest),
     tasks,
@@ -173,15 +173,17 @@ async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks:
   };
   let bytes = 0;
   let skipped = 0;
+  // A split's shards continue one another: row numbers run on across files.
+  const next = new Map<string, number>();
   for (const output of params.manifest.outputs) {
     const owner = taskOfRow(params.tasks, output.split);
-    let index = 0;
+    let index = next.get(output.split) ?? 0;
     for await (const row of writtenRows(join(params.dir, output.path))) {
       const key =
         row.task_id !== undefined
           ? `${String(row.dataset ?? params.tasks.find((t) => t.task === row.task_id)?.dataset ?? "arc-agi-1")}/${String(row.task_id)}`
           : owner(index);
-      index++;
+      next.set(output.split, ++index);
       const list = (viewer[key] ??= []);
       if (list.length >= VIEWER_ROWS_PER_TASK) continue;
       const task = row.train_input === undefined && !row.messages ? await taskOf(key) : undefined;

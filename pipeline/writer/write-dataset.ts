@@ -1,7 +1,9 @@
+import { renameSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { isJsonl, type BuildOptions } from "../../schemas/build-options.js";
 import { writeParquet } from "../parquet/parquet-writer.js";
+import { rowBytes } from "../parquet/row-bytes.js";
 import { writeJsonLinesSync } from "../common/json-lines.js";
 import { fileSha256 } from "../common/sha256.js";
 import { arrowSchema, COLUMNS } from "../../schemas/arrow.js";
@@ -10,10 +12,13 @@ import type { ArcTask } from "../../schemas/task.js";
 import type { Row } from "../../schemas/program.js";
 import type { SplitRow } from "../../stages/split.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
-import type { SplitName, WrittenSplit } from "../../schemas/build-manifest.js";
+import { type SplitName, splitTotals, type WrittenSplit } from "../../schemas/build-manifest.js";
 
-export const splitFileName = (split: SplitName, format: BuildOptions["format"]) =>
-  isJsonl(format) ? `data/${split}-00000-of-00001.jsonl` : `data/${split}-00000-of-00001.parquet`;
+/** 500 MB, where `datasets` itself shards: a split larger than this is written as several files. */
+export const DEFAULT_SHARD_BYTES = 500 * 10 ** 6;
+
+export const shardFileName = (params: { split: SplitName; format: BuildOptions["format"]; index: number; count: number }) =>
+  `data/${params.split}-${String(params.index).padStart(5, "0")}-of-${String(params.count).padStart(5, "0")}.${isJsonl(params.format) ? "jsonl" : "parquet"}`;
 
 /** One split's tasks, each with its rows in output order, tasks in task-key order: read as they are written. */
 export interface SplitSource {
@@ -43,20 +48,21 @@ export class ModelTally {
   }
 }
 
-function* formattedRows(params: {
+/** One task's rows, formatted, with their size as the file will hold them: a shard is cut between tasks by it. */
+function* formattedTasks(params: {
   source: SplitSource;
   options: BuildOptions;
-  seen: { rows: number; tasks: number };
   tally?: ModelTally;
-}): Generator<Record<string, unknown>> {
-  const { options, seen } = params;
+}): Generator<{ rows: Record<string, unknown>[]; bytes: number }> {
+  const { options } = params;
+  const size = isJsonl(options.format) ? (row: unknown) => Buffer.byteLength(JSON.stringify(row)) + 1 : rowBytes;
   for (const { task, rows } of params.source.tasks()) {
-    if (rows.length > 0) seen.tasks++;
-    for (const row of rows) {
-      seen.rows++;
+    if (rows.length === 0) continue;
+    const formatted = rows.map((row) => {
       params.tally?.add(row);
-      yield formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment });
-    }
+      return formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment });
+    });
+    yield { rows: formatted, bytes: formatted.reduce((n, row) => n + size(row), 0) };
   }
 }
 
@@ -79,8 +85,10 @@ export function formatSplits(params: {
 }
 
 /**
- * Writes each split that has rows under <out>/data/, replacing what an earlier build left there;
- * rows stream from the task stages' outputs a task at a time, formatted and written one at a time.
+ * Writes each split that has rows under <out>/data/ as one or more shards, whole tasks each, a shard
+ * ending before the task that would take it past `maxShardBytes` (a larger task is a shard alone).
+ * Rows stream from the task stages' outputs a task at a time; the files are the same bytes for the
+ * same rows. Shards are written under temporary names and named `-of-<count>` once all are known.
  */
 export async function writeSplits(params: {
   out: string;
@@ -89,19 +97,43 @@ export async function writeSplits(params: {
   tally?: ModelTally;
 }): Promise<WrittenSplit[]> {
   const { out, options } = params;
+  const maxBytes = options.maxShardBytes ?? DEFAULT_SHARD_BYTES;
   // The previous build's files were removed by the build (only those its manifest lists).
   await mkdir(join(out, "data"), { recursive: true });
   const written: WrittenSplit[] = [];
   for (const source of params.splits) {
     // An empty split is never written nor listed.
     if (source.rows === 0) continue;
-    const relative = splitFileName(source.split, options.format);
-    const path = join(out, relative);
-    const seen = { rows: 0, tasks: 0 };
-    const formatted = formattedRows({ source, options, seen, tally: params.tally });
-    if (isJsonl(options.format)) writeJsonLinesSync(path, formatted);
-    else await writeParquet({ path, schema: arrowSchema(options.format), kinds: COLUMNS[options.format].map(([, kind]) => kind), rows: formatted });
-    written.push({ split: source.split, path: relative, rows: seen.rows, tasks: seen.tasks, sha256: await fileSha256(path) });
+    const tasks = formattedTasks({ source, options, tally: params.tally });
+    let next = tasks.next();
+    const shards: { temporary: string; rows: number; tasks: number }[] = [];
+    while (!next.done) {
+      const shard = { temporary: join(out, "data", `.${source.split}-${shards.length}.partial`), rows: 0, tasks: 0 };
+      let bytes = 0;
+      const rows = function* () {
+        while (!next.done && (shard.tasks === 0 || bytes + next.value.bytes <= maxBytes)) {
+          bytes += next.value.bytes;
+          shard.tasks++;
+          shard.rows += next.value.rows.length;
+          yield* next.value.rows;
+          next = tasks.next();
+        }
+      };
+      if (isJsonl(options.format)) writeJsonLinesSync(shard.temporary, rows());
+      else
+        await writeParquet({
+          path: shard.temporary,
+          schema: arrowSchema(options.format),
+          kinds: COLUMNS[options.format].map(([, kind]) => kind),
+          rows: rows(),
+        });
+      shards.push(shard);
+    }
+    for (const [index, shard] of shards.entries()) {
+      const relative = shardFileName({ split: source.split, format: options.format, index, count: shards.length });
+      renameSync(shard.temporary, join(out, relative));
+      written.push({ split: source.split, path: relative, rows: shard.rows, tasks: shard.tasks, sha256: await fileSha256(join(out, relative)) });
+    }
   }
   return written;
 }
@@ -173,7 +205,8 @@ export function datasetCard(params: {
   summary: string[];
   models: ReturnType<ModelTally["table"]>;
 }): string {
-  const { options, splits } = params;
+  const { options } = params;
+  const splits = splitTotals(params.splits);
   const rows = splits.reduce((n, s) => n + s.rows, 0);
   const yaml = [
     "---",

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -117,6 +117,40 @@ describe("reading a pushed repo back", () => {
     expect(files("arc/stray")).toContain("old/stray.parquet");
     const found = await datasetShards({ target: "arc/stray", hubUrl: hub.url, token: TOKEN, allowHttp: true });
     expect(found.shards.map((s) => [s.split, s.path])).toEqual([["train", "data/train-00000-of-00001.parquet"]]);
+  });
+});
+
+describe("a split larger than --max-shard-size", () => {
+  it("is written as several whole-task shards, the same bytes build after build, and loads with every value equal", async () => {
+    const sharded = { ...flat, out: `${flat.out}-sharded`, maxShardBytes: 3_000 };
+    await buildDataset({ options: sharded, cacheDir });
+    const again = { ...sharded, out: `${sharded.out}-again` };
+    await buildDataset({ options: again, cacheDir });
+    const shards = readdirSync(join(sharded.out, "data")).sort();
+    expect(shards.length).toBeGreaterThan(2);
+    shards.forEach((name, i) => expect(name).toBe(`train-${String(i).padStart(5, "0")}-of-${String(shards.length).padStart(5, "0")}.parquet`));
+    for (const name of shards) expect(readFileSync(join(again.out, "data", name))).toEqual(readFileSync(join(sharded.out, "data", name)));
+    const rows = (await builtRows({ options: sharded, cacheDir }))[0]!.formatted;
+    await push(sharded.out, "arc/sharded");
+    expect((await load("arc/sharded")).train).toEqual(rows);
+    // Whole tasks: no task's rows are in two shards.
+    const manifest = JSON.parse(readFileSync(join(sharded.out, "manifest.json"), "utf8")) as { outputs: { rows: number; tasks: number }[] };
+    expect(manifest.outputs.reduce((n, o) => n + o.rows, 0)).toBe(rows.length);
+    expect(manifest.outputs.reduce((n, o) => n + o.tasks, 0)).toBe(new Set(rows.map((r) => `${r.dataset}/${r.task_id}`)).size);
+  });
+
+  it("shards JSONL the same way, each line whole", async () => {
+    const sharded = { ...openai, out: `${openai.out}-sharded`, maxShardBytes: 3_000 };
+    await buildDataset({ options: sharded, cacheDir });
+    const names = readdirSync(join(sharded.out, "data")).sort();
+    expect(names.length).toBeGreaterThan(1);
+    const lines = names.flatMap((name) =>
+      readFileSync(join(sharded.out, "data", name), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as unknown),
+    );
+    expect(lines).toEqual((await builtRows({ options: sharded, cacheDir }))[0]!.formatted);
   });
 });
 
