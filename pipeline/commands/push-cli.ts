@@ -11,6 +11,7 @@ export interface PushCliOptions extends HubCliOptions {
   repo?: string;
   org?: string;
   private?: boolean;
+  config?: string;
 }
 
 /**
@@ -57,7 +58,16 @@ export async function runPush(dir: string, options: PushCliOptions): Promise<str
   };
   try {
     const { pushDataset } = await import("../hub/push-dataset.js");
-    const result = await pushDataset({ dir, repo, token, private: options.private, hubUrl: options.hubUrl, allowHttp: options.allowHttp, onEvent });
+    const result = await pushDataset({
+      dir,
+      repo,
+      token,
+      private: options.private,
+      config: options.config,
+      hubUrl: options.hubUrl,
+      allowHttp: options.allowHttp,
+      onEvent,
+    });
     bars.stop();
     process.stdout.write(
       result.upToDate
@@ -78,7 +88,8 @@ export function registerPushCommand(program: Command): void {
       .argument("<built-dir>", "a folder written by arcforge build")
       .option("--repo <org/name>", "dataset repo (created if missing)")
       .option("--org <org>", "push to <org>/synth_<dataset>_<subset>_<YYYYMMDD_HHMMSS>")
-      .option("--private", "create the repo private"),
+      .option("--private", "create the repo private")
+      .option("--config <name>", "push as one named config (data/<name>/), beside the repo's other configs: load_dataset(repo, name)"),
   ).action(async (dir: string, options: PushCliOptions) => {
     await runPush(dir, options);
   });

@@ -34,7 +34,14 @@ export async function checkAgainstManifest(dir: string): Promise<void> {
 
 /** Files a build's push owns at the repo's root beside data/: replaced or deleted by every push. */
 export const PROVENANCE_FILES = ["manifest.json", "tasks.jsonl", "fates.jsonl", "fates.jsonl.gz", "report.html"];
-export const owned = (path: string) => path.startsWith("data/") || path.startsWith("provenance/") || PROVENANCE_FILES.includes(path);
+/**
+ * The paths a push owns: everything under data/ and the provenance at the root, or, for a config,
+ * only data/<config>/ and <config>/ (other configs and a user's files are never touched).
+ */
+export const ownedBy = (config?: string) => (path: string) =>
+  config
+    ? path.startsWith(`data/${config}/`) || path.startsWith(`${config}/`)
+    : path.startsWith("data/") || path.startsWith("provenance/") || PROVENANCE_FILES.includes(path);
 /** fates.jsonl is pushed gzipped above this. */
 const FATES_GZIP_BYTES = 10 * 2 ** 20;
 
@@ -42,7 +49,7 @@ const FATES_GZIP_BYTES = 10 * 2 ** 20;
  * The card, every split file, and the build's provenance (its manifest with local paths redacted,
  * tasks.jsonl, fates.jsonl, the report) as one commit's operations.
  */
-export async function datasetOperations(dir: string, repo?: string): Promise<CommitOperation[]> {
+export async function datasetOperations(dir: string, target: { repo?: string; config?: string } = {}): Promise<CommitOperation[]> {
   const entries = await readdir(join(dir, "data"), { recursive: true, withFileTypes: true }).catch(() => {
     throw new HubError(`${dir} has no data/ folder: push a folder written by 'arcforge build'`);
   });
@@ -52,17 +59,25 @@ export async function datasetOperations(dir: string, repo?: string): Promise<Com
     .sort();
   if (files.length === 0) throw new HubError(`${dir}/data holds no split files`);
   const operations: CommitOperation[] = [];
+  const { repo, config } = target;
   const add = (path: string, content: Blob) => operations.push({ operation: "addOrUpdate", path, content });
-  // The card's load snippet names the repo it is pushed to.
+  // A config's files live under data/<config>/ and its provenance under <config>/.
+  const data = (path: string) => (config ? path.replace(/^data\//, `data/${config}/`) : path);
+  const provenance = (name: string) => (config ? `${config}/${name}` : name);
+  // The card's load snippet names the repo (and config) it is pushed to.
   const card = readFileSync(join(dir, "README.md"), "utf8");
-  add("README.md", new Blob([repo ? card.replaceAll(`load_dataset("${REPO_PLACEHOLDER}")`, `load_dataset(${JSON.stringify(repo)})`) : card]));
-  for (const path of files) add(relative(dir, path), await openAsBlob(path));
-  add("manifest.json", new Blob([redactedManifest(dir)]));
-  for (const name of ["tasks.jsonl", "report.html"]) if (existsSync(join(dir, name))) add(name, await openAsBlob(join(dir, name)));
+  const load = `load_dataset(${[repo, config]
+    .filter(Boolean)
+    .map((s) => JSON.stringify(s))
+    .join(", ")})`;
+  add("README.md", new Blob([repo ? card.replaceAll(`load_dataset("${REPO_PLACEHOLDER}")`, load) : card]));
+  for (const path of files) add(data(relative(dir, path)), await openAsBlob(path));
+  add(provenance("manifest.json"), new Blob([redactedManifest(dir)]));
+  for (const name of ["tasks.jsonl", "report.html"]) if (existsSync(join(dir, name))) add(provenance(name), await openAsBlob(join(dir, name)));
   const fates = join(dir, "fates.jsonl");
   if (existsSync(fates)) {
-    if (statSync(fates).size > FATES_GZIP_BYTES) add("fates.jsonl.gz", new Blob([gzipSync(readFileSync(fates))]));
-    else add("fates.jsonl", await openAsBlob(fates));
+    if (statSync(fates).size > FATES_GZIP_BYTES) add(provenance("fates.jsonl.gz"), new Blob([gzipSync(readFileSync(fates))]));
+    else add(provenance("fates.jsonl"), await openAsBlob(fates));
   }
   return operations;
 }

@@ -1,7 +1,8 @@
 import { commitIter, createRepo, HubApiError, repoExists, type CommitOperation } from "@huggingface/hub";
 import { HubError } from "../common/errors.js";
-import { checkAgainstManifest, datasetOperations, owned } from "./dataset-files.js";
-import { filesAt, headOf, landed, sameData } from "./repo-state.js";
+import { configCard } from "./config-card.js";
+import { checkAgainstManifest, datasetOperations, ownedBy } from "./dataset-files.js";
+import { filesAt, headOf, landed, type RemoteFiles, sameData } from "./repo-state.js";
 import { DEFAULT_HUB_URL, guardEndpoint } from "./endpoint-guard.js";
 import { hubError, retryingFetch, type RetryOptions } from "./hub-fetch.js";
 
@@ -25,6 +26,8 @@ export interface PushParams {
   private?: boolean;
   hubUrl?: string;
   commitTitle?: string;
+  /** Push as this named config of the repo (data/<config>/, provenance under <config>/), beside its other configs. */
+  config?: string;
   /** Send the token over plain http to a host other than this machine. */
   allowHttp?: boolean;
   fetch?: typeof fetch;
@@ -54,7 +57,10 @@ export async function pushDataset(params: PushParams): Promise<{ url: string; co
   });
   const repo = { type: "dataset" as const, name: params.repo };
   const credentials = { accessToken: params.token, hubUrl, fetch: fetchWithRetry };
-  const ours = await datasetOperations(params.dir, params.repo);
+  if (params.config !== undefined && (!/^[\w.-]+$/.test(params.config) || params.config === "default" || params.config === "data"))
+    throw new HubError(`config '${params.config}' cannot be used: a config name is letters, digits, '.', '_' or '-', and not 'default' or 'data'`);
+  const built = await datasetOperations(params.dir, { repo: params.repo, config: params.config });
+  const owned = ownedBy(params.config);
   let created = false;
 
   try {
@@ -74,7 +80,10 @@ export async function pushDataset(params: PushParams): Promise<{ url: string; co
   for (let attempt = 1; ; attempt++) {
     const head = await headOf({ hubUrl, repo: params.repo, token: params.token, fetch: fetchWithRetry });
     const remote = await filesAt({ repo: params.repo, revision: head, credentials });
-    if (!created && (await sameData({ ours, remote }))) {
+    const ours = params.config
+      ? await withConfigCard({ operations: built, config: params.config, remote, head, hubUrl, repo: params.repo, token: params.token, fetch: fetchWithRetry })
+      : built;
+    if (!created && (await sameData({ ours, remote, dataPrefix: params.config ? `data/${params.config}/` : "data/" }))) {
       emit({ type: "up-to-date", commit: head });
       return { url: `${hubUrl}/datasets/${params.repo}`, commit: head, upToDate: true };
     }
@@ -120,4 +129,32 @@ export async function pushDataset(params: PushParams): Promise<{ url: string; co
       throw hubError(`committing to ${params.repo}`, error, params.token);
     }
   }
+}
+
+/** The operations with the card merged into the repo's: this config's entry added or replaced, the rest kept. */
+async function withConfigCard(params: {
+  operations: CommitOperation[];
+  config: string;
+  remote: RemoteFiles;
+  head: string;
+  hubUrl: string;
+  repo: string;
+  token: string;
+  fetch: typeof fetch;
+}): Promise<CommitOperation[]> {
+  let remoteCard: string | undefined;
+  if (params.remote.has("README.md")) {
+    const response = await params.fetch(`${params.hubUrl}/datasets/${params.repo}/resolve/${params.head}/README.md`, {
+      headers: { Authorization: `Bearer ${params.token}` },
+    });
+    if (!response.ok) throw new HubError(`reading the card of ${params.repo} failed (HTTP ${response.status})`, response.status);
+    remoteCard = await response.text();
+  }
+  return Promise.all(
+    params.operations.map(async (o) =>
+      o.operation === "addOrUpdate" && o.path === "README.md"
+        ? { ...o, content: new Blob([configCard({ ours: await (o.content as Blob).text(), remote: remoteCard, config: params.config })]) }
+        : o,
+    ),
+  );
 }

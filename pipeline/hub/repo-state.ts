@@ -42,10 +42,10 @@ const holds = async (found: { oid: string; lfs?: string } | undefined, content: 
  * The head already holds this build's data: the same card and data files, byte for byte, and no
  * other data file. Provenance (timings, where it was built) does not make a build another build.
  */
-export async function sameData(params: { ours: CommitOperation[]; remote: RemoteFiles }): Promise<boolean> {
-  const data = params.ours.filter((o) => o.operation === "addOrUpdate" && (o.path === "README.md" || o.path.startsWith("data/")));
+export async function sameData(params: { ours: CommitOperation[]; remote: RemoteFiles; dataPrefix: string }): Promise<boolean> {
+  const data = params.ours.filter((o) => o.operation === "addOrUpdate" && (o.path === "README.md" || o.path.startsWith(params.dataPrefix)));
   const paths = new Set(data.map((o) => o.path));
-  if ([...params.remote.keys()].some((path) => path.startsWith("data/") && !paths.has(path))) return false;
+  if ([...params.remote.keys()].some((path) => path.startsWith(params.dataPrefix) && !paths.has(path))) return false;
   for (const o of data) if (o.operation === "addOrUpdate" && !(await holds(params.remote.get(o.path), o.content as Blob))) return false;
   return true;
 }

@@ -1,6 +1,6 @@
 """The real Python Hub clients, driven by the tests.
 
-load REPO                      -> prints {split: rows} as loaded by datasets.load_dataset
+load REPO [CONFIG]             -> prints {split: rows} as loaded by datasets.load_dataset
 upload REPO ROWS_JSON FOLDER   -> writes ROWS as pyarrow Parquet (large types, 2 shards) and
                                   pushes FOLDER with HfApi.upload_folder
 Needs HF_ENDPOINT and HF_TOKEN in the environment; HF_HUB_DISABLE_XET=1.
@@ -15,7 +15,7 @@ endpoint = os.environ["HF_ENDPOINT"]
 if command == "load":
     import datasets
 
-    loaded = datasets.load_dataset(repo)
+    loaded = datasets.load_dataset(repo, sys.argv[3]) if len(sys.argv) > 3 else datasets.load_dataset(repo)
     print(json.dumps({split: [dict(row) for row in loaded[split]] for split in loaded}))
 elif command == "upload":
     import pyarrow as pa

@@ -20,14 +20,17 @@ let flat: BuildOptions;
 let openai: BuildOptions;
 let cacheDir: string;
 
-async function load(repo: string): Promise<Record<string, unknown[]>> {
+async function load(repo: string, config?: string): Promise<Record<string, unknown[]>> {
   const env = { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, HF_HUB_DISABLE_XET: "1", HF_HOME: join(await tempDir(), "hf-home") };
-  const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "hub_client.py"), "load", repo], { env, maxBuffer: 1 << 28 });
+  const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "hub_client.py"), "load", repo, ...(config ? [config] : [])], {
+    env,
+    maxBuffer: 1 << 28,
+  });
   return JSON.parse(stdout) as Record<string, unknown[]>;
 }
 
-const push = (dir: string, repo: string, events: PushEvent[] = []) =>
-  pushDataset({ dir, repo, token: TOKEN, hubUrl: hub.url, retry: { baseDelayMs: 10 }, onEvent: (e) => events.push(e) });
+const push = (dir: string, repo: string, events: PushEvent[] = [], config?: string) =>
+  pushDataset({ dir, repo, token: TOKEN, hubUrl: hub.url, retry: { baseDelayMs: 10 }, onEvent: (e) => events.push(e), config });
 const files = (repo: string) => Object.keys(hub.store.head(hub.store.get("dataset", repo)!).files).sort();
 
 beforeAll(async () => {
@@ -151,6 +154,35 @@ describe("a split larger than --max-shard-size", () => {
         .map((l) => JSON.parse(l) as unknown),
     );
     expect(lines).toEqual((await builtRows({ options: sharded, cacheDir }))[0]!.formatted);
+  });
+});
+
+describe("many cuts in one repo, as configs", () => {
+  it("loads each config as its build, keeps the other's files and card entry, and refuses 'default'", async () => {
+    const validation = { ...flat, validation: true, out: `${flat.out}-validation` };
+    await buildDataset({ options: validation, cacheDir });
+    await push(flat.out, "arc/cuts", [], "plain");
+    await push(validation.out, "arc/cuts", [], "split");
+    const [plainTrain] = await builtRows({ options: flat, cacheDir });
+    const split = await builtRows({ options: validation, cacheDir });
+    expect((await load("arc/cuts", "plain")).train).toEqual(plainTrain!.formatted);
+    const loaded = await load("arc/cuts", "split");
+    for (const s of split) expect(loaded[s.split]).toEqual(s.formatted);
+    const names = files("arc/cuts");
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "data/plain/train-00000-of-00001.parquet",
+        "data/split/validation-00000-of-00001.parquet",
+        "plain/manifest.json",
+        "split/fates.jsonl",
+      ]),
+    );
+    expect(names.filter((n) => n.startsWith("data/") && !n.startsWith("data/plain/") && !n.startsWith("data/split/"))).toEqual([]);
+    // The same cut again: nothing to commit.
+    const commits = hub.store.get("dataset", "arc/cuts")!.commits.length;
+    expect((await push(validation.out, "arc/cuts", [], "split")).upToDate).toBe(true);
+    expect(hub.store.get("dataset", "arc/cuts")!.commits).toHaveLength(commits);
+    await expect(push(flat.out, "arc/cuts", [], "default")).rejects.toThrow(/not 'default'/);
   });
 });
 
