@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type BuildOptions, FORMATS, PAIR_SOURCES, SELECTIONS } from "./build-options.js";
+import { HUB_LICENSES } from "./hub-licenses.js";
 
 const count = (min: number) => z.number().int().min(min);
 const positive = z.number().positive().finite();
@@ -52,7 +53,10 @@ export const buildOptionsSchema = z
     against: z.array(z.string()).optional(),
     reasoning: z.boolean(),
     seed: z.number().int(),
-    license: z.string().optional(),
+    license: z
+      .string()
+      .refine((id) => HUB_LICENSES.has(id), "not a license id the Hub recognises (apache-2.0, mit, cc-by-4.0, ...; 'other' for any other)")
+      .optional(),
     generation: count(0).optional(),
     limits: z.object({ timeoutSeconds: positive, memoryBytes: count(1) }).strict(),
     maxShardBytes: count(1).optional(),

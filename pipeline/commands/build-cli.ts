@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { DEFAULT_BUILD_OPTIONS, FORMATS, PAIR_SOURCES, SELECTIONS, type BuildOptions, type PairSource } from "../../schemas/build-options.js";
 import { nameProblem } from "../../schemas/names.js";
-import { byteSize, countOrFraction, dateYyyymmdd, similarityThreshold, wholeNumber } from "./number-options.js";
+import { byteSize, countOrFraction, dateYyyymmdd, hubLicense, similarityThreshold, wholeNumber } from "./number-options.js";
 import { resolveRecipe } from "../recipe/builtin-recipes.js";
 import { InputError } from "../common/errors.js";
 import { createProgressRenderer } from "../common/progress.js";
@@ -155,7 +155,7 @@ export function addBuildOptions(command: Command, defaults: { out: string } = { 
         .option("--reasoning", "include reasoning text (only for programs that solve the test)")
         .option("--seed <n>", "seed for balancing and splitting", integer, DEFAULT_BUILD_OPTIONS.seed)
         .option("--generation <n>", "value of the generation column for every input (default: a dataset row's own, else 0)", integer)
-        .option("--license <id>", "the dataset card's license (a Hub license id, e.g. apache-2.0, cc-by-4.0)")
+        .option("--license <id>", "the dataset card's license (a Hub license id, e.g. apache-2.0, cc-by-4.0; 'other' for any other)", hubLicense)
         .option("--cache-dir <dir>", "stage and execution cache", ".arcforge-cache")
         .option("--fresh", "ignore every cache")
         .option("--json", "print the run summary as JSON")

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { HUB_LICENSES } from "../../schemas/hub-licenses.js";
 
 /** One style for every number an option takes: commander reports the option, the value and this. */
 export const wholeNumber =
@@ -50,6 +51,12 @@ export const byteSize = (value: string): number => {
   const n = m && unit ? Math.floor(Number(m[1]) * unit) : Number.NaN;
   if (!Number.isFinite(n) || n < 1) throw new InvalidArgumentError("expected a size such as 500MB, 64MiB or 1048576");
   return n;
+};
+
+/** A license id the Hub recognises in a card. */
+export const hubLicense = (value: string): string => {
+  if (!HUB_LICENSES.has(value)) throw new InvalidArgumentError("expected a Hub license id such as apache-2.0, mit or cc-by-4.0 ('other' for any other)");
+  return value;
 };
 
 export const anyNumber = (value: string): number => {

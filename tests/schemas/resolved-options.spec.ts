@@ -22,6 +22,8 @@ describe("the resolved build options", () => {
     expect(optionProblems({ ...valid, nearDedup: 1.5 })).toEqual([expect.stringMatching(/^nearDedup: /)]);
     expect(optionProblems({ ...valid, limits: { timeoutSeconds: 0, memoryBytes: 1 << 30 } })).toEqual([expect.stringMatching(/^limits.timeoutSeconds: /)]);
     expect(optionProblems({ ...valid, validationSize: 2.5 })).toEqual([expect.stringMatching(/^validationSize: a whole number of rows/)]);
+    expect(optionProblems({ ...valid, license: "apache2" })).toEqual([expect.stringMatching(/^license: not a license id the Hub recognises/)]);
+    expect(optionProblems({ ...valid, license: "cc-by-nc-sa-4.0" })).toEqual([]);
   });
 
   it("are checked before a build touches anything", async () => {
