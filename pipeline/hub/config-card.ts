@@ -17,6 +17,24 @@ function splitCard(card: string): Front {
 type ConfigEntry = { config_name?: string; data_files?: unknown };
 
 /**
+ * `dataset_info` of a card with many configs: one entry per config (a single unnamed one is the
+ * default config's), this config's replaced by this build's, the others kept.
+ */
+function infos(params: { ours: unknown; base: unknown; config: string }): { dataset_info?: unknown[] } {
+  const listed = (value: unknown): Record<string, unknown>[] =>
+    Array.isArray(value)
+      ? value.filter((v): v is Record<string, unknown> => Boolean(v) && typeof v === "object")
+      : value && typeof value === "object"
+        ? [{ config_name: "default", ...(value as Record<string, unknown>) }]
+        : [];
+  const others = listed(params.base).filter((i) => i.config_name !== params.config);
+  const ours =
+    params.ours && typeof params.ours === "object" && !Array.isArray(params.ours) ? [{ ...(params.ours as object), config_name: params.config }] : [];
+  const all = [...others, ...ours];
+  return all.length ? { dataset_info: all } : {};
+}
+
+/**
  * The card of a repo that holds many cuts as configs, after pushing one of them: the repo's card
  * (or, for a new repo, this build's) with this config's entry added or replaced, pointing at
  * `data/<config>/`; every other config and every other key of the repo's card kept as it was.
@@ -36,5 +54,5 @@ export function configCard(params: { ours: string; remote?: string; config: stri
   const kept = existing.filter((c) => c.config_name !== params.config && !(base === ours && c.config_name === "default"));
   const at = existing.findIndex((c) => c.config_name === params.config);
   const configs = at >= 0 && base !== ours ? existing.map((c) => (c.config_name === params.config ? entry : c)) : [...kept, entry];
-  return `---\n${stringify({ ...base.meta, configs })}---\n${base.body}`;
+  return `---\n${stringify({ ...base.meta, configs, ...infos({ ours: ours.meta.dataset_info, base: base === ours ? undefined : base.meta.dataset_info, config: params.config }) })}---\n${base.body}`;
 }

@@ -6,7 +6,7 @@ import { writeParquet } from "../parquet/parquet-writer.js";
 import { rowBytes } from "../parquet/row-bytes.js";
 import { writeJsonLinesSync } from "../common/json-lines.js";
 import { fileSha256 } from "../common/sha256.js";
-import { arrowSchema, COLUMNS } from "../../schemas/arrow.js";
+import { arrowSchema, type ColumnKind, COLUMNS } from "../../schemas/arrow.js";
 import { formatRow } from "../../schemas/row-formats.js";
 import type { ArcTask } from "../../schemas/task.js";
 import type { Row } from "../../schemas/program.js";
@@ -184,6 +184,35 @@ const COLUMN_DOCS: Record<string, string> = {
 };
 
 /** The dataset card: YAML configs naming the splits, then how the data was made. No timestamps: same build, same bytes. */
+/** Each column kind as `datasets` writes a feature in a card's YAML (its `_to_yaml_dict`). */
+const FEATURE_YAML: Record<ColumnKind, string[]> = {
+  string: ["dtype: string"],
+  "string?": ["dtype: string"],
+  strings: ["list: string"],
+  int: ["dtype: int64"],
+  "int?": ["dtype: int64"],
+  bool: ["dtype: bool"],
+  "bool?": ["dtype: bool"],
+  bools: ["list: bool"],
+  grids: ["list:", "  list:", "    list: int64"],
+  messages: ["list:", "  - dtype: string", "    name: role", "  - dtype: string", "    name: content"],
+};
+
+/**
+ * The card's `dataset_info`: the features (what `datasets` would infer from the files, declared so
+ * the viewer and loaders need not) and each split's number of rows, which `load_dataset` checks.
+ */
+function datasetInfo(params: { format: BuildOptions["format"]; splits: { split: string; rows: number }[] }): string[] {
+  const columns: [string, ColumnKind][] = isJsonl(params.format) ? [["messages", "messages"]] : COLUMNS[params.format];
+  return [
+    "dataset_info:",
+    "  features:",
+    ...columns.flatMap(([name, kind]) => [`  - name: ${name}`, ...FEATURE_YAML[kind].map((line) => `    ${line}`)]),
+    "  splits:",
+    ...params.splits.flatMap((s) => [`  - name: ${s.split}`, `    num_examples: ${s.rows}`]),
+  ];
+}
+
 /** Written where the repo id goes in the card's load snippet; a push puts the repo's id there. */
 export const REPO_PLACEHOLDER = "<this repo>";
 
@@ -220,6 +249,7 @@ export function datasetCard(params: {
     "- config_name: default",
     "  data_files:",
     ...splits.flatMap((s) => [`  - split: ${s.split}`, `    path: data/${s.split}-*`]),
+    ...datasetInfo({ format: options.format, splits }),
     "tags:",
     "- arc-agi",
     "- program-synthesis",

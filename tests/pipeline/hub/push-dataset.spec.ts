@@ -208,6 +208,27 @@ describe("the card", () => {
   });
 });
 
+describe("the card's dataset_info", () => {
+  it("declares each split's rows, which load_dataset checks: the same card with one number wrong fails to load", async () => {
+    await push(flat.out, "arc/info");
+    expect((await load("arc/info")).train).toHaveLength((await builtRows({ options: flat, cacheDir }))[0]!.formatted.length);
+    const wrong = join(await tempDir(), "README.md");
+    await writeFile(
+      wrong,
+      readFileSync(join(flat.out, "README.md"), "utf8").replace(/num_examples: (\d+)/, (_, n: string) => `num_examples: ${Number(n) + 1}`),
+    );
+    await run(
+      requireTestPython(),
+      [
+        "-c",
+        `from huggingface_hub import HfApi; HfApi().upload_file(path_or_fileobj="${wrong}", path_in_repo="README.md", repo_id="arc/info", repo_type="dataset")`,
+      ],
+      { env: { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, HF_HUB_DISABLE_XET: "1", HF_HOME: join(await tempDir(), "hf") } },
+    );
+    await expect(load("arc/info")).rejects.toThrow(/NonMatchingSplitsSizesError|num_examples/);
+  });
+});
+
 describe("the token", () => {
   it("comes from --token, then HF_TOKEN, then the file huggingface-cli login saved under HF_HOME, named but never shown", async () => {
     const home = join(await tempDir(), "hf-home");
