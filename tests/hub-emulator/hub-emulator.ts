@@ -10,6 +10,8 @@ export interface Fault {
   /** "drop": the connection is cut before the request is handled; "drop-after": handled (a commit applied), then cut before the answer. */
   status: 429 | 500 | 503 | 412 | "drop" | "drop-after";
   times: number;
+  /** Matching requests let through before the fault starts (default 0). */
+  skip?: number;
 }
 
 export interface HubEmulator {
@@ -20,6 +22,8 @@ export interface HubEmulator {
   requests: { method: string; path: string; headers: IncomingMessage["headers"] }[];
   /** Bytes of file content served by resolve (GET), per repo path: what a streaming reader transferred. */
   served: Map<string, number>;
+  /** Bytes of LFS objects received (uploads the Hub kept), over the emulator's life. */
+  lfs: { bytes: number };
   close(): Promise<void>;
 }
 
@@ -47,6 +51,7 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
   const faults: Fault[] = [];
   const requests: HubEmulator["requests"] = [];
   const served = new Map<string, number>();
+  const lfs = { bytes: 0 };
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       const e = error instanceof HttpError ? error : new HttpError(500, (error as Error).message);
@@ -62,7 +67,11 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
     const path = decodeURIComponent(url.pathname);
     requests.push({ method: req.method ?? "GET", path: url.pathname + url.search, headers: req.headers });
     params.log?.(`${req.method} ${url.pathname}${url.search}`);
-    const fault = faults.find((f) => f.times > 0 && (!f.method || f.method === req.method) && f.path.test(url.pathname));
+    let fault = faults.find((f) => f.times > 0 && (!f.method || f.method === req.method) && f.path.test(url.pathname));
+    if (fault?.skip) {
+      fault.skip--;
+      fault = undefined;
+    }
     if (fault?.status === "drop-after") {
       fault.times--;
       // Handle it for real, then cut the connection instead of answering.
@@ -138,6 +147,7 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
       const data = await body(req);
       if (sha256Hex(data) !== m[1]) throw new HttpError(400, "uploaded bytes do not match their sha256");
       store.putObject(data);
+      lfs.bytes += data.length;
       return json(res, 200, {});
     }
     if ((m = /^\/(?:(datasets|spaces)\/)?([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path)) && (req.method === "GET" || req.method === "HEAD")) {
@@ -313,6 +323,7 @@ export async function startHubEmulator(params: { dataDir: string; port?: number;
     faults,
     requests,
     served,
+    lfs,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

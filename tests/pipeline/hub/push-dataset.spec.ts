@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -205,6 +205,29 @@ describe("the card", () => {
       await fetch(`${hub.url}/datasets/arc/card/resolve/${hub.store.head(repo).oid}/README.md`, { headers: { Authorization: `Bearer ${TOKEN}` } })
     ).text();
     expect(pushed).toContain('ds = load_dataset("arc/card")');
+  });
+});
+
+describe("a push that fails while uploading", () => {
+  it("sends, run again, only the files the Hub does not have yet", async () => {
+    const sharded = { ...flat, out: `${flat.out}-resume`, maxShardBytes: 3_000 };
+    await buildDataset({ options: sharded, cacheDir });
+    const shards = readdirSync(join(sharded.out, "data"));
+    const whole = shards.reduce((n, name) => n + statSync(join(sharded.out, "data", name)).size, 0);
+    // The Hub keeps the first two files; every later upload fails, so the commit is never made.
+    hub.faults.push({ method: "PUT", path: /^\/lfs-upload\//, status: 500, times: 1000, skip: 2 });
+    const before = hub.lfs.bytes;
+    await expect(
+      pushDataset({ dir: sharded.out, repo: "arc/resume", token: TOKEN, hubUrl: hub.url, retry: { attempts: 2, baseDelayMs: 5 } }),
+    ).rejects.toThrow();
+    hub.faults.length = 0;
+    const first = hub.lfs.bytes - before;
+    expect(first).toBeGreaterThan(0);
+    await push(sharded.out, "arc/resume");
+    const second = hub.lfs.bytes - before - first;
+    expect(second).toBeLessThan(whole);
+    expect(first + second).toBe(whole);
+    expect((await load("arc/resume")).train).toEqual((await builtRows({ options: sharded, cacheDir }))[0]!.formatted);
   });
 });
 
