@@ -73,7 +73,8 @@ export async function datasetOperations(dir: string, target: { repo?: string; co
   add("README.md", new Blob([repo ? card.replaceAll(`load_dataset("${REPO_PLACEHOLDER}")`, load) : card]));
   for (const path of files) add(data(relative(dir, path)), await openAsBlob(path));
   add(provenance("manifest.json"), new Blob([redactedManifest(dir)]));
-  for (const name of ["tasks.jsonl", "report.html"]) if (existsSync(join(dir, name))) add(provenance(name), await openAsBlob(join(dir, name)));
+  for (const name of ["tasks.jsonl", "report.html", "provenance/train.jsonl", "provenance/validation.jsonl"])
+    if (existsSync(join(dir, name))) add(provenance(name), await openAsBlob(join(dir, name)));
   const fates = join(dir, "fates.jsonl");
   if (existsSync(fates)) {
     if (statSync(fates).size > FATES_GZIP_BYTES) add(provenance("fates.jsonl.gz"), new Blob([gzipSync(readFileSync(fates))]));

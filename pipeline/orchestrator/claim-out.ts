@@ -7,7 +7,7 @@ const LOCK = ".arcforge-lock";
 const SPLIT_FILE = /^(train|validation)-\d{5}-of-\d{5}\.(parquet|jsonl)$/;
 
 /** What arcforge writes beside the split files: a rebuild replaces these and the splits, nothing else. */
-const OWN_FILES = ["manifest.json", "README.md", "fates.jsonl", "tasks.jsonl", "report.html"];
+const OWN_FILES = ["manifest.json", "README.md", "fates.jsonl", "tasks.jsonl", "report.html", "provenance/train.jsonl", "provenance/validation.jsonl"];
 
 /**
  * Takes `--out` for this build before anything runs: locked like the cache (one build per

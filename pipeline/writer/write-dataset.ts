@@ -48,6 +48,18 @@ export class ModelTally {
   }
 }
 
+/** Chat rows hold only messages (the OpenAI fine-tuning format refuses other keys): where each came from is written beside them. */
+const chatFormat = (format: BuildOptions["format"]) => format === "messages" || format === "refinement-messages" || isJsonl(format);
+
+/** Outside data/, so no loader takes it for rows. */
+export const provenanceFileName = (split: SplitName) => `provenance/${split}.jsonl`;
+
+/** Line i says where row i of the split (across its shards, in order) came from. */
+function* provenanceLines(source: SplitSource): Generator<{ attempt_id: string; dataset: string; task_id: string }> {
+  for (const { rows } of source.tasks())
+    for (const row of rows) yield { attempt_id: row.provenance?.attemptId ?? row.id, dataset: row.dataset, task_id: row.taskId };
+}
+
 /** One task's rows, formatted, with their size as the file will hold them: a shard is cut between tasks by it. */
 function* formattedTasks(params: {
   source: SplitSource;
@@ -104,6 +116,7 @@ export async function writeSplits(params: {
   for (const source of params.splits) {
     // An empty split is never written nor listed.
     if (source.rows === 0) continue;
+    const sidecar = chatFormat(options.format) ? provenanceLines(source) : undefined;
     const tasks = formattedTasks({ source, options, tally: params.tally });
     let next = tasks.next();
     const shards: { temporary: string; rows: number; tasks: number }[] = [];
@@ -133,6 +146,10 @@ export async function writeSplits(params: {
       const relative = shardFileName({ split: source.split, format: options.format, index, count: shards.length });
       renameSync(shard.temporary, join(out, relative));
       written.push({ split: source.split, path: relative, rows: shard.rows, tasks: shard.tasks, sha256: await fileSha256(join(out, relative)) });
+    }
+    if (sidecar) {
+      await mkdir(join(out, "provenance"), { recursive: true });
+      writeJsonLinesSync(join(out, provenanceFileName(source.split)), sidecar);
     }
   }
   return written;
@@ -270,6 +287,9 @@ export function datasetCard(params: {
     "Provenance, beside this card: [`manifest.json`](manifest.json) (options, every stage's counts, the sandboxes behind the labels), " +
       "[`fates.jsonl`](fates.jsonl) (what became of every attempt, by its id; `fates.jsonl.gz` when over 10 MB) and " +
       "[`tasks.jsonl`](tasks.jsonl) (per task: programs read, executed, kept, solved).",
+    ...(chatFormat(options.format)
+      ? ["Chat rows hold only their messages: line i of `provenance/<split>.jsonl` gives row i's `attempt_id`, `dataset` and `task_id`."]
+      : []),
     "",
     "## Splits",
     "",

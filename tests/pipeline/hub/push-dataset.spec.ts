@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveToken } from "../../../pipeline/commands/hub-options.js";
 import { type PushEvent, pushDataset } from "../../../pipeline/hub/push-dataset.js";
 import { datasetShards } from "../../../pipeline/sources/dataset-shards.js";
-import { buildDataset, builtRows } from "../../../pipeline/orchestrator/build-dataset.js";
+import { buildDataset, builtRows, readFates } from "../../../pipeline/orchestrator/build-dataset.js";
 import type { BuildOptions } from "../../../schemas/build-options.js";
 import { type HubEmulator, startHubEmulator } from "../../hub-emulator/hub-emulator.js";
 import { requireTestPython } from "../../support/python.js";
@@ -54,9 +54,21 @@ describe("a pushed repo holds exactly the build", () => {
       "data/train-00000-of-00001.jsonl",
       "fates.jsonl",
       "manifest.json",
+      "provenance/train.jsonl",
       "report.html",
       "tasks.jsonl",
     ]);
+    // Chat rows hold only messages; line i of the sidecar says where row i came from, and loaders never see it.
+    const sidecar = readFileSync(join(openai.out, "provenance", "train.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { attempt_id: string });
+    const kept = new Set(
+      readFates(openai.out)
+        .filter((f) => f.fate === "kept:train")
+        .map((f) => f.id),
+    );
+    expect(sidecar.map((l) => l.attempt_id).sort()).toEqual([...kept].sort());
     expect(events).toContainEqual({ type: "delete", paths: ["data/train-00000-of-00001.parquet"] });
     const [train] = await builtRows({ options: openai, cacheDir });
     expect((await load("arc/formats")).train).toEqual(train!.formatted);
@@ -210,7 +222,7 @@ describe("the card", () => {
 
 describe("a push that fails while uploading", () => {
   it("sends, run again, only the files the Hub does not have yet", async () => {
-    const sharded = { ...flat, out: `${flat.out}-resume`, maxShardBytes: 3_000 };
+    const sharded = { ...flat, out: `${flat.out}-resume`, maxShardBytes: 3_000, generation: 7 };
     await buildDataset({ options: sharded, cacheDir });
     const shards = readdirSync(join(sharded.out, "data"));
     const whole = shards.reduce((n, name) => n + statSync(join(sharded.out, "data", name)).size, 0);
