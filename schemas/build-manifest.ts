@@ -62,9 +62,11 @@ export interface DecontaminationManifest {
   evaluation_tasks: string[];
 }
 
+/** One line of fates.jsonl: what became of one attempt. The same names as the rows' columns. */
 export interface Fate {
-  id: string;
-  taskId?: string;
+  attempt_id: string;
+  dataset?: string;
+  task_id?: string;
   fate: string;
   stage?: string;
   detail?: string;
@@ -74,7 +76,7 @@ export interface Fate {
 /** One line of tasks.jsonl: what became of one task's programs. */
 export interface TaskLine {
   dataset: string;
-  task: string;
+  task_id: string;
   /** Programs read from the logs (attempts that held code). */
   read: number;
   /** Programs that reached the sandbox (past cleaning and the transduction filter). */

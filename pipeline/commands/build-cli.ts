@@ -286,8 +286,8 @@ export function debugReport(params: { manifest: BuildManifest; fates: Fate[] }):
   const { manifest } = params;
   const byTask = new Map<string, string[]>();
   for (const fate of params.fates) {
-    const task = fate.taskId ?? "(task unknown)";
-    const line = `  ${fate.id}: ${fate.fate}${fate.stage ? ` at ${fate.stage}` : ""}${fate.detail ? ` (${fate.detail})` : ""}`;
+    const task = fate.task_id ? `${fate.dataset ? `${fate.dataset}/` : ""}${fate.task_id}` : "(task unknown)";
+    const line = `  ${fate.attempt_id}: ${fate.fate}${fate.stage ? ` at ${fate.stage}` : ""}${fate.detail ? ` (${fate.detail})` : ""}`;
     byTask.set(task, [...(byTask.get(task) ?? []), line]);
   }
   const files = manifest.logs.filter((l) => !l.kept).map((l) => `  ${l.file}: ${l.reason}${l.detail ? ` (${l.detail})` : ""}`);

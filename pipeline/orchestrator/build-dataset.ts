@@ -333,7 +333,7 @@ function writeFates(params: { path: string; run: BuildRun; store: StageStore }):
   const count = (fate: Fate) => {
     if (fate.fate.startsWith("kept:")) tally.kept++;
     else tally.dropped[fate.fate] = (tally.dropped[fate.fate] ?? 0) + 1;
-    return { ...fate, ...provenance(fate.id) };
+    return { ...fate, ...provenance(fate.attempt_id) };
   };
   function* fates(): Generator<Fate> {
     for (const task of run.tasks) {
@@ -344,14 +344,14 @@ function writeFates(params: { path: string; run: BuildRun; store: StageStore }):
         countsAgree &&
         seen.size === read.length &&
         list.length === read.length &&
-        list.every((f, i) => seen.has(f.id) && (i === 0 || list[i - 1]!.id !== f.id));
+        list.every((f, i) => seen.has(f.attempt_id) && (i === 0 || list[i - 1]!.attempt_id !== f.attempt_id));
       for (const fate of list) yield count(fate);
     }
     const loose = [...run.looseDrops].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     tally.total += loose.length;
     tally.addsUp &&= new Set(loose.map((d) => d.id)).size === loose.length;
     for (const d of loose)
-      yield count({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) });
+      yield count({ attempt_id: d.id, ...(d.taskId ? { task_id: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) });
   }
   writeJsonLinesSync(params.path, fates());
   return { total: tally.total, kept: tally.kept, dropped: tally.dropped, adds_up: tally.addsUp };

@@ -104,11 +104,18 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
         });
       else if (split === "dropped")
         drops.push({ id, reason: "balance_task_dropped", detail: `${task.selected.group} group larger`, taskId: task.taskId, stage: "balance" });
-      else fates.push({ id, taskId: task.taskId, fate: `kept:${split}` });
+      else fates.push({ attempt_id: id, dataset: task.dataset, task_id: task.taskId, fate: `kept:${split}` });
     }
   }
   for (const d of drops)
-    fates.push({ id: d.id, ...(d.taskId ? { taskId: d.taskId } : {}), fate: d.reason, stage: d.stage, ...(d.detail ? { detail: d.detail } : {}) });
-  fates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    fates.push({
+      attempt_id: d.id,
+      dataset: task.dataset,
+      ...(d.taskId ? { task_id: d.taskId } : {}),
+      fate: d.reason,
+      stage: d.stage,
+      ...(d.detail ? { detail: d.detail } : {}),
+    });
+  fates.sort((a, b) => (a.attempt_id < b.attempt_id ? -1 : a.attempt_id > b.attempt_id ? 1 : 0));
   return { fates, read, countsAgree: received === task.read && readerDrops.length === task.shards.reduce((n, s) => n + s.shard.drops, 0) };
 }

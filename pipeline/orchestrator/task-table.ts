@@ -13,7 +13,7 @@ export function taskTable(run: BuildRun): TaskLine[] {
       const marks = c ? { contamination: c.kind, ...(c.matched ? { matched: c.matched, shared: c.shared } : {}) } : {};
       return {
         dataset: t.dataset,
-        task: t.taskId,
+        task_id: t.taskId,
         read: t.read,
         executed: t.executed,
         kept: written ? t.selected.rows : 0,
@@ -23,7 +23,7 @@ export function taskTable(run: BuildRun): TaskLine[] {
         ...marks,
       };
     })
-    .sort((a, b) => (a.dataset === b.dataset ? (a.task < b.task ? -1 : 1) : a.dataset < b.dataset ? -1 : 1));
+    .sort((a, b) => (a.dataset === b.dataset ? (a.task_id < b.task_id ? -1 : 1) : a.dataset < b.dataset ? -1 : 1));
 }
 
 /** Three lines for the card. */
@@ -32,6 +32,6 @@ export function summariseTasks(lines: TaskLine[]): string[] {
   return [
     `tasks: ${lines.length} with programs; ${count((l) => l.kept > 0)} with rows (train ${count((l) => l.split === "train")}, validation ${count((l) => l.split === "validation")}); ${count((l) => l.solved > 0)} with a test-solving row`,
     `groups: ${count((l) => l.group === "correct")} correct (a row gets a train output right), ${count((l) => l.group === "incorrect")} incorrect`,
-    "per task: tasks.jsonl (dataset, task, read, executed, kept, solved, group, split)",
+    "per task: tasks.jsonl (dataset, task_id, read, executed, kept, solved, group, split)",
   ];
 }

@@ -115,8 +115,8 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
   }
 
   // The per-task table: sortable (click a header), filterable (any column contains the text).
-  const columns = ["dataset", "task", "read", "executed", "kept", "solved", "group", "split"] as const;
-  let sortKey: (typeof columns)[number] = "task";
+  const columns = ["dataset", "task_id", "read", "executed", "kept", "solved", "group", "split"] as const;
+  let sortKey: (typeof columns)[number] = "task_id";
   let ascending = true;
   const table = el("table", { class: "tasks", "data-testid": "task-table" });
   const head = el("tr", {});
@@ -156,10 +156,10 @@ export function reportClient(data: ReportData, Plot: PlotApi): void {
       ...shown.map((t) => {
         const tr = el(
           "tr",
-          { "data-task": `${t.dataset}/${t.task}` },
+          { "data-task": `${t.dataset}/${t.task_id}` },
           ...columns.map((c) => el("td", typeof t[c] === "number" ? { class: "n" } : {}, String(t[c] ?? "—"))),
         );
-        tr.addEventListener("click", () => showTask(`${t.dataset}/${t.task}`));
+        tr.addEventListener("click", () => showTask(`${t.dataset}/${t.task_id}`));
         return tr;
       }),
     );

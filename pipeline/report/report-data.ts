@@ -147,7 +147,7 @@ async function* writtenRows(path: string): AsyncGenerator<Record<string, unknown
  * the writer writes a split's tasks in tasks.jsonl's order, each its `kept` rows.
  */
 function taskOfRow(tasks: TaskLine[], split: string): (index: number) => string {
-  const owners = tasks.filter((t) => t.split === split).flatMap((t) => Array<string>(t.kept).fill(`${t.dataset}/${t.task}`));
+  const owners = tasks.filter((t) => t.split === split).flatMap((t) => Array<string>(t.kept).fill(`${t.dataset}/${t.task_id}`));
   return (index) => owners[index] ?? "unknown";
 }
 
@@ -181,7 +181,7 @@ async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks:
     for await (const row of writtenRows(join(params.dir, output.path))) {
       const key =
         row.task_id !== undefined
-          ? `${String(row.dataset ?? params.tasks.find((t) => t.task === row.task_id)?.dataset ?? "arc-agi-1")}/${String(row.task_id)}`
+          ? `${String(row.dataset ?? params.tasks.find((t) => t.task_id === row.task_id)?.dataset ?? "arc-agi-1")}/${String(row.task_id)}`
           : owner(index);
       next.set(output.split, ++index);
       const list = (viewer[key] ??= []);

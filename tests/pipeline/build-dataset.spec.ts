@@ -61,12 +61,12 @@ describe("arcforge build on the demo logs", () => {
     const train = new Set(
       readFates(manifest.options.out)
         .filter((f) => f.fate === "kept:train")
-        .map((f) => f.id),
+        .map((f) => f.attempt_id),
     );
     const validation = new Set(
       readFates(manifest.options.out)
         .filter((f) => f.fate === "kept:validation")
-        .map((f) => f.id),
+        .map((f) => f.attempt_id),
     );
     expect(train.size).toBeGreaterThan(0);
     expect(validation.size).toBeGreaterThan(0);

@@ -31,7 +31,7 @@ describe("the arcforge command line", () => {
       "--quiet",
     ]);
     expect(stdout).toMatch(/^log files: 13, kept 10/m);
-    expect(stderr).toMatch(/^task a1b2c3d4\n/m);
+    expect(stderr).toMatch(/^task arc-agi-1\/a1b2c3d4\n/m);
     expect(stderr).toMatch(/a1b2c3d4\.json#6: transductive_test_output at filter-transductive \(the test 0 output appears literally\)/);
     expect(stderr).toMatch(/b2c3d4e5_simple\.json#5: train_timeout at execute/);
     expect(stderr).toMatch(/log files left out\n[\s\S]*summary\.json: summary_file/);

@@ -172,9 +172,9 @@ describe("building from program datasets", () => {
     const fates = readFileSync(join(fromHub.out, "fates.jsonl"), "utf8")
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as { id: string; provenance?: { source: string; split: string; row: number } });
+      .map((l) => JSON.parse(l) as { attempt_id: string; provenance?: { source: string; split: string; row: number } });
     expect(fates).toHaveLength(PROGRAMS.length);
-    expect(fates.find((f) => f.id === "arc/soar-50k:train:0")!.provenance).toMatchObject({ source: "arc/soar-50k", split: "train", row: 0 });
+    expect(fates.find((f) => f.attempt_id === "arc/soar-50k:train:0")!.provenance).toMatchObject({ source: "arc/soar-50k", split: "train", row: 0 });
     expect(JSON.parse(readFileSync(join(fromHub.out, "manifest.json"), "utf8"))).not.toHaveProperty("fates");
   }, 300_000);
 

@@ -101,7 +101,7 @@ describe("a refinement build", () => {
       pair_dropped_duplicate_pair: 1,
       pair_dropped_self_link: 1,
     });
-    const fates = new Map(readFates(out).map((f) => [f.id, f.fate]));
+    const fates = new Map(readFates(out).map((f) => [f.attempt_id, f.fate]));
     expect(fates.get("logs/20250901_000000_conversation_aaaaaaaa.json#2")).toBe("train_error");
     expect(fates.get("logs/20250901_000000_conversation_aaaaaaaa.json#4")).toBe("kept:train");
     expect(fates.get(`${table}:train:1`)).toBe("kept:train");

@@ -37,7 +37,7 @@ describe.skipIf(!existsSync(join(SHARED, "run-logs")))("the program table of ../
     const kept = tableFates.filter((f) => f.fate === "kept:train");
     const copies = tableFates.filter((f) => f.fate === "copy");
     expect(table).toHaveLength(kept.length);
-    expect(new Set(table.map((r) => r.attempt_id))).toEqual(new Set(kept.map((f) => f.id)));
+    expect(new Set(table.map((r) => r.attempt_id))).toEqual(new Set(kept.map((f) => f.attempt_id)));
     expect(table.reduce((n, r) => n + (r.copies as number), 0)).toBe(kept.length + copies.length);
     // The default build's fates, independently: what reached dedup is what the table holds.
     const reachedDedup = defaultFates.filter((f) => f.fate.startsWith("kept:") || f.fate === "duplicate_code" || f.fate === "duplicate_behaviour");

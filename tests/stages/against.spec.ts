@@ -75,8 +75,8 @@ async function world() {
 /** What became of each program of the second folder, by its position. */
 const fatesOf = (out: string) =>
   readFates(out)
-    .filter((f) => f.id.startsWith("second/"))
-    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .filter((f) => f.attempt_id.startsWith("second/"))
+    .sort((a, b) => (a.attempt_id < b.attempt_id ? -1 : 1))
     .map((f) => f.fate);
 
 describe("--against what is already published", () => {
@@ -120,7 +120,7 @@ describe("--against what is already published", () => {
     );
     expect(
       readFates(all.out)
-        .filter((f) => f.id.startsWith("first/"))
+        .filter((f) => f.attempt_id.startsWith("first/"))
         .map((f) => f.fate),
     ).toEqual(["already_published", "already_published"]);
   });

@@ -35,7 +35,8 @@ async function build(params: { tasks?: Record<string, ArcTask | [string, ArcTask
 }
 
 /** What became of the k-th program of the world. */
-const fateOf = (manifest: BuildManifest, k: number) => readFates(manifest.options.out).find((f) => f.id.includes(`_${String(k).padStart(6, "0")}_1_`))!.fate;
+const fateOf = (manifest: BuildManifest, k: number) =>
+  readFates(manifest.options.out).find((f) => f.attempt_id.includes(`_${String(k).padStart(6, "0")}_1_`))!.fate;
 
 describe("programs that fail on a test input", () => {
   const failsOnTest = "def transform(g):\n    if g[0][0] == 7:\n        raise ValueError('no')\n    return [row[::-1] for row in g]";
@@ -131,7 +132,7 @@ describe("attempt ids and the order 'first' means", () => {
 
   it("are unique when two --logs folders share a base name", async () => {
     const { manifest } = await build({ programs });
-    const ids = readFates(manifest.options.out).map((f) => f.id);
+    const ids = readFates(manifest.options.out).map((f) => f.attempt_id);
     expect(new Set(ids).size).toBe(3);
     expect(ids.some((id) => id.startsWith("a/logs/")) && ids.some((id) => id.startsWith("b/logs/"))).toBe(true);
     expect(manifest.attempts).toMatchObject({ total: 3, adds_up: true });
@@ -216,6 +217,6 @@ describe("what a build writes", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).toEqual([{ dataset: "arc-agi-1", task: "aaaaaaaa", read: 2, executed: 2, kept: 1, solved: 1, group: "correct", split: "train" }]);
+    expect(lines).toEqual([{ dataset: "arc-agi-1", task_id: "aaaaaaaa", read: 2, executed: 2, kept: 1, solved: 1, group: "correct", split: "train" }]);
   });
 });

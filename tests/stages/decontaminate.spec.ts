@@ -53,7 +53,7 @@ describe("decontamination by grid content", () => {
   it("drops renamed, rotated, recoloured and trimmed copies of an evaluation task, keeps an overlap and marks the evaluation task itself", async () => {
     const { options } = await world();
     const manifest = await buildDataset({ options, cacheDir: await tempDir() });
-    const fates = new Map(readFates(options.out).map((f) => [f.taskId, f]));
+    const fates = new Map(readFates(options.out).map((f) => [f.task_id, f]));
     for (const task of ["10000001", "10000002", "10000003", "10000004"]) {
       expect(fates.get(task), task).toMatchObject({
         fate: "contaminated",
@@ -64,7 +64,7 @@ describe("decontamination by grid content", () => {
     expect(fates.get("10000005")!.fate).not.toBe("contaminated");
     expect(fates.get("10000006")!.fate).not.toBe("contaminated");
     expect(fates.get("e0000000")!.fate).not.toBe("contaminated");
-    const lines = new Map(readJsonLinesSync<TaskLine>(join(options.out, "tasks.jsonl")).map((l) => [l.task, l]));
+    const lines = new Map(readJsonLinesSync<TaskLine>(join(options.out, "tasks.jsonl")).map((l) => [l.task_id, l]));
     expect(lines.get("10000002")).toMatchObject({ contamination: "contaminated", matched: "arc-agi-1/e0000000", shared: 4 });
     expect(lines.get("10000005")).toMatchObject({ contamination: "overlap", matched: "arc-agi-1/e0000000", shared: 1 });
     expect(lines.get("10000006")!.contamination).toBeUndefined();

@@ -50,7 +50,7 @@ async function embeddingLog(params: { dir: string; name: string; task: ArcTask; 
 async function build(options: BuildOptions) {
   const cacheDir = await tempDir("arcforge-cache-");
   const manifest = await buildDataset({ options, cacheDir });
-  const fates = new Map(readFates(options.out).map((f) => [f.id, f]));
+  const fates = new Map(readFates(options.out).map((f) => [f.attempt_id, f]));
   return { manifest, fates, rows: async () => (await builtRows({ options, cacheDir }))[0]!.formatted };
 }
 
@@ -59,7 +59,7 @@ describe("the task file is the authority over tasks embedded in the inputs", () 
     const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR }, programs: [{ task: "aaaaaaaa", code: MIRROR_CODE }] });
     await embeddingLog({ dir: join(dir, "third-party"), name: "20250902_000000_forged.json", task: FORGED, codes: [TILE_CODE, `${MIRROR_CODE}\n`] });
     const { manifest, fates, rows } = await build({ ...options, logs: [...options.logs, join(dir, "third-party")] });
-    const forged = [...fates.values()].filter((f) => f.id.includes("forged"));
+    const forged = [...fates.values()].filter((f) => f.attempt_id.includes("forged"));
     expect(forged.map((f) => f.fate)).toEqual(["task_mismatch", "task_mismatch"]);
     expect(forged[0]!.detail).toMatch(/the task in third-party\/20250902_000000_forged\.json does not match .*aaaaaaaa\.json: train output 0 differs/);
     const [row] = await rows();

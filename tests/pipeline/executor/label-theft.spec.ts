@@ -222,7 +222,7 @@ describe("a build with a sleeping program", () => {
     });
     const cacheDir = await tempDir("arcforge-cache-");
     await buildDataset({ options, cacheDir });
-    const fate = readFates(options.out).find((f) => f.id.includes("_000000_"))!;
+    const fate = readFates(options.out).find((f) => f.attempt_id.includes("_000000_"))!;
     expect(fate).toMatchObject({ fate: "train_timeout" });
     const started = performance.now();
     await buildDataset({ options: { ...options, out: `${options.out}-again` }, cacheDir });

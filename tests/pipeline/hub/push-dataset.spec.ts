@@ -66,7 +66,7 @@ describe("a pushed repo holds exactly the build", () => {
     const kept = new Set(
       readFates(openai.out)
         .filter((f) => f.fate === "kept:train")
-        .map((f) => f.id),
+        .map((f) => f.attempt_id),
     );
     expect(sidecar.map((l) => l.attempt_id).sort()).toEqual([...kept].sort());
     expect(events).toContainEqual({ type: "delete", paths: ["data/train-00000-of-00001.parquet"] });

@@ -106,6 +106,6 @@ describe("a build from a refused file", () => {
     const path = await soarFile(dir, "train.parquet", [soar("x".repeat(MAX_PAGE_BYTES + 1))]);
     const { options } = await demoWorld();
     await buildDataset({ options: { ...options, from: [path] }, cacheDir: await tempDir() });
-    expect(readFates(options.out).filter((f) => f.id.startsWith(path))).toEqual([]);
+    expect(readFates(options.out).filter((f) => f.attempt_id.startsWith(path))).toEqual([]);
   });
 });

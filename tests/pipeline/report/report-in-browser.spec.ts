@@ -60,13 +60,13 @@ describe.skipIf(!CHROMIUM)("the build report in headless Chromium", () => {
     const lines = readFileSync(join(options.out, "tasks.jsonl"), "utf8")
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as { task: string; read: number });
+      .map((l) => JSON.parse(l) as { task_id: string; read: number });
     expect(await page.$$eval("[data-testid=task-table] tbody tr", (rows) => rows.length)).toBe(lines.length);
     await page.click("th[data-column=read]");
     await page.click("th[data-column=read]");
     const firstRead = await page.$eval("[data-testid=task-table] tbody tr td:nth-child(3)", (n) => Number(n.textContent));
     expect(firstRead).toBe(Math.max(...lines.map((l) => l.read)));
-    await page.type("#task-filter", lines[0]!.task);
+    await page.type("#task-filter", lines[0]!.task_id);
     expect(await page.$$eval("[data-testid=task-table] tbody tr", (rows) => rows.length)).toBe(1);
     await page.$eval("#task-filter", (n) => ((n as HTMLInputElement).value = ""));
     await page.type("#task-filter", " ");
