@@ -1,5 +1,6 @@
 import { pairMode, type BuildOptions } from "../schemas/build-options.js";
 import { pairSources } from "./pair-programs.js";
+import { modelCount } from "./read-logs.js";
 import type { Drop } from "../schemas/drop.js";
 import { datasetSchema, rowToAttempt } from "../schemas/program-dataset.js";
 import type { Attempt } from "../schemas/run-log.js";
@@ -57,7 +58,7 @@ export interface ReadDatasetsData {
  */
 export const readDatasetsStage = defineStage<BuildOptions, never, Attempt, ReadDatasetsData>({
   name: "read-datasets",
-  version: 5,
+  version: 6,
   reader: true,
   summary: ({ report }) =>
     report.counts.sources
@@ -114,6 +115,7 @@ export async function readProgramSources(params: {
     dropped[d.reason] = (dropped[d.reason] ?? 0) + 1;
   };
   const sources: SourceFate[] = [];
+  const byModel: Record<string, number> = {};
   for (const target of params.targets) {
     const found: DatasetShards = await datasetShards({ target, ...context.hub });
     const fate: SourceFate = {
@@ -164,6 +166,7 @@ export async function readProgramSources(params: {
           drop(attempt.dataset, { id: attempt.id, taskId: attempt.taskId, reason: "filtered_model", detail: attempt.model });
         else {
           shards.attempt(attempt);
+          byModel[modelCount(attempt.model)] = (byModel[modelCount(attempt.model)] ?? 0) + 1;
           kept++;
         }
         if (fate.rows % 5000 === 0) context.emit({ type: "progress", stage: params.stage, done: fate.rows, total: 0 });
@@ -178,7 +181,7 @@ export async function readProgramSources(params: {
     drops,
     dropped,
     data: { sources, shards: shards.close() },
-    counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}) },
+    counts: { rows: sources.reduce((n, s) => n + s.rows, 0), sources: sources.length, ...(refused ? { refused_shards: refused } : {}), ...byModel },
   };
 }
 

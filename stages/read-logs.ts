@@ -102,7 +102,7 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
 
 export const readLogsStage = defineStage<BuildOptions, never, Attempt, ReadLogsData>({
   name: "read-logs",
-  version: 8,
+  version: 9,
   reader: true,
   summary: ({ report, logs }) => {
     const logDrops: Record<string, number> = {};
@@ -144,6 +144,7 @@ export const readLogsStage = defineStage<BuildOptions, never, Attempt, ReadLogsD
     const subsets = new Set<string>();
     let attempts = 0;
     let done = 0;
+    const byModel: Record<string, number> = {};
     for (const file of files) {
       context.emit({ type: "progress", stage: "read-logs", done: done++, total: files.length });
       const byName = nameFilter(file, options);
@@ -165,6 +166,7 @@ export const readLogsStage = defineStage<BuildOptions, never, Attempt, ReadLogsD
         fates.push({ file: file.id, sha256: digest, kept: true, attempts: result.attempts.length + result.drops.length });
         for (const attempt of result.attempts) {
           shards.attempt(attempt);
+          byModel[modelCount(attempt.model)] = (byModel[modelCount(attempt.model)] ?? 0) + 1;
           datasets.add(attempt.dataset);
           subsets.add(attempt.subset ?? "unknown");
         }
@@ -180,9 +182,12 @@ export const readLogsStage = defineStage<BuildOptions, never, Attempt, ReadLogsD
       .filter((f) => !f.kept)
       .map((fate) => ({ id: fate.file, scope: "file", reason: fate.reason!, ...(fate.detail ? { detail: fate.detail } : {}) }));
     const source = { datasets: [...datasets].sort(), subsets: [...subsets].sort() };
-    return { records: [], kept: attempts, drops, dropped, data: { logs: fates, shards: shards.close(), source } };
+    return { records: [], kept: attempts, drops, dropped, counts: byModel, data: { logs: fates, shards: shards.close(), source } };
   },
 });
+
+/** The count of a model's programs among a reader's counts: the card's table per model reads them. */
+export const modelCount = (model: string) => `model:${model}`;
 
 const maxLogBytes = (options: Pick<BuildOptions, "maxLogBytes">) => options.maxLogBytes ?? MAX_LOG_BYTES;
 

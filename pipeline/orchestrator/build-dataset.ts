@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { cardTitle, datasetCard, formatSplits, ModelTally, type SplitSource, writeCard, writeSplits } from "../writer/write-dataset.js";
 import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import { optionProblems } from "../../schemas/resolved-options.js";
+import { readDatasetsStage } from "../../stages/read-datasets.js";
+import { modelCount, readLogsStage } from "../../stages/read-logs.js";
 import { StageStore } from "../store/stage-store.js";
 import { createProcessExecutor } from "../executor/process-pool.js";
 import { fingerprintId } from "../executor/runtime-fingerprint.js";
@@ -127,7 +129,14 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     ];
     await writeCard({
       out: options.out,
-      card: datasetCard({ title: params.title ?? cardTitle(tally), options, splits: written, summary, models: tally.table() }),
+      card: datasetCard({
+        title: params.title ?? cardTitle(tally),
+        options,
+        splits: written,
+        summary,
+        models: tally.table(),
+        programs: programsByModel(reports),
+      }),
     });
     const manifest: BuildManifest = {
       arcforge: VERSION,
@@ -205,6 +214,17 @@ function executorMessages(emit: (event: ProgressEvent) => void) {
       });
     }
   };
+}
+
+/** Programs read per model, from the readers' counts. */
+function programsByModel(reports: StageReport[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const report of reports.filter((r) => r.stage === readLogsStage.name || r.stage === readDatasetsStage.name))
+    for (const [key, n] of Object.entries(report.counts)) {
+      const model = key.startsWith(modelCount("")) ? key.slice(modelCount("").length) : undefined;
+      if (model !== undefined) out[model] = (out[model] ?? 0) + n;
+    }
+  return out;
 }
 
 /** The resolved options are a contract: checked once, before anything runs. */

@@ -230,6 +230,13 @@ function datasetInfo(params: { format: BuildOptions["format"]; splits: { split: 
   ];
 }
 
+/** Every model that wrote a program read, with what became rows: most rows first, then most programs, then by name. */
+function modelRows(models: ReturnType<ModelTally["table"]>, programs: Record<string, number>) {
+  const byModel = new Map(models.map((m) => [m.model, { ...m, programs: programs[m.model] ?? 0 }]));
+  for (const [model, n] of Object.entries(programs)) if (!byModel.has(model)) byModel.set(model, { model, rows: 0, solved: 0, tasks: 0, programs: n });
+  return [...byModel.values()].sort((a, b) => b.rows - a.rows || b.programs - a.programs || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+}
+
 /** Written where the repo id goes in the card's load snippet; a push puts the repo's id there. */
 export const REPO_PLACEHOLDER = "<this repo>";
 
@@ -250,6 +257,8 @@ export function datasetCard(params: {
   splits: WrittenSplit[];
   summary: string[];
   models: ReturnType<ModelTally["table"]>;
+  /** Programs read per model (the readers' counts), whether or not any became a row. */
+  programs?: Record<string, number>;
 }): string {
   const { options } = params;
   const splits = splitTotals(params.splits);
@@ -301,9 +310,11 @@ export function datasetCard(params: {
     "",
     "## Models",
     "",
-    "| model | rows | test-solving rows | tasks |",
-    "| --- | --- | --- | --- |",
-    ...params.models.map((m) => `| ${m.model.replaceAll("|", "\\|")} | ${m.rows} | ${m.solved} | ${m.tasks} |`),
+    "| model | programs read | rows | test-solving rows | tasks |",
+    "| --- | --- | --- | --- | --- |",
+    ...modelRows(params.models, params.programs ?? {}).map(
+      (m) => `| ${m.model.replaceAll("|", "\\|")} | ${m.programs} | ${m.rows} | ${m.solved} | ${m.tasks} |`,
+    ),
     "",
     "## Load",
     "",
