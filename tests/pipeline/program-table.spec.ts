@@ -8,28 +8,11 @@ import { readParquetRows } from "../../pipeline/parquet/read-parquet-rows.js";
 import { validateDataset } from "../../pipeline/validate/validate-dataset.js";
 import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
 import { rowId } from "../../schemas/program-identity.js";
-import type { ArcTask } from "../../schemas/task.js";
 import { startHubEmulator, type HubEmulator } from "../hub-emulator/hub-emulator.js";
 import { tempDir } from "../support/stage-harness.js";
-import { tinyWorld } from "../support/tiny-world.js";
+import { MIRROR, tinyWorld } from "../support/tiny-world.js";
 
 const TOKEN = "hf_arcforge_table_token";
-const MIRROR: ArcTask = {
-  train: [
-    {
-      input: [
-        [1, 2],
-        [3, 4],
-      ],
-      output: [
-        [2, 1],
-        [4, 3],
-      ],
-    },
-    { input: [[5, 6]], output: [[6, 5]] },
-  ],
-  test: [{ input: [[7, 8]], output: [[8, 7]] }],
-};
 const A = "def transform(g):\n    return [row[::-1] for row in g]";
 const B = "def transform(g):\n    return g";
 const C = "def transform(g):\n    return [[row[-1]] * len(row) for row in g]";

@@ -5,35 +5,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildDataset } from "../../pipeline/orchestrator/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
-import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
-import type { ExecJob, Executor, ExecutorOptions } from "../../pipeline/executor/types.js";
 import { DEMO_TASKS } from "../../pipeline/orchestrator/demo-data.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 import { lockCache } from "../../pipeline/store/cache-lock.js";
 import { execCacheStats } from "../../pipeline/store/exec-cache.js";
 import type { BuildManifest } from "../../schemas/build-manifest.js";
-
-/** A process executor that counts the programs it is asked to run. */
-function countingExecutor(counter: { programs: number }) {
-  return (onEvent: ExecutorOptions["onEvent"], seed: number): Executor => {
-    const inner = createProcessExecutor({ workers: 2, timeoutSeconds: 0.5, onEvent, seed });
-    return {
-      ...inner,
-      name: inner.name,
-      info: () => inner.info(),
-      close: () => inner.close(),
-      run: (jobs) => {
-        const counted = (async function* () {
-          for await (const job of jobs as AsyncIterable<ExecJob>) {
-            counter.programs++;
-            yield job;
-          }
-        })();
-        return inner.run(counted);
-      },
-    };
-  };
-}
+import { countingExecutor } from "../support/counting-executor.js";
 
 async function build(options: BuildOptions, cacheDir: string, counter = { programs: 0 }): Promise<BuildManifest> {
   return buildDataset({ options, cacheDir, createExecutor: countingExecutor(counter) });

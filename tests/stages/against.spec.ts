@@ -1,28 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
-import type { Executor, ExecJob, ExecutorOptions } from "../../pipeline/executor/types.js";
 import { buildDataset, builtRows, readFates } from "../../pipeline/orchestrator/build-dataset.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
-import type { ArcTask } from "../../schemas/task.js";
 import { tempDir } from "../support/stage-harness.js";
-import { tinyWorld } from "../support/tiny-world.js";
-
-const MIRROR: ArcTask = {
-  train: [
-    {
-      input: [
-        [1, 2],
-        [3, 4],
-      ],
-      output: [
-        [2, 1],
-        [4, 3],
-      ],
-    },
-    { input: [[5, 6]], output: [[6, 5]] },
-  ],
-  test: [{ input: [[7, 8]], output: [[8, 7]] }],
-};
+import { MIRROR, tinyWorld } from "../support/tiny-world.js";
+import { countingExecutor } from "../support/counting-executor.js";
 
 const published = [
   { name: "mirror", code: "def transform(g):\n    return [row[::-1] for row in g]" },
@@ -35,25 +16,6 @@ const fresh = [
   { name: "ones", code: "def transform(g):\n    return [[1 for _ in row] for row in g]", fate: "kept:train" },
 ];
 const renamed = "def transform(grid):\n    return [r[::-1] for r in grid]";
-
-/** A process executor that counts the programs it is asked to run. */
-function counting(counter: { programs: number }) {
-  return (onEvent: ExecutorOptions["onEvent"], seed: number): Executor => {
-    const inner = createProcessExecutor({ workers: 2, timeoutSeconds: 0.5, onEvent, seed });
-    return {
-      ...inner,
-      run: (jobs) =>
-        inner.run(
-          (async function* () {
-            for await (const job of jobs as AsyncIterable<ExecJob>) {
-              counter.programs++;
-              yield job;
-            }
-          })(),
-        ),
-    };
-  };
-}
 
 async function world() {
   const programs = [
@@ -84,7 +46,7 @@ describe("--against what is already published", () => {
     const { first, cacheDir } = await world();
     await buildDataset({ options: first, cacheDir });
     const counter = { programs: 0 };
-    const again = buildDataset({ options: { ...first, out: `${first.out}-again`, against: [first.out] }, cacheDir, createExecutor: counting(counter) });
+    const again = buildDataset({ options: { ...first, out: `${first.out}-again`, against: [first.out] }, cacheDir, createExecutor: countingExecutor(counter) });
     await expect(again).rejects.toThrow(/would write 0 rows.*against: already_published 2/);
     expect(counter.programs).toBe(0);
   });

@@ -5,27 +5,8 @@ import { buildDataset, builtRows, readFates } from "../../pipeline/orchestrator/
 import type { BuildOptions } from "../../schemas/build-options.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { tempDir } from "../support/stage-harness.js";
-import { tinyWorld, type TinyProgram } from "../support/tiny-world.js";
+import { MIRROR, MIRROR_CODE, type TinyProgram, tinyWorld } from "../support/tiny-world.js";
 import type { BuildManifest } from "../../schemas/build-manifest.js";
-
-/** Every task of these tests is "mirror each row". */
-const MIRROR: ArcTask = {
-  train: [
-    {
-      input: [
-        [1, 2],
-        [3, 4],
-      ],
-      output: [
-        [2, 1],
-        [4, 3],
-      ],
-    },
-    { input: [[5, 6]], output: [[6, 5]] },
-  ],
-  test: [{ input: [[7, 8]], output: [[8, 7]] }],
-};
-const MIRROR_CODE = "def transform(g):\n    return [row[::-1] for row in g]";
 
 async function build(params: { tasks?: Record<string, ArcTask | [string, ArcTask][]>; programs: TinyProgram[]; options?: Partial<BuildOptions> }) {
   const { options } = await tinyWorld({ tasks: params.tasks ?? { aaaaaaaa: MIRROR }, programs: params.programs, options: params.options });

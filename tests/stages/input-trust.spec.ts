@@ -8,26 +8,8 @@ import { arrowSchema, COLUMNS } from "../../schemas/arrow.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { tempDir } from "../support/stage-harness.js";
-import { tinyWorld } from "../support/tiny-world.js";
+import { MIRROR, MIRROR_CODE, tinyWorld } from "../support/tiny-world.js";
 
-/** "Mirror each row", the task file's truth. */
-const MIRROR: ArcTask = {
-  train: [
-    {
-      input: [
-        [1, 2],
-        [3, 4],
-      ],
-      output: [
-        [2, 1],
-        [4, 3],
-      ],
-    },
-    { input: [[5, 6]], output: [[6, 5]] },
-  ],
-  test: [{ input: [[7, 8]], output: [[8, 7]] }],
-};
-const MIRROR_CODE = "def transform(g):\n    return [row[::-1] for row in g]";
 /** A forged copy whose outputs are the inputs tiled twice: a wrong program would look right. */
 const tile = (g: number[][]) => g.map((r) => [...r, ...r]);
 const FORGED: ArcTask = { train: MIRROR.train.map((e) => ({ input: e.input, output: tile(e.input) })), test: [{ input: [[7, 8]], output: tile([[7, 8]]) }] };

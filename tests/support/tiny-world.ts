@@ -4,6 +4,26 @@ import { DEFAULT_BUILD_OPTIONS, type BuildOptions } from "../../schemas/build-op
 import type { ArcTask } from "../../schemas/task.js";
 import { tempDir } from "./stage-harness.js";
 
+/** "Mirror each row": a task whose right answer is obvious, shared by the specs that build tiny worlds. */
+export const MIRROR: ArcTask = {
+  train: [
+    {
+      input: [
+        [1, 2],
+        [3, 4],
+      ],
+      output: [
+        [2, 1],
+        [4, 3],
+      ],
+    },
+    { input: [[5, 6]], output: [[6, 5]] },
+  ],
+  test: [{ input: [[7, 8]], output: [[8, 7]] }],
+};
+
+export const MIRROR_CODE = "def transform(g):\n    return [row[::-1] for row in g]";
+
 export interface TinyProgram {
   task: string;
   code: string;

@@ -3,26 +3,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildDataset, readFates } from "../../../pipeline/orchestrator/build-dataset.js";
 import { readParquetRows } from "../../../pipeline/parquet/read-parquet-rows.js";
-import type { ArcTask } from "../../../schemas/task.js";
 import { tempDir } from "../../support/stage-harness.js";
-import { tinyWorld } from "../../support/tiny-world.js";
+import { MIRROR, tinyWorld } from "../../support/tiny-world.js";
 
-const MIRROR: ArcTask = {
-  train: [
-    {
-      input: [
-        [1, 2],
-        [3, 4],
-      ],
-      output: [
-        [2, 1],
-        [4, 3],
-      ],
-    },
-    { input: [[5, 6]], output: [[6, 5]] },
-  ],
-  test: [{ input: [[7, 8]], output: [[8, 7]] }],
-};
 const PROGRAMS = [
   "def transform(g):\n    return [row[::-1] for row in g]",
   "def transform(g):\n    return [list(reversed(row)) for row in g]",
