@@ -9,7 +9,7 @@ import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
 import { executeForStage } from "../pipeline/store/execute-cached.js";
 import { CLEANER_HASH, cleanCodes } from "./clean-code.js";
 import { ATTEMPTS, loadTasksStage } from "./load-tasks.js";
-import { jaccard, NORMALISER_HASH, normalisedTokens, shingles } from "./near-dedup.js";
+import { firstLike, NORMALISER_HASH, normalisedTokens, shingles } from "./near-dedup.js";
 import { readAgainstStage } from "./read-against.js";
 
 /** One published program as this build judges it: its cleaned code, run here on the task's inputs. */
@@ -132,13 +132,7 @@ async function dropNearPublished(params: {
   for (const row of solving) {
     const found = tokens.get(row.code);
     if (!found) continue;
-    const set = shingles(found);
-    for (const t of sets) {
-      const similarity = jaccard(set, t.set);
-      if (similarity >= params.threshold) {
-        params.drop(row, `like ${t.id} (Jaccard ${similarity.toFixed(3)})`);
-        break;
-      }
-    }
+    const match = firstLike({ set: shingles(found), among: sets, threshold: params.threshold });
+    if (match) params.drop(row, `like ${match.id} (Jaccard ${match.similarity.toFixed(3)})`);
   }
 }

@@ -51,6 +51,15 @@ export async function normalisedTokens(params: { codes: string[]; context: Stage
   return new Map([...answers].map(([code, answer]) => [code, "tokens" in answer ? answer.tokens : null]));
 }
 
+/** The first of `among` whose similarity to `set` is at or above the threshold, with that similarity. */
+export function firstLike(params: { set: Set<string>; among: Iterable<{ id: string; set: Set<string> }>; threshold: number }) {
+  for (const k of params.among) {
+    const similarity = jaccard(params.set, k.set);
+    if (similarity >= params.threshold) return { id: k.id, similarity };
+  }
+  return undefined;
+}
+
 /** Above this many programs in a task, MinHash LSH chooses which kept programs a program is compared with. */
 export const LSH_ABOVE = 2000;
 
@@ -69,14 +78,7 @@ export function nearDuplicates(params: { programs: { id: string; taskId: string;
   for (const p of params.programs) {
     const set = shingles(p.tokens);
     const signature = lsh ? minhash(set) : undefined;
-    let match: { id: string; similarity: number } | undefined;
-    for (const k of signature ? index.candidates(signature) : kept) {
-      const similarity = jaccard(set, k.set);
-      if (similarity >= params.threshold) {
-        match = { id: k.id, similarity };
-        break;
-      }
-    }
+    const match = firstLike({ set, among: signature ? index.candidates(signature) : kept, threshold: params.threshold });
     if (match) drops.push({ id: p.id, reason: "near_duplicate", detail: `like ${match.id} (Jaccard ${match.similarity.toFixed(3)})`, taskId: p.taskId });
     else if (signature) index.add(signature, { id: p.id, set });
     else kept.push({ id: p.id, set });

@@ -4,7 +4,8 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { HubError } from "../common/errors.js";
 import type { PushEvent } from "../hub/push-dataset.js";
-import { addHubOptions, resolveToken, tokenFiles, type HubCliOptions } from "./hub-options.js";
+import { resolveToken, tokenFiles } from "../hub/hub-token.js";
+import { addHubOptions, type HubCliOptions } from "./hub-options.js";
 import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 export interface PushCliOptions extends HubCliOptions {

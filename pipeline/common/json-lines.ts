@@ -16,24 +16,55 @@ export function gzipPiece(text: string): Buffer {
  * `gzip`, each piece compressed (readJsonLinesSync reads both).
  */
 export function writeJsonLinesSync(path: string, values: Iterable<unknown>, options: { atomic?: boolean; gzip?: boolean } = {}): void {
-  const atomic = options.atomic ?? true;
-  const tmp = atomic ? `${path}.${process.pid}.tmp` : path;
-  const fd = openSync(tmp, "w");
-  const flush = (text: string) => (options.gzip ? writeSync(fd, gzipPiece(text)) : writeSync(fd, text));
+  const writer = new JsonLinesWriter(path, options);
   try {
-    let pending = "";
-    for (const value of values) {
-      pending += `${JSON.stringify(value)}\n`;
-      if (pending.length >= CHUNK) {
-        flush(pending);
-        pending = "";
-      }
-    }
-    if (pending) flush(pending);
-  } finally {
-    closeSync(fd);
+    for (const value of values) writer.write(value);
+  } catch (error) {
+    writer.abandon();
+    throw error;
   }
-  if (atomic) renameSync(tmp, path);
+  writer.close();
+}
+
+/** The same file written a value at a time, for values that arrive while something else is written. */
+export class JsonLinesWriter {
+  private readonly tmp: string;
+  private readonly fd: number;
+  private pending = "";
+
+  constructor(
+    private readonly path: string,
+    private readonly options: { atomic?: boolean; gzip?: boolean } = {},
+  ) {
+    this.tmp = (options.atomic ?? true) ? `${path}.${process.pid}.tmp` : path;
+    this.fd = openSync(this.tmp, "w");
+  }
+
+  write(value: unknown): void {
+    this.pending += `${JSON.stringify(value)}\n`;
+    if (this.pending.length >= CHUNK) this.flush();
+  }
+
+  /** Writes what is pending and puts the file in place. */
+  close(): void {
+    try {
+      if (this.pending) this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+    if (this.tmp !== this.path) renameSync(this.tmp, this.path);
+  }
+
+  /** Stops without putting the file in place: what was written is not a complete file. */
+  abandon(): void {
+    closeSync(this.fd);
+  }
+
+  private flush(): void {
+    if (this.options.gzip) writeSync(this.fd, gzipPiece(this.pending));
+    else writeSync(this.fd, this.pending);
+    this.pending = "";
+  }
 }
 
 /**

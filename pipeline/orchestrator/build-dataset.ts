@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { cardTitle, datasetCard, formatSplits, ModelTally, type SplitSource, writeCard, writeSplits } from "../writer/write-dataset.js";
 import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
 import { optionProblems } from "../../schemas/resolved-options.js";
+import { DEFAULT_HUB_URL } from "../hub/endpoint-guard.js";
+import { resolveToken } from "../hub/hub-token.js";
 import { readDatasetsStage } from "../../stages/read-datasets.js";
 import { modelCount, readLogsStage } from "../../stages/read-logs.js";
 import { StageStore } from "../store/stage-store.js";
@@ -319,9 +321,9 @@ function executorsBySeed(make: (seed: number) => Executor) {
   return { executorFor, closeAll: () => Promise.all([...executors.values()].map((e) => e.close())) };
 }
 
-/** HF_ENDPOINT and HF_TOKEN, as every Hub client reads them. */
+/** HF_ENDPOINT and the token, found as every Hub client finds them (HF_TOKEN, else the saved one). */
 function defaultHub(): HubAccess {
-  return { hubUrl: process.env.HF_ENDPOINT ?? "https://huggingface.co", token: process.env.HF_TOKEN };
+  return { hubUrl: process.env.HF_ENDPOINT ?? DEFAULT_HUB_URL, token: resolveToken({})?.token };
 }
 
 /** A build's data folders: what its programs must never see. */

@@ -109,9 +109,12 @@ export async function datasetShards(params: {
   const splitIn = (path: string) => (configs ? configs.splits.find((s) => s.patterns.some((p) => p.test(path)))?.split : splitOf(path));
   const shards = entries
     .sort((a, b) => (a.path < b.path ? -1 : 1))
-    .filter((e) => splitIn(e.path) !== undefined)
+    .flatMap((e) => {
+      const split = splitIn(e.path);
+      return split === undefined ? [] : [{ ...e, split }];
+    })
     .map((e) => ({
-      split: splitIn(e.path) ?? splitOf(e.path),
+      split: e.split,
       path: e.path,
       identity: e.oid,
       open: () =>

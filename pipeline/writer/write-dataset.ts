@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { isJsonl, type BuildOptions } from "../../schemas/build-options.js";
 import { writeParquet } from "../parquet/parquet-writer.js";
 import { rowBytes } from "../parquet/row-bytes.js";
-import { writeJsonLinesSync } from "../common/json-lines.js";
+import { JsonLinesWriter, writeJsonLinesSync } from "../common/json-lines.js";
 import { fileSha256 } from "../common/sha256.js";
 import { arrowSchema, type ColumnKind, COLUMNS } from "../../schemas/arrow.js";
 import { formatRow } from "../../schemas/row-formats.js";
@@ -54,17 +54,13 @@ const chatFormat = (format: BuildOptions["format"]) => format === "messages" || 
 /** Outside data/, so no loader takes it for rows. */
 export const provenanceFileName = (split: SplitName) => `provenance/${split}.jsonl`;
 
-/** Line i says where row i of the split (across its shards, in order) came from. */
-function* provenanceLines(source: SplitSource): Generator<{ attempt_id: string; dataset: string; task_id: string }> {
-  for (const { rows } of source.tasks())
-    for (const row of rows) yield { attempt_id: row.provenance?.attemptId ?? row.id, dataset: row.dataset, task_id: row.taskId };
-}
-
 /** One task's rows, formatted, with their size as the file will hold them: a shard is cut between tasks by it. */
 function* formattedTasks(params: {
   source: SplitSource;
   options: BuildOptions;
   tally?: ModelTally;
+  /** Chat formats: line i says where row i of the split (across its shards, in order) came from. */
+  sidecar?: JsonLinesWriter;
 }): Generator<{ rows: Record<string, unknown>[]; bytes: number }> {
   const { options } = params;
   const size = isJsonl(options.format) ? (row: unknown) => Buffer.byteLength(JSON.stringify(row)) + 1 : rowBytes;
@@ -72,6 +68,7 @@ function* formattedTasks(params: {
     if (rows.length === 0) continue;
     const formatted = rows.map((row) => {
       params.tally?.add(row);
+      params.sidecar?.write({ attempt_id: row.provenance?.attemptId ?? row.id, dataset: row.dataset, task_id: row.taskId });
       return formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment });
     });
     yield { rows: formatted, bytes: formatted.reduce((n, row) => n + size(row), 0) };
@@ -116,8 +113,9 @@ export async function writeSplits(params: {
   for (const source of params.splits) {
     // An empty split is never written nor listed.
     if (source.rows === 0) continue;
-    const sidecar = chatFormat(options.format) ? provenanceLines(source) : undefined;
-    const tasks = formattedTasks({ source, options, tally: params.tally });
+    if (chatFormat(options.format)) await mkdir(join(out, "provenance"), { recursive: true });
+    const sidecar = chatFormat(options.format) ? new JsonLinesWriter(join(out, provenanceFileName(source.split))) : undefined;
+    const tasks = formattedTasks({ source, options, tally: params.tally, sidecar });
     let next = tasks.next();
     const shards: { temporary: string; rows: number; tasks: number }[] = [];
     while (!next.done) {
@@ -147,10 +145,7 @@ export async function writeSplits(params: {
       renameSync(shard.temporary, join(out, relative));
       written.push({ split: source.split, path: relative, rows: shard.rows, tasks: shard.tasks, sha256: await fileSha256(join(out, relative)) });
     }
-    if (sidecar) {
-      await mkdir(join(out, "provenance"), { recursive: true });
-      writeJsonLinesSync(join(out, provenanceFileName(source.split)), sidecar);
-    }
+    sidecar?.close();
   }
   return written;
 }

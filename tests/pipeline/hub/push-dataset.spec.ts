@@ -4,7 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveToken } from "../../../pipeline/commands/hub-options.js";
+import { resolveToken } from "../../../pipeline/hub/hub-token.js";
 import { type PushEvent, pushDataset } from "../../../pipeline/hub/push-dataset.js";
 import { datasetShards } from "../../../pipeline/sources/dataset-shards.js";
 import { buildDataset, builtRows, readFates } from "../../../pipeline/orchestrator/build-dataset.js";
