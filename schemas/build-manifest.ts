@@ -33,16 +33,20 @@ export interface WrittenSplit {
   path: string;
   rows: number;
   tasks: number;
+  /** This file's share of the split's `num_bytes` as `datasets` computes it (the Arrow bytes it reads). */
+  num_bytes: number;
   sha256: string;
 }
 
-/** Each split's rows and tasks over its shards, in the order written. */
-export function splitTotals(written: WrittenSplit[]): { split: SplitName; rows: number; tasks: number }[] {
-  const totals = new Map<SplitName, { split: SplitName; rows: number; tasks: number }>();
+/** Each split's rows, tasks and num_bytes over its shards, in the order written. */
+export function splitTotals(written: WrittenSplit[]): { split: SplitName; rows: number; tasks: number; num_bytes: number }[] {
+  const totals = new Map<SplitName, { split: SplitName; rows: number; tasks: number; num_bytes: number }>();
   for (const w of written) {
-    const total = totals.get(w.split) ?? { split: w.split, rows: 0, tasks: 0 };
+    const total = totals.get(w.split) ?? { split: w.split, rows: 0, tasks: 0, num_bytes: 0 };
     total.rows += w.rows;
     total.tasks += w.tasks;
+    // A manifest written before num_bytes was recorded counts nothing for it.
+    total.num_bytes += w.num_bytes ?? 0;
     totals.set(w.split, total);
   }
   return [...totals.values()];

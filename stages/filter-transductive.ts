@@ -25,7 +25,9 @@ const stripBrackets = (text: string) => text.replace(/[[\]()]/g, "");
  */
 export function transductionVerdict(params: { code: string; task: ArcTask }): Verdict {
   const { code, task } = params;
-  const longest = Math.max(...code.split("\n").map((line) => line.length));
+  // A loop, not Math.max(...lines): a program of a million lines must not overflow the stack.
+  let longest = 0;
+  for (const line of code.split("\n")) longest = Math.max(longest, line.length);
   if (longest > MAX_LINE_LENGTH) return { drop: "transductive_long_line", detail: `a line of ${longest} characters` };
   const outputs: [string, Grid][] = [
     ...task.test.flatMap((e, i): [string, Grid][] => (e.output ? [[`test ${i}`, e.output]] : [])),

@@ -82,12 +82,13 @@ export const pairProgramsStage = defineStage<BuildOptions, Row, Row, PairData>({
     const limit = options.pairsPerTask ?? PAIRS_PER_TASK;
     const dropped: Record<string, number> = {};
     const count = (reason: string) => (dropped[reason] = (dropped[reason] ?? 0) + 1);
-    const candidates: Pair[] = [];
-    if (sources.includes("multiturn")) candidates.push(...multiturnPairs(rows));
+    // concat, not push(...): a task's candidates are unbounded.
+    let candidates: Pair[] = [];
+    if (sources.includes("multiturn")) candidates = candidates.concat(multiturnPairs(rows));
     if (sources.includes("refined")) {
       const links = refinedLinks({ rows, foreign: loaded.foreignParents ?? {} });
       for (const d of links.drops) count(d.reason);
-      candidates.push(...links.pairs);
+      candidates = candidates.concat(links.pairs);
       const parents = await verifyOriginals({ children: links.withOriginal, task, options, context });
       for (const child of links.withOriginal) {
         const parent = parents.get(child.id)!;
@@ -95,7 +96,7 @@ export const pairProgramsStage = defineStage<BuildOptions, Row, Row, PairData>({
         else candidates.push({ parent, child, source: "refined" });
       }
     }
-    if (sources.includes("hindsight")) candidates.push(...hindsightPairs({ rows, seed: options.seed, limit }));
+    if (sources.includes("hindsight")) candidates = candidates.concat(hindsightPairs({ rows, seed: options.seed, limit }));
     const kept: Pair[] = [];
     const seen = new Set<string>();
     for (const pair of candidates) {

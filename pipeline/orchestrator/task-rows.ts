@@ -89,7 +89,8 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
     const loaded = meta(loadTasksStage.name);
     for (const id of [...(loaded.selected ?? []), ...loaded.drops.map((d) => d.id)]) read.push(id);
     received = read.length - readerDrops.length;
-    for (const stage of TASK_STAGES) drops.push(...meta(stage.name).drops.map((d) => ({ ...d, stage: stage.name })));
+    // One push per drop: a task of a million copies has a million drops, too many for push(...drops).
+    for (const stage of TASK_STAGES) for (const d of meta(stage.name).drops) drops.push({ ...d, stage: stage.name });
     const picked = task.recipe ? new Set(task.recipe.map((p) => p.id)) : undefined;
     const pairData = output(pairProgramsStage).data;
     const kept = pairData?.participants && params.run.pairs ? pairData.participants : (meta(selectStage.name).selected ?? []);

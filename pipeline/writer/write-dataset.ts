@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { isJsonl, type BuildOptions } from "../../schemas/build-options.js";
 import { writeParquet } from "../parquet/parquet-writer.js";
 import { rowBytes } from "../parquet/row-bytes.js";
+import { DatasetsByteCount } from "../parquet/datasets-bytes.js";
 import { JsonLinesWriter, writeJsonLinesSync } from "../common/json-lines.js";
 import { fileSha256 } from "../common/sha256.js";
 import { arrowSchema, type ColumnKind, COLUMNS } from "../../schemas/arrow.js";
@@ -117,9 +118,10 @@ export async function writeSplits(params: {
     const sidecar = chatFormat(options.format) ? new JsonLinesWriter(join(out, provenanceFileName(source.split))) : undefined;
     const tasks = formattedTasks({ source, options, tally: params.tally, sidecar });
     let next = tasks.next();
-    const shards: { temporary: string; rows: number; tasks: number }[] = [];
+    const byteCount = new DatasetsByteCount(isJsonl(options.format) ? CHAT_COLUMNS : COLUMNS[options.format]);
+    const shards: { temporary: string; rows: number; tasks: number; numBytes: number }[] = [];
     while (!next.done) {
-      const shard = { temporary: join(out, "data", `.${source.split}-${shards.length}.partial`), rows: 0, tasks: 0 };
+      const shard = { temporary: join(out, "data", `.${source.split}-${shards.length}.partial`), rows: 0, tasks: 0, numBytes: 0 };
       let bytes = 0;
       const rows = function* () {
         while (!next.done && (shard.tasks === 0 || bytes + next.value.bytes <= maxBytes)) {
@@ -130,20 +132,38 @@ export async function writeSplits(params: {
           next = tasks.next();
         }
       };
-      if (isJsonl(options.format)) writeJsonLinesSync(shard.temporary, rows());
-      else
+      if (isJsonl(options.format)) {
+        // A chat row's bytes do not depend on how `datasets` batches the lines.
+        const counted = function* () {
+          for (const row of rows()) {
+            byteCount.addTable([row]);
+            yield row;
+          }
+        };
+        writeJsonLinesSync(shard.temporary, counted());
+      } else
         await writeParquet({
           path: shard.temporary,
           schema: arrowSchema(options.format),
           kinds: COLUMNS[options.format].map(([, kind]) => kind),
           rows: rows(),
+          byteCount,
         });
+      if (next.done) byteCount.flush();
+      shard.numBytes = byteCount.take();
       shards.push(shard);
     }
     for (const [index, shard] of shards.entries()) {
       const relative = shardFileName({ split: source.split, format: options.format, index, count: shards.length });
       renameSync(shard.temporary, join(out, relative));
-      written.push({ split: source.split, path: relative, rows: shard.rows, tasks: shard.tasks, sha256: await fileSha256(join(out, relative)) });
+      written.push({
+        split: source.split,
+        path: relative,
+        rows: shard.rows,
+        tasks: shard.tasks,
+        num_bytes: shard.numBytes,
+        sha256: await fileSha256(join(out, relative)),
+      });
     }
     sidecar?.close();
   }
@@ -214,14 +234,17 @@ const FEATURE_YAML: Record<ColumnKind, string[]> = {
  * The card's `dataset_info`: the features (what `datasets` would infer from the files, declared so
  * the viewer and loaders need not) and each split's number of rows, which `load_dataset` checks.
  */
-function datasetInfo(params: { format: BuildOptions["format"]; splits: { split: string; rows: number }[] }): string[] {
-  const columns: [string, ColumnKind][] = isJsonl(params.format) ? [["messages", "messages"]] : COLUMNS[params.format];
+/** The one column of the JSONL formats. */
+const CHAT_COLUMNS: [string, ColumnKind][] = [["messages", "messages"]];
+
+function datasetInfo(params: { format: BuildOptions["format"]; splits: { split: string; rows: number; num_bytes: number }[] }): string[] {
+  const columns = isJsonl(params.format) ? CHAT_COLUMNS : COLUMNS[params.format];
   return [
     "dataset_info:",
     "  features:",
     ...columns.flatMap(([name, kind]) => [`  - name: ${name}`, ...FEATURE_YAML[kind].map((line) => `    ${line}`)]),
     "  splits:",
-    ...params.splits.flatMap((s) => [`  - name: ${s.split}`, `    num_examples: ${s.rows}`]),
+    ...params.splits.flatMap((s) => [`  - name: ${s.split}`, `    num_bytes: ${s.num_bytes}`, `    num_examples: ${s.rows}`]),
   ];
 }
 

@@ -42,6 +42,11 @@ describe("transductive filter", () => {
     expect(transductionVerdict({ code: "def transform(g):\n    return [[3]]", task: oneByOne })).toMatchObject({ drop: "transductive_train_output" });
   });
 
+  it("judges a program of a million short lines without overflowing the stack", () => {
+    const code = `def transform(g):\n${"    g = g\n".repeat(1_000_000)}    return g`;
+    expect(transductionVerdict({ code, task })).toBe("keep");
+  });
+
   it("keeps a program that computes its outputs", () => {
     expect(transductionVerdict({ code: "def transform(g):\n    return [[c + 1 for c in row] for row in g]", task })).toBe("keep");
   });

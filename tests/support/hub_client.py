@@ -1,6 +1,8 @@
 """The real Python Hub clients, driven by the tests.
 
 load REPO [CONFIG]             -> prints {split: rows} as loaded by datasets.load_dataset
+info REPO [CONFIG]             -> prints {"card": {split: [num_examples, num_bytes]}, "recorded": {...}}:
+                                  what the card declares and what datasets recorded preparing it
 upload REPO ROWS_JSON FOLDER   -> writes ROWS as pyarrow Parquet (large types, 2 shards) and
                                   pushes FOLDER with HfApi.upload_folder
 Needs HF_ENDPOINT and HF_TOKEN in the environment; HF_HUB_DISABLE_XET=1.
@@ -17,6 +19,14 @@ if command == "load":
 
     loaded = datasets.load_dataset(repo, sys.argv[3]) if len(sys.argv) > 3 else datasets.load_dataset(repo)
     print(json.dumps({split: [dict(row) for row in loaded[split]] for split in loaded}))
+elif command == "info":
+    import datasets
+
+    builder = datasets.load_dataset_builder(repo, *sys.argv[3:4])
+    sizes = lambda splits: {name: [s.num_examples, s.num_bytes] for name, s in (splits or {}).items()}
+    card = sizes(builder.info.splits)
+    builder.download_and_prepare()
+    print(json.dumps({"card": card, "recorded": sizes(builder.info.splits)}))
 elif command == "upload":
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -20,14 +20,15 @@ let flat: BuildOptions;
 let openai: BuildOptions;
 let cacheDir: string;
 
-async function load(repo: string, config?: string): Promise<Record<string, unknown[]>> {
+async function hubClient(command: "load" | "info", repo: string, config?: string): Promise<unknown> {
   const env = { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, HF_HUB_DISABLE_XET: "1", HF_HOME: join(await tempDir(), "hf-home") };
-  const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "hub_client.py"), "load", repo, ...(config ? [config] : [])], {
+  const { stdout } = await run(requireTestPython(), [join(process.cwd(), "tests", "support", "hub_client.py"), command, repo, ...(config ? [config] : [])], {
     env,
     maxBuffer: 1 << 28,
   });
-  return JSON.parse(stdout) as Record<string, unknown[]>;
+  return JSON.parse(stdout);
 }
+const load = async (repo: string, config?: string) => (await hubClient("load", repo, config)) as Record<string, unknown[]>;
 
 const push = (dir: string, repo: string, events: PushEvent[] = [], config?: string) =>
   pushDataset({ dir, repo, token: TOKEN, hubUrl: hub.url, retry: { baseDelayMs: 10 }, onEvent: (e) => events.push(e), config });
@@ -268,6 +269,24 @@ describe("the card's dataset_info", () => {
       { env: { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, HF_HUB_DISABLE_XET: "1", HF_HOME: join(await tempDir(), "hf") } },
     );
     await expect(load("arc/info")).rejects.toThrow(/NonMatchingSplitsSizesError|num_examples/);
+  });
+});
+
+describe("the card's num_bytes", () => {
+  it("is what datasets records loading the repo, for Parquet and JSONL, one shard or many", async () => {
+    const builds = [
+      { ...flat, validation: true, out: `${flat.out}-bytes` },
+      { ...flat, validation: true, out: `${flat.out}-bytes-sharded`, maxShardBytes: 3_000 },
+      { ...openai, validation: true, out: `${openai.out}-bytes-sharded`, maxShardBytes: 3_000 },
+      { ...flat, format: "programs" as const, out: `${flat.out}-bytes-programs`, maxShardBytes: 5_000 },
+    ];
+    for (const [i, options] of builds.entries()) {
+      await buildDataset({ options, cacheDir });
+      await push(options.out, `arc/bytes-${i}`);
+      const { card, recorded } = (await hubClient("info", `arc/bytes-${i}`)) as Record<"card" | "recorded", Record<string, [number, number]>>;
+      expect(Object.keys(card).length, options.out).toBeGreaterThan(0);
+      expect(card, options.out).toEqual(recorded);
+    }
   });
 });
 
