@@ -9,7 +9,9 @@ export type Outcome =
   | { status: "memory"; ms: number }
   /** transient: the sandbox failed, not the program (never cached, so the next run tries again). */
   | { status: "crash"; message: string; ms: number; transient?: true }
-  | { status: "invalid_output"; reason: (typeof GRID_PROBLEMS)[number]; ms: number };
+  | { status: "invalid_output"; reason: (typeof GRID_PROBLEMS)[number]; ms: number }
+  /** Not run: the program had already failed on an input that decides its fate (a job's `failFast`). Never cached. */
+  | { status: "skipped"; ms: number };
 
 /**
  * cpu: the program used its CPU time; sleep: it stayed off the CPU, not runnable (sleeping,
@@ -18,7 +20,8 @@ export type Outcome =
 export const TIMEOUT_REASONS = ["cpu", "wall_clock", "sleep"] as const;
 export type TimeoutReason = (typeof TIMEOUT_REASONS)[number];
 
-export type OutcomeStatus = Outcome["status"];
+/** What running an input can come to: every status but `skipped`. */
+export type OutcomeStatus = Exclude<Outcome["status"], "skipped">;
 export const OUTCOME_STATUSES: readonly OutcomeStatus[] = ["ok", "error", "timeout", "memory", "crash", "invalid_output"];
 
 const ms = z.number().nonnegative().default(0);
@@ -31,6 +34,7 @@ export const runnerOutcomeSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("memory"), ms }),
   z.object({ status: z.literal("crash"), message: z.string(), ms }),
   z.object({ status: z.literal("invalid_output"), reason: z.enum(GRID_PROBLEMS), ms }),
+  z.object({ status: z.literal("skipped"), ms }),
 ]);
 
 export const runnerMessageSchema = z.union([
@@ -71,4 +75,19 @@ export function checkRemoteOutcomes(value: unknown, inputs: number): Outcome[] |
     checked.push("transient" in parsed.data ? parsed.data : checkedOutcome(parsed.data));
   }
   return checked;
+}
+
+/**
+ * Outcomes with every `skipped` one checked: allowed only after a failure on one of the first
+ * `failFast` inputs. A backend that skips an input it had to run failed, not the program: that
+ * outcome becomes a transient crash (never cached, the build not either).
+ */
+export function checkSkipped(outcomes: Outcome[], failFast: number): Outcome[] {
+  let failed = false;
+  return outcomes.map((outcome, i) => {
+    if (outcome.status === "skipped" && !failed)
+      return { status: "crash", message: `the sandbox skipped input ${i}, which no earlier failure excused`, ms: 0, transient: true };
+    if (i < failFast && outcome.status !== "ok" && outcome.status !== "skipped") failed = true;
+    return outcome;
+  });
 }

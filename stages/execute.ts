@@ -21,23 +21,30 @@ function firstFailure(outcomes: Outcome[], trainCount: number, keepTestFailures:
   return index === -1 ? null : { index };
 }
 
-/** Sandbox health for the report: outcomes by status (outcome_<status>) and program time (ms, cached ones included). */
+/**
+ * Sandbox health for the report: outcomes by status (outcome_<status>), program time (ms, cached
+ * ones included), and the inputs not run because their program had already failed.
+ */
 function outcomeCounts(programs: Outcome[][]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(OUTCOME_STATUSES.map((s) => [`outcome_${s}`, 0]));
   let ms = 0;
+  let saved = 0;
   for (const outcomes of programs) {
     for (const o of outcomes) {
-      counts[`outcome_${o.status}`]!++;
+      if (o.status === "skipped") saved++;
+      else counts[`outcome_${o.status}`]!++;
       ms += o.ms;
     }
   }
-  return { ...counts, program_ms_total: Math.round(ms) };
+  return { ...counts, program_ms_total: Math.round(ms), executions_saved: saved };
 }
 
 /**
- * Runs every program on every train and test input; keeps the programs that return a valid grid
- * on every input (every train input with --keep-test-failures). A dropped program's reason names
- * the first failing outcome: train_<status> or test_<status>.
+ * Runs every program on its train inputs, then its test inputs; keeps the programs that return a
+ * valid grid on every input (every train input with --keep-test-failures). A dropped program's
+ * reason names the first failing outcome: train_<status> or test_<status>. Inputs run in that
+ * order and a failure that drops the program ends its run (`failFast`): the inputs after it could
+ * not change the verdict, so they are not run (nor cached: `validate` runs them).
  */
 export const executeStage = defineStage<BuildOptions, Program, ExecutedProgram, { runtime?: RuntimeFingerprint }>({
   name: "execute",
@@ -46,7 +53,7 @@ export const executeStage = defineStage<BuildOptions, Program, ExecutedProgram, 
   runCounts: ["cache_hits", "cache_misses"],
   sides: [loadTasksStage],
   summary: ({ report }) => [
-    `execution: ${report.counts.executions ?? 0} executions, ${report.kept} programs ran cleanly (dropped: ${countList(report.dropped)})`,
+    `execution: ${report.counts.executions ?? 0} executions${report.counts.executions_saved ? ` (${report.counts.executions_saved} more not needed: their program had already failed)` : ""}, ${report.kept} programs ran cleanly (dropped: ${countList(report.dropped)})`,
   ],
   key: async (options, _upstream, context) => ({
     limits: options.limits,
@@ -59,7 +66,10 @@ export const executeStage = defineStage<BuildOptions, Program, ExecutedProgram, 
     const { outcomes, hits, misses, transient } = await executeForStage({
       stage: "execute",
       namespace: "execute",
-      jobs: programs.map((p) => ({ id: p.id, code: p.code, inputs: taskInputs(tasks[p.taskKey]!) })),
+      jobs: programs.map((p) => {
+        const inputs = taskInputs(tasks[p.taskKey]!);
+        return { id: p.id, code: p.code, inputs, failFast: options.keepTestFailures ? tasks[p.taskKey]!.train.length : inputs.length };
+      }),
       limits: options.limits,
       context,
     });
@@ -86,7 +96,7 @@ export const executeStage = defineStage<BuildOptions, Program, ExecutedProgram, 
       // The runtime behind these verdicts, kept with them: a cached rebuild's manifest still names it.
       data: { runtime: await context.fingerprint() },
       counts: {
-        executions: programs.reduce((n, p) => n + taskInputs(tasks[p.taskKey]!).length, 0),
+        executions: [...outcomes.values()].reduce((n, list) => n + list.filter((o) => o.status !== "skipped").length, 0),
         cache_hits: hits,
         cache_misses: misses,
         sandbox_failures: transient,

@@ -132,7 +132,7 @@ def run_child(job_fd, out_fd, limits):
         # The job comes from the fork server, not the program: read before the filter, which
         # leaves a child nothing to set its own CPU limit with.
         job = _read_job(job_fd)
-        code, inputs, indices = job["code"], job["inputs"], job["indices"]
+        code, inputs, indices, stop = job["code"], job["inputs"], job["indices"], job.get("stop", 0)
         if limits["memory"]:
             cap = limits["base_vm"] + limits["memory"]
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -174,4 +174,6 @@ def run_child(job_fd, out_fd, limits):
         except BaseException as exc:
             line = json.dumps({"i": index, "status": "crash", "message": message(exc)})
         write_all(out_fd, (line + "\n").encode())
+        if index < stop and outcome["status"] != "ok":
+            break  # the fork server needs nothing after a failure that decides the program
     os._exit(0)

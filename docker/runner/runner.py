@@ -1,7 +1,8 @@
 """arcforge sandbox runner: a fork server for untrusted `transform(grid)` programs.
 
 Protocol (newline-delimited JSON, never pickle):
-  stdin  <- {"id": str, "code": str, "inputs": [grid, ...]}   one request per line
+  stdin  <- {"id": str, "code": str, "inputs": [grid, ...], "stop"?: n}   one request per line
+            (a failure on one of the first n inputs ends the program: the rest answer "skipped")
   fd 3   -> {"hello": {...}}                                    once, after start-up
   fd 3   -> {"id": str, "i": int, "status": ..., ...}           one line per input, in order
   fd 3   -> {"id": str, "done": true, "ms": float}              after the last input
@@ -86,7 +87,7 @@ for _module in PRELOAD:
     except ImportError:
         pass
 
-RUNNER_VERSION = 3
+RUNNER_VERSION = 4
 # A 30x30 grid is ~2.7 KB of JSON and messages are cut at 500 characters: a longer line is a lie.
 MAX_LINE = 64 * 1024
 # Without schedstat (a kernel that does not keep it) a child stopped by the wall clock with less
@@ -227,16 +228,23 @@ class ChildClock:
 
 
 def run_program(request, limits, zygote, beat):
-    """Exactly one outcome per input, in input order."""
+    """Exactly one outcome per input, in input order. A failure on one of the first `stop` inputs
+    decides the program: the inputs after it are not run and come back `skipped`."""
     code, inputs = request["code"], request["inputs"]
+    stop = request.get("stop", 0)
+    stop = stop if type(stop) is int and stop > 0 else 0
     results = {}
     pending = list(range(len(inputs)))
     wall_kills = {}
     hard = limits["timeout"] * limits["backstop_factor"] + limits["backstop_seconds"]
     try:
         while pending:
+            if any(i < stop and o["status"] != "ok" for i, o in results.items()):
+                for i in pending:
+                    results[i] = {"status": "skipped", "i": i, "ms": 0}
+                break
             assert_limits(limits)
-            done, stuck = _run_child(zygote, code, inputs, pending, limits, hard, beat)
+            done, stuck = _run_child(zygote, code, inputs, pending, limits, hard, beat, stop)
             for outcome in done:
                 results[outcome["i"]] = outcome
                 pending.remove(outcome["i"])
@@ -256,23 +264,24 @@ def run_program(request, limits, zygote, beat):
     return [results[i] for i in range(len(inputs))]
 
 
-def _run_child(zygote, code, inputs, pending, limits, hard, beat):
+def _run_child(zygote, code, inputs, pending, limits, hard, beat, stop):
     """One child over the pending inputs: the outcomes it gave, and the input it stopped at with
-    its verdict (None when, without schedstat, the wall clock stopped a child with CPU to spare)."""
+    its verdict (None when, without schedstat, the wall clock stopped a child with CPU to spare).
+    A failure on an input below `stop` ends the child there: nothing after it is needed."""
     job_r, job_w = os.pipe()
     result_r, result_w = os.pipe()
     pid = zygote.spawn(job_r, result_w)
     try:
-        write_all(job_w, json.dumps({"code": code, "inputs": [inputs[i] for i in pending], "indices": list(pending)}).encode())
+        write_all(job_w, json.dumps({"code": code, "inputs": [inputs[i] for i in pending], "indices": list(pending), "stop": stop}).encode())
     except OSError:
         pass  # the child died before reading its job: its exit says why
     finally:
         os.close(job_w)
-    done, buffer, ready, eof, fatal, stopped = [], b"", False, False, None, None
+    done, buffer, ready, eof, fatal, stopped, decided = [], b"", False, False, None, None, False
     clock = ChildClock(pid, hard)
     try:
         # Read until the child is gone, not just until the last answer: a line after it is a forgery.
-        while not eof:
+        while not eof and not decided:
             beat()
             if not select.select([result_r], [], [], POLL_SECONDS)[0]:
                 stopped = clock.verdict()
@@ -294,9 +303,12 @@ def _run_child(zygote, code, inputs, pending, limits, hard, beat):
                     raise Violation("an answer after the last input")
                 done.append(check_outcome(line, pending[len(done)]))
                 clock.mark()
+                if done[-1]["i"] < stop and done[-1]["status"] != "ok":
+                    decided = True
+                    break
             if len(buffer) > MAX_LINE:
                 raise Violation("a result line longer than %d bytes" % MAX_LINE)
-        if eof and buffer:
+        if eof and buffer and not decided:
             raise Violation("an unterminated line")
     except BaseException:
         zygote.forget(pid)
@@ -304,7 +316,7 @@ def _run_child(zygote, code, inputs, pending, limits, hard, beat):
     finally:
         _kill_group(pid)
         os.close(result_r)
-    if len(done) == len(pending):
+    if decided or len(done) == len(pending):
         zygote.forget(pid)
         return done, None
     status, cpu_seconds = zygote.wait(pid)

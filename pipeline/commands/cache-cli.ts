@@ -23,15 +23,18 @@ async function usage(dir: string): Promise<Usage> {
 
 /** Per stage: completed entries and size; per execution namespace: cached outcomes and size. */
 export async function cacheStats(cacheDir: string) {
+  // Stage entries (one per task for the task stages) and outcomes live in LMDB, loaded only here.
+  const [{ execCacheStats }, { closeKvStore }, { StageStore }] = await Promise.all([
+    import("../store/exec-cache.js"),
+    import("../store/kv-store.js"),
+    import("../store/stage-store.js"),
+  ]);
+  const stored = existsSync(join(cacheDir, "store.lmdb"));
+  const completed = stored ? new StageStore(cacheDir).completed() : {};
   const stages: Record<string, Usage & { completed: number }> = {};
-  for (const stage of await readdir(join(cacheDir, "stages")).catch(() => [] as string[])) {
-    // A finished entry is its <key>.json meta file (one per task for the task stages).
-    const completed = (await readdir(join(cacheDir, "stages", stage))).filter((name) => /^[0-9a-f]{64}\.json$/.test(name)).length;
-    stages[stage] = { ...(await usage(join(cacheDir, "stages", stage))), completed };
-  }
-  // Outcomes are counted per namespace and runtime fingerprint (LMDB loaded only here).
-  const [{ execCacheStats }, { closeKvStore }] = await Promise.all([import("../store/exec-cache.js"), import("../store/kv-store.js")]);
-  const executions = existsSync(join(cacheDir, "store.lmdb")) ? execCacheStats(cacheDir) : {};
+  for (const stage of new Set([...(await readdir(join(cacheDir, "stages")).catch(() => [] as string[])), ...Object.keys(completed)]))
+    stages[stage] = { ...(await usage(join(cacheDir, "stages", stage))), completed: completed[stage] ?? 0 };
+  const executions = stored ? execCacheStats(cacheDir) : {};
   await closeKvStore(cacheDir);
   return { cacheDir, stages, executions, total: await usage(cacheDir) };
 }

@@ -99,7 +99,8 @@ export function readJsonLinesSync<T>(path: string): T[] {
   return out;
 }
 
-function linesOf<T>(buffer: Buffer): T[] {
+/** Every JSON line of a buffer. */
+export function linesOf<T>(buffer: Buffer): T[] {
   const out: T[] = [];
   for (let start = 0, nl = buffer.indexOf(10); start < buffer.length; start = nl + 1, nl = buffer.indexOf(10, start)) {
     const end = nl === -1 ? buffer.length : nl;

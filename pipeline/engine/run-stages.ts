@@ -6,7 +6,7 @@ import { StageRecords, type SourceOutput } from "./stage-records.js";
 import type { StageReport } from "../../schemas/build-manifest.js";
 
 /** Bumped when the layout of cache entries changes, so older entries never match. */
-const STORE_FORMAT = 4;
+const STORE_FORMAT = 5;
 
 export interface StageResults {
   meta: Record<string, StageMeta>;

@@ -14,6 +14,7 @@ export class HealthMeter {
     this.programs++;
     this.totalMs += ms;
     for (const outcome of result.outcomes) {
+      if (outcome.status === "skipped") continue;
       this.executions++;
       this.counts[outcome.status]++;
     }

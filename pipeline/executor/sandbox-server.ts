@@ -155,15 +155,16 @@ export class SandboxServer {
     return this.exited === undefined;
   }
 
-  /** Runs one program on its inputs; outcomes keyed by input index. */
-  execute(params: { code: string; inputs: Grid[] }): Promise<Map<number, Outcome>> {
+  /** Runs one program on its inputs (a failure on one of the first `failFast` ends it: ExecJob); outcomes keyed by input index. */
+  execute(params: { code: string; inputs: Grid[]; failFast?: number }): Promise<Map<number, Outcome>> {
     if (this.inFlight) throw new SandboxError("a fork server runs one program at a time; the pool must wait for it");
     if (!this.alive) return Promise.reject(new ServerDiedError(this.exited!, new Map()));
     const requestId = `r${++this.sequence}`;
     return new Promise((resolve, reject) => {
       this.inFlight = { requestId, inputs: params.inputs.length, outcomes: new Map(), resolve, reject };
       this.heartbeat = setTimeout(() => this.fail(`the runner was silent for ${HEARTBEAT_TIMEOUT_MS / 1000} s with a program in flight`), HEARTBEAT_TIMEOUT_MS);
-      this.io.stdin.write(`${JSON.stringify({ id: requestId, code: params.code, inputs: params.inputs })}\n`);
+      const stop = params.failFast ? { stop: params.failFast } : {};
+      this.io.stdin.write(`${JSON.stringify({ id: requestId, code: params.code, inputs: params.inputs, ...stop })}\n`);
     });
   }
 

@@ -79,7 +79,8 @@ export function createServerPool(params: {
     // The runner bounds every input itself; the server's heartbeat watch replaces one that hangs.
     const server = await worker(index);
     try {
-      const outcomes = await server.execute({ code: job.code, inputs: indices.map((i) => job.inputs[i]!) });
+      const failFast = indices.filter((i) => i < (job.failFast ?? 0)).length;
+      const outcomes = await server.execute({ code: job.code, inputs: indices.map((i) => job.inputs[i]!), failFast });
       const count = (served.get(server) ?? 0) + 1;
       served.set(server, count);
       if (params.recycle?.(server, count)) await replace(index, "recycled", `recycled after ${count} programs`);
@@ -95,7 +96,14 @@ export function createServerPool(params: {
   const execute = async (_loop: number, job: ExecJob): Promise<ExecResult> => {
     const outcomes = new Map<number, Outcome>();
     let left = job.inputs.map((_, i) => i);
+    const failFast = job.failFast ?? 0;
+    const decided = () => [...outcomes].some(([i, o]) => i < failFast && o.status !== "ok" && o.status !== "skipped");
     for (let tries = 0; left.length > 0; tries++) {
+      // A retry after the program already failed where it counts has nothing left to decide.
+      if (decided()) {
+        for (const i of left) outcomes.set(i, { status: "skipped", ms: 0 });
+        break;
+      }
       try {
         for (const [i, outcome] of await attempt(job, left)) outcomes.set(i, outcome);
       } catch (error) {

@@ -8,6 +8,11 @@ export interface ExecJob {
   programId: string;
   code: string;
   inputs: Grid[];
+  /**
+   * A failure on one of the first `failFast` inputs decides the program's fate: the inputs after it
+   * are not run (outcome `skipped`). Unset or 0: every input runs.
+   */
+  failFast?: number;
 }
 
 /** Outcomes in input order: outcomes[i] belongs to job.inputs[i], whatever order they finished in. */

@@ -72,8 +72,9 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   );
   const cleaner = new CleanerPool();
   const normaliser = new NormaliserPool();
+  let store: StageStore | undefined;
   try {
-    const store = new StageStore(params.cacheDir);
+    store = new StageStore(params.cacheDir);
     const context: StageContext = {
       cleaner,
       normaliser,
@@ -160,7 +161,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     await writeReport({ dir: options.out, title: params.title });
     return manifest;
   } finally {
-    await Promise.all([closeAll(), cleaner.close(), normaliser.close()]);
+    await Promise.all([closeAll(), cleaner.close(), normaliser.close(), store?.close()]);
     await closeKvStore(params.cacheDir);
     outLock.unlock();
     unlock();
@@ -287,8 +288,9 @@ export async function builtRows(params: { options: BuildOptions; cacheDir: strin
   const { executorFor, closeAll } = executorsBySeed((seed) =>
     (params.createExecutor ?? defaultExecutor(params.options, params.cacheDir))(() => undefined, seed),
   );
+  let store: StageStore | undefined;
   try {
-    const store = new StageStore(params.cacheDir);
+    store = new StageStore(params.cacheDir);
     const run = await runBuild({
       options: params.options,
       store,
@@ -303,7 +305,7 @@ export async function builtRows(params: { options: BuildOptions; cacheDir: strin
     });
     return formatSplits({ splits: splitSources({ run, store, options: params.options }), options: params.options });
   } finally {
-    await closeAll();
+    await Promise.all([closeAll(), store?.close()]);
   }
 }
 

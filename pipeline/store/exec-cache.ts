@@ -76,7 +76,8 @@ export class ExecCache {
 
   /** Stores a program's outcomes in one transaction. */
   put(entries: [string, Outcome][]): void {
-    const lasting = entries.filter(([, o]) => !(o.status === "crash" && o.transient));
+    // A sandbox failure is retried next time; a skipped input was never run.
+    const lasting = entries.filter(([, o]) => !(o.status === "crash" && o.transient) && o.status !== "skipped");
     if (lasting.length === 0) return;
     for (const [k, o] of lasting) this.known.set(k, o);
     this.track(

@@ -1,5 +1,5 @@
 import type { Grid } from "../../schemas/grid.js";
-import type { Outcome } from "../../schemas/outcome.js";
+import { checkSkipped, type Outcome } from "../../schemas/outcome.js";
 import { ExecCache, type ExecNamespace } from "./exec-cache.js";
 import type { Executor } from "../executor/types.js";
 import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
@@ -10,12 +10,18 @@ export interface CachedJob {
   id: string;
   code: string;
   inputs: Grid[];
+  /** A failure on one of the first `failFast` inputs decides the program: the inputs after it are not run (ExecJob). */
+  failFast?: number;
 }
+
+const SKIPPED: Outcome = { status: "skipped", ms: 0 };
 
 /**
  * Outcomes for every job, executing only the (code, input) pairs the cache does not hold, each
  * once: jobs that need the same pairs (a program sampled many times over) share one execution.
- * The executor is started only when something is missing.
+ * With `failFast`, a failure (cached or run) on one of the first `failFast` inputs ends the job:
+ * the inputs after it are `skipped`, never run nor cached. The executor is started only when
+ * something is missing.
  */
 export async function executeCached(params: {
   jobs: CachedJob[];
@@ -31,11 +37,22 @@ export async function executeCached(params: {
   for (const job of params.jobs) {
     const keys = job.inputs.map((input) => ExecCache.key({ code: job.code, input, limits }));
     const outcomes = keys.map((k) => cache.get(k));
+    const failFast = job.failFast ?? 0;
+    // A cached failure that decides the program: the inputs after it are not needed.
+    const decided = outcomes.findIndex((o, i) => i < failFast && o !== undefined && o.status !== "ok");
+    if (decided !== -1) for (let i = decided + 1; i < outcomes.length; i++) outcomes[i] ??= SKIPPED;
     results.set(job.id, outcomes as Outcome[]);
     const positions = outcomes.flatMap((o, i) => (o ? [] : [i]));
     if (positions.length === 0) continue;
-    const entry: Missing = { id: job.id, code: job.code, inputs: positions.map((i) => job.inputs[i]!), positions, keys };
-    const pairs = positions.map((i) => keys[i]).join(",");
+    const entry: Missing = {
+      id: job.id,
+      code: job.code,
+      inputs: positions.map((i) => job.inputs[i]!),
+      positions,
+      keys,
+      failFast: positions.filter((i) => i < failFast).length,
+    };
+    const pairs = `${entry.failFast}:${positions.map((i) => keys[i]).join(",")}`;
     const found = missing.get(pairs);
     if (found) found.waiting.push(entry);
     else missing.set(pairs, { run: entry, waiting: [entry] });
@@ -46,12 +63,15 @@ export async function executeCached(params: {
   if (missing.size === 0) return results;
   const byId = new Map([...missing.values()].map((m) => [m.run.id, m]));
   const executor = await params.executor();
-  for await (const result of executor.run([...missing.values()].map(({ run }) => ({ programId: run.id, code: run.code, inputs: run.inputs })))) {
+  const jobs = [...missing.values()].map(({ run }) => ({ programId: run.id, code: run.code, inputs: run.inputs, failFast: run.failFast }));
+  for await (const result of executor.run(jobs)) {
     const { run, waiting: jobs } = byId.get(result.programId)!;
-    cache.put(result.outcomes.map((outcome, k) => [run.keys[run.positions[k]!]!, outcome]));
+    // No backend's word alone skips an input: only a failure before it within failFast does.
+    const answered = checkSkipped(result.outcomes, run.failFast);
+    cache.put(answered.map((outcome, k) => [run.keys[run.positions[k]!]!, outcome]));
     for (const job of jobs) {
       const outcomes = results.get(job.id)!;
-      result.outcomes.forEach((outcome, k) => (outcomes[job.positions[k]!] = outcome));
+      answered.forEach((outcome, k) => (outcomes[job.positions[k]!] = outcome));
       params.onProgress?.(++done, params.jobs.length);
     }
   }
@@ -64,6 +84,7 @@ interface Missing {
   inputs: Grid[];
   positions: number[];
   keys: string[];
+  failFast: number;
 }
 
 const describeLimits = (l: SandboxLimits) => `${l.timeoutSeconds} s CPU and ${Math.round(l.memoryBytes / 2 ** 20)} MiB per input`;

@@ -1,9 +1,11 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import type { Drop } from "../../schemas/drop.js";
 import { CacheError } from "../common/errors.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
-import { readJsonLinesSync, writeJsonLinesSync } from "../common/json-lines.js";
+import { gzipPiece, linesOf } from "../common/json-lines.js";
+import { kvTable, storeWrite } from "./kv-store.js";
 
 /** What a stage output holds besides its records: small, always loaded. */
 export interface StageMeta {
@@ -19,69 +21,137 @@ export interface StageMeta {
   length: number;
 }
 
+/** An entry's meta as stored: `done` false for an output this build may read but the next must not reuse. */
+interface StoredMeta {
+  meta: StageMeta;
+  done: boolean;
+}
+
+/** An entry's two keys: the meta (read by every run that asks whether the stage is cached) and the records. */
+const META = "\0m";
+const RECORDS = "\0r";
+
+/** Pieces of ~1 MiB of JSON lines: a stage's output may exceed what one string holds (~512 MiB). */
+const PIECE = 1 << 20;
+
+function packRecords(records: unknown[]): Buffer {
+  const pieces: Buffer[] = [];
+  let text = "";
+  for (const record of records) {
+    text += `${JSON.stringify(record)}\n`;
+    if (text.length >= PIECE) {
+      pieces.push(gzipPiece(text));
+      text = "";
+    }
+  }
+  if (text || pieces.length === 0) pieces.push(gzipPiece(text));
+  return Buffer.concat(pieces);
+}
+
 /**
- * Stage outputs under `<cache>/stages/<stage>/`, per key: `<key>.json` (the meta) and, unless the
- * stage stores none, `<key>.jsonl.gz` (its records); a stage that writes files of its own gets
- * `<key>.d/`. The meta file is the completion marker: removed before a stage runs, written last,
- * and a meta file that does not parse (a run killed while writing it) is no entry. An output that
- * must not be reused (the sandbox failed) is written as `<key>.partial.json`: this build reads it
- * back, the next one runs the stage again. A task stage writes one entry per task, so an entry
- * costs few file operations.
+ * Stage outputs, per stage and key, in the cache's LMDB store (table `stages`): the meta and,
+ * unless the stage stores none, its records (gzipped JSON lines) under two keys written in one
+ * transaction, so an entry lands whole or not at all, a cached-or-not check reads the meta only,
+ * and a build of many small tasks (one entry per task and stage) costs no file per entry. A stage
+ * that writes files of its own (task shards) gets `<cache>/stages/<stage>/<key>.d/`, written
+ * before its entry. An output that must not be reused (the sandbox failed) is stored not `done`:
+ * this build reads it back, the next one runs the stage again. Writes are asynchronous; until one
+ * lands this process reads it from memory, and `close` waits for all of them.
  */
 export class StageStore {
   private readonly stageDirs = new Set<string>();
+  private readonly table;
+  /** Entries written or removed whose write has not landed yet (null: removed). */
+  private readonly pending = new Map<string, { meta: StoredMeta; records?: Buffer } | null>();
+  private readonly writes = new Set<Promise<void>>();
+  private failure: unknown;
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string) {
+    // Records are gzipped already: LMDB's own compression would spend time for nothing.
+    this.table = kvTable<StoredMeta | Buffer>(dir, "stages", { compressed: false });
+  }
 
-  private path(stage: string, key: string, suffix: string): string {
-    return join(this.dir, "stages", stage, `${key}${suffix}`);
+  private id = (stage: string, key: string) => `${stage}\0${key}`;
+
+  private write(id: string, entry: { meta: StoredMeta; records?: Buffer } | null): void {
+    this.pending.set(id, entry);
+    const landed = this.table.transaction(() => {
+      if (entry) {
+        void this.table.put(id + META, entry.meta);
+        if (entry.records) void this.table.put(id + RECORDS, entry.records);
+        else void this.table.remove(id + RECORDS);
+      } else {
+        void this.table.remove(id + META);
+        void this.table.remove(id + RECORDS);
+      }
+    });
+    const tracked: Promise<void> = storeWrite(this.dir, landed)
+      .then(() => {
+        if (this.pending.get(id) === entry) this.pending.delete(id);
+      })
+      .catch((error: unknown) => void (this.failure ??= error))
+      .finally(() => this.writes.delete(tracked));
+    this.writes.add(tracked);
+  }
+
+  private storedMeta(id: string): StoredMeta | undefined {
+    if (this.pending.has(id)) return this.pending.get(id)?.meta;
+    return this.table.get(id + META) as StoredMeta | undefined;
   }
 
   /** The folder a stage may write files of its own to (task shards). */
   entry(stage: string, key: string): string {
-    return this.path(stage, key, ".d");
+    return join(this.dir, "stages", stage, `${key}.d`);
   }
 
-  /** The meta of a finished entry; with `unfinished`, also of one this build wrote as partial. */
+  /** The meta of a finished entry; with `unfinished`, also of one this build stored as not done. */
   readMeta(stage: string, key: string, unfinished = false): StageMeta | undefined {
-    const read = (suffix: string) => {
-      try {
-        return JSON.parse(readFileSync(this.path(stage, key, suffix), "utf8")) as StageMeta;
-      } catch {
-        return undefined;
-      }
-    };
-    return read(".json") ?? (unfinished ? read(".partial.json") : undefined);
+    const found = this.storedMeta(this.id(stage, key));
+    return found && (found.done || unfinished) ? found.meta : undefined;
   }
 
   readRecords<T>(stage: string, key: string): T[] {
-    const path = this.path(stage, key, ".jsonl.gz");
+    const id = this.id(stage, key);
     try {
-      return readJsonLinesSync<T>(path);
+      if (!this.storedMeta(id)) throw new Error("no such entry");
+      const records = this.pending.has(id) ? this.pending.get(id)?.records : (this.table.get(id + RECORDS) as Buffer | undefined);
+      return records ? linesOf<T>(gunzipSync(records)) : [];
     } catch (error) {
-      throw new CacheError(`cache entry ${path} is marked done but cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`);
+      throw new CacheError(
+        `cache entry ${stage}/${key} in ${join(this.dir, "store.lmdb")} is marked done but its records cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`,
+      );
     }
   }
 
-  /** Removes the entry's marker (and what a killed run may have left): nothing of it is read until commit. Returns the entry's own folder. */
+  /** Removes the entry (and what a killed run may have left in its folder): nothing of it is read until commit. Returns the entry's own folder. */
   begin(stage: string, key: string): string {
     if (!this.stageDirs.has(stage)) {
       mkdirSync(join(this.dir, "stages", stage), { recursive: true });
       this.stageDirs.add(stage);
     }
-    for (const suffix of [".json", ".partial.json"]) rmSync(this.path(stage, key, suffix), { force: true });
+    if (this.storedMeta(this.id(stage, key))) this.write(this.id(stage, key), null);
     const dir = this.entry(stage, key);
     rmSync(dir, { recursive: true, force: true });
     return dir;
   }
 
   commit(params: { stage: string; key: string; meta: StageMeta; records?: unknown[]; done: boolean }): void {
-    // One record a line: a stage's output may exceed what one string can hold (~512 MiB). The
-    // records come first, the meta (the marker) last.
-    if (params.records) writeJsonLinesSync(this.path(params.stage, params.key, ".jsonl.gz"), params.records, { atomic: false, gzip: true });
-    writeFileSync(this.path(params.stage, params.key, params.done ? ".json" : ".partial.json"), JSON.stringify(params.meta));
+    this.write(this.id(params.stage, params.key), {
+      meta: { meta: params.meta, done: params.done },
+      ...(params.records ? { records: packRecords(params.records) } : {}),
+    });
   }
 
+  /** Finished entries per stage, for `arcforge cache stats`. */
+  completed(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const { key, value } of this.table.getRange({}))
+      if (key.endsWith(META) && (value as StoredMeta).done) {
+        const stage = key.split("\0")[0]!;
+        counts[stage] = (counts[stage] ?? 0) + 1;
+      }
+    return counts;
+  }
   /** The key parts of the last run of a stage, to say why it runs again. */
   lastParts(stage: string): Record<string, unknown> | undefined {
     try {
@@ -94,5 +164,11 @@ export class StageStore {
   rememberParts(stage: string, parts: Record<string, unknown>): void {
     mkdirSync(join(this.dir, "stages", stage), { recursive: true });
     writeFileAtomic(join(this.dir, "stages", stage, "last.json"), JSON.stringify(parts));
+  }
+
+  /** Resolves when every entry written so far has landed; a refused write is raised here. */
+  async close(): Promise<void> {
+    await Promise.all([...this.writes]);
+    if (this.failure) throw this.failure;
   }
 }

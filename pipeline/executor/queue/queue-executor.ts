@@ -188,7 +188,11 @@ export function createQueueExecutor(params: QueueExecutorOptions): Executor {
       let done = 0;
       const send = (batch: ExecJob[]) => {
         submitted++;
-        const content: BatchJob = { fingerprint: id, limits, programs: batch.map((j) => ({ code: j.code, inputs: j.inputs })) };
+        const content: BatchJob = {
+          fingerprint: id,
+          limits,
+          programs: batch.map((j) => ({ code: j.code, inputs: j.inputs, ...(j.failFast ? { stop: j.failFast } : {}) })),
+        };
         const contentId = jobId(content);
         const data: BatchJob = { ...content, mac: sign(auth, "job", { job: contentId }) };
         void signedAnswer({ queue, events, data, id: contentId, fingerprint: id })

@@ -10,7 +10,8 @@ import { fingerprintId, type RuntimeFingerprint } from "../runtime-fingerprint.j
 export interface BatchJob {
   fingerprint: string;
   limits: SandboxLimits;
-  programs: { code: string; inputs: Grid[] }[];
+  /** `stop`: the job's failFast (ExecJob), part of the content the id hashes and the MAC signs. */
+  programs: { code: string; inputs: Grid[]; stop?: number }[];
   /** The build's MAC over the job id (a content hash): workers run only jobs of holders of the secret. */
   mac?: string;
 }

@@ -66,7 +66,12 @@ export async function startQueueWorker(params: QueueWorkerParams): Promise<{ fin
         if (fingerprintId(await executor.fingerprint()) !== id)
           throw new UnrecoverableError(`the sandbox for limits ${JSON.stringify(content.limits)} is not runtime ${id}`);
         const outcomes = new Map<string, Outcome[]>();
-        const jobs = content.programs.map((p, k) => ({ programId: String(k), code: p.code, inputs: p.inputs }));
+        const jobs = content.programs.map((p, k) => ({
+          programId: String(k),
+          code: p.code,
+          inputs: p.inputs,
+          failFast: Number.isSafeInteger(p.stop) && p.stop! > 0 ? p.stop : 0,
+        }));
         for await (const result of executor.run(jobs)) outcomes.set(result.programId, result.outcomes);
         const answer: BatchResult = { fingerprint: id, outcomes: jobs.map((j) => outcomes.get(j.programId)!), worker: announcement.name };
         return { ...answer, mac: sign(params.auth, "answer", answerSigned({ job: contentId, result: answer })) };
