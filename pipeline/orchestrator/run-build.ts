@@ -15,7 +15,7 @@ import type { StageReport } from "../../schemas/build-manifest.js";
 import { type BuildRun, RECIPE_REPORT } from "./build-run.js";
 
 /** Tasks in flight at once: enough to keep every sandbox worker busy across small tasks. */
-const TASKS_IN_FLIGHT = 16;
+const TASKS_IN_FLIGHT = 4;
 /** Attempts in flight at once over those tasks: ARC-sized tasks never reach it; a corpus of huge tasks runs them one or two at a time. */
 const ATTEMPTS_IN_FLIGHT = 16_384;
 

@@ -28,8 +28,8 @@ interface StoredMeta {
 }
 
 /** An entry's two keys: the meta (read by every run that asks whether the stage is cached) and the records. */
-const META = "\0m";
-const RECORDS = "\0r";
+const META = "/m";
+const RECORDS = "/r";
 
 /** Pieces of ~1 MiB of JSON lines: a stage's output may exceed what one string holds (~512 MiB). */
 const PIECE = 1 << 20;
@@ -71,7 +71,8 @@ export class StageStore {
     this.table = kvTable<StoredMeta | Buffer>(dir, "stages", { compressed: false });
   }
 
-  private id = (stage: string, key: string) => `${stage}\0${key}`;
+  // No NUL in a key: LMDB's key encoding reads a string holding one back as an array.
+  private id = (stage: string, key: string) => `${stage}/${key}`;
 
   private write(id: string, entry: { meta: StoredMeta; records?: Buffer } | null): void {
     this.pending.set(id, entry);
@@ -147,7 +148,7 @@ export class StageStore {
     const counts: Record<string, number> = {};
     for (const { key, value } of this.table.getRange({}))
       if (key.endsWith(META) && (value as StoredMeta).done) {
-        const stage = key.split("\0")[0]!;
+        const stage = key.split("/")[0]!;
         counts[stage] = (counts[stage] ?? 0) + 1;
       }
     return counts;
