@@ -65,6 +65,7 @@ export class StageStore {
   private readonly pending = new Map<string, { meta: StoredMeta; records?: Buffer } | null>();
   private readonly writes = new Set<Promise<void>>();
   private failure: unknown;
+  private closed = false;
 
   constructor(private readonly dir: string) {
     // Records are gzipped already: LMDB's own compression would spend time for nothing.
@@ -75,6 +76,8 @@ export class StageStore {
   private id = (stage: string, key: string) => `${stage}/${key}`;
 
   private write(id: string, entry: { meta: StoredMeta; records?: Buffer } | null): void {
+    // A build that failed closes the store while other tasks may still finish: their entries are not kept.
+    if (this.closed) return;
     this.pending.set(id, entry);
     const landed = this.table.transaction(() => {
       if (entry) {
@@ -169,6 +172,7 @@ export class StageStore {
 
   /** Resolves when every entry written so far has landed; a refused write is raised here. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.writes]);
     if (this.failure) throw this.failure;
   }

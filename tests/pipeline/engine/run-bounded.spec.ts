@@ -51,4 +51,26 @@ describe("running tasks within a count and a weight budget", () => {
     const { peak } = await observe({ weights: [1, 1, 1, 1, 1, 1], concurrency: 4, budget: 100 });
     expect(peak.items).toBe(4);
   });
+
+  it("after a failure starts nothing more, and raises it only once the items running have ended", async () => {
+    const started: number[] = [];
+    const ended: number[] = [];
+    const run = runBounded({
+      items: [0, 1, 2, 3, 4, 5, 6, 7],
+      concurrency: 3,
+      budget: 100,
+      weight: () => 1,
+      run: async (i) => {
+        started.push(i);
+        for (let t = 0; t < (i === 1 ? 1 : 5); t++) await new Promise((r) => setImmediate(r));
+        if (i === 1) throw new Error("task 1 failed");
+        ended.push(i);
+        return i;
+      },
+    });
+    await expect(run).rejects.toThrow("task 1 failed");
+    // 0 and 2 were running when 1 failed: both finished before the failure was raised; 3.. never started.
+    expect(started.sort()).toEqual([0, 1, 2]);
+    expect(ended.sort()).toEqual([0, 2]);
+  });
 });
