@@ -29,7 +29,8 @@ export function toPlain(value: unknown): unknown {
  * Rows of a Parquet file (a path, or a Blob-like for remote files), a record batch at a time:
  * memory bounded by the batch, and with `limit` only the row groups that hold those rows are read.
  * The file's sizes are checked first (checkParquetBounds): a hostile file is refused, naming it,
- * before the decoder allocates what it claims.
+ * before the decoder allocates what it claims. With `lazy`, a row's values are converted when first
+ * read (a reader that looks at one column of most rows converts no grid of them).
  */
 export async function* readParquetRows(params: {
   path?: string;
@@ -37,6 +38,7 @@ export async function* readParquetRows(params: {
   name?: string;
   batchSize?: number;
   limit?: number;
+  lazy?: boolean;
 }): AsyncGenerator<Record<string, unknown>> {
   const blob = new HeldBlob(params.blob ?? (await openAsBlob(params.path!)));
   const name = params.name ?? params.path ?? "a Parquet file";
@@ -58,10 +60,8 @@ export async function* readParquetRows(params: {
         const table: Table = tableFromIPC(batch.intoIPCStream());
         for (let i = 0; i < table.numRows; i++) {
           if (params.limit !== undefined && emitted >= params.limit) return;
-          const row: Record<string, unknown> = {};
-          for (const field of table.schema.fields) row[field.name] = toPlain(table.getChild(field.name)!.get(i));
           emitted++;
-          yield row;
+          yield params.lazy ? lazyRow(table, i) : Object.fromEntries(table.schema.fields.map((f) => [f.name, toPlain(table.getChild(f.name)!.get(i))]));
         }
       }
       blob.release(...plan.span);
@@ -69,6 +69,23 @@ export async function* readParquetRows(params: {
   } finally {
     file.free(); // wasm memory is not garbage-collected
   }
+}
+
+/** Row `i` of a table, each value converted on first read and kept. */
+function lazyRow(table: Table, i: number): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const field of table.schema.fields) {
+    let value: unknown;
+    let known = false;
+    Object.defineProperty(row, field.name, {
+      enumerable: true,
+      get: () => {
+        if (!known) [value, known] = [toPlain(table.getChild(field.name)!.get(i)), true];
+        return value;
+      },
+    });
+  }
+  return row;
 }
 
 /** A decoder's failure, named: which file could not be read, and the decoder's own words. */

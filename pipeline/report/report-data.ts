@@ -138,7 +138,7 @@ function labelFileDrops(dropped: Record<string, number>, manifest: BuildManifest
 
 /** A split's rows as written: Parquet, or JSON lines for the OpenAI formats. */
 async function* writtenRows(path: string): AsyncGenerator<Record<string, unknown>> {
-  if (!path.endsWith(".jsonl")) return yield* readParquetRows({ path });
+  if (!path.endsWith(".jsonl")) return yield* readParquetRows({ path, lazy: true });
   for await (const line of createInterface({ input: createReadStream(path) })) if (line.trim()) yield JSON.parse(line) as Record<string, unknown>;
 }
 
