@@ -30,10 +30,13 @@ export async function cacheStats(cacheDir: string) {
     import("../store/stage-store.js"),
   ]);
   const stored = existsSync(join(cacheDir, "store.lmdb"));
-  const completed = stored ? new StageStore(cacheDir).completed() : {};
+  const inStore = stored ? new StageStore(cacheDir).usage() : {};
   const stages: Record<string, Usage & { completed: number }> = {};
-  for (const stage of new Set([...(await readdir(join(cacheDir, "stages")).catch(() => [] as string[])), ...Object.keys(completed)]))
-    stages[stage] = { ...(await usage(join(cacheDir, "stages", stage))), completed: completed[stage] ?? 0 };
+  for (const stage of new Set([...(await readdir(join(cacheDir, "stages")).catch(() => [] as string[])), ...Object.keys(inStore)])) {
+    // Its own files (task shards), and its records in the store.
+    const files = await usage(join(cacheDir, "stages", stage));
+    stages[stage] = { entries: files.entries, bytes: files.bytes + (inStore[stage]?.bytes ?? 0), completed: inStore[stage]?.completed ?? 0 };
+  }
   const executions = stored ? execCacheStats(cacheDir) : {};
   await closeKvStore(cacheDir);
   return { cacheDir, stages, executions, total: await usage(cacheDir) };

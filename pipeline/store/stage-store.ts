@@ -146,15 +146,15 @@ export class StageStore {
     });
   }
 
-  /** Finished entries per stage, for `arcforge cache stats`. */
-  completed(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const { key, value } of this.table.getRange({}))
-      if (key.endsWith(META) && (value as StoredMeta).done) {
-        const stage = key.split("/")[0]!;
-        counts[stage] = (counts[stage] ?? 0) + 1;
-      }
-    return counts;
+  /** Per stage, for `arcforge cache stats`: finished entries, and the bytes its records take (gzipped). */
+  usage(): Record<string, { completed: number; bytes: number }> {
+    const stages: Record<string, { completed: number; bytes: number }> = {};
+    for (const { key, value } of this.table.getRange({})) {
+      const stage = (stages[key.split("/")[0]!] ??= { completed: 0, bytes: 0 });
+      if (key.endsWith(META) && (value as StoredMeta).done) stage.completed++;
+      if (key.endsWith(RECORDS)) stage.bytes += (value as Buffer).length;
+    }
+    return stages;
   }
   /** The key parts of the last run of a stage, to say why it runs again. */
   lastParts(stage: string): Record<string, unknown> | undefined {
