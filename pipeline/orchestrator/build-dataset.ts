@@ -28,7 +28,7 @@ import { closeKvStore } from "../store/kv-store.js";
 import { readJsonLinesSync, writeJsonLinesSync } from "../common/json-lines.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
 import type { BuildRun } from "./build-run.js";
-import { runBuild } from "./run-build.js";
+import { runBuild, TASKS_IN_FLIGHT } from "./run-build.js";
 import type { Drop } from "../../schemas/drop.js";
 import { splitOf, taskFates, taskRows } from "./task-rows.js";
 import type { BuildManifest, Fate, SplitName, StageReport } from "../../schemas/build-manifest.js";
@@ -90,7 +90,9 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
         return executorFor(seed);
       },
     };
-    const run = await runBuild({ options, store, context });
+    // Naming the executor starts nothing.
+    const tasksInFlight = executorFor(0).name === "queue" ? TASKS_IN_FLIGHT.queue : TASKS_IN_FLIGHT.local;
+    const run = await runBuild({ options, store, context, tasksInFlight });
     const { reports } = run;
     const execute = reports.find((r) => r.stage === "execute");
     const hits = execute?.counts.cache_hits ?? 0;
