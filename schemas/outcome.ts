@@ -77,17 +77,21 @@ export function checkRemoteOutcomes(value: unknown, inputs: number): Outcome[] |
   return checked;
 }
 
+/** Is this input's outcome a failure that decides its program: one on the first `failFast` inputs (ExecJob)? */
+export const decidesFate = (outcome: Outcome, index: number, failFast: number): boolean =>
+  index < failFast && outcome.status !== "ok" && outcome.status !== "skipped";
+
 /**
- * Outcomes with every `skipped` one checked: allowed only after a failure on one of the first
- * `failFast` inputs. A backend that skips an input it had to run failed, not the program: that
- * outcome becomes a transient crash (never cached, the build not either).
+ * Outcomes with every `skipped` one checked: allowed only after a failure that decides the program.
+ * A backend that skips an input it had to run failed, not the program: that outcome becomes a
+ * transient crash (never cached, the build not either).
  */
 export function checkSkipped(outcomes: Outcome[], failFast: number): Outcome[] {
   let failed = false;
   return outcomes.map((outcome, i) => {
     if (outcome.status === "skipped" && !failed)
       return { status: "crash", message: `the sandbox skipped input ${i}, which no earlier failure excused`, ms: 0, transient: true };
-    if (i < failFast && outcome.status !== "ok" && outcome.status !== "skipped") failed = true;
+    failed ||= decidesFate(outcome, i, failFast);
     return outcome;
   });
 }

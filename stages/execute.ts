@@ -3,27 +3,24 @@ import type { BuildOptions } from "../schemas/build-options.js";
 import { executeForStage } from "../pipeline/store/execute-cached.js";
 import { fingerprintId } from "../pipeline/executor/runtime-fingerprint.js";
 import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
-import { OUTCOME_STATUSES, type Outcome } from "../schemas/outcome.js";
+import { decidesFate, OUTCOME_STATUSES, type Outcome } from "../schemas/outcome.js";
 import type { ExecutedProgram, Program } from "../schemas/program.js";
-import { taskInputs } from "../schemas/task.js";
+import { type ArcTask, taskInputs } from "../schemas/task.js";
 import { loadTasksStage } from "./load-tasks.js";
 import type { Drop } from "../schemas/drop.js";
 import { countList } from "../pipeline/common/count-list.js";
 
 /**
- * The first input a program fails on: any train input, then any test input unless test failures
- * are kept. A program failing on a test input cannot make a complete relabelled task (that input
- * would have no output), and [] is not a grid any reader accepts.
+ * How many of a task's inputs (train first) decide a program: every one, or the train inputs
+ * when test failures are kept. A program failing on a test input cannot make a complete
+ * relabelled task (that input would have no output), and [] is not a grid any reader accepts.
  */
-function firstFailure(outcomes: Outcome[], trainCount: number, keepTestFailures: boolean): { index: number } | null {
-  const checked = keepTestFailures ? outcomes.slice(0, trainCount) : outcomes;
-  const index = checked.findIndex((o) => o.status !== "ok");
-  return index === -1 ? null : { index };
-}
+const decisiveInputs = (task: ArcTask, keepTestFailures: boolean) => (keepTestFailures ? task.train.length : task.train.length + task.test.length);
 
 /**
- * Sandbox health for the report: outcomes by status (outcome_<status>), program time (ms, cached
- * ones included), and the inputs not run because their program had already failed.
+ * Sandbox health for the report: executions (cached ones included), outcomes by status
+ * (outcome_<status>), program time (ms), and the inputs not run because their program had
+ * already failed.
  */
 function outcomeCounts(programs: Outcome[][]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(OUTCOME_STATUSES.map((s) => [`outcome_${s}`, 0]));
@@ -36,7 +33,8 @@ function outcomeCounts(programs: Outcome[][]): Record<string, number> {
       ms += o.ms;
     }
   }
-  return { ...counts, program_ms_total: Math.round(ms), executions_saved: saved };
+  const executions = Object.values(counts).reduce((n, c) => n + c, 0);
+  return { executions, ...counts, program_ms_total: Math.round(ms), executions_saved: saved };
 }
 
 /**
@@ -66,28 +64,33 @@ export const executeStage = defineStage<BuildOptions, Program, ExecutedProgram, 
     const { outcomes, hits, misses, transient } = await executeForStage({
       stage: "execute",
       namespace: "execute",
-      jobs: programs.map((p) => {
-        const inputs = taskInputs(tasks[p.taskKey]!);
-        return { id: p.id, code: p.code, inputs, failFast: options.keepTestFailures ? tasks[p.taskKey]!.train.length : inputs.length };
-      }),
+      jobs: programs.map((p) => ({
+        id: p.id,
+        code: p.code,
+        inputs: taskInputs(tasks[p.taskKey]!),
+        failFast: decisiveInputs(tasks[p.taskKey]!, options.keepTestFailures),
+      })),
       limits: options.limits,
       context,
     });
+    const health = outcomeCounts([...outcomes.values()]);
     const records: ExecutedProgram[] = [];
     const drops: Drop[] = [];
     for (const program of programs) {
       const results = outcomes.get(program.id)!;
-      const trainCount = tasks[program.taskKey]!.train.length;
-      const failure = firstFailure(results, trainCount, options.keepTestFailures);
-      if (!failure) {
+      const task = tasks[program.taskKey]!;
+      const trainCount = task.train.length;
+      const failFast = decisiveInputs(task, options.keepTestFailures);
+      const index = results.findIndex((o, i) => decidesFate(o, i, failFast));
+      if (index === -1) {
         records.push({ ...program, outcomes: results });
         continue;
       }
-      const o = results[failure.index]!;
-      const where = failure.index < trainCount ? `train ${failure.index}` : `test ${failure.index - trainCount}`;
+      const o = results[index]!;
+      const where = index < trainCount ? `train ${index}` : `test ${index - trainCount}`;
       const detail = `${where}: ${"message" in o ? o.message : "reason" in o && o.reason ? o.reason : o.status}`;
       // The sandbox failing is not the program's verdict: its own reason, and the stage is not cached.
-      const reason = o.status === "crash" && o.transient ? "sandbox_failure" : `${failure.index < trainCount ? "train" : "test"}_${o.status}`;
+      const reason = o.status === "crash" && o.transient ? "sandbox_failure" : `${index < trainCount ? "train" : "test"}_${o.status}`;
       drops.push({ id: program.id, reason, detail, taskId: program.taskId });
     }
     return {
@@ -95,13 +98,7 @@ export const executeStage = defineStage<BuildOptions, Program, ExecutedProgram, 
       drops,
       // The runtime behind these verdicts, kept with them: a cached rebuild's manifest still names it.
       data: { runtime: await context.fingerprint() },
-      counts: {
-        executions: [...outcomes.values()].reduce((n, list) => n + list.filter((o) => o.status !== "skipped").length, 0),
-        cache_hits: hits,
-        cache_misses: misses,
-        sandbox_failures: transient,
-        ...outcomeCounts([...outcomes.values()]),
-      },
+      counts: { executions: health.executions!, cache_hits: hits, cache_misses: misses, sandbox_failures: transient, ...health },
       ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}),
     };
   },

@@ -227,6 +227,11 @@ class ChildClock:
         return None
 
 
+def _decides(outcome, stop):
+    """A failure on one of the first `stop` inputs: nothing after it can change the program's fate."""
+    return outcome["i"] < stop and outcome["status"] != "ok"
+
+
 def run_program(request, limits, zygote, beat):
     """Exactly one outcome per input, in input order. A failure on one of the first `stop` inputs
     decides the program: the inputs after it are not run and come back `skipped`."""
@@ -239,7 +244,7 @@ def run_program(request, limits, zygote, beat):
     hard = limits["timeout"] * limits["backstop_factor"] + limits["backstop_seconds"]
     try:
         while pending:
-            if any(i < stop and o["status"] != "ok" for i, o in results.items()):
+            if any(_decides(o, stop) for o in results.values()):
                 for i in pending:
                     results[i] = {"status": "skipped", "i": i, "ms": 0}
                 break
@@ -303,7 +308,7 @@ def _run_child(zygote, code, inputs, pending, limits, hard, beat, stop):
                     raise Violation("an answer after the last input")
                 done.append(check_outcome(line, pending[len(done)]))
                 clock.mark()
-                if done[-1]["i"] < stop and done[-1]["status"] != "ok":
+                if _decides(done[-1], stop):
                     decided = True
                     break
             if len(buffer) > MAX_LINE:

@@ -1,4 +1,4 @@
-import type { Outcome } from "../../schemas/outcome.js";
+import { decidesFate, type Outcome } from "../../schemas/outcome.js";
 import { SandboxError } from "../common/errors.js";
 import { ServerDiedError, type SandboxServer, type Hello } from "./sandbox-server.js";
 import { isolationInForce, type RuntimeFingerprint } from "./runtime-fingerprint.js";
@@ -97,7 +97,7 @@ export function createServerPool(params: {
     const outcomes = new Map<number, Outcome>();
     let left = job.inputs.map((_, i) => i);
     const failFast = job.failFast ?? 0;
-    const decided = () => [...outcomes].some(([i, o]) => i < failFast && o.status !== "ok" && o.status !== "skipped");
+    const decided = () => [...outcomes].some(([i, o]) => decidesFate(o, i, failFast));
     for (let tries = 0; left.length > 0; tries++) {
       // A retry after the program already failed where it counts has nothing left to decide.
       if (decided()) {

@@ -1,5 +1,5 @@
 import type { Grid } from "../../schemas/grid.js";
-import { checkSkipped, type Outcome } from "../../schemas/outcome.js";
+import { checkSkipped, decidesFate, type Outcome } from "../../schemas/outcome.js";
 import { ExecCache, type ExecNamespace } from "./exec-cache.js";
 import type { Executor } from "../executor/types.js";
 import type { SandboxLimits } from "../../schemas/sandbox-limits.js";
@@ -39,7 +39,7 @@ export async function executeCached(params: {
     const outcomes = keys.map((k) => cache.get(k));
     const failFast = job.failFast ?? 0;
     // A cached failure that decides the program: the inputs after it are not needed.
-    const decided = outcomes.findIndex((o, i) => i < failFast && o !== undefined && o.status !== "ok");
+    const decided = outcomes.findIndex((o, i) => o !== undefined && decidesFate(o, i, failFast));
     if (decided !== -1) for (let i = decided + 1; i < outcomes.length; i++) outcomes[i] ??= SKIPPED;
     results.set(job.id, outcomes as Outcome[]);
     const positions = outcomes.flatMap((o, i) => (o ? [] : [i]));

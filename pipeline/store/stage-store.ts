@@ -156,6 +156,7 @@ export class StageStore {
     }
     return stages;
   }
+
   /** The key parts of the last run of a stage, to say why it runs again. */
   lastParts(stage: string): Record<string, unknown> | undefined {
     try {

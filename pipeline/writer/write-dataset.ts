@@ -21,6 +21,9 @@ export const DEFAULT_SHARD_BYTES = 500 * 10 ** 6;
 export const shardFileName = (params: { split: SplitName; format: BuildOptions["format"]; index: number; count: number }) =>
   `data/${params.split}-${String(params.index).padStart(5, "0")}-of-${String(params.count).padStart(5, "0")}.${isJsonl(params.format) ? "jsonl" : "parquet"}`;
 
+/** Each format's columns: the Parquet ones, or the one `messages` of a JSONL line. */
+const columnsOf = (format: BuildOptions["format"]): [string, ColumnKind][] => (isJsonl(format) ? [["messages", "messages"]] : COLUMNS[format]);
+
 /** One split's tasks, each with its rows in output order, tasks in task-key order: read as they are written. */
 export interface SplitSource {
   split: SplitName;
@@ -118,7 +121,7 @@ export async function writeSplits(params: {
     const sidecar = chatFormat(options.format) ? new JsonLinesWriter(join(out, provenanceFileName(source.split))) : undefined;
     const tasks = formattedTasks({ source, options, tally: params.tally, sidecar });
     let next = tasks.next();
-    const byteCount = new DatasetsByteCount(isJsonl(options.format) ? CHAT_COLUMNS : COLUMNS[options.format]);
+    const byteCount = new DatasetsByteCount(columnsOf(options.format));
     const shards: { temporary: string; rows: number; tasks: number; numBytes: number }[] = [];
     while (!next.done) {
       const shard = { temporary: join(out, "data", `.${source.split}-${shards.length}.partial`), rows: 0, tasks: 0, numBytes: 0 };
@@ -232,13 +235,10 @@ const FEATURE_YAML: Record<ColumnKind, string[]> = {
 
 /**
  * The card's `dataset_info`: the features (what `datasets` would infer from the files, declared so
- * the viewer and loaders need not) and each split's number of rows, which `load_dataset` checks.
+ * the viewer and loaders need not) and each split's rows, which `load_dataset` checks, and bytes.
  */
-/** The one column of the JSONL formats. */
-const CHAT_COLUMNS: [string, ColumnKind][] = [["messages", "messages"]];
-
 function datasetInfo(params: { format: BuildOptions["format"]; splits: { split: string; rows: number; num_bytes: number }[] }): string[] {
-  const columns = isJsonl(params.format) ? CHAT_COLUMNS : COLUMNS[params.format];
+  const columns = columnsOf(params.format);
   return [
     "dataset_info:",
     "  features:",
@@ -300,7 +300,7 @@ export function datasetCard(params: {
     "- arcforge",
     "---",
   ];
-  const columns = isJsonl(options.format) ? ["messages"] : COLUMNS[options.format].map(([name]) => name);
+  const columns = columnsOf(options.format).map(([name]) => name);
   return [
     ...yaml,
     `# ${params.title}`,
