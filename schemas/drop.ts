@@ -1,3 +1,5 @@
+import type { Twins } from "./twins.js";
+
 /** Something a stage did not pass on, and why. Every drop lands in the manifest. */
 export interface Drop {
   /** The attempt (program) or whole log file the drop concerns. */
@@ -8,6 +10,9 @@ export interface Drop {
   reason: string;
   detail?: string;
   taskId?: string;
+  /** The attempt's twins, dropped with it (or instead of it, with twinsOnly): see schemas/twins.ts. */
+  twins?: Twins;
+  twinsOnly?: true;
 }
 
 export type Verdict = "keep" | { drop: string; detail?: string };

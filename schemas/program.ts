@@ -2,6 +2,7 @@ import type { Grid } from "./grid.js";
 import type { Outcome } from "./outcome.js";
 import type { Provenance } from "./program-identity.js";
 import type { Attempt } from "./run-log.js";
+import type { Twins } from "./twins.js";
 
 /** An attempt bound to its task; from clean-code on, `code` is the cleaned code. */
 export type Program = Omit<Attempt, "embeddedTask">;
@@ -42,6 +43,8 @@ export interface Row {
   copies?: number;
   models?: string[];
   turn?: number;
+  /** Identical attempts this row stands for until dedup (see schemas/twins.ts). */
+  twins?: Twins;
   refined?: Attempt["refined"];
   /** A refinement pair's child carries its parent and where the pair came from. */
   pair?: { parent: Row; source: string; bucket?: string };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Provenance } from "./program-identity.js";
+import type { Twins } from "./twins.js";
 import { arcTaskSchema, type ArcTask } from "./task.js";
 
 /** An attempt as every later stage sees it, whatever log layout it came from. */
@@ -29,6 +30,8 @@ export interface Attempt {
   generation?: number;
   /** A row of a verified program table read back: its first copy's identity and its copies. */
   provenance?: Provenance;
+  /** The attempts of its file identical to it but for their number, read as this one. */
+  twins?: Twins;
   /** Its turn in a multi-turn conversation (0 first; set when --pairs multiturn reads later turns). */
   turn?: number;
   /** A dataset row's own id and the id of the row it refines, as the users' tooling stores them, and the parent's code when the row carries it. */

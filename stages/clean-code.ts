@@ -4,6 +4,7 @@ import { cleanPrograms, CLEANER_PATH, type Cleaned } from "../pipeline/cleaner/c
 import { CleanedCache } from "../pipeline/store/cleaned-cache.js";
 import { defineStage, type StageContext, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Program } from "../schemas/program.js";
+import { totalWeight, weightOf } from "../schemas/twins.js";
 import { sha256 } from "../pipeline/common/sha256.js";
 import { countList } from "../pipeline/common/count-list.js";
 
@@ -46,13 +47,13 @@ export const cleanCodeStage = defineStage<BuildOptions, Program, Program, undefi
   key: (options) => ({ clean: options.cleanCode, cleaner: options.cleanCode ? CLEANER_HASH : null }),
   async run({ options, upstream, context }): Promise<StageOutput<Program, undefined>> {
     const programs = upstream.input.records;
-    if (!options.cleanCode) return { records: programs, drops: [], counts: { clean_disabled: programs.length } };
+    if (!options.cleanCode) return { records: programs, drops: [], counts: { clean_disabled: totalWeight(programs) } };
     const byCode = await cleanCodes({ codes: programs.map((p) => p.code), context });
     const cleaned = new Map(programs.map((p) => [p.id, byCode.get(p.code)!]));
     const counts: Record<string, number> = { cleaned: 0, unchanged: 0, clean_failed: 0, clean_unparsable: 0 };
     const records = programs.map((program) => {
       const answer = cleaned.get(program.id)!;
-      counts[answer.status === "failed" ? "clean_failed" : answer.status === "unparsable" ? "clean_unparsable" : answer.status]!++;
+      counts[answer.status === "failed" ? "clean_failed" : answer.status === "unparsable" ? "clean_unparsable" : answer.status]! += weightOf(program);
       // The raw code stays in read-logs' records: it is not stored again here.
       return answer.code === program.code ? program : { ...program, code: answer.code };
     });

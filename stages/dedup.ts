@@ -2,6 +2,7 @@ import { pairMode, tableMode, type BuildOptions } from "../schemas/build-options
 import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
 import type { Drop } from "../schemas/drop.js";
+import { expandTwins } from "../schemas/twins.js";
 
 const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 const fileName = (logFile: string) => logFile.slice(logFile.lastIndexOf("/") + 1);
@@ -21,28 +22,55 @@ export function stableOrder(a: Row, b: Row): number {
 }
 
 /**
+ * Keeps the first row of each key by the total order and drops the others as `reason` of it. A
+ * row's twins come after it in that order: they are dropped with it, or as copies of it when it is kept.
+ */
+function firstOfEach(params: { rows: Row[]; key: (row: Row) => string; reason: (row: Row) => string; detail: (first: string) => string }) {
+  const seen = new Map<string, string>();
+  const kept: Row[] = [];
+  const drops: Drop[] = [];
+  const dropped: Record<string, number> = {};
+  for (const row of [...params.rows].sort(stableOrder)) {
+    const key = params.key(row);
+    const first = seen.get(key);
+    const reason = params.reason(row);
+    const { twins, ...one } = row;
+    if (first === undefined) {
+      seen.set(key, row.id);
+      kept.push(one);
+    }
+    if (first === undefined && !twins) continue;
+    drops.push({
+      id: row.id,
+      reason,
+      detail: params.detail(first ?? row.id),
+      taskId: row.taskId,
+      ...(twins ? { twins } : {}),
+      ...(first === undefined ? { twinsOnly: true as const } : {}),
+    });
+    dropped[reason] = (dropped[reason] ?? 0) + (first === undefined ? 0 : 1) + (twins?.numbers.length ?? 0);
+  }
+  return { kept, drops, dropped };
+}
+
+/**
  * Within each task: test-solving programs are duplicates when their cleaned code is the same;
  * the others when they behave the same (identical outputs on every train input).
  */
 export function dedupRows(rows: Row[]): { kept: Row[]; drops: Drop[]; counts: Record<string, number> } {
-  const seen = new Map<string, string>();
-  const kept: Row[] = [];
-  const drops: Drop[] = [];
-  const counts = { kept_test_solving: 0, kept_other: 0, duplicate_code: 0, duplicate_behaviour: 0 };
-  for (const row of [...rows].sort(stableOrder)) {
-    const key = row.solvesTest ? `${row.taskKey}\0code\0${row.code}` : `${row.taskKey}\0behaviour\0${JSON.stringify(row.predictedTrain)}`;
-    const first = seen.get(key);
-    if (first) {
-      const reason = row.solvesTest ? "duplicate_code" : "duplicate_behaviour";
-      counts[reason]++;
-      drops.push({ id: row.id, reason, detail: `same as ${first}`, taskId: row.taskId });
-      continue;
-    }
-    seen.set(key, row.id);
-    kept.push(row);
-    if (row.solvesTest) counts.kept_test_solving++;
-    else counts.kept_other++;
-  }
+  const { kept, drops, dropped } = firstOfEach({
+    rows,
+    key: (row) => (row.solvesTest ? `${row.taskKey}\0code\0${row.code}` : `${row.taskKey}\0behaviour\0${JSON.stringify(row.predictedTrain)}`),
+    reason: (row) => (row.solvesTest ? "duplicate_code" : "duplicate_behaviour"),
+    detail: (first) => `same as ${first}`,
+  });
+  const solving = kept.filter((r) => r.solvesTest).length;
+  const counts = {
+    kept_test_solving: solving,
+    kept_other: kept.length - solving,
+    duplicate_code: dropped.duplicate_code ?? 0,
+    duplicate_behaviour: dropped.duplicate_behaviour ?? 0,
+  };
   return { kept, drops, counts };
 }
 
@@ -51,18 +79,14 @@ export function dedupRows(rows: Row[]): { kept: Row[]; drops: Drop[]; counts: Re
  * by the total order; the other copies are dropped as `copy` of it, test-solving or not.
  */
 export function programTable(rows: Row[]): { kept: Row[]; drops: Drop[]; counts: Record<string, number> } {
-  const first = new Map<string, string>();
-  const kept: Row[] = [];
-  const drops: Drop[] = [];
-  for (const row of [...rows].sort(stableOrder)) {
-    const seen = first.get(row.code);
-    if (seen) drops.push({ id: row.id, reason: "copy", detail: `same code as ${seen}`, taskId: row.taskId });
-    else {
-      first.set(row.code, row.id);
-      kept.push(row);
-    }
-  }
-  return { kept, drops, counts: { programs: kept.length, copies: drops.length } };
+  const { kept, drops, dropped } = firstOfEach({ rows, key: (row) => row.code, reason: () => "copy", detail: (first) => `same code as ${first}` });
+  return { kept, drops, counts: { programs: kept.length, copies: dropped.copy ?? 0 } };
+}
+
+/** Every row and every twin as a row of its own, in the total order. */
+function everyCopy(rows: Row[]): { records: Row[]; newRecords?: true } {
+  const records = expandTwins(rows).sort(stableOrder);
+  return records.length > rows.length ? { records, newRecords: true } : { records };
 }
 
 export const dedupStage = defineStage<BuildOptions, Row, Row, undefined>({
@@ -80,12 +104,18 @@ export const dedupStage = defineStage<BuildOptions, Row, Row, undefined>({
   async run({ options, upstream }): Promise<StageOutput<Row, undefined>> {
     const rows = upstream.input.records;
     // Refinement pairs draw from every verified program: the pair stage deduplicates pairs.
-    if (pairMode(options)) return { records: [...rows].sort(stableOrder), drops: [], counts: { pair_candidates: rows.length } };
+    if (pairMode(options)) {
+      const every = everyCopy(rows);
+      return { ...every, drops: [], counts: { pair_candidates: every.records.length } };
+    }
     if (tableMode(options)) {
       const { kept, drops, counts } = programTable(rows);
       return { records: kept, drops, counts };
     }
-    if (!options.dedup) return { records: [...rows].sort(stableOrder), drops: [], counts: { dedup_disabled: rows.length } };
+    if (!options.dedup) {
+      const every = everyCopy(rows);
+      return { ...every, drops: [], counts: { dedup_disabled: every.records.length } };
+    }
     const { kept, drops, counts } = dedupRows(rows);
     return { records: kept, drops, counts };
   },

@@ -6,6 +6,7 @@ import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import { decidesFate, OUTCOME_STATUSES, type Outcome } from "../schemas/outcome.js";
 import type { ExecutedProgram, Program } from "../schemas/program.js";
 import { type ArcTask, taskInputs } from "../schemas/task.js";
+import { weightOf } from "../schemas/twins.js";
 import { loadTasksStage } from "./load-tasks.js";
 import type { Drop } from "../schemas/drop.js";
 import { countList } from "../pipeline/common/count-list.js";
@@ -22,15 +23,16 @@ const decisiveInputs = (task: ArcTask, keepTestFailures: boolean) => (keepTestFa
  * (outcome_<status>), program time (ms), and the inputs not run because their program had
  * already failed.
  */
-function outcomeCounts(programs: Outcome[][]): Record<string, number> {
+/** Counted per attempt: a program standing for its twins counts once for each. */
+function outcomeCounts(programs: { outcomes: Outcome[]; weight: number }[]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(OUTCOME_STATUSES.map((s) => [`outcome_${s}`, 0]));
   let ms = 0;
   let saved = 0;
-  for (const outcomes of programs) {
+  for (const { outcomes, weight } of programs) {
     for (const o of outcomes) {
-      if (o.status === "skipped") saved++;
-      else counts[`outcome_${o.status}`]!++;
-      ms += o.ms;
+      if (o.status === "skipped") saved += weight;
+      else counts[`outcome_${o.status}`]! += weight;
+      ms += o.ms * weight;
     }
   }
   const executions = Object.values(counts).reduce((n, c) => n + c, 0);
@@ -73,7 +75,7 @@ export const executeStage = defineStage<BuildOptions, Program, ExecutedProgram, 
       limits: options.limits,
       context,
     });
-    const health = outcomeCounts([...outcomes.values()]);
+    const health = outcomeCounts(programs.map((p) => ({ outcomes: outcomes.get(p.id)!, weight: weightOf(p) })));
     const records: ExecutedProgram[] = [];
     const drops: Drop[] = [];
     for (const program of programs) {

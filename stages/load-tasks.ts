@@ -2,6 +2,7 @@ import { basename, dirname } from "node:path";
 import { taskDifference, type ArcTask } from "../schemas/task.js";
 import type { Program } from "../schemas/program.js";
 import type { Attempt } from "../schemas/run-log.js";
+import type { Twins } from "../schemas/twins.js";
 import type { BuildOptions } from "../schemas/build-options.js";
 import { loadTask, readTaskFile } from "../pipeline/sources/load-task.js";
 import { defineSource, defineStage, type StageOutput } from "../pipeline/engine/stage.js";
@@ -36,6 +37,14 @@ export interface LoadedTask {
   split?: string;
   /** Attempts whose refined_from_id names a row of another task, with that task (--pairs refined). */
   foreignParents?: Record<string, string>;
+  /** The twins of the attempts it matched, by id (its drops carry their own): every attempt's fate is accounted for. */
+  twins?: Record<string, Twins>;
+}
+
+/** The data, with the twins of the records handed on. */
+function withTwinsOf(records: Attempt[], data: LoadedTask): LoadedTask {
+  const twins = Object.fromEntries(records.flatMap((r) => (r.twins ? [[r.id, r.twins]] : [])));
+  return Object.keys(twins).length ? { ...data, twins } : data;
 }
 
 /**
@@ -46,7 +55,7 @@ export interface LoadedTask {
  */
 export const loadTasksStage = defineStage<BuildOptions, Attempt, Program, LoadedTask>({
   name: "load-tasks",
-  version: 7,
+  version: 8,
   selects: true,
   sides: [ATTEMPTS],
   summary: ({ report }) => [`tasks: ${report.kept} programs matched to their task (dropped: ${countList(report.dropped)})`],
@@ -76,11 +85,11 @@ export const loadTasksStage = defineStage<BuildOptions, Attempt, Program, Loaded
         if (difference) drop(a, "task_mismatch", `the task in ${a.logFile} does not match ${file.path}: ${difference}`);
         return !difference;
       });
-      return { records, drops, data: { tasks: { [source.taskKey]: file.task }, split: basename(dirname(file.path)), ...foreign } satisfies LoadedTask };
+      return { records, drops, data: withTwinsOf(records, { tasks: { [source.taskKey]: file.task }, split: basename(dirname(file.path)), ...foreign }) };
     }
     const digests = Object.keys(embedded);
     if (digests.length === 1)
-      return { records: attempts, drops: [], data: { tasks: { [source.taskKey]: embedded[digests[0]!]! }, trusted: true, ...foreign } satisfies LoadedTask };
+      return { records: attempts, drops: [], data: withTwinsOf(attempts, { tasks: { [source.taskKey]: embedded[digests[0]!]! }, trusted: true, ...foreign }) };
     for (const a of attempts) {
       if (digests.length > 1 && a.taskDigest)
         drop(a, "task_conflict", `the inputs embed ${digests.length} different versions of ${source.taskKey} and no task file settles it (${missing})`);

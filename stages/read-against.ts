@@ -13,7 +13,7 @@ const sortedTargets = (options: BuildOptions) => [...new Set(options.against ?? 
  */
 export const readAgainstStage = defineStage<BuildOptions, never, Attempt, ReadDatasetsData>({
   name: "read-against",
-  version: 1,
+  version: 2,
   reader: true,
   async key(options, _upstream, context) {
     const targets = sortedTargets(options);

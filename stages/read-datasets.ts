@@ -58,7 +58,7 @@ export interface ReadDatasetsData {
  */
 export const readDatasetsStage = defineStage<BuildOptions, never, Attempt, ReadDatasetsData>({
   name: "read-datasets",
-  version: 6,
+  version: 7,
   reader: true,
   summary: ({ report }) =>
     report.counts.sources
@@ -129,7 +129,8 @@ export async function readProgramSources(params: {
     for (const shard of found.shards) {
       const left = params.limit === undefined ? undefined : params.limit - fate.rows;
       if (left !== undefined && left <= 0) break;
-      const rows = readParquetRows({ blob: await shard.open(), name: shard.path, limit: left });
+      // Lazy: the stored outputs are never used, so they are never converted.
+      const rows = readParquetRows({ blob: await shard.open(), name: shard.path, limit: left, lazy: true });
       const onRefused = (reason: string) => {
         (fate.refused ??= []).push({ shard: shard.path, reason });
         context.emit({

@@ -102,7 +102,7 @@ function nameFilter(file: LogFile, options: BuildOptions): { reason: string; det
 
 export const readLogsStage = defineStage<BuildOptions, never, Attempt, ReadLogsData>({
   name: "read-logs",
-  version: 9,
+  version: 10,
   reader: true,
   summary: ({ report, logs }) => {
     const logDrops: Record<string, number> = {};

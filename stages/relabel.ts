@@ -4,6 +4,7 @@ import { gridsEqual, type Grid } from "../schemas/grid.js";
 import type { Outcome } from "../schemas/outcome.js";
 import type { ExecutedProgram, Row } from "../schemas/program.js";
 import type { ArcTask } from "../schemas/task.js";
+import { totalWeight } from "../schemas/twins.js";
 import { loadTasksStage } from "./load-tasks.js";
 
 const gridOf = (o: Outcome): Grid => (o.status === "ok" ? o.grid : []);
@@ -34,6 +35,7 @@ export function relabel(params: { program: ExecutedProgram; task: ArcTask; gener
     subset: program.subset,
     ...(program.provenance ? { provenance: program.provenance } : {}),
     ...(program.turn !== undefined ? { turn: program.turn } : {}),
+    ...(program.twins ? { twins: program.twins } : {}),
     ...(program.refined ? { refined: program.refined } : {}),
   };
 }
@@ -52,13 +54,15 @@ export const relabelStage = defineStage<BuildOptions, ExecutedProgram, Row, unde
     const programs = upstream.input.records;
     const { tasks } = upstream.side(loadTasksStage).data;
     const records = programs.map((program) => relabel({ program, task: tasks[program.taskKey]!, generation: options.generation ?? program.generation ?? 0 }));
+    // Per attempt: a row standing for its twins counts once for each.
+    const count = (test: (r: Row) => boolean) => totalWeight(records.filter(test));
     const counts = {
-      rows: records.length,
-      any_train_correct: records.filter((r) => r.correctTrain.some(Boolean)).length,
-      all_train_correct: records.filter((r) => r.correctTrain.every(Boolean)).length,
-      test_solved: records.filter((r) => r.solvesTest).length,
-      all_train_and_test: records.filter((r) => r.solvesTest && r.correctTrain.every(Boolean)).length,
-      logged_vs_executed_mismatch: records.filter((r) => r.loggedTestCorrect !== null && r.loggedTestCorrect !== r.solvesTest).length,
+      rows: totalWeight(records),
+      any_train_correct: count((r) => r.correctTrain.some(Boolean)),
+      all_train_correct: count((r) => r.correctTrain.every(Boolean)),
+      test_solved: count((r) => r.solvesTest),
+      all_train_and_test: count((r) => r.solvesTest && r.correctTrain.every(Boolean)),
+      logged_vs_executed_mismatch: count((r) => r.loggedTestCorrect !== null && r.loggedTestCorrect !== r.solvesTest),
     };
     return { records, drops: [], counts };
   },

@@ -7,6 +7,7 @@ import { gridsEqual } from "../schemas/grid.js";
 import type { Outcome } from "../schemas/outcome.js";
 import type { Row } from "../schemas/program.js";
 import { taskInputs, type ArcTask } from "../schemas/task.js";
+import { totalWeight } from "../schemas/twins.js";
 import { loadTasksStage } from "./load-tasks.js";
 import type { Drop } from "../schemas/drop.js";
 
@@ -78,7 +79,7 @@ export const revalidateStage = defineStage<BuildOptions, Row, Row, { runtime?: R
       records,
       drops,
       data: { runtime: await context.fingerprint(RECHECK_SEED) },
-      counts: { revalidated: rows.length, sandbox_failures: transient },
+      counts: { revalidated: totalWeight(rows), sandbox_failures: transient },
       ...(transient ? { uncacheable: `the sandbox failed on ${transient} execution(s)` } : {}),
     };
   },

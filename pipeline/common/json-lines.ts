@@ -72,14 +72,21 @@ export class JsonLinesWriter {
  * file). A gzip file is inflated whole into one buffer first: such files hold one task's output.
  */
 export function readJsonLinesSync<T>(path: string): T[] {
+  const out: T[] = [];
+  eachJsonLineSync<T>(path, (line) => out.push(line));
+  return out;
+}
+
+/** Hands each JSON line of a file to `visit` as it is parsed, holding none of them. */
+export function eachJsonLineSync<T>(path: string, visit: (line: T) => void): void {
   const fd = openSync(path, "r");
   const head = Buffer.alloc(2);
   const gzipped = readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
   if (gzipped) {
     closeSync(fd);
-    return linesOf<T>(gunzipSync(readFileSync(path)));
+    eachLineOf<T>(gunzipSync(readFileSync(path)), visit);
+    return;
   }
-  const out: T[] = [];
   try {
     const buffer = Buffer.alloc(CHUNK);
     let carry: Buffer[] = [];
@@ -88,7 +95,7 @@ export function readJsonLinesSync<T>(path: string): T[] {
       for (let nl = buffer.indexOf(10, start); nl !== -1 && nl < read; nl = buffer.indexOf(10, start)) {
         const line = carry.length ? Buffer.concat([...carry, buffer.subarray(start, nl)]) : buffer.subarray(start, nl);
         carry = [];
-        out.push(JSON.parse(line.toString("utf8")) as T);
+        visit(JSON.parse(line.toString("utf8")) as T);
         start = nl + 1;
       }
       if (start < read) carry.push(Buffer.from(buffer.subarray(start, read)));
@@ -96,16 +103,19 @@ export function readJsonLinesSync<T>(path: string): T[] {
   } finally {
     closeSync(fd);
   }
-  return out;
 }
 
 /** Every JSON line of a buffer. */
 export function linesOf<T>(buffer: Buffer): T[] {
   const out: T[] = [];
+  eachLineOf<T>(buffer, (line) => out.push(line));
+  return out;
+}
+
+function eachLineOf<T>(buffer: Buffer, visit: (line: T) => void): void {
   for (let start = 0, nl = buffer.indexOf(10); start < buffer.length; start = nl + 1, nl = buffer.indexOf(10, start)) {
     const end = nl === -1 ? buffer.length : nl;
-    if (end > start) out.push(JSON.parse(buffer.subarray(start, end).toString("utf8")) as T);
+    if (end > start) visit(JSON.parse(buffer.subarray(start, end).toString("utf8")) as T);
     if (nl === -1) break;
   }
-  return out;
 }

@@ -4,6 +4,8 @@ import { cacheKey } from "../common/canonical-json.js";
 import { ArcforgeError, StageError, StageGraphError } from "../common/errors.js";
 import { StageRecords, type SourceOutput } from "./stage-records.js";
 import type { StageReport } from "../../schemas/build-manifest.js";
+import type { Drop } from "../../schemas/drop.js";
+import { dropWeight, totalWeight, type Twins } from "../../schemas/twins.js";
 
 /** Bumped when the layout of cache entries changes, so older entries never match. */
 const STORE_FORMAT = 5;
@@ -95,19 +97,20 @@ export async function runStages<O>(params: {
       };
       const output = await inStage(stage.name, params.scope, () => stage.run({ options: params.options, upstream, context: params.context, dir }));
       const m: StageMeta = {
-        drops: output.drops,
+        drops: withTwins(output.drops, upstream.input.records),
         counts: output.counts,
         data: output.data,
-        length: output.kept ?? output.records.length,
+        length: output.kept ?? totalWeight(output.records as { twins?: Twins }[]),
         ...(output.dropped ? { dropped: output.dropped } : {}),
       };
-      if (stage.selects) m.selected = output.records.map((r) => idOf(r, stage.name));
+      const selects = stage.selects && !output.newRecords;
+      if (selects) m.selected = output.records.map((r) => idOf(r, stage.name));
       if (stage.patches) m.patched = true;
       // An output that is not the programs' doing taints everything computed from it: it is
       // written for this build to read back, but not marked done.
       const taint = output.uncacheable ?? names.map((name) => uncached.get(name)).find(Boolean);
       if (taint) uncached.set(stage.name, taint);
-      const stored = stage.selects ? undefined : stage.patches ? patchesOf(output.records, records.get(names[0] ?? stage.name)) : output.records;
+      const stored = selects ? undefined : stage.patches ? patchesOf(output.records, records.get(names[0] ?? stage.name)) : output.records;
       store.commit({ stage: stage.name, key, meta: m, records: stored, done: !taint });
       meta[stage.name] = m;
       records.remember(stage.name, output.records);
@@ -115,7 +118,7 @@ export async function runStages<O>(params: {
     if (!params.perTask) store.rememberParts(stage.name, parts);
     const m = metaOf(stage.name);
     const dropped: Record<string, number> = { ...m.dropped };
-    for (const drop of m.drops) dropped[drop.reason] = (dropped[drop.reason] ?? 0) + 1;
+    for (const drop of m.drops) dropped[drop.reason] = (dropped[drop.reason] ?? 0) + dropWeight(drop);
     const ms = performance.now() - started;
     reports.push({
       stage: stage.name,
@@ -128,7 +131,7 @@ export async function runStages<O>(params: {
       counts: m.counts ?? {},
       ...(uncached.has(stage.name) ? { notCached: uncached.get(stage.name) } : {}),
     });
-    params.context.emit({ type: "stage-end", stage: stage.name, kept: m.length, dropped: m.drops.length, ms });
+    params.context.emit({ type: "stage-end", stage: stage.name, kept: m.length, dropped: Object.values(dropped).reduce((n, v) => n + v, 0), ms });
   }
   const taint = [...uncached.values()][0];
   return {
@@ -141,6 +144,14 @@ export async function runStages<O>(params: {
     reports,
     ...(taint ? { uncacheable: taint } : {}),
   };
+}
+
+/** A record's twins go with its drop (unless the stage said what became of them): each is an attempt with a fate. */
+function withTwins(drops: Drop[], inputs: unknown[]): Drop[] {
+  const twins = new Map<string, Twins>();
+  for (const r of inputs as { id?: string; twins?: Twins }[]) if (r.twins && typeof r.id === "string") twins.set(r.id, r.twins);
+  if (twins.size === 0) return drops;
+  return drops.map((d) => (d.twins || !twins.has(d.id) ? d : { ...d, twins: twins.get(d.id)! }));
 }
 
 /**

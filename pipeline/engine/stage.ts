@@ -22,13 +22,18 @@ export interface StageOutput<T = unknown, D = unknown> {
    * build, and it and every stage after it run again next time.
    */
   uncacheable?: string;
+  /**
+   * Records that are not all its upstream's (twins made records of their own): stored whole,
+   * though the stage selects.
+   */
+  newRecords?: true;
 }
 
 /** What a stage's key may look at upstream: never the records, which may not be loaded. */
-export type UpstreamMeta<D = unknown> = Omit<StageOutput<never, D>, "records" | "uncacheable" | "data"> & { data: D };
+export type UpstreamMeta<D = unknown> = Omit<StageOutput<never, D>, "records" | "uncacheable" | "data" | "newRecords"> & { data: D };
 
 /** An upstream output as a stage receives it: its data is there, typed, if the upstream declared any. */
-export type Upstream<T = unknown, D = unknown> = Omit<StageOutput<T, D>, "data" | "uncacheable"> & { data: D };
+export type Upstream<T = unknown, D = unknown> = Omit<StageOutput<T, D>, "data" | "uncacheable" | "newRecords"> & { data: D };
 
 /**
  * A named output stages may read: a stage, or a source its caller supplies (a task's attempts, the

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import type { Drop } from "../../schemas/drop.js";
 import type { Attempt } from "../../schemas/run-log.js";
 import type { ArcTask } from "../../schemas/task.js";
+import { twinKey, withTwins } from "../../schemas/twins.js";
 import { canonicalJson } from "../common/canonical-json.js";
-import { gzipPiece, readJsonLinesSync } from "../common/json-lines.js";
+import { eachJsonLineSync, gzipPiece } from "../common/json-lines.js";
 import { sha256 } from "../common/sha256.js";
 
 /** One task's part of a reader's output: a gzipped JSON-lines file in the reader's cache entry. */
@@ -23,8 +24,11 @@ export interface TaskShard {
   embedded: boolean;
 }
 
-/** A line of a shard: an attempt, an attempt's drop, or an embedded task (once per distinct task). */
-export type ShardLine = { attempt: Attempt } | { drop: Drop } | { task: ArcTask; digest: string };
+/**
+ * A line of a shard: an attempt, a twin of an earlier attempt line (its index among them, and the
+ * twin's number), an attempt's drop, or an embedded task (once per distinct task).
+ */
+export type ShardLine = { attempt: Attempt } | { twin: { of: number; n: number } } | { drop: Drop } | { task: ArcTask; digest: string };
 
 export interface ShardContent {
   attempts: Attempt[];
@@ -39,6 +43,12 @@ export const taskDigest = (task: ArcTask) => sha256(canonicalJson(task)).slice(0
 /** Flush a task's lines at this size, and every task's when all pending lines reach BUFFER_TOTAL. */
 const BUFFER_TASK = 1 << 16;
 const BUFFER_TOTAL = 1 << 25;
+/**
+ * Twins are found among a task's most recent distinct attempts: a file repeating one program (or
+ * a few, interleaved) a million times is held as that many numbers, while memory stays a few
+ * keys per task.
+ */
+const TWIN_WINDOW = 16;
 
 interface Open {
   shard: TaskShard;
@@ -47,6 +57,10 @@ interface Open {
   pendingBytes: number;
   /** Digests of the embedded tasks already written to this shard. */
   tasks: Set<string>;
+  /** Attempt lines written so far. */
+  written: number;
+  /** Twin keys of the latest distinct attempts, least recent first, with their line index. */
+  recent: Map<string, number>;
 }
 
 /**
@@ -76,7 +90,18 @@ export class TaskShardWriter {
       rest.taskDigest = digest;
     }
     entry.shard.attempts++;
-    this.write(entry, { attempt: rest });
+    const key = twinKey(rest);
+    const of = key === undefined ? undefined : entry.recent.get(key);
+    if (key !== undefined) {
+      entry.recent.delete(key);
+      entry.recent.set(key, of ?? entry.written);
+      if (entry.recent.size > TWIN_WINDOW) entry.recent.delete(entry.recent.keys().next().value!);
+    }
+    if (of !== undefined) this.write(entry, { twin: { of, n: rest.attemptNumber } });
+    else {
+      entry.written++;
+      this.write(entry, { attempt: rest });
+    }
   }
 
   drop(params: { dataset: string; drop: Drop & { taskId: string } }): void {
@@ -104,6 +129,8 @@ export class TaskShardWriter {
         pending: [],
         pendingBytes: 0,
         tasks: new Set(),
+        written: 0,
+        recent: new Map(),
       };
       this.open.set(taskKey, found);
     }
@@ -129,15 +156,24 @@ export class TaskShardWriter {
   }
 }
 
-/** A shard's attempts, drops and embedded tasks, in the order they were written. */
+/**
+ * A shard's attempts (each with its twins), drops and embedded tasks, in the order they were
+ * written; a twin's number is all that is held of it.
+ */
 export function readTaskShard(params: { dir: string; file: string }): ShardContent {
   const path = join(params.dir, "shards", params.file);
   const content: ShardContent = { attempts: [], drops: [], tasks: {} };
   if (!existsSync(path)) return content;
-  for (const line of readJsonLinesSync<ShardLine>(path)) {
+  const twins = new Map<number, number[]>();
+  eachJsonLineSync<ShardLine>(path, (line) => {
     if ("attempt" in line) content.attempts.push(line.attempt);
-    else if ("drop" in line) content.drops.push(line.drop);
+    else if ("twin" in line) {
+      const numbers = twins.get(line.twin.of) ?? [];
+      numbers.push(line.twin.n);
+      twins.set(line.twin.of, numbers);
+    } else if ("drop" in line) content.drops.push(line.drop);
     else content.tasks[line.digest] = line.task;
-  }
+  });
+  for (const [of, numbers] of twins) content.attempts[of] = withTwins(content.attempts[of]!, numbers);
   return content;
 }

@@ -31,6 +31,7 @@ import type { BuildRun } from "./build-run.js";
 import { runBuild, TASKS_IN_FLIGHT } from "./run-build.js";
 import type { Drop } from "../../schemas/drop.js";
 import { splitOf, taskFates, taskRows } from "./task-rows.js";
+import { mergeSorted } from "../common/merge-sorted.js";
 import type { BuildManifest, Fate, SplitName, StageReport } from "../../schemas/build-manifest.js";
 
 export { BUILD_STAGES } from "./build-stages.js";
@@ -363,15 +364,17 @@ function writeFates(params: { path: string; run: BuildRun; store: StageStore }):
   };
   function* fates(): Generator<Fate> {
     for (const task of run.tasks) {
-      const { fates: list, read, countsAgree } = taskFates({ store, run, task });
+      const { fates: list, twins, read, twinsRead, countsAgree } = taskFates({ store, run, task });
       const seen = new Set(read);
-      tally.total += read.length;
-      tally.addsUp &&=
-        countsAgree &&
-        seen.size === read.length &&
-        list.length === read.length &&
-        list.every((f, i) => seen.has(f.attempt_id) && (i === 0 || list[i - 1]!.attempt_id !== f.attempt_id));
-      for (const fate of list) yield count(fate);
+      tally.total += read.length + twinsRead;
+      tally.addsUp &&= countsAgree && seen.size === read.length && list.length === read.length;
+      let previous: string | undefined;
+      // Twins' fates are generated as they are written, merged into the task's id order.
+      for (const [fate, source] of mergeSorted({ sources: [list, ...twins], key: (f) => f.attempt_id })) {
+        tally.addsUp &&= (source > 0 || seen.has(fate.attempt_id)) && fate.attempt_id !== previous;
+        previous = fate.attempt_id;
+        yield count(fate);
+      }
     }
     const loose = [...run.looseDrops].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     tally.total += loose.length;

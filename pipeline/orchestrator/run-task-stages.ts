@@ -18,6 +18,7 @@ import { readTaskShard, type ShardContent, type TaskShard } from "../engine/task
 import type { StageStore } from "../store/stage-store.js";
 import { TASK_STAGES } from "./build-stages.js";
 import type { StageReport } from "../../schemas/build-manifest.js";
+import { dropWeight } from "../../schemas/twins.js";
 
 /** One reader's shard of a task, and the folder it lives in. */
 export interface ShardRef {
@@ -111,7 +112,9 @@ function runtimesOf(results: StageResults): { runtimes?: RuntimeFingerprint[] } 
 /** What a stage received: every record it kept or dropped (so inserting a stage before it changes nothing here). */
 function received(results: StageResults, stage: typeof executeStage): number {
   const output = results.output(stage);
-  return (output.kept ?? 0) + output.drops.length + Object.values(output.dropped ?? {}).reduce((n, v) => n + v, 0);
+  let dropped = 0;
+  for (const d of output.drops) dropped += dropWeight(d);
+  return (output.kept ?? 0) + dropped + Object.values(output.dropped ?? {}).reduce((n, v) => n + v, 0);
 }
 
 /**
@@ -177,7 +180,7 @@ export async function runTaskStages(params: {
         executed: received(results, executeStage),
         // Pairs are a refinement build's rows.
         selected: pairMode(params.options) ? results.data(pairProgramsStage).summary : results.data(selectStage),
-        ...(notFound[0] ? { missing: { count: notFound.length, first: notFound[0] } } : {}),
+        ...(notFound[0] ? { missing: { count: notFound.reduce((n, d) => n + dropWeight(d), 0), first: notFound[0] } } : {}),
         ...(results.data(loadTasksStage).trusted ? { trusted: true as const } : {}),
         ...runtimesOf(results),
         ...(contamination ? { contamination } : {}),

@@ -3,7 +3,8 @@ import type { Row } from "../../schemas/program.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { stableOrder } from "../../stages/dedup.js";
 import { filterDegenerateStage } from "../../stages/filter-degenerate.js";
-import { ATTEMPTS, loadTasksStage } from "../../stages/load-tasks.js";
+import { ATTEMPTS, loadTasksStage, type LoadedTask } from "../../stages/load-tasks.js";
+import { twinIds, type Twins, weightOf } from "../../schemas/twins.js";
 import { pairProgramsStage } from "../../stages/pair-programs.js";
 import { selectStage } from "../../stages/select.js";
 import { viewOf } from "../engine/run-stages.js";
@@ -59,7 +60,7 @@ export function taskRows(params: { store: StageStore; task: TaskRun; table?: boo
   const groups = new Map<string, { copies: number; models: Set<string> }>();
   for (const r of records.of(filterDegenerateStage)) {
     const group = groups.get(r.code) ?? { copies: 0, models: new Set<string>() };
-    group.copies += r.provenance?.copies ?? 1;
+    group.copies += (r.provenance?.copies ?? 1) * weightOf(r);
     for (const model of r.provenance?.models ?? [r.model]) group.models.add(model);
     groups.set(r.code, group);
   }
@@ -70,26 +71,53 @@ export function taskRows(params: { store: StageStore; task: TaskRun; table?: boo
   return { task, split, rows: picks.map((p) => byId.get(p.id)!) };
 }
 
+/** The fates of a drop's twins, one per twin, in attempt id order: generated as they are read. */
+function* twinFates(params: { twins: Twins; fate: Omit<Fate, "attempt_id"> }): Generator<Fate> {
+  const decimal = (a: number, b: number) => {
+    const x = String(a);
+    const y = String(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  for (const n of [...params.twins.numbers].sort(decimal)) yield { attempt_id: `${params.twins.prefix}${n}`, ...params.fate };
+}
+
 /**
  * What became of each of a task's attempts, by id: dropped at reading, by a task stage or with its
- * task by balance, or kept in a split. `read` lists every attempt id the task had: the readers'
- * drops and what load-tasks received (selected or dropped), whose count must be the readers'
+ * task by balance, or kept in a split. `fates` holds the attempts of their own, sorted by id;
+ * `twins` one sorted stream per drop of twins (a task of a million copies never holds a million
+ * fates). `read` lists every attempt id the task had, but for twins: the readers' drops and what
+ * load-tasks received (selected or dropped), whose count with `twinsRead` must be the readers'
  * count; a shard is read only when it holds drops.
  */
-export function taskFates(params: { store: StageStore; run: BuildRun; task: TaskRun }): { fates: Fate[]; read: string[]; countsAgree: boolean } {
+export function taskFates(params: { store: StageStore; run: BuildRun; task: TaskRun }): {
+  fates: Fate[];
+  twins: Iterable<Fate>[];
+  read: string[];
+  twinsRead: number;
+  countsAgree: boolean;
+} {
   const { task } = params;
   const readerDrops = task.shards.some((s) => s.shard.drops > 0) ? taskContent(task.shards)().drops : [];
   const drops: (Drop & { stage: string })[] = [...readerDrops];
   const read = readerDrops.map((d) => d.id);
+  // Twins read, by the id that stands for them: each group meets its fate whole, or (with every
+  // copy kept, --no-dedup) became records of their own.
+  const twinsRead = new Map<string, Twins>();
   const fates: Fate[] = [];
   const split = splitOf(params.run, task);
-  let received = 0;
   if (task.read > 0) {
     const { meta, output } = reader(params);
     const loaded = meta(loadTasksStage.name);
-    for (const id of [...(loaded.selected ?? []), ...loaded.drops.map((d) => d.id)]) read.push(id);
-    received = read.length - readerDrops.length;
-    // One push per drop: a task of a million copies has a million drops, too many for push(...drops).
+    const twins = (loaded.data as LoadedTask).twins ?? {};
+    for (const id of loaded.selected ?? []) {
+      read.push(id);
+      if (twins[id]) twinsRead.set(id, twins[id]);
+    }
+    for (const d of loaded.drops) {
+      if (!d.twinsOnly) read.push(d.id);
+      if (d.twins) twinsRead.set(d.id, d.twins);
+    }
+    // One push per drop: a task of a million attempts may have a million drops, too many for push(...drops).
     for (const stage of TASK_STAGES) for (const d of meta(stage.name).drops) drops.push({ ...d, stage: stage.name });
     const picked = task.recipe ? new Set(task.recipe.map((p) => p.id)) : undefined;
     const pairData = output(pairProgramsStage).data;
@@ -108,15 +136,33 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
       else fates.push({ attempt_id: id, dataset: task.dataset, task_id: task.taskId, fate: `kept:${split}` });
     }
   }
-  for (const d of drops)
-    fates.push({
-      attempt_id: d.id,
+  const twins: Iterable<Fate>[] = [];
+  let twinsAgree = true;
+  for (const d of drops) {
+    const fate = {
       dataset: task.dataset,
       ...(d.taskId ? { task_id: d.taskId } : {}),
       fate: d.reason,
       stage: d.stage,
       ...(d.detail ? { detail: d.detail } : {}),
-    });
+    };
+    if (!d.twinsOnly) fates.push({ attempt_id: d.id, ...fate });
+    if (!d.twins) continue;
+    // A drop's twins share its fate: each is an attempt of its own.
+    twinsAgree &&= twinsRead.get(d.id)?.numbers.length === d.twins.numbers.length;
+    twinsRead.delete(d.id);
+    twins.push(twinFates({ twins: d.twins, fate }));
+  }
+  for (const expanded of twinsRead.values()) for (const id of twinIds(expanded)) read.push(id);
   fates.sort((a, b) => (a.attempt_id < b.attempt_id ? -1 : a.attempt_id > b.attempt_id ? 1 : 0));
-  return { fates, read, countsAgree: received === task.read && readerDrops.length === task.shards.reduce((n, s) => n + s.shard.drops, 0) };
+  let twinCount = 0;
+  for (const d of drops) twinCount += d.twins?.numbers.length ?? 0;
+  const received = read.length - readerDrops.length + twinCount;
+  return {
+    fates,
+    twins,
+    read,
+    twinsRead: twinCount,
+    countsAgree: twinsAgree && received === task.read && readerDrops.length === task.shards.reduce((n, s) => n + s.shard.drops, 0),
+  };
 }

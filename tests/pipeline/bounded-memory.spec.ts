@@ -106,3 +106,27 @@ describe("a build of 50,000 attempts", () => {
     expect(manifest.attempts.kept).toBeGreaterThan(ATTEMPTS / 2);
   }, 600_000);
 });
+
+describe("a log repeating one program 300,000 times", () => {
+  it("builds in a 256 MiB heap, the program held once with its copies' numbers, and gives every copy its fate", async () => {
+    const dir = await tempDir("arcforge-copies-");
+    const logs = join(dir, "logs");
+    await mkdir(logs);
+    await mkdir(join(dir, "tasks", "arc-agi-1", "training"), { recursive: true });
+    const examples = [0, 1, 2, 3].map((k) => ({ input: grid(k), output: mirrored(grid(k)) }));
+    await writeFile(join(dir, "tasks", "arc-agi-1", "training", `${taskId(0)}.json`), JSON.stringify({ train: examples.slice(0, 3), test: examples.slice(3) }));
+    const copies = 300_000;
+    const details = Array.from({ length: copies }, (_, j) => ({
+      attempt_number: j + 1,
+      program_extracted: true,
+      program: `def transform(g):\n    ${TRANSFORMS[1]}\n`,
+    }));
+    const log = { task_id: taskId(0), model: "copies", api_type: "chat_completions_all_attempts", attempt_details: details };
+    await writeFile(join(logs, `20250101_000000_000000_0_${taskId(0)}.json`), JSON.stringify(log));
+    const { out, manifest } = await buildIn256MiB({ dir, logs, tasks: join(dir, "tasks") });
+    expect(manifest.attempts).toEqual({ total: copies, kept: 1, dropped: { duplicate_code: copies - 1 }, adds_up: true });
+    const fates = readFileSync(join(out, "fates.jsonl"), "utf8").trim().split("\n");
+    expect(fates).toHaveLength(copies);
+    expect(new Set(fates.map((line) => (JSON.parse(line) as { attempt_id: string }).attempt_id)).size).toBe(copies);
+  }, 600_000);
+});

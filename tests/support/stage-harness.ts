@@ -9,6 +9,7 @@ import { readTaskShard, type TaskShard } from "../../pipeline/engine/task-shards
 import type { Attempt } from "../../schemas/run-log.js";
 import type { ArcTask } from "../../schemas/task.js";
 import type { Drop } from "../../schemas/drop.js";
+import { expandTwins } from "../../schemas/twins.js";
 
 export async function tempDir(prefix = "arcforge-test-"): Promise<string> {
   return mkdtemp(join(process.env.ARCFORGE_TEST_TMP ?? tmpdir(), prefix));
@@ -49,7 +50,8 @@ export function shardsOf(output: { data?: unknown; dir: string }): { attempts: A
   const out = { attempts: [] as Attempt[], drops: [] as Drop[], embedded: {} as Record<string, ArcTask> };
   for (const shard of (output.data as { shards: TaskShard[] }).shards) {
     const content = readTaskShard({ dir: output.dir, file: shard.file });
-    out.attempts.push(...content.attempts);
+    // Every attempt, twins too: what a reader read, not how a shard holds it.
+    out.attempts.push(...expandTwins(content.attempts));
     out.drops.push(...content.drops);
     const first = Object.values(content.tasks)[0];
     if (first) out.embedded[shard.taskKey] = first;

@@ -1,0 +1,57 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readTaskShard, TaskShardWriter } from "../../../pipeline/engine/task-shards.js";
+import type { Attempt } from "../../../schemas/run-log.js";
+import { tempDir } from "../../support/stage-harness.js";
+
+const attempt = (n: number, code = "def transform(g):\n    return g", extra: Partial<Attempt> = {}): Attempt => ({
+  id: `logs/big.json#${n}`,
+  logFile: "logs/big.json",
+  taskId: "0a1d4ef5",
+  dataset: "arc-agi-1",
+  taskKey: "arc-agi-1/0a1d4ef5",
+  subset: null,
+  model: "m",
+  attemptNumber: n,
+  code,
+  reasoning: null,
+  loggedTestCorrect: null,
+  ...extra,
+});
+
+async function shard(attempts: Attempt[]) {
+  const dir = await tempDir("arcforge-shards-");
+  const writer = new TaskShardWriter(dir);
+  for (const a of attempts) writer.attempt(a);
+  const [written] = writer.close();
+  return { written: written!, bytes: statSync(join(dir, "shards", written!.file)).size, content: readTaskShard({ dir, file: written!.file }) };
+}
+
+describe("task shards", () => {
+  it("hold a program repeated 200,000 times as one attempt and its twins' numbers, every attempt counted", async () => {
+    const { written, bytes, content } = await shard(Array.from({ length: 200_000 }, (_, k) => attempt(k + 1)));
+    expect(written.attempts).toBe(200_000);
+    expect(content.attempts).toHaveLength(1);
+    expect(content.attempts[0]).toMatchObject({ id: "logs/big.json#1", attemptNumber: 1 });
+    expect(content.attempts[0]!.twins!.numbers).toHaveLength(199_999);
+    expect(bytes).toBeLessThan(1 << 20);
+  });
+
+  it("find twins interleaved with other programs, and never merge attempts that differ in more than their number", async () => {
+    const attempts = Array.from({ length: 40 }, (_, k) =>
+      attempt(k + 1, `def transform(g):\n    return ${k % 3 === 0 ? "g" : k % 3 === 1 ? "g[::-1]" : "g"}`, k % 3 === 2 ? { reasoning: "why" } : {}),
+    );
+    const { content } = await shard(attempts);
+    expect(content.attempts.map((a) => [a.id, a.twins?.numbers.length ?? 0])).toEqual([
+      ["logs/big.json#1", 13],
+      ["logs/big.json#2", 12],
+      ["logs/big.json#3", 12],
+    ]);
+  });
+
+  it("let the lowest attempt number stand for its twins, whatever order the file lists them in", async () => {
+    const { content } = await shard([attempt(9), attempt(4), attempt(7)]);
+    expect(content.attempts).toEqual([{ ...attempt(4), twins: { prefix: "logs/big.json#", numbers: [7, 9] } }]);
+  });
+});
