@@ -249,10 +249,11 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
 
 export async function runBuildCommand(cli: BuildCliOptions, title?: string): Promise<BuildManifest> {
   // Loaded when a build runs: --help and --version stay light.
-  const [{ buildDataset, buildFolders, readFates }, { executorFromOptions }] = await Promise.all([
+  const [{ buildDataset, buildFolders, readFates }, { executorFactory }] = await Promise.all([
     import("../orchestrator/build-dataset.js"),
     import("./sandbox-executor.js"),
   ]);
+  const executorFromOptions = await executorFactory(cli);
   const renderer = createProgressRenderer({ quiet: cli.quiet || cli.json });
   const options = toBuildOptions(cli);
   const manifest = await buildDataset({
@@ -264,8 +265,7 @@ export async function runBuildCommand(cli: BuildCliOptions, title?: string): Pro
     title,
     onEvent: renderer.onEvent,
     hub: { hubUrl: cli.hubUrl, token: tokenOf(cli), allowHttp: cli.allowHttp },
-    createExecutor: (onEvent, seed) =>
-      executorFromOptions({ options: cli, limits: options.limits, onEvent, seed, protect: buildFolders(options, cli.cacheDir) }),
+    createExecutor: (onEvent, seed) => executorFromOptions({ limits: options.limits, onEvent, seed, protect: buildFolders(options, cli.cacheDir) }),
   });
   if (cli.debug) process.stderr.write(`${debugReport({ manifest, fates: readFates(cli.out) })}\n`);
   if (cli.json) {

@@ -29,8 +29,8 @@ export function registerExecCommand(program: Command): void {
       throw new InputError(`cannot read the program ${file}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
     });
     const source = await loadSource(options);
-    const { executorFromOptions } = await import("./sandbox-executor.js");
-    const executor = executorFromOptions({ options, limits: resolveSandboxLimits(options), protect: [options.tasks] });
+    const { executorFactory } = await import("./sandbox-executor.js");
+    const executor = (await executorFactory(options))({ limits: resolveSandboxLimits(options), protect: [options.tasks] });
     try {
       const report = await execProgram({ code, executor, ...source });
       if (options.json) {

@@ -86,8 +86,8 @@ export function registerSampleCommand(program: Command): void {
       prices = table[cli.model];
       if (!prices) throw new InputError(`${cli.prices} has no prices for model ${cli.model}`);
     }
-    const [{ runSample }, { executorFromOptions }] = await Promise.all([import("../sample/run-sample.js"), import("./sandbox-executor.js")]);
-    const executor = executorFromOptions({ options: cli, limits: resolveSandboxLimits(cli), protect: [cli.tasks, cli.out] });
+    const [{ runSample }, { executorFactory }] = await Promise.all([import("../sample/run-sample.js"), import("./sandbox-executor.js")]);
+    const executor = (await executorFactory(cli))({ limits: resolveSandboxLimits(cli), protect: [cli.tasks, cli.out] });
     const bar =
       process.stderr.isTTY && !cli.json
         ? new cliProgress.SingleBar(

@@ -29,8 +29,8 @@ export function registerValidateCommand(program: Command): void {
         .option("--report <file>", "write the per-row report as JSON"),
     ),
   ).action(async (target: string, options: ValidateCliOptions) => {
-    const [{ validateDataset }, { executorFromOptions }] = await Promise.all([import("../validate/validate-dataset.js"), import("./sandbox-executor.js")]);
-    const executor = executorFromOptions({ options, limits: resolveSandboxLimits(options), protect: [options.tasks] });
+    const [{ validateDataset }, { executorFactory }] = await Promise.all([import("../validate/validate-dataset.js"), import("./sandbox-executor.js")]);
+    const executor = (await executorFactory(options))({ limits: resolveSandboxLimits(options), protect: [options.tasks] });
     const bar =
       process.stderr.isTTY && !options.json
         ? new cliProgress.SingleBar(

@@ -24,19 +24,20 @@ export function registerWorkerCommand(program: Command): void {
     .addOption(new Option("--stalled-interval <ms>", "how often stalled jobs are looked for").default(30_000).argParser(wholeNumber(1)).hideHelp())
     .action(async (cli: WorkerCliOptions) => {
       const log = (text: string) => process.stderr.write(`arcforge worker: ${text}\n`);
-      const [{ RECHECK_SEED }, { resolveQueueAuth }, { startQueueWorker }, { executorFromOptions }] = await Promise.all([
+      const [{ RECHECK_SEED }, { resolveQueueAuth }, { startQueueWorker }, { executorFactory }] = await Promise.all([
         import("../../stages/revalidate.js"),
         import("../executor/queue/queue-auth.js"),
         import("../executor/queue/queue-worker.js"),
         import("./sandbox-executor.js"),
       ]);
+      const executorFromOptions = await executorFactory({ ...cli, queue: undefined });
       const worker = await startQueueWorker({
         redis: { url: cli.queue, caFile: cli.queueCa },
         auth: resolveQueueAuth({ secret: cli.queueSecret, insecure: cli.queueInsecure }),
         seeds: [0, RECHECK_SEED],
         defaultLimits: resolveSandboxLimits(cli),
         // Each job carries its limits: the worker's sandbox enforces those, in the same units.
-        createExecutor: (limits, seed) => executorFromOptions({ options: { ...cli, queue: undefined }, limits, seed }),
+        createExecutor: (limits, seed) => executorFromOptions({ limits, seed }),
         lockDurationMs: cli.lockDuration,
         stalledIntervalMs: cli.stalledInterval,
         log,
