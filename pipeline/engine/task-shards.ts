@@ -6,6 +6,7 @@ import type { Attempt } from "../../schemas/run-log.js";
 import type { ArcTask } from "../../schemas/task.js";
 import { twinKey, withTwins } from "../../schemas/twins.js";
 import { canonicalJson } from "../common/canonical-json.js";
+import { CacheError } from "../common/errors.js";
 import { eachJsonLineSync, gzipPiece } from "../common/json-lines.js";
 import { sha256 } from "../common/sha256.js";
 
@@ -174,6 +175,11 @@ export function readTaskShard(params: { dir: string; file: string }): ShardConte
     } else if ("drop" in line) content.drops.push(line.drop);
     else content.tasks[line.digest] = line.task;
   });
-  for (const [of, numbers] of twins) content.attempts[of] = withTwins(content.attempts[of]!, numbers);
+  for (const [of, numbers] of twins) {
+    const first = content.attempts[of];
+    // Only a damaged cache entry names an attempt line the shard does not hold.
+    if (!first) throw new CacheError(`the task shard ${path} names attempt line ${of} as a twin's, and holds no such line; run the build again with --fresh`);
+    content.attempts[of] = withTwins(first, numbers);
+  }
   return content;
 }

@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readTaskShard, TaskShardWriter } from "../../../pipeline/engine/task-shards.js";
@@ -53,5 +53,12 @@ describe("task shards", () => {
   it("let the lowest attempt number stand for its twins, whatever order the file lists them in", async () => {
     const { content } = await shard([attempt(9), attempt(4), attempt(7)]);
     expect(content.attempts).toEqual([{ ...attempt(4), twins: { prefix: "logs/big.json#", numbers: [7, 9] } }]);
+  });
+
+  it("names a damaged shard whose twin line points at no attempt, instead of failing on undefined", async () => {
+    const dir = await tempDir("arcforge-shards-");
+    mkdirSync(join(dir, "shards"));
+    writeFileSync(join(dir, "shards", "x.jsonl"), `${JSON.stringify({ twin: { of: 3, n: 2 } })}\n`);
+    expect(() => readTaskShard({ dir, file: "x.jsonl" })).toThrow(/x\.jsonl names attempt line 3 as a twin's.*--fresh/);
   });
 });
