@@ -20,6 +20,7 @@ import { buildSummary } from "./build-summary.js";
 import { decontaminationReport } from "./decontamination-report.js";
 import { summariseTasks, taskTable } from "./task-table.js";
 import { writeReport } from "../report/render-report.js";
+import { ViewerSample } from "../report/viewer-sample.js";
 import { VERSION } from "../common/version.js";
 import { lockCache } from "../store/cache-lock.js";
 import { claimOut } from "./claim-out.js";
@@ -122,7 +123,8 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     await mkdir(options.out, { recursive: true });
     outLock.clearPrevious();
     const tally = new ModelTally();
-    const written = await writeSplits({ out: options.out, splits, options, tally });
+    const viewer = new ViewerSample();
+    const written = await writeSplits({ out: options.out, splits, options, tally, viewer });
     const perTask = taskTable(run);
     writeJsonLinesSync(join(options.out, "tasks.jsonl"), perTask);
     const trusted = run.tasks.filter((t) => t.trusted).map((t) => t.taskKey);
@@ -161,7 +163,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       summary,
     };
     writeFileAtomic(join(options.out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-    await writeReport({ dir: options.out, title: params.title });
+    await writeReport({ dir: options.out, title: params.title, viewer: viewer.result() });
     return manifest;
   } finally {
     await Promise.all([closeAll(), cleaner.close(), normaliser.close(), store?.close()]);

@@ -70,7 +70,7 @@ export function reportHtml(data: ReportData): string {
 }
 
 /** Writes <dir>/report.html from what the build left in <dir>. Returns its path. */
-export async function writeReport(params: { dir: string; title?: string }): Promise<string> {
+export async function writeReport(params: { dir: string; title?: string; viewer?: Pick<ReportData, "viewer" | "viewerNote"> }): Promise<string> {
   const path = join(params.dir, "report.html");
   writeFileAtomic(path, reportHtml(await reportData(params)));
   return path;

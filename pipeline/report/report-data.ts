@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import { readParquetRows } from "../parquet/read-parquet-rows.js";
 import { loadTask } from "../sources/load-task.js";
 import type { ArcTask } from "../../schemas/task.js";
-import type { Grid } from "../../schemas/grid.js";
+import { type ViewerRow, ViewerSample } from "./viewer-sample.js";
 import { type BuildManifest, splitTotals, type TaskLine } from "../../schemas/build-manifest.js";
 
 /** One stage of the funnel: what it kept, and why it dropped the rest. */
@@ -16,23 +16,7 @@ export interface FunnelStep {
   dropped: Record<string, number>;
 }
 
-/** A written row as the row viewer shows it. */
-export interface ViewerRow {
-  split: string;
-  code: string;
-  trainInputs: Grid[];
-  trainOutputs: Grid[];
-  predictedTrain: Grid[];
-  correctTrain: boolean[];
-  testInputs: Grid[];
-  testOutputs: Grid[];
-  /** A chat-format row: its messages (the rows of that format hold no grids of their own). */
-  messages?: { role: string; content: string }[];
-  /** A refinement pair's parent: the program the row's code repairs, and where the pair came from. */
-  parent?: { code: string; predictedTrain: Grid[]; correctTrain: boolean[]; predictedTest: Grid[]; correctTest: boolean[]; source: string };
-  predictedTest: Grid[];
-  correctTest: boolean[];
-}
+export type { ViewerRow };
 
 /** Everything report.html shows, aggregated in Node: the page embeds only this. */
 export interface ReportData {
@@ -78,14 +62,10 @@ function decontaminationNote(manifest: BuildManifest): string {
   return `decontaminated against ${d.against.join(", ")}: ${d.contaminated.length} tasks dropped, ${d.overlap.length} overlapping kept${d.evaluation_tasks.length ? `, ${d.evaluation_tasks.length} evaluation tasks in the build` : ""}`;
 }
 
-/** Rows per task and bytes of row data embedded: a million-attempt build's report stays small. */
-export const VIEWER_ROWS_PER_TASK = 4;
-export const VIEWER_BUDGET_BYTES = 2_500_000;
-
 const number = (value: unknown) => (typeof value === "number" ? value : 0);
 
 /** The report's data from a built dataset folder: manifest.json, tasks.jsonl and the split files. */
-export async function reportData(params: { dir: string; title?: string }): Promise<ReportData> {
+export async function reportData(params: { dir: string; title?: string; viewer?: Pick<ReportData, "viewer" | "viewerNote"> }): Promise<ReportData> {
   const manifestPath = join(params.dir, "manifest.json");
   if (!existsSync(manifestPath)) throw new InputError(`${params.dir} is not an arcforge dataset folder: it has no manifest.json`);
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as BuildManifest;
@@ -103,7 +83,8 @@ export async function reportData(params: { dir: string; title?: string }): Promi
       .map(([k, v]) => [k.slice("outcome_".length), v]),
   );
   const programs = execute ? execute.kept + Object.values(execute.dropped).reduce((a, b) => a + b, 0) : 0;
-  const viewer = await viewerRows({ dir: params.dir, manifest, tasks });
+  // A build hands over the rows it sampled as it wrote them; a folder's are read back.
+  const viewer = params.viewer ?? (await viewerRows({ dir: params.dir, manifest, tasks }));
   return {
     title: params.title ?? `arcforge build: ${params.dir.split("/").filter(Boolean).pop()}`,
     created: manifest.created,
@@ -152,8 +133,7 @@ function taskOfRow(tasks: TaskLine[], split: string): (index: number) => string 
 }
 
 async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks: TaskLine[] }): Promise<Pick<ReportData, "viewer" | "viewerNote">> {
-  const viewer: Record<string, ViewerRow[]> = {};
-  const format = params.manifest.options.format;
+  const sample = new ViewerSample();
   const taskFiles = new Map<string, Promise<ArcTask | undefined>>();
   // SOAR rows hold no task grids: they come from the task files the build read.
   const taskOf = (key: string) => {
@@ -171,8 +151,6 @@ async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks:
       );
     return taskFiles.get(key)!;
   };
-  let bytes = 0;
-  let skipped = 0;
   // A split's shards continue one another: row numbers run on across files.
   const next = new Map<string, number>();
   for (const output of params.manifest.outputs) {
@@ -184,62 +162,10 @@ async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks:
           ? `${String(row.dataset ?? params.tasks.find((t) => t.task_id === row.task_id)?.dataset ?? "arc-agi-1")}/${String(row.task_id)}`
           : owner(index);
       next.set(output.split, ++index);
-      const list = (viewer[key] ??= []);
-      if (list.length >= VIEWER_ROWS_PER_TASK) continue;
+      if (!sample.wants(key)) continue;
       const task = row.train_input === undefined && !row.messages ? await taskOf(key) : undefined;
-      if (row.messages) {
-        const entry: ViewerRow = {
-          split: output.split,
-          code: "",
-          trainInputs: [],
-          trainOutputs: [],
-          predictedTrain: [],
-          correctTrain: [],
-          testInputs: [],
-          testOutputs: [],
-          predictedTest: [],
-          correctTest: [],
-          messages: row.messages as ViewerRow["messages"],
-        };
-        bytes += JSON.stringify(entry).length;
-        if (bytes > VIEWER_BUDGET_BYTES) skipped++;
-        else list.push(entry);
-        continue;
-      }
-      const entry: ViewerRow = {
-        split: output.split,
-        code: String(row.code),
-        trainInputs: (row.train_input as Grid[] | undefined) ?? task?.train.map((e) => e.input) ?? [],
-        trainOutputs: (row.train_output as Grid[] | undefined) ?? task?.train.map((e) => e.output) ?? [],
-        predictedTrain: row.predicted_train_output as Grid[],
-        correctTrain: row.correct_train_input as boolean[],
-        testInputs: (row.test_input as Grid[] | undefined) ?? task?.test.map((e) => e.input) ?? [],
-        testOutputs: (row.test_output as Grid[] | undefined) ?? task?.test.map((e) => e.output ?? []) ?? [],
-        predictedTest: row.predicted_test_output as Grid[],
-        correctTest: row.correct_test_input as boolean[],
-        ...(format === "refinement"
-          ? {
-              parent: {
-                code: String(row.code_original),
-                predictedTrain: row.predicted_train_output_original as Grid[],
-                correctTrain: row.correct_train_input_original as boolean[],
-                predictedTest: row.predicted_test_output_original as Grid[],
-                correctTest: row.correct_test_input_original as boolean[],
-                source: String(row.pair_source),
-              },
-            }
-          : {}),
-      };
-      const size = JSON.stringify(entry).length;
-      if (bytes + size > VIEWER_BUDGET_BYTES) {
-        skipped++;
-        continue;
-      }
-      bytes += size;
-      list.push(entry);
+      sample.add({ split: output.split, key, row, task, refinement: params.manifest.options.format === "refinement" });
     }
   }
-  for (const key of Object.keys(viewer)) if (viewer[key]!.length === 0) delete viewer[key];
-  const note = `up to ${VIEWER_ROWS_PER_TASK} rows per task${skipped ? `; ${skipped} more rows left out to keep the page small` : ""}`;
-  return { viewer, viewerNote: note };
+  return sample.result();
 }

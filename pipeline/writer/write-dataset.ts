@@ -13,6 +13,7 @@ import type { ArcTask } from "../../schemas/task.js";
 import type { Row } from "../../schemas/program.js";
 import type { SplitRow } from "../../stages/split.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
+import type { ViewerSample } from "../report/viewer-sample.js";
 import { type SplitName, splitTotals, type WrittenSplit } from "../../schemas/build-manifest.js";
 
 /** 500 MB, where `datasets` itself shards: a split larger than this is written as several files. */
@@ -65,6 +66,7 @@ function* formattedTasks(params: {
   tally?: ModelTally;
   /** Chat formats: line i says where row i of the split (across its shards, in order) came from. */
   sidecar?: JsonLinesWriter;
+  viewer?: ViewerSample;
 }): Generator<{ rows: Record<string, unknown>[]; bytes: number }> {
   const { options } = params;
   const size = isJsonl(options.format) ? (row: unknown) => Buffer.byteLength(JSON.stringify(row)) + 1 : rowBytes;
@@ -73,7 +75,9 @@ function* formattedTasks(params: {
     const formatted = rows.map((row) => {
       params.tally?.add(row);
       params.sidecar?.write({ attempt_id: row.provenance?.attemptId ?? row.id, dataset: row.dataset, task_id: row.taskId });
-      return formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment });
+      const out = formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment });
+      params.viewer?.add({ split: params.source.split, key: row.taskKey, row: out, task, refinement: options.format === "refinement" });
+      return out;
     });
     yield { rows: formatted, bytes: formatted.reduce((n, row) => n + size(row), 0) };
   }
@@ -108,6 +112,8 @@ export async function writeSplits(params: {
   splits: (SplitSource & { rows: number })[];
   options: BuildOptions;
   tally?: ModelTally;
+  /** The report's row viewer, sampled as the rows are written (the report need not read them back). */
+  viewer?: ViewerSample;
 }): Promise<WrittenSplit[]> {
   const { out, options } = params;
   const maxBytes = options.maxShardBytes ?? DEFAULT_SHARD_BYTES;
@@ -119,7 +125,7 @@ export async function writeSplits(params: {
     if (source.rows === 0) continue;
     if (chatFormat(options.format)) await mkdir(join(out, "provenance"), { recursive: true });
     const sidecar = chatFormat(options.format) ? new JsonLinesWriter(join(out, provenanceFileName(source.split))) : undefined;
-    const tasks = formattedTasks({ source, options, tally: params.tally, sidecar });
+    const tasks = formattedTasks({ source, options, tally: params.tally, sidecar, viewer: params.viewer });
     let next = tasks.next();
     const byteCount = new DatasetsByteCount(columnsOf(options.format));
     const shards: { temporary: string; rows: number; tasks: number; numBytes: number }[] = [];
