@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergeSorted } from "../../pipeline/common/merge-sorted.js";
+import { mergeSorted } from "../../../pipeline/common/merge-sorted.js";
 
 describe("mergeSorted", () => {
   it("merges sorted sources into one sorted stream, equal keys in source order, each item with its source", () => {
