@@ -46,10 +46,10 @@ const BUFFER_TASK = 1 << 16;
 const BUFFER_TOTAL = 1 << 25;
 /**
  * Twins are found among a task's most recent distinct attempts: a file repeating one program (or
- * a few, interleaved) a million times is held as that many numbers, while memory stays a few
- * keys per task.
+ * dozens, interleaved) a million times is held as that many numbers, while memory stays 64 keys
+ * (about 6 KB) per task. Copies cycling through more programs than that are read one by one.
  */
-const TWIN_WINDOW = 16;
+const TWIN_WINDOW = 64;
 
 interface Open {
   shard: TaskShard;

@@ -50,6 +50,12 @@ describe("task shards", () => {
     ]);
   });
 
+  it("find copies cycling through 64 programs, and read them one by one past that (memory stays 64 keys a task)", async () => {
+    const cycling = (programs: number) => Array.from({ length: 4 * programs }, (_, k) => attempt(k + 1, `def transform(g):\n    return ${k % programs}`));
+    expect((await shard(cycling(64))).content.attempts).toHaveLength(64);
+    expect((await shard(cycling(65))).content.attempts).toHaveLength(4 * 65);
+  });
+
   it("let the lowest attempt number stand for its twins, whatever order the file lists them in", async () => {
     const { content } = await shard([attempt(9), attempt(4), attempt(7)]);
     expect(content.attempts).toEqual([{ ...attempt(4), twins: { prefix: "logs/big.json#", numbers: [7, 9] } }]);
