@@ -33,14 +33,16 @@ export const dropWeight = (drop: { twins?: Twins; twinsOnly?: true }): number =>
 
 export const twinIds = (twins: Twins | undefined): string[] => (twins ? twins.numbers.map((n) => `${twins.prefix}${n}`) : []);
 
+/** The id without its attempt number: what every twin's id starts with. */
+const idPrefix = (record: Twinned) => record.id.slice(0, record.id.length - String(record.attemptNumber).length);
+
 /**
  * What makes two attempts twins: everything but the id's number and the attempt number, hashed.
  * Undefined when the id does not end in its attempt number (its twins' ids could not be spelled).
  */
 export function twinKey(attempt: Twinned): string | undefined {
-  const number = String(attempt.attemptNumber);
-  if (!Number.isInteger(attempt.attemptNumber) || !attempt.id.endsWith(number)) return undefined;
-  const prefix = attempt.id.slice(0, attempt.id.length - number.length);
+  if (!Number.isInteger(attempt.attemptNumber) || !attempt.id.endsWith(String(attempt.attemptNumber))) return undefined;
+  const prefix = idPrefix(attempt);
   return createHash("sha256")
     .update(JSON.stringify([prefix, { ...attempt, id: 0, attemptNumber: 0 }]))
     .digest("base64");
@@ -48,7 +50,7 @@ export function twinKey(attempt: Twinned): string | undefined {
 
 /** A record with its twins' numbers: the lowest number of the group stands for it. */
 export function withTwins<T extends Twinned>(record: T, numbers: number[]): T {
-  const prefix = record.id.slice(0, record.id.length - String(record.attemptNumber).length);
+  const prefix = idPrefix(record);
   const all = [record.attemptNumber, ...(record.twins?.numbers ?? [])];
   for (const n of numbers) all.push(n);
   all.sort((a, b) => a - b);

@@ -2,7 +2,7 @@ import { pairMode, tableMode, type BuildOptions } from "../schemas/build-options
 import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { Row } from "../schemas/program.js";
 import type { Drop } from "../schemas/drop.js";
-import { expandTwins } from "../schemas/twins.js";
+import { dropWeight, expandTwins } from "../schemas/twins.js";
 
 const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 const fileName = (logFile: string) => logFile.slice(logFile.lastIndexOf("/") + 1);
@@ -40,15 +40,16 @@ function firstOfEach(params: { rows: Row[]; key: (row: Row) => string; reason: (
       kept.push(one);
     }
     if (first === undefined && !twins) continue;
-    drops.push({
+    const drop: Drop = {
       id: row.id,
       reason,
       detail: params.detail(first ?? row.id),
       taskId: row.taskId,
       ...(twins ? { twins } : {}),
       ...(first === undefined ? { twinsOnly: true as const } : {}),
-    });
-    dropped[reason] = (dropped[reason] ?? 0) + (first === undefined ? 0 : 1) + (twins?.numbers.length ?? 0);
+    };
+    drops.push(drop);
+    dropped[reason] = (dropped[reason] ?? 0) + dropWeight(drop);
   }
   return { kept, drops, dropped };
 }

@@ -21,9 +21,8 @@ const decisiveInputs = (task: ArcTask, keepTestFailures: boolean) => (keepTestFa
 /**
  * Sandbox health for the report: executions (cached ones included), outcomes by status
  * (outcome_<status>), program time (ms), and the inputs not run because their program had
- * already failed.
+ * already failed; counted per attempt (a program standing for its twins counts once for each).
  */
-/** Counted per attempt: a program standing for its twins counts once for each. */
 function outcomeCounts(programs: { outcomes: Outcome[]; weight: number }[]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(OUTCOME_STATUSES.map((s) => [`outcome_${s}`, 0]));
   let ms = 0;

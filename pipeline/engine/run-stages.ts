@@ -97,7 +97,7 @@ export async function runStages<O>(params: {
       };
       const output = await inStage(stage.name, params.scope, () => stage.run({ options: params.options, upstream, context: params.context, dir }));
       const m: StageMeta = {
-        drops: withTwins(output.drops, upstream.input.records),
+        drops: dropsWithTwins(output.drops, upstream.input.records),
         counts: output.counts,
         data: output.data,
         length: output.kept ?? totalWeight(output.records as { twins?: Twins }[]),
@@ -147,7 +147,7 @@ export async function runStages<O>(params: {
 }
 
 /** A record's twins go with its drop (unless the stage said what became of them): each is an attempt with a fate. */
-function withTwins(drops: Drop[], inputs: unknown[]): Drop[] {
+function dropsWithTwins(drops: Drop[], inputs: unknown[]): Drop[] {
   const twins = new Map<string, Twins>();
   for (const r of inputs as { id?: string; twins?: Twins }[]) if (r.twins && typeof r.id === "string") twins.set(r.id, r.twins);
   if (twins.size === 0) return drops;

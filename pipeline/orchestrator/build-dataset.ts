@@ -93,10 +93,11 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       },
     };
     // Naming the executor starts nothing.
-    const tasksInFlight = executorFor(0).name === "queue" ? TASKS_IN_FLIGHT.queue : TASKS_IN_FLIGHT.local;
+    const queued = executorFor(0).name === "queue";
+    const tasksInFlight = queued ? TASKS_IN_FLIGHT.queue : TASKS_IN_FLIGHT.local;
     // Every build keys execute on the runtime's fingerprint (a Python probe of a third of a second):
     // asked for now, it is found while the readers hash their inputs. A failure is met where it is needed.
-    if (executorFor(0).name !== "queue")
+    if (!queued)
       executorFor(0)
         .fingerprint()
         .catch(() => undefined);
@@ -129,7 +130,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     await mkdir(options.out, { recursive: true });
     outLock.clearPrevious();
     const tally = new ModelTally();
-    const viewer = new ViewerSample();
+    const viewer = new ViewerSample({ refinement: options.format === "refinement" });
     const written = await writeSplits({ out: options.out, splits, options, tally, viewer });
     const perTask = taskTable(run);
     writeJsonLinesSync(join(options.out, "tasks.jsonl"), perTask);

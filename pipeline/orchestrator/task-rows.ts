@@ -138,6 +138,7 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
   }
   const twins: Iterable<Fate>[] = [];
   let twinsAgree = true;
+  let twinCount = 0;
   for (const d of drops) {
     const fate = {
       dataset: task.dataset,
@@ -151,12 +152,11 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
     // A drop's twins share its fate: each is an attempt of its own.
     twinsAgree &&= twinsRead.get(d.id)?.numbers.length === d.twins.numbers.length;
     twinsRead.delete(d.id);
+    twinCount += d.twins.numbers.length;
     twins.push(twinFates({ twins: d.twins, fate }));
   }
   for (const expanded of twinsRead.values()) for (const id of twinIds(expanded)) read.push(id);
   fates.sort((a, b) => (a.attempt_id < b.attempt_id ? -1 : a.attempt_id > b.attempt_id ? 1 : 0));
-  let twinCount = 0;
-  for (const d of drops) twinCount += d.twins?.numbers.length ?? 0;
   const received = read.length - readerDrops.length + twinCount;
   return {
     fates,

@@ -133,7 +133,7 @@ function taskOfRow(tasks: TaskLine[], split: string): (index: number) => string 
 }
 
 async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks: TaskLine[] }): Promise<Pick<ReportData, "viewer" | "viewerNote">> {
-  const sample = new ViewerSample();
+  const sample = new ViewerSample({ refinement: params.manifest.options.format === "refinement" });
   const taskFiles = new Map<string, Promise<ArcTask | undefined>>();
   // SOAR rows hold no task grids: they come from the task files the build read.
   const taskOf = (key: string) => {
@@ -164,7 +164,7 @@ async function viewerRows(params: { dir: string; manifest: BuildManifest; tasks:
       next.set(output.split, ++index);
       if (!sample.wants(key)) continue;
       const task = row.train_input === undefined && !row.messages ? await taskOf(key) : undefined;
-      sample.add({ split: output.split, key, row, task, refinement: params.manifest.options.format === "refinement" });
+      sample.add({ split: output.split, key, row, task });
     }
   }
   return sample.result();

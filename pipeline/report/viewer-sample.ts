@@ -32,13 +32,16 @@ export class ViewerSample {
   private bytes = 0;
   private skipped = 0;
 
+  /** `refinement`: rows carry their parent program (the refinement format). */
+  constructor(private readonly params: { refinement: boolean }) {}
+
   /** Whether a row of this task would still be shown: its task's sample is not full. */
   wants(key: string): boolean {
     return (this.viewer[key]?.length ?? 0) < VIEWER_ROWS_PER_TASK;
   }
 
   /** A written row of task `key`; `task` supplies the grids a SOAR row does not hold. */
-  add(params: { split: string; key: string; row: Record<string, unknown>; task?: ArcTask; refinement: boolean }): void {
+  add(params: { split: string; key: string; row: Record<string, unknown>; task?: ArcTask }): void {
     const { split, row, task } = params;
     const list = (this.viewer[params.key] ??= []);
     if (list.length >= VIEWER_ROWS_PER_TASK) return;
@@ -67,7 +70,7 @@ export class ViewerSample {
           testOutputs: (row.test_output as Grid[] | undefined) ?? task?.test.map((e) => e.output ?? []) ?? [],
           predictedTest: row.predicted_test_output as Grid[],
           correctTest: row.correct_test_input as boolean[],
-          ...(params.refinement
+          ...(this.params.refinement
             ? {
                 parent: {
                   code: String(row.code_original),

@@ -76,7 +76,7 @@ function* formattedTasks(params: {
       params.tally?.add(row);
       params.sidecar?.write({ attempt_id: row.provenance?.attemptId ?? row.id, dataset: row.dataset, task_id: row.taskId });
       const out = formatRow({ row, task, format: options.format, reasoning: options.reasoning, augment: options.transductionAugment });
-      params.viewer?.add({ split: params.source.split, key: row.taskKey, row: out, task, refinement: options.format === "refinement" });
+      params.viewer?.add({ split: params.source.split, key: row.taskKey, row: out, task });
       return out;
     });
     yield { rows: formatted, bytes: formatted.reduce((n, row) => n + size(row), 0) };

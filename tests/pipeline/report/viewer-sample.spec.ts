@@ -49,10 +49,10 @@ describe("the report's row viewer", () => {
   }, 120_000);
 
   it("keeps the first rows of each task and leaves out what would pass the byte budget, counting it", () => {
-    const sample = new ViewerSample();
-    for (let i = 0; i < VIEWER_ROWS_PER_TASK + 2; i++) sample.add({ split: "train", key: "a/1", row: row(`small ${i}`), refinement: false });
+    const sample = new ViewerSample({ refinement: false });
+    for (let i = 0; i < VIEWER_ROWS_PER_TASK + 2; i++) sample.add({ split: "train", key: "a/1", row: row(`small ${i}`) });
     expect(sample.wants("a/1")).toBe(false);
-    sample.add({ split: "train", key: "a/2", row: row("x".repeat(VIEWER_BUDGET_BYTES)), refinement: false });
+    sample.add({ split: "train", key: "a/2", row: row("x".repeat(VIEWER_BUDGET_BYTES)) });
     const { viewer, viewerNote } = sample.result();
     expect(viewer["a/1"]!.map((r) => r.code)).toEqual(["small 0", "small 1", "small 2", "small 3"]);
     expect(viewer["a/2"]).toBeUndefined();
