@@ -107,6 +107,35 @@ describe("a build of 50,000 attempts", () => {
   }, 600_000);
 });
 
+describe("a refinement build of one task with 20,000 programs", () => {
+  it("pairs them in a 256 MiB heap, and every attempt has its fate", async () => {
+    const dir = await tempDir("arcforge-pairs-");
+    const logs = join(dir, "logs");
+    await mkdir(logs);
+    await mkdir(join(dir, "tasks", "arc-agi-1", "training"), { recursive: true });
+    const examples = [0, 1, 2, 3].map((k) => ({ input: grid(k), output: mirrored(grid(k)) }));
+    await writeFile(join(dir, "tasks", "arc-agi-1", "training", `${taskId(0)}.json`), JSON.stringify({ train: examples.slice(0, 3), test: examples.slice(3) }));
+    const programs = 20_000;
+    for (let start = 0, file = 0; start < programs; start += PER_LOG, file++) {
+      // Twelve behaviours, each raw code distinct: 20,000 candidates reach the pair stage, a dozen programs run.
+      const details = Array.from({ length: PER_LOG }, (_, j) => ({
+        attempt_number: j + 1,
+        program_extracted: true,
+        program: `def transform(g):\n    # attempt ${start + j}\n    ${TRANSFORMS[(start + j) % TRANSFORMS.length]}\n`,
+      }));
+      const log = { task_id: taskId(0), model: "pairs", api_type: "chat_completions_all_attempts", attempt_details: details };
+      await writeFile(join(logs, `20250101_000000_${String(file).padStart(6, "0")}_0_${taskId(0)}.json`), JSON.stringify(log));
+    }
+    const { out, manifest } = await buildIn256MiB({ dir, logs, tasks: join(dir, "tasks"), extra: ["--format", "refinement", "--pairs", "hindsight"] });
+    expect(manifest.attempts).toMatchObject({ total: programs, adds_up: true });
+    const pair = manifest.stages.find((s) => s.stage === "pair")!;
+    expect(pair.counts.pairs).toBeGreaterThan(0);
+    expect(pair.counts.pairs).toBe(pair.counts.pairs_hindsight);
+    expect(manifest.outputs.reduce((n, o) => n + o.rows, 0)).toBe(pair.counts.pairs);
+    expect(readFileSync(join(out, "fates.jsonl"), "utf8").trim().split("\n")).toHaveLength(programs);
+  }, 600_000);
+});
+
 describe("a log repeating one program 300,000 times", () => {
   it("builds in a 256 MiB heap, the program held once with its copies' numbers, and gives every copy its fate", async () => {
     const dir = await tempDir("arcforge-copies-");

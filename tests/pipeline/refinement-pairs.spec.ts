@@ -21,6 +21,7 @@ const MIRROR: ArcTask = {
 const NOTHING = "def transform(g):\n    return g\n";
 const HALF = "def transform(g):\n    return [row[::-1] if len(row) == 2 else row for row in g]\n";
 const ALL = "def transform(g):\n    return [row[::-1] for row in g]\n";
+const FAILS = "def transform(g):\n    return g[5]\n";
 
 async function rows(path: string) {
   const found: Record<string, unknown>[] = [];
@@ -29,7 +30,7 @@ async function rows(path: string) {
 }
 
 describe("a refinement build", () => {
-  it("pairs a conversation's improving turns, refined_from_id links (executing code_original), and hindsight, deduplicated", async () => {
+  it("pairs a conversation's improving turns, refined_from_id links (executing code_original; none to a parent failing verification), and hindsight, deduplicated", async () => {
     const { dir, options } = await tinyWorld({ tasks: { aaaaaaaa: MIRROR, bbbbbbbb: MIRROR }, programs: [] });
     const logs = join(dir, "logs");
     mkdirSync(logs, { recursive: true });
@@ -68,7 +69,13 @@ describe("a refinement build", () => {
       path: table,
       schema,
       kinds: [...COLUMNS.flat.map(([, k]) => k), "string?", "string?", "string?"],
-      rows: [flat(ALL, "U1", "U0", NOTHING), flat(HALF, "U2", "U2", null)],
+      rows: [
+        flat(ALL, "U1", "U0", NOTHING),
+        flat(HALF, "U2", "U2", null),
+        // A parent present in the table that fails verification: its child gets no pair.
+        flat(FAILS, "U3", "", null),
+        flat(`${ALL}# refined\n`, "U4", "U3", null),
+      ],
     });
     const out = join(dir, "pairs");
     const manifest = await buildDataset({
@@ -100,11 +107,13 @@ describe("a refinement build", () => {
       pairs_refined: 1,
       pair_dropped_duplicate_pair: 1,
       pair_dropped_self_link: 1,
+      pair_dropped_parent_missing: 1,
     });
     const fates = new Map(readFates(out).map((f) => [f.attempt_id, f.fate]));
     expect(fates.get("logs/20250901_000000_conversation_aaaaaaaa.json#2")).toBe("train_error");
     expect(fates.get("logs/20250901_000000_conversation_aaaaaaaa.json#4")).toBe("kept:train");
     expect(fates.get(`${table}:train:1`)).toBe("kept:train");
+    expect(fates.get(`${table}:train:2`)).toBe("train_error");
   });
 
   it("reads later turns of multi-turn logs only for pairs: a default build still drops them", async () => {
