@@ -105,13 +105,6 @@ export function eachJsonLineSync<T>(path: string, visit: (line: T) => void): voi
   }
 }
 
-/** Every JSON line of a buffer. */
-export function linesOf<T>(buffer: Buffer): T[] {
-  const out: T[] = [];
-  eachLineOf<T>(buffer, (line) => out.push(line));
-  return out;
-}
-
 function eachLineOf<T>(buffer: Buffer, visit: (line: T) => void): void {
   for (let start = 0, nl = buffer.indexOf(10); start < buffer.length; start = nl + 1, nl = buffer.indexOf(10, start)) {
     const end = nl === -1 ? buffer.length : nl;

@@ -12,7 +12,7 @@ import { createProcessExecutor } from "../executor/process-pool.js";
 import { fingerprintId } from "../executor/runtime-fingerprint.js";
 import { protectedPaths } from "../executor/visible-paths.js";
 import { CleanerPool, NormaliserPool } from "../cleaner/cleaner-pool.js";
-import type { Executor, ExecutorEvent } from "../executor/types.js";
+import type { Executor, ExecutorEvent, SandboxInfo } from "../executor/types.js";
 import type { ProgressEvent } from "../common/progress.js";
 import { CacheError, InputError, SandboxError } from "../common/errors.js";
 import type { HubAccess, StageContext } from "../engine/stage.js";
@@ -101,7 +101,14 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       executorFor(0)
         .fingerprint()
         .catch(() => undefined);
-    const run = await runBuild({ options, store, context, tasksInFlight });
+    let sandbox: SandboxInfo | null = null;
+    // The sandbox servers and cleaner helpers hold ~0.2 GiB: gone before every task's rows are read
+    // back (program table, writer), where a build of 10^6 attempts peaks.
+    const release = async () => {
+      sandbox = started.size > 0 ? await executorFor([...started].sort()[0]).info() : null;
+      await Promise.all([closeAll(), cleaner.close(), normaliser.close()]);
+    };
+    const run = await runBuild({ options, store, context, tasksInFlight, release });
     const { reports } = run;
     const execute = reports.find((r) => r.stage === "execute");
     const hits = execute?.counts.cache_hits ?? 0;
@@ -157,7 +164,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       arcforge: VERSION,
       created: new Date().toISOString(),
       options,
-      sandbox: started.size > 0 ? await executorFor([...started].sort()[0]).info() : null,
+      sandbox,
       sandboxes: sandboxesOf(run),
       stages: reports,
       logs: run.logs,

@@ -28,7 +28,14 @@ const ATTEMPTS_IN_FLIGHT = 16_384;
  * The build's three phases: the readers shard the corpus by task; the task stages run task by
  * task; balance and split decide on per-task summaries. Nothing here holds the corpus's rows.
  */
-export async function runBuild(params: { options: BuildOptions; store: StageStore; context: StageContext; tasksInFlight?: number }): Promise<BuildRun> {
+export async function runBuild(params: {
+  options: BuildOptions;
+  store: StageStore;
+  context: StageContext;
+  tasksInFlight?: number;
+  /** Called once the task stages are done: nothing executes or cleans after them. */
+  release?: () => Promise<void>;
+}): Promise<BuildRun> {
   const { options, store, context } = params;
   const ingest = await runStages({ stages: INGEST_STAGES, options, store, context });
   const byTask = new Map<string, Omit<TaskRun, "keys" | "executed" | "selected">>();
@@ -66,6 +73,7 @@ export async function runBuild(params: { options: BuildOptions; store: StageStor
     concurrency: params.tasksInFlight ?? TASKS_IN_FLIGHT.local,
     attemptsInFlight: ATTEMPTS_IN_FLIGHT,
   });
+  await params.release?.();
   const recipe = options.recipe ? await recipeReport({ runs: perTask.runs, store, options, context }) : undefined;
   const summaries: TaskSummary[] = perTask.runs
     .filter((r) => r.selected.rows > 0)

@@ -4,8 +4,9 @@ import { gunzipSync } from "node:zlib";
 import type { Drop } from "../../schemas/drop.js";
 import { CacheError } from "../common/errors.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
-import { gzipPiece, linesOf } from "../common/json-lines.js";
+import { gzipPiece } from "../common/json-lines.js";
 import { kvTable, storeWrite } from "./kv-store.js";
+import { sharedRecordsOf } from "./shared-records.js";
 
 /** What a stage output holds besides its records: small, always loaded. */
 export interface StageMeta {
@@ -119,7 +120,7 @@ export class StageStore {
     try {
       if (!this.storedMeta(id)) throw new Error("no such entry");
       const records = this.pending.has(id) ? this.pending.get(id)?.records : (this.table.get(id + RECORDS) as Buffer | undefined);
-      return records ? linesOf<T>(gunzipSync(records)) : [];
+      return records ? sharedRecordsOf<T>(gunzipSync(records)) : [];
     } catch (error) {
       throw new CacheError(
         `cache entry ${stage}/${key} in ${join(this.dir, "store.lmdb")} is marked done but its records cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`,

@@ -1,0 +1,60 @@
+/** Where a line's leading `{"id":"..."` ends (the index of the id's closing quote), or -1 when the line does not start so. */
+function idEnd(line: string): number {
+  if (!line.startsWith('{"id":"')) return -1;
+  for (let i = 7; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 34) return i;
+  }
+  return -1;
+}
+
+/** A cheap fingerprint of a string (its length and every 16th character): equal strings agree, and a match is checked in full. */
+function sketch(text: string, from: number): number {
+  let h = 0x811c9dc5 ^ (text.length - from);
+  for (let i = from; i < text.length; i += 16) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The JSON lines of a stage's records (written by JSON.stringify, id first), where lines that are
+ * equal but for their id share one parsed value: a program sampled thousands of times with
+ * different comments is one cleaned code with one set of outputs, and reading its task back must
+ * not hold thousands of copies of its grids. Each record is its own object (its id, then the shared
+ * fields); nested values are shared, as copies of a program share one outcome while they run. A
+ * line whose rest matches an earlier one's sketch is compared in full before sharing.
+ */
+export function sharedRecordsOf<T>(buffer: Buffer): T[] {
+  const out: T[] = [];
+  const shared = new Map<number, Record<string, unknown>>();
+  for (let start = 0, nl = buffer.indexOf(10); start < buffer.length; start = nl + 1, nl = buffer.indexOf(10, start)) {
+    const end = nl === -1 ? buffer.length : nl;
+    if (end > start) out.push(record(buffer.toString("utf8", start, end), shared) as T);
+    if (nl === -1) break;
+  }
+  return out;
+}
+
+function record(line: string, shared: Map<number, Record<string, unknown>>): unknown {
+  const close = idEnd(line);
+  if (close === -1) return JSON.parse(line);
+  const key = sketch(line, close + 1);
+  const found = shared.get(key);
+  // Only the parsed fields are kept, not the text (that would hold every distinct line): a line
+  // written by JSON.stringify is what JSON.stringify gives for its parse, so a match is exact.
+  if (found && sameRest(line, close, found)) return { id: JSON.parse(line.slice(6, close + 1)) as string, ...found };
+  const parsed = JSON.parse(line) as Record<string, unknown>;
+  if (!found) {
+    const { id: _id, ...rest } = parsed;
+    shared.set(key, rest);
+  }
+  return parsed;
+}
+
+/** The line after its id (`,"field":...}`, or `}`) spells exactly these fields. */
+function sameRest(line: string, close: number, rest: Record<string, unknown>): boolean {
+  const text = JSON.stringify(rest);
+  // `{}` for no field: the line ends `"}`; otherwise the line's `,` stands where the text has `{`.
+  if (text === "{}") return line.length === close + 2;
+  return line.length - close - 1 === text.length && line.charCodeAt(close + 1) === 44 && line.endsWith(text.slice(1));
+}
