@@ -161,7 +161,7 @@ for (const n of sizes) {
       console.log(
         cut.code !== 0
           ? `${n} attempts, --recipe ${recipe}: failed (exit ${cut.code}) after ${cut.seconds.toFixed(1)} s: ${cut.stderr}`
-          : `${n} attempts, --recipe ${recipe}: ${cut.seconds.toFixed(1)} s (${(cut.seconds / base.seconds).toFixed(2)}x the default build; goal <= 1.3x), peak RSS ${mib(cut.peak)} (goal < 2 GB)`,
+          : `${n} attempts, --recipe ${recipe}: ${cut.seconds.toFixed(1)} s (${(cut.seconds / base.seconds).toFixed(2)}x the default build; goal <= 1.3x), peak RSS ${mib(cut.peak)} (goal < 2 GB; not file-backed: ${mib(cut.peakAnon)})`,
       );
     }
   } finally {

@@ -57,6 +57,16 @@ async function corpus(): Promise<{ dir: string; logs: string; tasks: string }> {
   return { dir, logs, tasks: join(dir, "tasks") };
 }
 
+/** A logs folder and one task (the first of the corpus) under `dir`; the logs folder. */
+async function oneTask(dir: string): Promise<string> {
+  const logs = join(dir, "logs");
+  await mkdir(logs);
+  await mkdir(join(dir, "tasks", "arc-agi-1", "training"), { recursive: true });
+  const examples = [0, 1, 2, 3].map((k) => ({ input: grid(k), output: mirrored(grid(k)) }));
+  await writeFile(join(dir, "tasks", "arc-agi-1", "training", `${taskId(0)}.json`), JSON.stringify({ train: examples.slice(0, 3), test: examples.slice(3) }));
+  return logs;
+}
+
 /** Builds through the CLI in a 256 MiB heap; the manifest. */
 async function buildIn256MiB(params: { dir: string; logs: string; tasks: string; extra?: string[] }): Promise<{ out: string; manifest: BuildManifest }> {
   const out = join(params.dir, "out");
@@ -110,11 +120,7 @@ describe("a build of 50,000 attempts", () => {
 describe("a refinement build of one task with 20,000 programs", () => {
   it("pairs them in a 256 MiB heap, and every attempt has its fate", async () => {
     const dir = await tempDir("arcforge-pairs-");
-    const logs = join(dir, "logs");
-    await mkdir(logs);
-    await mkdir(join(dir, "tasks", "arc-agi-1", "training"), { recursive: true });
-    const examples = [0, 1, 2, 3].map((k) => ({ input: grid(k), output: mirrored(grid(k)) }));
-    await writeFile(join(dir, "tasks", "arc-agi-1", "training", `${taskId(0)}.json`), JSON.stringify({ train: examples.slice(0, 3), test: examples.slice(3) }));
+    const logs = await oneTask(dir);
     const programs = 20_000;
     for (let start = 0, file = 0; start < programs; start += PER_LOG, file++) {
       // Twelve behaviours, each raw code distinct: 20,000 candidates reach the pair stage, a dozen programs run.
@@ -139,11 +145,7 @@ describe("a refinement build of one task with 20,000 programs", () => {
 describe("a log repeating one program 300,000 times", () => {
   it("builds in a 256 MiB heap, the program held once with its copies' numbers, and gives every copy its fate", async () => {
     const dir = await tempDir("arcforge-copies-");
-    const logs = join(dir, "logs");
-    await mkdir(logs);
-    await mkdir(join(dir, "tasks", "arc-agi-1", "training"), { recursive: true });
-    const examples = [0, 1, 2, 3].map((k) => ({ input: grid(k), output: mirrored(grid(k)) }));
-    await writeFile(join(dir, "tasks", "arc-agi-1", "training", `${taskId(0)}.json`), JSON.stringify({ train: examples.slice(0, 3), test: examples.slice(3) }));
+    const logs = await oneTask(dir);
     const copies = 300_000;
     const details = Array.from({ length: copies }, (_, j) => ({
       attempt_number: j + 1,
