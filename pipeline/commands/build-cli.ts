@@ -4,6 +4,7 @@ import { nameProblem } from "../../schemas/names.js";
 import { byteSize, countOrFraction, dateYyyymmdd, hubLicense, similarityThreshold, wholeNumber } from "./number-options.js";
 import { resolveRecipe } from "../recipe/builtin-recipes.js";
 import { InputError } from "../common/errors.js";
+import { findPython } from "../executor/find-python.js";
 import { createProgressRenderer } from "../common/progress.js";
 import { addSandboxOptions, resolveSandboxLimits, type SandboxCliOptions } from "./sandbox-options.js";
 import { addHubOptions, tokenOf } from "./hub-options.js";
@@ -248,6 +249,9 @@ export function toBuildOptions(cli: BuildCliOptions): BuildOptions {
 }
 
 export async function runBuildCommand(cli: BuildCliOptions, title?: string): Promise<BuildManifest> {
+  // The runtime's probe (a Python start of ~0.2 s) runs while the build's modules load: every
+  // build keys its cache on the runtime's fingerprint. Docker probes its image instead.
+  if (cli.executor !== "docker") findPython().catch(() => undefined);
   // Loaded when a build runs: --help and --version stay light.
   const [{ buildDataset, buildFolders, readFates }, { executorFactory }] = await Promise.all([
     import("../orchestrator/build-dataset.js"),

@@ -1,14 +1,13 @@
 import type { StageMeta, StageStore } from "../store/stage-store.js";
-import type { AnyStage, Handle, KeyInputs, StageContext, StageInputs, Upstream, UpstreamMeta } from "./stage.js";
+import type { AnyStage, Handle, StageContext, StageInputs, Upstream, UpstreamMeta } from "./stage.js";
 import { cacheKey } from "../common/canonical-json.js";
-import { ArcforgeError, StageError, StageGraphError } from "../common/errors.js";
+import { CacheError, StageGraphError } from "../common/errors.js";
 import { StageRecords, type SourceOutput } from "./stage-records.js";
+import { inStage, keyInputs, keyParts, withData } from "./stage-keys.js";
+import { wireStages } from "./wire-stages.js";
 import type { StageReport } from "../../schemas/build-manifest.js";
 import type { Drop } from "../../schemas/drop.js";
 import { dropWeight, totalWeight, type Twins } from "../../schemas/twins.js";
-
-/** Bumped when the layout of cache entries changes, so older entries never match. */
-const STORE_FORMAT = 5;
 
 export interface StageResults {
   meta: Record<string, StageMeta>;
@@ -47,6 +46,11 @@ export async function runStages<O>(params: {
    * none are written here (the caller writes one per stage, not one per task).
    */
   perTask?: { lastParts: (stage: string) => Record<string, unknown> | undefined };
+  /**
+   * Keys of the first stages, decided unchanged by the caller (`stageKeys` and a digest over many
+   * scopes): they neither run nor report, and their entries are read only if a later stage needs them.
+   */
+  known?: Record<string, string>;
 }): Promise<StageResults> {
   const { store } = params;
   const sources = params.sources ?? {};
@@ -54,7 +58,9 @@ export async function runStages<O>(params: {
   const keys: Record<string, string> = Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, s.key]));
   const wiring = wireStages({ stages: params.stages, sources: Object.keys(sources), from: params.from?.name });
   const after = (name: string) => wiring.get(name) ?? [];
+  const known = params.known ?? {};
   const metaOf = (name: string): StageMeta => {
+    if (!meta[name] && known[name]) meta[name] = storedMeta({ store, stage: name, key: known[name], scope: params.scope });
     const found = meta[name];
     if (!found) throw new StageGraphError(`no output of ${name} is known to this phase`);
     return found;
@@ -64,19 +70,20 @@ export async function runStages<O>(params: {
   const allParts: Record<string, Record<string, unknown>> = {};
   const uncached = new Map<string, string>(Object.entries(sources).flatMap(([name, s]) => (s.uncacheable ? [[name, s.uncacheable]] : [])));
   for (const stage of params.stages) {
-    const started = performance.now();
     const names = after(stage.name);
-    const keyInputs: KeyInputs = {
-      input: names[0] ? withData(metaOf(names[0])) : { drops: [], data: undefined },
-      side: <T, D>(handle: Handle<T, D>) => withData<D>(metaOf(handle.name)),
-    };
-    const parts = {
-      store: STORE_FORMAT,
-      stage: stage.name,
-      version: stage.version,
-      options: await inStage(stage.name, params.scope, () => stage.key(params.options, keyInputs, params.context)),
-      upstream: Object.fromEntries(names.map((name) => [name, keys[name]])),
-    };
+    if (known[stage.name]) {
+      keys[stage.name] = known[stage.name];
+      continue;
+    }
+    const started = performance.now();
+    const parts = await keyParts({
+      stage,
+      options: params.options,
+      inputs: keyInputs({ names, meta: metaOf }),
+      context: params.context,
+      upstream: Object.fromEntries(names.map((name) => [name, keys[name]!])),
+      scope: params.scope,
+    });
     const key = cacheKey(parts);
     keys[stage.name] = key;
     allParts[stage.name] = parts;
@@ -146,6 +153,16 @@ export async function runStages<O>(params: {
   };
 }
 
+/** A stage output the caller decided unchanged: its entry must be there (a damaged cache says so, with the remedy). */
+function storedMeta(params: { store: StageStore; stage: string; key: string; scope?: string }): StageMeta {
+  const found = params.store.readMeta(params.stage, params.key);
+  if (!found)
+    throw new CacheError(
+      `the cache holds no ${params.stage} output${params.scope ? ` of ${params.scope}` : ""} (key ${params.key}), though its stage digest says it does; run the build again with --fresh`,
+    );
+  return found;
+}
+
 /** A record's twins go with its drop (unless the stage said what became of them): each is an attempt with a fate. */
 function dropsWithTwins(drops: Drop[], inputs: unknown[]): Drop[] {
   const twins = new Map<string, Twins>();
@@ -154,57 +171,10 @@ function dropsWithTwins(drops: Drop[], inputs: unknown[]): Drop[] {
   return drops.map((d) => (d.twins || !twins.has(d.id) ? d : { ...d, twins: twins.get(d.id)! }));
 }
 
-/**
- * Each stage's upstream names, its chain input first: the stage before it (or the phase's source),
- * then its side inputs. A side input that is not an earlier stage or a source fails here, before
- * anything runs.
- */
-export function wireStages(params: { stages: readonly AnyStage<unknown>[]; sources: string[]; from?: string }): Map<string, string[]> {
-  const known = new Set([...params.sources, ...(params.from ? [params.from] : [])]);
-  const wiring = new Map<string, string[]>();
-  let previous = params.from;
-  for (const stage of params.stages) {
-    if (known.has(stage.name)) throw new StageGraphError(`two stages or sources are named ${stage.name}: give the new stage a name of its own`);
-    const chain = stage.reader ? [] : previous ? [previous] : undefined;
-    if (!chain)
-      throw new StageGraphError(`stage ${stage.name} is first in its phase, which has no source to read: give the phase a source or put the stage after one`);
-    for (const side of stage.sides ?? [])
-      if (!known.has(side.name))
-        throw new StageGraphError(
-          `stage ${stage.name} reads ${side.name}, which is not an earlier stage of its phase or one of its sources: move ${stage.name} after it`,
-        );
-    wiring.set(stage.name, [...chain, ...(stage.sides ?? []).map((s) => s.name).filter((name) => !chain.includes(name))]);
-    known.add(stage.name);
-    if (!stage.reader) previous = stage.name;
-  }
-  return wiring;
-}
-
 /** A selecting stage stores its records' ids: each record must have one. */
 function idOf(record: unknown, stage: string): string {
   if (record && typeof record === "object" && "id" in record && typeof record.id === "string") return record.id;
   throw new StageGraphError(`stage ${stage} selects records, and one of its records has no string id: give every record an id`);
-}
-
-/** A stored output as its handle types it. */
-export function viewOf<D>(_handle: Handle<unknown, D>, m: StageMeta): UpstreamMeta<D> {
-  return withData<D>(m);
-}
-
-/** Stored meta as a stage's typed view: the one place an output's data meets its handle's type. */
-function withData<D>(m: StageMeta): UpstreamMeta<D> {
-  const { data, selected: _selected, patched: _patched, length, ...rest } = m;
-  return { ...rest, kept: length, data: data as D };
-}
-
-/** Runs a stage's code, turning a failure that is not a broken contract into a StageError naming where. */
-async function inStage<T>(stage: string, scope: string | undefined, run: () => T | Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof ArcforgeError) throw error;
-    throw new StageError(stage, scope, error);
-  }
 }
 
 /** Per record, its id and the fields that are not the very values of the upstream record with that id. */

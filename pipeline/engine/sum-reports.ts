@@ -9,7 +9,14 @@ interface Total {
   parts?: Record<string, unknown>;
   keys: [string, string][];
   runCounts: Set<string>;
+  /** Its counts as a build that finds every entry cached sums them: without the runs' work. */
+  cachedCounts: Record<string, number>;
+  /** Decided for every task at once (a stage digest): its report is whole already. */
+  decided?: true;
 }
+
+/** The key a stage's summed report carries: of its tasks' keys, in task order. */
+export const reportKey = (keys: [string, string][]) => cacheKey([...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 /**
  * One report per stage from its per-task reports: drops, kept and counts summed (a stage's run
@@ -32,7 +39,7 @@ export class StageTotals {
         counts: {},
         tasks: { ran: 0, total: 0 },
       };
-      this.totals.set(s.name, { report, keys: [], runCounts: new Set(s.runCounts) });
+      this.totals.set(s.name, { report, keys: [], runCounts: new Set(s.runCounts), cachedCounts: {} });
     }
   }
 
@@ -50,16 +57,45 @@ export class StageTotals {
       sum.ms += one.ms;
       sum.kept += one.kept;
       for (const [k, v] of Object.entries(one.dropped)) sum.dropped[k] = (sum.dropped[k] ?? 0) + v;
-      for (const [k, v] of Object.entries(one.counts)) if (one.ran || !total.runCounts.has(k)) sum.counts[k] = (sum.counts[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(one.counts)) {
+        if (one.ran || !total.runCounts.has(k)) sum.counts[k] = (sum.counts[k] ?? 0) + v;
+        if (!total.runCounts.has(k)) total.cachedCounts[k] = (total.cachedCounts[k] ?? 0) + v;
+      }
       sum.notCached ??= one.notCached;
       total.keys.push([params.task, one.key]);
     }
   }
 
+  /** A stage decided unchanged for every task at once: its report is what its entries add up to. */
+  decided(params: {
+    stage: string;
+    key: string;
+    sum: { kept: number; dropped: Record<string, number>; counts: Record<string, number>; tasks: number };
+    ms: number;
+  }): void {
+    const total = this.totals.get(params.stage)!;
+    const { sum } = params;
+    Object.assign(total.report, {
+      key: params.key,
+      ms: params.ms,
+      kept: sum.kept,
+      dropped: { ...sum.dropped },
+      counts: { ...sum.counts },
+      tasks: { ran: 0, total: sum.tasks },
+    });
+    total.decided = true;
+  }
+
+  /** What a stage's entries added up to, as a later build that finds them all cached reports them. */
+  sumOf(stage: string): { kept: number; dropped: Record<string, number>; counts: Record<string, number>; tasks: number } {
+    const { report, cachedCounts } = this.totals.get(stage)!;
+    return { kept: report.kept, dropped: report.dropped, counts: cachedCounts, tasks: report.tasks!.total };
+  }
+
   /** The summed reports, each keyed on its tasks' keys; and per stage that ran, the key parts to remember. */
   finish(): { reports: StageReport[]; parts: [string, Record<string, unknown>][] } {
     const totals = [...this.totals.values()];
-    const reports = totals.map((t) => ({ ...t.report, key: cacheKey([...t.keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) }));
+    const reports = totals.map((t) => (t.decided ? { ...t.report } : { ...t.report, key: reportKey(t.keys) }));
     return { reports, parts: totals.flatMap((t) => (t.parts ? [[t.report.stage, t.parts] as [string, Record<string, unknown>]] : [])) };
   }
 }

@@ -50,9 +50,20 @@ export const pythonParts = (python: PythonRuntime) => ({
 
 export const seedsFor = (seed: number): RuntimeFingerprint["seeds"] => ({ random: seed, numpy: seed, hash: seed });
 
+/** Ids by the fingerprint's JSON text: a build names the same few runtimes once per task and stage. */
+const idsByText = new Map<string, string>();
+const IDS_HELD = 64;
+
 /** A short, readable name for a fingerprint: its backend, isolation and a digest. */
 export function fingerprintId(fingerprint: RuntimeFingerprint): string {
-  return `${fingerprint.backend}-${fingerprint.isolation.replace("+", "-")}-${cacheKey(fingerprint).slice(0, 12)}`;
+  const text = JSON.stringify(fingerprint);
+  let id = idsByText.get(text);
+  if (id === undefined) {
+    id = `${fingerprint.backend}-${fingerprint.isolation.replace("+", "-")}-${cacheKey(fingerprint).slice(0, 12)}`;
+    if (idsByText.size >= IDS_HELD) idsByText.clear();
+    idsByText.set(text, id);
+  }
+  return id;
 }
 
 /** The isolation a runner's hello shows, given how it was started. */

@@ -19,7 +19,7 @@ import { selectStage } from "../../stages/select.js";
 import { splitStage } from "../../stages/split.js";
 import type { BuildOptions } from "../../schemas/build-options.js";
 import type { Attempt } from "../../schemas/run-log.js";
-import { wireStages } from "../engine/run-stages.js";
+import { wireStages } from "../engine/wire-stages.js";
 import { type AnyStage, Chain } from "../engine/stage.js";
 
 /** The readers: they stream the corpus into one shard per task. */

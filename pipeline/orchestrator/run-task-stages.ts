@@ -1,24 +1,22 @@
-import { pairMode, type BuildOptions } from "../../schemas/build-options.js";
+import type { BuildOptions } from "../../schemas/build-options.js";
 import type { Drop } from "../../schemas/drop.js";
-import { decontaminateStage, type Contamination } from "../../stages/decontaminate.js";
-import { executeStage } from "../../stages/execute.js";
-import { revalidateStage } from "../../stages/revalidate.js";
+import type { Contamination } from "../../stages/decontaminate.js";
 import type { RecipePick } from "../recipe/run-recipe.js";
 import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
-import { ATTEMPTS, loadTasksStage, type TaskSourceData } from "../../stages/load-tasks.js";
-import { selectStage, type SelectSummary } from "../../stages/select.js";
-import { pairProgramsStage } from "../../stages/pair-programs.js";
+import { ATTEMPTS, type TaskSourceData } from "../../stages/load-tasks.js";
+import type { SelectSummary } from "../../stages/select.js";
 import { cacheKey } from "../common/canonical-json.js";
-import { StageTotals } from "../engine/sum-reports.js";
+import { reportKey, StageTotals } from "../engine/sum-reports.js";
 import type { StageContext } from "../engine/stage.js";
 import type { SourceOutput } from "../engine/stage-records.js";
 import { runBounded } from "../engine/run-bounded.js";
-import { runStages, type StageResults } from "../engine/run-stages.js";
+import { runStages } from "../engine/run-stages.js";
+import { stageKey } from "../engine/stage-keys.js";
 import { readTaskShard, type ShardContent, type TaskShard } from "../engine/task-shards.js";
 import type { StageStore } from "../store/stage-store.js";
-import { TASK_STAGES } from "./build-stages.js";
+import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
+import { digestOf, extractOf, fromExtracts, type StageDigest, type TaskExtract } from "./task-digests.js";
 import type { StageReport } from "../../schemas/build-manifest.js";
-import { dropWeight } from "../../schemas/twins.js";
 
 /** One reader's shard of a task, and the folder it lives in. */
 export interface ShardRef {
@@ -100,23 +98,6 @@ function againstOf(shards: ShardRef[]): NonNullable<TaskSourceData["against"]> {
   return { shards: shards.map((s) => s.shard.sha256), attempts: () => content().attempts };
 }
 
-/** The runtimes recorded by the stages that executed this task's programs (cached or not). */
-function runtimesOf(results: StageResults): { runtimes?: RuntimeFingerprint[] } {
-  const found = [executeStage, revalidateStage].flatMap((stage) => {
-    const runtime = results.data(stage)?.runtime;
-    return runtime ? [runtime] : [];
-  });
-  return found.length ? { runtimes: found } : {};
-}
-
-/** What a stage received: every record it kept or dropped (so inserting a stage before it changes nothing here). */
-function received(results: StageResults, stage: typeof executeStage): number {
-  const output = results.output(stage);
-  let dropped = 0;
-  for (const d of output.drops) dropped += dropWeight(d);
-  return (output.kept ?? 0) + dropped + Object.values(output.dropped ?? {}).reduce((n, v) => n + v, 0);
-}
-
 /**
  * Runs the task stages for every task, a few tasks at a time (so the sandbox stays busy across
  * small tasks while memory holds only those few), and sums each stage's per-task reports into one.
@@ -148,6 +129,19 @@ export async function runTaskStages(params: {
   };
   let done = 0;
   const progress = () => context.emit({ type: "progress", stage: "tasks", done: ++done, total: params.tasks.length });
+  const active = params.tasks.filter((t) => t.read > 0);
+  const extracts = new Map<string, Record<string, TaskExtract>>();
+  const decided = context.fresh
+    ? { stages: 0, keys: active.map(() => ({})) }
+    : await decideUnchanged({ ...params, tasks: active, totals, extracts, context: quiet });
+  const running = TASK_STAGES.slice(decided.stages);
+  const keysOf = new Map(active.map((t, i) => [t.taskKey, decided.keys[i]!]));
+  const finish = (task: (typeof params.tasks)[number], keys: Record<string, string>, uncacheable?: string): TaskRun => ({
+    ...task,
+    keys: Object.fromEntries(TASK_STAGES.map((s) => [s.name, keys[s.name] ?? ""])),
+    ...fromExtracts({ extracts: (stage) => extracts.get(stage)?.[task.taskKey], options: params.options }),
+    ...(uncacheable ? { uncacheable } : {}),
+  });
   // A task's records stay in memory while its chain runs: a few huge tasks together would hold
   // several times the largest task, so their attempts count against one budget.
   const runs = await runBounded({
@@ -160,6 +154,10 @@ export async function runTaskStages(params: {
         progress();
         return { ...task, keys: {}, executed: 0, selected: { rows: 0, solved: 0, group: null } };
       }
+      if (running.length === 0) {
+        progress();
+        return finish(task, keysOf.get(task.taskKey)!);
+      }
       const results = await runStages({
         stages: TASK_STAGES,
         from: ATTEMPTS,
@@ -169,30 +167,85 @@ export async function runTaskStages(params: {
         context: quiet,
         sources: { attempts: taskSource(task) },
         perTask: { lastParts: (stage) => lastParts.get(stage) },
+        known: keysOf.get(task.taskKey)!,
       });
       totals.add({ task: task.taskKey, reports: results.reports, parts: results.parts });
-      const notFound = results.output(loadTasksStage).drops.filter((d) => d.reason === "task_not_found");
-      const contamination = results.data(decontaminateStage).contamination;
+      for (const stage of running) {
+        const extract = extractOf(stage.name, results.output(stage));
+        if (extract && Object.keys(extract).length > 0) {
+          const byTask = extracts.get(stage.name) ?? {};
+          byTask[task.taskKey] = extract;
+          extracts.set(stage.name, byTask);
+        }
+      }
       progress();
-      return {
-        ...task,
-        keys: Object.fromEntries(TASK_STAGES.map((s) => [s.name, results.keys[s.name] ?? ""])),
-        executed: received(results, executeStage),
-        // Pairs are a refinement build's rows.
-        selected: pairMode(params.options) ? results.data(pairProgramsStage).summary : results.data(selectStage),
-        ...(notFound[0] ? { missing: { count: notFound.reduce((n, d) => n + dropWeight(d), 0), first: notFound[0] } } : {}),
-        ...(results.data(loadTasksStage).trusted ? { trusted: true as const } : {}),
-        ...runtimesOf(results),
-        ...(contamination ? { contamination } : {}),
-        ...(results.uncacheable ? { uncacheable: results.uncacheable } : {}),
-      };
+      return finish(task, results.keys, results.uncacheable);
     },
   });
   context.emit({ type: "stage-end", stage: "tasks", kept: runs.length, dropped: 0, ms: 0 });
+  // The stages that ran (or were found task by task) are decided in one lookup next time, unless
+  // an output must not be reused.
+  if (!runs.some((r) => r.uncacheable))
+    for (const stage of running) {
+      const keys = runs.filter((r) => r.read > 0).map((r): [string, string] => [r.taskKey, r.keys[stage.name]!]);
+      store.writeDigest({
+        stage: stage.name,
+        digest: digestOf(keys),
+        value: { ...totals.sumOf(stage.name), extracts: extracts.get(stage.name) ?? {} } satisfies StageDigest,
+      });
+    }
   const { reports, parts } = totals.finish();
   // Remembered once per stage, without the upstream keys (they differ task by task).
   for (const [stage, p] of parts) store.rememberParts(stage, { ...p, upstream: undefined });
   for (const r of reports)
     context.emit({ type: "stage-end", stage: r.stage, kept: r.kept, dropped: Object.values(r.dropped).reduce((n, v) => n + v, 0), ms: r.ms });
   return { runs, reports };
+}
+
+/**
+ * The first task stages whose output is unchanged for every task, decided stage by stage: each
+ * task's key for the stage (running nothing), then one lookup of the digest over those keys. A
+ * stage decided so is reported from its digest and its task entries are read only if needed.
+ */
+async function decideUnchanged(params: {
+  tasks: Omit<TaskRun, "keys" | "executed" | "selected">[];
+  options: BuildOptions;
+  store: StageStore;
+  context: StageContext;
+  concurrency: number;
+  totals: StageTotals;
+  extracts: Map<string, Record<string, TaskExtract>>;
+}): Promise<{ stages: number; keys: Record<string, string>[] }> {
+  const { tasks, store } = params;
+  const sources = tasks.map((task) => taskSource(task));
+  const keys: Record<string, string>[] = sources.map((source) => ({ [ATTEMPTS.name]: source.key }));
+  let stages = 0;
+  for (const stage of TASK_STAGES) {
+    if (tasks.length === 0) break;
+    const started = performance.now();
+    const keyOf = (i: number) =>
+      stageKey({
+        stage,
+        upstream: TASK_WIRING.get(stage.name) ?? [],
+        keys: keys[i]!,
+        sources: { [ATTEMPTS.name]: sources[i]! },
+        options: params.options,
+        store,
+        context: params.context,
+        scope: `task ${tasks[i]!.taskKey}`,
+      });
+    // A few tasks at a time: most keys are computed at once, a task file's digest is read from disk.
+    const found: (string | undefined)[] = [];
+    for (let i = 0; i < tasks.length; i += params.concurrency)
+      found.push(...(await Promise.all(tasks.slice(i, i + params.concurrency).map((_, j) => keyOf(i + j)))));
+    if (found.some((k) => k === undefined)) break;
+    const pairs = tasks.map((t, i): [string, string] => [t.taskKey, found[i]!]);
+    const digest = store.readDigest<StageDigest>(stage.name, digestOf(pairs));
+    if (!digest) break;
+    found.forEach((k, i) => (keys[i]![stage.name] = k!));
+    params.totals.decided({ stage: stage.name, key: reportKey(pairs), sum: digest, ms: Math.round(performance.now() - started) });
+    params.extracts.set(stage.name, digest.extracts);
+    stages++;
+  }
+  return { stages, keys };
 }

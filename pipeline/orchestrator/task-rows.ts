@@ -7,7 +7,7 @@ import { ATTEMPTS, loadTasksStage, type LoadedTask } from "../../stages/load-tas
 import { twinIds, type Twins, weightOf } from "../../schemas/twins.js";
 import { pairProgramsStage } from "../../stages/pair-programs.js";
 import { selectStage } from "../../stages/select.js";
-import { viewOf } from "../engine/run-stages.js";
+import { viewOf } from "../engine/stage-keys.js";
 import type { Handle } from "../engine/stage.js";
 import { StageRecords } from "../engine/stage-records.js";
 import { CacheError } from "../common/errors.js";

@@ -67,10 +67,23 @@ export class StageStore {
   private readonly writes = new Set<Promise<void>>();
   private failure: unknown;
   private closed = false;
+  /** Stage digests (table `digests`): what one stage's entries over many tasks add up to. */
+  private readonly digests;
+  private readonly pendingDigests = new Map<string, unknown>();
+  private digestsCleared = false;
 
   constructor(private readonly dir: string) {
     // Records are gzipped already: LMDB's own compression would spend time for nothing.
     this.table = kvTable<StoredMeta | Buffer>(dir, "stages", { compressed: false });
+    this.digests = kvTable<unknown>(dir, "digests");
+  }
+
+  private track(landed: Promise<unknown>, settle: () => void): void {
+    const tracked: Promise<void> = storeWrite(this.dir, landed)
+      .then(settle)
+      .catch((error: unknown) => void (this.failure ??= error))
+      .finally(() => this.writes.delete(tracked));
+    this.writes.add(tracked);
   }
 
   // No NUL in a key: LMDB's key encoding reads a string holding one back as an array.
@@ -90,13 +103,9 @@ export class StageStore {
         void this.table.remove(id + RECORDS);
       }
     });
-    const tracked: Promise<void> = storeWrite(this.dir, landed)
-      .then(() => {
-        if (this.pending.get(id) === entry) this.pending.delete(id);
-      })
-      .catch((error: unknown) => void (this.failure ??= error))
-      .finally(() => this.writes.delete(tracked));
-    this.writes.add(tracked);
+    this.track(landed, () => {
+      if (this.pending.get(id) === entry) this.pending.delete(id);
+    });
   }
 
   private storedMeta(id: string): StoredMeta | undefined {
@@ -134,7 +143,10 @@ export class StageStore {
       mkdirSync(join(this.dir, "stages", stage), { recursive: true });
       this.stageDirs.add(stage);
     }
-    if (this.storedMeta(this.id(stage, key))) this.write(this.id(stage, key), null);
+    if (this.storedMeta(this.id(stage, key))) {
+      this.write(this.id(stage, key), null);
+      this.clearDigests();
+    }
     const dir = this.entry(stage, key);
     rmSync(dir, { recursive: true, force: true });
     return dir;
@@ -145,6 +157,35 @@ export class StageStore {
       meta: { meta: params.meta, done: params.done },
       ...(params.records ? { records: packRecords(params.records) } : {}),
     });
+  }
+
+  /**
+   * What a stage digest stands for (its entries over every task of a build, added up), if a
+   * build stored it. A digest is stored only once each of its entries is done, and every digest
+   * goes as soon as any entry is removed: one that is found stands for entries that are all there.
+   */
+  readDigest<T>(stage: string, digest: string): T | undefined {
+    const id = this.id(stage, digest);
+    if (this.pendingDigests.has(id)) return this.pendingDigests.get(id) as T;
+    return this.digestsCleared ? undefined : (this.digests.get(id) as T | undefined);
+  }
+
+  writeDigest(params: { stage: string; digest: string; value: unknown }): void {
+    if (this.closed) return;
+    const id = this.id(params.stage, params.digest);
+    this.pendingDigests.set(id, params.value);
+    this.track(this.digests.put(id, params.value), () => undefined);
+  }
+
+  private clearDigests(): void {
+    if (this.digestsCleared) return;
+    this.digestsCleared = true;
+    this.pendingDigests.clear();
+    const ids = [...this.digests.getKeys({})];
+    this.track(
+      this.digests.transaction(() => ids.forEach((id) => void this.digests.remove(id))),
+      () => undefined,
+    );
   }
 
   /** Per stage, for `arcforge cache stats`: finished entries, and the bytes its records take (gzipped). */
