@@ -1,9 +1,11 @@
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../common/errors.js";
 import { lockFolder } from "../store/cache-lock.js";
 
 const LOCK = ".arcforge-lock";
+/** Left by a build that failed while writing (its manifest not written): the folder stays arcforge's. */
+const INCOMPLETE = ".arcforge-incomplete";
 const SPLIT_FILE = /^(train|validation)-\d{5}-of-\d{5}\.(parquet|jsonl)$/;
 
 /** What arcforge writes beside the split files: a rebuild replaces these and the splits, nothing else. */
@@ -17,11 +19,12 @@ const OWN_FILES = ["manifest.json", "README.md", "fates.jsonl", "tasks.jsonl", "
  */
 export function claimOut(params: { out: string; overwrite?: boolean }): { clearPrevious: () => void; unlock: () => void } {
   const { out } = params;
-  const before = existsSync(out) ? readdirSync(out).filter((n) => n !== LOCK) : [];
+  const before = existsSync(out) ? readdirSync(out).filter((n) => n !== LOCK && n !== INCOMPLETE) : [];
   const manifest = join(out, "manifest.json");
   const previous = existsSync(manifest) ? readManifest(manifest) : undefined;
   // A lock left behind means an arcforge build was writing here when it was killed: its folder.
-  const interrupted = existsSync(join(out, LOCK));
+  // So does the mark of a build that failed while writing (a damaged cache, a full disk).
+  const interrupted = existsSync(join(out, LOCK)) || existsSync(join(out, INCOMPLETE));
   if (before.length > 0 && !previous && !interrupted && !params.overwrite) {
     const shown = before.slice(0, 5).join(", ") + (before.length > 5 ? `, and ${before.length - 5} more` : "");
     throw new InputError(
@@ -30,13 +33,18 @@ export function claimOut(params: { out: string; overwrite?: boolean }): { clearP
   }
   const created = !existsSync(out);
   const release = lockFolder({ dir: out, file: LOCK, what: "output folder" });
+  let writing = false;
   return {
     // A build that failed before writing leaves no folder it made.
     unlock: () => {
+      if (writing && !existsSync(manifest))
+        writeFileSync(join(out, INCOMPLETE), "an arcforge build failed while writing here: the same command writes here again\n");
+      else rmSync(join(out, INCOMPLETE), { force: true });
       release();
       if (created && readdirSync(out).length === 0) rmdirSync(out);
     },
     clearPrevious: () => {
+      writing = true;
       // Without a manifest (a build killed while writing), the split files by the names arcforge gives them.
       const splitFiles =
         interrupted && !previous && existsSync(join(out, "data"))

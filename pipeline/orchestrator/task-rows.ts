@@ -31,7 +31,9 @@ function reader(params: { store: StageStore; task: TaskRun }) {
     const found = key ? store.readMeta(stage, key, true) : undefined;
     // Deleted or damaged under a running build: say which entry, not a TypeError.
     if (!found)
-      throw new CacheError(`the ${stage} output of task ${task.taskKey} (key ${key}) was written by this build but is gone or unreadable; run the build again`);
+      throw new CacheError(
+        `the ${stage} output of task ${task.taskKey} (key ${key}) was written or found by this build but is gone or unreadable; run the build again with --fresh`,
+      );
     return found;
   };
   return {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildDataset } from "../../pipeline/orchestrator/build-dataset.js";
 import { clearCache } from "../../pipeline/store/cache-layout.js";
+import { closeKvStore, kvTable } from "../../pipeline/store/kv-store.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
 
 describe("nothing of the user's is deleted or overwritten", () => {
@@ -77,5 +78,22 @@ describe("an --out a killed build was writing", () => {
     const manifest = await buildDataset({ options, cacheDir: await tempDir() });
     expect(manifest.outputs[0]!.rows).toBeGreaterThan(0);
     expect(existsSync(join(options.out, ".arcforge-lock"))).toBe(false);
+  });
+});
+
+describe("an --out a build failed to finish writing", () => {
+  it("is taken back by the same command, which writes what an unbroken build writes", async () => {
+    const { options } = await demoWorld();
+    const cacheDir = await tempDir();
+    const first = await buildDataset({ options, cacheDir });
+    // The writer fails on the first task's rows: its cache entries are gone from under the build.
+    const table = kvTable<unknown>(cacheDir, "stages");
+    for (const key of [...table.getKeys({ start: "select/", end: "select0" })]) await table.remove(key);
+    await closeKvStore(cacheDir);
+    await expect(buildDataset({ options, cacheDir })).rejects.toThrow(/run the build again with --fresh/);
+    expect(existsSync(join(options.out, "manifest.json"))).toBe(false);
+    const again = await buildDataset({ options, cacheDir, fresh: true });
+    expect(again.outputs.map((o) => o.sha256)).toEqual(first.outputs.map((o) => o.sha256));
+    expect(readdirSync(options.out).filter((f) => f.startsWith(".arcforge"))).toEqual([]);
   });
 });
