@@ -18,6 +18,8 @@ import { SHARED } from "./real-programs.js";
  * bytes per attempt are printed. `--keep` leaves the generated logs and cache in place (to profile a build);
  * `--heap <MiB>` gives the measured build that V8 heap ceiling; `--recipe <name>` then builds the same
  * corpus cut by that recipe, executions cached (a copy of the warm cache), and compares its time.
+ * `--rebuild` then rebuilds on the measured build's cache after a split change (`--seed 7`) and
+ * after a dedup change (`--no-dedup`), and prints each as a share of the build.
  */
 const sizes = process.argv.flatMap((a, i) => (process.argv[i - 1] === "--attempts" ? a.split(",").map(Number) : []));
 if (sizes.length === 0) sizes.push(100_000);
@@ -26,6 +28,7 @@ const keep = process.argv.includes("--keep");
 const recipeAt = process.argv.indexOf("--recipe");
 const recipe = recipeAt > 0 ? process.argv[recipeAt + 1] : undefined;
 // `--heap <MiB>`: the build's V8 heap ceiling (--max-old-space-size), to see how much of the peak is V8 collecting lazily.
+const rebuilds = process.argv.includes("--rebuild");
 const heapAt = process.argv.indexOf("--heap");
 const heapFlags = heapAt > 0 ? [`--max-old-space-size=${Number(process.argv[heapAt + 1])}`] : [];
 const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
@@ -156,6 +159,15 @@ for (const n of sizes) {
           `cache ${((duBytes(cache) - warmBytes) / n / 1024).toFixed(1)} KiB/attempt (stage cache ${(stageBytes / n / 1024).toFixed(1)} KiB/attempt)`,
       );
     }
+    if (rebuilds && base.code === 0)
+      for (const change of [["--seed", "7"], ["--no-dedup"]]) {
+        const again = await measure({ args: ["--logs", logs, "--out", join(dir, `out${change.join("")}`), "--cache-dir", cache, ...change] });
+        console.log(
+          again.code !== 0
+            ? `${n} attempts, rebuild ${change.join(" ")}: failed (exit ${again.code}): ${again.stderr}`
+            : `${n} attempts, rebuild ${change.join(" ")}: ${again.seconds.toFixed(1)} s (${((again.seconds / base.seconds) * 100).toFixed(2)}% of the build; goal <= 1%), peak RSS ${mib(again.peak)}`,
+        );
+      }
     if (recipe) {
       const cut = await measure({ args: ["--logs", logs, "--out", join(dir, "recipe-out"), "--cache-dir", recipeCache, "--recipe", recipe] });
       console.log(

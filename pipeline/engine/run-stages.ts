@@ -96,7 +96,7 @@ export async function runStages<O>(params: {
     if (cached) {
       meta[stage.name] = cached;
     } else {
-      const dir = store.begin(stage.name, key);
+      const dir = store.begin({ stage: stage.name, key, folder: Boolean(stage.reader) });
       const full = <T, D>(name: string): Upstream<T, D> => ({ ...withData<D>(metaOf(name)), records: records.get<T>(name) });
       const upstream: StageInputs<unknown> = {
         input: names[0] ? full(names[0]) : { drops: [], records: [], data: undefined },

@@ -121,7 +121,11 @@ export interface Stage<O, In = unknown, Out = unknown, D = unknown> extends Hand
   key(options: O, upstream: KeyInputs, context: StageContext): unknown | Promise<unknown>;
   /** Its lines in the end-of-run summary (and the card), from its report summed over tasks. */
   summary?(view: SummaryView<O>): string[];
-  /** `dir`: the stage's own cache entry folder, empty when it starts, for output too large to hand on in memory (task shards). */
+  /**
+   * `dir`: a reader's own cache entry folder, empty when it starts, for output too large to hand on
+   * in memory (task shards). Other stages hand on records only (emptying a folder per task and
+   * stage cost a file-system call each).
+   */
   run(params: { options: O; upstream: StageInputs<In>; context: StageContext; dir: string }): Promise<StageOutput<Out, D>>;
 }
 

@@ -2,6 +2,8 @@ import { Bool, Int64, makeData, RecordBatch, Struct, Table, Utf8, vectorFromArra
 import { BOOLS, GRID, GRIDS, MESSAGES, ROW, STRINGS, type ColumnKind } from "../../schemas/arrow.js";
 import type { Grid } from "../../schemas/grid.js";
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
  * Columns built as Arrow Data by hand (offsets and one BigInt64Array of cells): about 3x faster
  * than vectorFromArray for nested grids, and exactly the standard 3-level LIST layout pyarrow writes.
@@ -18,6 +20,9 @@ export function gridsData(values: Grid[][]): Data {
     }
   }
   const cellValues = new BigInt64Array(cells);
+  // A cell that fits 32 bits is written as its two 32-bit halves: BigInt(cell) for each of a
+  // build's cells took ~60 ms of writing the real logs' dataset.
+  const halves = LITTLE_ENDIAN ? new Int32Array(cellValues.buffer) : undefined;
   const rowOffsets = new Int32Array(rows + 1);
   const gridOffsets = new Int32Array(grids + 1);
   const listOffsets = new Int32Array(values.length + 1);
@@ -27,7 +32,13 @@ export function gridsData(values: Grid[][]): Data {
   values.forEach((list, l) => {
     for (const grid of list) {
       for (const row of grid) {
-        for (const cell of row) cellValues[c++] = BigInt(cell);
+        for (const cell of row) {
+          if (halves && (cell | 0) === cell) {
+            halves[2 * c] = cell;
+            halves[2 * c + 1] = cell < 0 ? -1 : 0;
+          } else cellValues[c] = BigInt(cell);
+          c++;
+        }
         rowOffsets[++r] = c;
       }
       gridOffsets[++g] = r;

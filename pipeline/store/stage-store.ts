@@ -137,8 +137,12 @@ export class StageStore {
     }
   }
 
-  /** Removes the entry (and what a killed run may have left in its folder): nothing of it is read until commit. Returns the entry's own folder. */
-  begin(stage: string, key: string): string {
+  /**
+   * Removes the entry, and with `folder` what a killed run may have left in the entry's own folder
+   * (a reader's task shards): nothing of it is read until commit. Returns the entry's folder.
+   */
+  begin(params: { stage: string; key: string; folder: boolean }): string {
+    const { stage, key } = params;
     if (!this.stageDirs.has(stage)) {
       mkdirSync(join(this.dir, "stages", stage), { recursive: true });
       this.stageDirs.add(stage);
@@ -148,7 +152,7 @@ export class StageStore {
       this.clearDigests();
     }
     const dir = this.entry(stage, key);
-    rmSync(dir, { recursive: true, force: true });
+    if (params.folder) rmSync(dir, { recursive: true, force: true });
     return dir;
   }
 

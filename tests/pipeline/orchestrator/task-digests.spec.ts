@@ -77,7 +77,7 @@ describe("stage digests", () => {
     const first = await build({ options, cacheDir });
     const store = new StageStore(cacheDir);
     const relabel = [...kvTable<unknown>(cacheDir, "stages").getKeys({ start: "relabel/", end: "relabel0" })][0]!;
-    store.begin("relabel", relabel.split("/")[1]!);
+    store.begin({ stage: "relabel", key: relabel.split("/")[1]!, folder: false });
     await store.close();
     await closeKvStore(cacheDir);
     const next = await build({ options, cacheDir });
