@@ -106,9 +106,14 @@ export function eachJsonLineSync<T>(path: string, visit: (line: T) => void): voi
 }
 
 function eachLineOf<T>(buffer: Buffer, visit: (line: T) => void): void {
+  eachTextLine(buffer, (text) => visit(JSON.parse(text) as T));
+}
+
+/** The text of each non-empty line of a buffer of JSON lines, in order. */
+export function eachTextLine(buffer: Buffer, visit: (text: string) => void): void {
   for (let start = 0, nl = buffer.indexOf(10); start < buffer.length; start = nl + 1, nl = buffer.indexOf(10, start)) {
     const end = nl === -1 ? buffer.length : nl;
-    if (end > start) visit(JSON.parse(buffer.subarray(start, end).toString("utf8")) as T);
+    if (end > start) visit(buffer.toString("utf8", start, end));
     if (nl === -1) break;
   }
 }

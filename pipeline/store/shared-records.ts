@@ -1,3 +1,5 @@
+import { eachTextLine } from "../common/json-lines.js";
+
 /** Where a line's leading `{"id":"..."` ends (the index of the id's closing quote), or -1 when the line does not start so. */
 function idEnd(line: string): number {
   if (!line.startsWith('{"id":"')) return -1;
@@ -27,11 +29,7 @@ function sketch(text: string, from: number): number {
 export function sharedRecordsOf<T>(buffer: Buffer): T[] {
   const out: T[] = [];
   const shared = new Map<number, Record<string, unknown>>();
-  for (let start = 0, nl = buffer.indexOf(10); start < buffer.length; start = nl + 1, nl = buffer.indexOf(10, start)) {
-    const end = nl === -1 ? buffer.length : nl;
-    if (end > start) out.push(record(buffer.toString("utf8", start, end), shared) as T);
-    if (nl === -1) break;
-  }
+  eachTextLine(buffer, (line) => out.push(record(line, shared) as T));
   return out;
 }
 

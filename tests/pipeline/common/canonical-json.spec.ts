@@ -1,0 +1,33 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { cacheKey, canonicalJson } from "../../../pipeline/common/canonical-json.js";
+
+/** The same object with its keys inserted in reverse order, all the way down. */
+function reversed(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reversed);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reversed(v)]),
+  );
+}
+
+describe("canonical JSON", () => {
+  it("gives equal text for equal values whatever their key order, and parses back to the value", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(reversed(value))).toBe(canonicalJson(value));
+        expect(JSON.parse(canonicalJson(value))).toEqual(JSON.parse(JSON.stringify(value)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("leaves undefined members out, writes undefined in a list as null, and keeps every cache key as it was", () => {
+    const value = { b: 1, a: [1, undefined, "x", { q: [] }], c: undefined, d: { z: null, y: true, é: 2.5 }, "": "" };
+    expect(canonicalJson(value)).toBe('{"":"","a":[1,null,"x",{"q":[]}],"b":1,"d":{"y":true,"z":null,"é":2.5}}');
+    // A different key would make every cache entry of every user miss once.
+    expect(cacheKey(value)).toBe("b7024c50a28e1360d60bbaa52c1c779245844410fe7badc4b90888f3bf75af5e");
+  });
+});
