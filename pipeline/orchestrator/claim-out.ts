@@ -37,9 +37,9 @@ export function claimOut(params: { out: string; overwrite?: boolean }): { clearP
   return {
     // A build that failed before writing leaves no folder it made.
     unlock: () => {
-      if (writing && !existsSync(manifest))
-        writeFileSync(join(out, INCOMPLETE), "an arcforge build failed while writing here: the same command writes here again\n");
-      else rmSync(join(out, INCOMPLETE), { force: true });
+      // The mark stays until a build writes its manifest here, whatever fails in between.
+      if (existsSync(manifest)) rmSync(join(out, INCOMPLETE), { force: true });
+      else if (writing) writeFileSync(join(out, INCOMPLETE), "an arcforge build failed while writing here: the same command writes here again\n");
       release();
       if (created && readdirSync(out).length === 0) rmdirSync(out);
     },

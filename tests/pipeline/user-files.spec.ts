@@ -92,6 +92,8 @@ describe("an --out a build failed to finish writing", () => {
     await closeKvStore(cacheDir);
     await expect(buildDataset({ options, cacheDir })).rejects.toThrow(/run the build again with --fresh/);
     expect(existsSync(join(options.out, "manifest.json"))).toBe(false);
+    // A build that fails before writing leaves the folder as the failed write left it: still arcforge's.
+    await expect(buildDataset({ options: { ...options, models: ["no-such-model"] }, cacheDir })).rejects.toThrow(/0 rows/);
     const again = await buildDataset({ options, cacheDir, fresh: true });
     expect(again.outputs.map((o) => o.sha256)).toEqual(first.outputs.map((o) => o.sha256));
     expect(readdirSync(options.out).filter((f) => f.startsWith(".arcforge"))).toEqual([]);
