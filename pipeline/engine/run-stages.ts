@@ -97,7 +97,9 @@ export async function runStages<O>(params: {
       meta[stage.name] = cached;
     } else {
       const dir = store.begin({ stage: stage.name, key, folder: Boolean(stage.reader) });
-      const full = <T, D>(name: string): Upstream<T, D> => ({ ...withData<D>(metaOf(name)), records: records.get<T>(name) });
+      // Records are read when the stage asks for them: most side inputs are read for their data only.
+      const full = <T, D>(name: string): Upstream<T, D> =>
+        Object.defineProperty(withData<D>(metaOf(name)), "records", { get: () => records.get<T>(name), enumerable: true }) as Upstream<T, D>;
       const upstream: StageInputs<unknown> = {
         input: names[0] ? full(names[0]) : { drops: [], records: [], data: undefined },
         side: (handle) => full(handle.name),

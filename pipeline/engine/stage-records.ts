@@ -37,34 +37,41 @@ export class StageRecords {
     return this.get<T>(handle.name);
   }
 
-  get<T>(name: string): T[] {
-    let found = this.loaded.get(name);
-    if (!found) {
-      found = this.load(name);
-      this.loaded.set(name, found);
-    }
-    return found as T[];
+  /**
+   * A stage's or source's records; with `wanted`, only those with these ids (in the stage's
+   * order): a selection reads of its upstream records only the ones it selected, down the chain.
+   */
+  get<T>(name: string, wanted?: ReadonlySet<string>): T[] {
+    const found = this.loaded.get(name);
+    if (found) return (wanted ? found.filter((r) => wanted.has((r as { id: string }).id)) : found) as T[];
+    // Only whole outputs are kept: a part is read for the one selection that asked for it.
+    if (wanted) return this.load(name, wanted) as T[];
+    const all = this.load(name);
+    this.loaded.set(name, all);
+    return all as T[];
   }
 
-  private load(name: string): unknown[] {
+  private load(name: string, wanted?: ReadonlySet<string>): unknown[] {
     const source = this.params.sources?.[name];
-    if (source) return source.records();
+    if (source) return wanted ? source.records().filter((r) => wanted.has((r as { id: string }).id)) : source.records();
     const { store, keys } = this.params;
     const m = this.params.meta(name);
     if (m.selected) {
+      const selected = wanted ? m.selected.filter((id) => wanted.has(id)) : m.selected;
+      const ids = new Set(selected);
       // Selected from the upstream stages' records, in declared order: the first holds them all
       // for a filter; a stage that merges inputs selects from several.
       const pool = new Map<string, unknown>();
       for (const upstream of this.params.after(name)) {
-        if (m.selected.every((id) => pool.has(id))) break;
-        for (const r of this.get<{ id: string }>(upstream)) if (!pool.has(r.id)) pool.set(r.id, r);
+        if (pool.size === ids.size) break;
+        for (const r of this.get<{ id: string }>(upstream, ids)) if (!pool.has(r.id)) pool.set(r.id, r);
       }
-      return m.selected.map((id) => pool.get(id)!);
+      return selected.map((id) => pool.get(id)!);
     }
     if (m.patched) {
-      const base = new Map(this.get<{ id: string }>(this.params.after(name)[0]!).map((r) => [r.id, r]));
-      return store.readRecords<{ id: string }>(name, keys[name]!).map((patch) => ({ ...base.get(patch.id), ...patch }));
+      const base = new Map(this.get<{ id: string }>(this.params.after(name)[0]!, wanted).map((r) => [r.id, r]));
+      return store.readRecords<{ id: string }>(name, keys[name]!, wanted).map((patch) => ({ ...base.get(patch.id), ...patch }));
     }
-    return store.readRecords(name, keys[name]!);
+    return store.readRecords(name, keys[name]!, wanted);
   }
 }

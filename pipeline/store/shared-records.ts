@@ -24,13 +24,24 @@ function sketch(text: string, from: number): number {
  * different comments is one cleaned code with one set of outputs, and reading its task back must
  * not hold thousands of copies of its grids. Each record is its own object (its id, then the shared
  * fields); nested values are shared, as copies of a program share one outcome while they run. A
- * line whose rest matches an earlier one's sketch is compared in full before sharing.
+ * line whose rest matches an earlier one's sketch is compared in full before sharing. With
+ * `wanted`, only the records with those ids, in file order.
  */
-export function sharedRecordsOf<T>(buffer: Buffer): T[] {
+export function sharedRecordsOf<T>(buffer: Buffer, wanted?: ReadonlySet<string>): T[] {
   const out: T[] = [];
   const shared = new Map<number, Record<string, unknown>>();
-  eachTextLine(buffer, (line) => out.push(record(line, shared) as T));
+  eachTextLine(buffer, (line) => {
+    // Only the records asked for are parsed: a task's few selected rows among its thousands of attempts.
+    if (wanted && !wanted.has(idOf(line))) return;
+    out.push(record(line, shared) as T);
+  });
   return out;
+}
+
+/** A line's record id, read from its leading `{"id":"..."` when it has one. */
+function idOf(line: string): string {
+  const close = idEnd(line);
+  return close === -1 ? String((JSON.parse(line) as { id?: unknown }).id) : (JSON.parse(line.slice(6, close + 1)) as string);
 }
 
 function record(line: string, shared: Map<number, Record<string, unknown>>): unknown {

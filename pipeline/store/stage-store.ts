@@ -124,12 +124,13 @@ export class StageStore {
     return found && (found.done || unfinished) ? found.meta : undefined;
   }
 
-  readRecords<T>(stage: string, key: string): T[] {
+  /** An entry's records; with `wanted`, only those with these ids (the others are not parsed). */
+  readRecords<T>(stage: string, key: string, wanted?: ReadonlySet<string>): T[] {
     const id = this.id(stage, key);
     try {
       if (!this.storedMeta(id)) throw new Error("no such entry");
       const records = this.pending.has(id) ? this.pending.get(id)?.records : (this.table.get(id + RECORDS) as Buffer | undefined);
-      return records ? sharedRecordsOf<T>(gunzipSync(records)) : [];
+      return records ? sharedRecordsOf<T>(gunzipSync(records), wanted) : [];
     } catch (error) {
       throw new CacheError(
         `cache entry ${stage}/${key} in ${join(this.dir, "store.lmdb")} is marked done but its records cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`,

@@ -21,6 +21,12 @@ describe("reading a stage's records back", () => {
     expect(sharedRecordsOf(lines(records))).toEqual(records);
   });
 
+  it("gives only the records asked for, in file order, whether or not a line starts with its id", () => {
+    const records = [{ id: "a#1", code: "x" }, { code: "no id first", id: "b#2" }, { id: 'odd "id" #3' }, { id: "d#4", code: "x" }];
+    expect(sharedRecordsOf(lines(records), new Set(["d#4", 'odd "id" #3', "b#2"]))).toEqual(records.slice(1));
+    expect(sharedRecordsOf(lines(records), new Set(["none"]))).toEqual([]);
+  });
+
   it("shares the fields of records equal but for their id, each record its own object", () => {
     const read = sharedRecordsOf<{ id: string; predicted: number[][][] }>(
       lines([1, 2, 3].map((n) => ({ id: `logs/a.json#${n}`, code: "def transform(g):\n    return g", predicted: [grid, grid] }))),
