@@ -51,6 +51,11 @@ export class StageRecords {
     return all as T[];
   }
 
+  /** How many records an output holds (its twins counted): what decides whether a selection reads it whole. */
+  private lengthOf(name: string): number {
+    return (this.params.sources?.[name]?.meta ?? this.params.meta(name)).length;
+  }
+
   private load(name: string, wanted?: ReadonlySet<string>): unknown[] {
     const source = this.params.sources?.[name];
     if (source) return wanted ? source.records().filter((r) => wanted.has((r as { id: string }).id)) : source.records();
@@ -64,7 +69,9 @@ export class StageRecords {
       const pool = new Map<string, unknown>();
       for (const upstream of this.params.after(name)) {
         if (pool.size === ids.size) break;
-        for (const r of this.get<{ id: string }>(upstream, ids)) if (!pool.has(r.id)) pool.set(r.id, r);
+        // Most of an upstream is read whole (and kept for the next reader); a few of its records, by id.
+        const dense = ids.size * 2 >= this.lengthOf(upstream);
+        for (const r of this.get<{ id: string }>(upstream, dense ? undefined : ids)) if (ids.has(r.id) && !pool.has(r.id)) pool.set(r.id, r);
       }
       return selected.map((id) => pool.get(id)!);
     }
