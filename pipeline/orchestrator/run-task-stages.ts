@@ -6,15 +6,15 @@ import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import { ATTEMPTS, type TaskSourceData } from "../../stages/load-tasks.js";
 import type { SelectSummary } from "../../stages/select.js";
 import { cacheKey } from "../common/canonical-json.js";
-import { reportKey, StageTotals } from "../engine/sum-reports.js";
+import { StageTotals } from "../engine/sum-reports.js";
 import type { StageContext } from "../engine/stage.js";
 import type { SourceOutput } from "../engine/stage-records.js";
 import { runBounded } from "../engine/run-bounded.js";
 import { runStages } from "../engine/run-stages.js";
-import { stageKey } from "../engine/stage-keys.js";
 import { readTaskShard, type ShardContent, type TaskShard } from "../engine/task-shards.js";
 import type { StageStore } from "../store/stage-store.js";
-import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
+import { TASK_STAGES } from "./build-stages.js";
+import { decideUnchanged } from "./decide-unchanged.js";
 import { digestOf, extractOf, fromExtracts, type StageDigest, type TaskExtract } from "./task-digests.js";
 import type { StageReport } from "../../schemas/build-manifest.js";
 
@@ -133,7 +133,7 @@ export async function runTaskStages(params: {
   const extracts = new Map<string, Record<string, TaskExtract>>();
   const decided = context.fresh
     ? { stages: 0, keys: active.map(() => ({})) }
-    : await decideUnchanged({ ...params, tasks: active, totals, extracts, context: quiet });
+    : await decideUnchanged({ ...params, tasks: active, sourceOf: taskSource, totals, extracts, context: quiet });
   const running = TASK_STAGES.slice(decided.stages);
   const keysOf = new Map(active.map((t, i) => [t.taskKey, decided.keys[i]!]));
   const finish = (task: (typeof params.tasks)[number], keys: Record<string, string>, uncacheable?: string): TaskRun => ({
@@ -200,52 +200,4 @@ export async function runTaskStages(params: {
   for (const r of reports)
     context.emit({ type: "stage-end", stage: r.stage, kept: r.kept, dropped: Object.values(r.dropped).reduce((n, v) => n + v, 0), ms: r.ms });
   return { runs, reports };
-}
-
-/**
- * The first task stages whose output is unchanged for every task, decided stage by stage: each
- * task's key for the stage (running nothing), then one lookup of the digest over those keys. A
- * stage decided so is reported from its digest and its task entries are read only if needed.
- */
-async function decideUnchanged(params: {
-  tasks: Omit<TaskRun, "keys" | "executed" | "selected">[];
-  options: BuildOptions;
-  store: StageStore;
-  context: StageContext;
-  concurrency: number;
-  totals: StageTotals;
-  extracts: Map<string, Record<string, TaskExtract>>;
-}): Promise<{ stages: number; keys: Record<string, string>[] }> {
-  const { tasks, store } = params;
-  const sources = tasks.map((task) => taskSource(task));
-  const keys: Record<string, string>[] = sources.map((source) => ({ [ATTEMPTS.name]: source.key }));
-  let stages = 0;
-  for (const stage of TASK_STAGES) {
-    if (tasks.length === 0) break;
-    const started = performance.now();
-    const keyOf = (i: number) =>
-      stageKey({
-        stage,
-        upstream: TASK_WIRING.get(stage.name) ?? [],
-        keys: keys[i]!,
-        sources: { [ATTEMPTS.name]: sources[i]! },
-        options: params.options,
-        store,
-        context: params.context,
-        scope: `task ${tasks[i]!.taskKey}`,
-      });
-    // A few tasks at a time: most keys are computed at once, a task file's digest is read from disk.
-    const found: (string | undefined)[] = [];
-    for (let i = 0; i < tasks.length; i += params.concurrency)
-      found.push(...(await Promise.all(tasks.slice(i, i + params.concurrency).map((_, j) => keyOf(i + j)))));
-    if (found.some((k) => k === undefined)) break;
-    const pairs = tasks.map((t, i): [string, string] => [t.taskKey, found[i]!]);
-    const digest = store.readDigest<StageDigest>(stage.name, digestOf(pairs));
-    if (!digest) break;
-    found.forEach((k, i) => (keys[i]![stage.name] = k!));
-    params.totals.decided({ stage: stage.name, key: reportKey(pairs), sum: digest, ms: Math.round(performance.now() - started) });
-    params.extracts.set(stage.name, digest.extracts);
-    stages++;
-  }
-  return { stages, keys };
 }
