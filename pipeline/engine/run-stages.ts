@@ -47,7 +47,7 @@ export async function runStages<O>(params: {
    */
   perTask?: { lastParts: (stage: string) => Record<string, unknown> | undefined };
   /**
-   * Keys of the first stages, decided unchanged by the caller (`stageKeys` and a digest over many
+   * Keys of the first stages, decided unchanged by the caller (`stageKey` for each scope and a digest over many
    * scopes): they neither run nor report, and their entries are read only if a later stage needs them.
    */
   known?: Record<string, string>;

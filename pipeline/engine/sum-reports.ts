@@ -15,6 +15,15 @@ interface Total {
   decided?: true;
 }
 
+/** What a stage's entries over many tasks add up to, as a build that finds them all cached reports them. */
+export interface StageSum {
+  kept: number;
+  dropped: Record<string, number>;
+  /** Without the counts of a run's work (`runCounts`). */
+  counts: Record<string, number>;
+  tasks: number;
+}
+
 /** The key a stage's summed report carries: of its tasks' keys, in task order. */
 export const reportKey = (keys: [string, string][]) => cacheKey([...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
@@ -67,12 +76,7 @@ export class StageTotals {
   }
 
   /** A stage decided unchanged for every task at once: its report is what its entries add up to. */
-  decided(params: {
-    stage: string;
-    key: string;
-    sum: { kept: number; dropped: Record<string, number>; counts: Record<string, number>; tasks: number };
-    ms: number;
-  }): void {
+  decided(params: { stage: string; key: string; sum: StageSum; ms: number }): void {
     const total = this.totals.get(params.stage)!;
     const { sum } = params;
     Object.assign(total.report, {
@@ -87,7 +91,7 @@ export class StageTotals {
   }
 
   /** What a stage's entries added up to, as a later build that finds them all cached reports them. */
-  sumOf(stage: string): { kept: number; dropped: Record<string, number>; counts: Record<string, number>; tasks: number } {
+  sumOf(stage: string): StageSum {
     const { report, cachedCounts } = this.totals.get(stage)!;
     return { kept: report.kept, dropped: report.dropped, counts: cachedCounts, tasks: report.tasks!.total };
   }

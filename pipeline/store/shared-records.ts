@@ -31,27 +31,26 @@ export function sharedRecordsOf<T>(buffer: Buffer, wanted?: ReadonlySet<string>)
   const out: T[] = [];
   const shared = new Map<number, Record<string, unknown>>();
   eachTextLine(buffer, (line) => {
+    const close = idEnd(line);
     // Only the records asked for are parsed: a task's few selected rows among its thousands of attempts.
-    if (wanted && !wanted.has(idOf(line))) return;
-    out.push(record(line, shared) as T);
+    if (wanted && !wanted.has(idOf(line, close))) return;
+    out.push(record(line, close, shared) as T);
   });
   return out;
 }
 
-/** A line's record id, read from its leading `{"id":"..."` when it has one. */
-function idOf(line: string): string {
-  const close = idEnd(line);
+/** A line's record id, read from its leading `{"id":"..."` (ending at `close`) when it has one. */
+function idOf(line: string, close: number): string {
   return close === -1 ? String((JSON.parse(line) as { id?: unknown }).id) : (JSON.parse(line.slice(6, close + 1)) as string);
 }
 
-function record(line: string, shared: Map<number, Record<string, unknown>>): unknown {
-  const close = idEnd(line);
+function record(line: string, close: number, shared: Map<number, Record<string, unknown>>): unknown {
   if (close === -1) return JSON.parse(line);
   const key = sketch(line, close + 1);
   const found = shared.get(key);
   // Only the parsed fields are kept, not the text (that would hold every distinct line): a line
   // written by JSON.stringify is what JSON.stringify gives for its parse, so a match is exact.
-  if (found && sameRest(line, close, found)) return { id: JSON.parse(line.slice(6, close + 1)) as string, ...found };
+  if (found && sameRest(line, close, found)) return { id: idOf(line, close), ...found };
   const parsed = JSON.parse(line) as Record<string, unknown>;
   if (!found) {
     const { id: _id, ...rest } = parsed;
