@@ -8,6 +8,7 @@ ARC grids hold colours, not numbers.
 import numpy as np
 
 MAX_SIDE = 30
+_INT_ONLY = {int}
 
 
 def normalise(value):
@@ -41,6 +42,11 @@ def normalise(value):
             width = len(row)
         elif len(row) != width:
             return None, "ragged"
+        # Nearly every row is an exact list of exact ints: checked by C loops, ~7x faster than the
+        # cell loop, which gives the same answer and still decides every other row.
+        if type(row) is list and set(map(type, row)) == _INT_ONLY and min(row) >= 0 and max(row) <= 9:
+            rows.append(row[:])
+            continue
         cells = []
         for cell in row:
             if isinstance(cell, (list, tuple, np.ndarray)):

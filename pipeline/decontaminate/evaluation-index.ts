@@ -80,9 +80,10 @@ async function build(params: { root: string; against: string[]; cacheDir: string
     const parsed = arcTaskSchema.safeParse(JSON.parse(bytes.toString("utf8")));
     if (!parsed.success) throw new InputError(`${taskKey} (--decontaminate) is not an ARC task: ${parsed.error.issues[0]?.message}`);
     for (const grid of taskInputs(parsed.data)) {
-      const keys = byGrid.get(canonicalGrid(grid)) ?? [];
+      const canonical = canonicalGrid(grid);
+      const keys = byGrid.get(canonical) ?? [];
       if (!keys.includes(taskKey)) keys.push(taskKey);
-      byGrid.set(canonicalGrid(grid), keys);
+      byGrid.set(canonical, keys);
     }
   }
   mkdirSync(join(params.cacheDir, "decontamination"), { recursive: true });

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProcessExecutor } from "../../pipeline/executor/process-pool.js";
 import type { Executor } from "../../pipeline/executor/types.js";
@@ -65,6 +67,68 @@ describe("the grid rule", () => {
       expect(gridProblem(value)).toBe(reason);
     },
   );
+
+  it("judges every grid as the cell-by-cell rule does, whichever path decides it", () => {
+    // The runner's rule takes a fast path for rows of exact ints; this reference is the cell loop
+    // alone. Grids are random, then spoiled in one place with what programs return.
+    const script = `
+import random, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from grid_rule import normalise
+def reference(value):
+    if isinstance(value, np.ndarray):
+        if value.ndim != 2: return None, "not_2d"
+        if value.dtype == np.bool_: return None, "bool"
+        if value.dtype.kind == "f": return None, "float"
+        if value.dtype.kind not in "iu" and value.dtype != object: return None, "not_int"
+        value = value.tolist()
+    if not isinstance(value, list): return None, "not_2d"
+    if len(value) == 0: return None, "empty"
+    rows, width = [], None
+    for row in value:
+        if isinstance(row, np.ndarray):
+            if row.ndim != 1: return None, "not_2d"
+            row = row.tolist()
+        if not isinstance(row, list): return None, "not_2d"
+        if len(row) == 0: return None, "empty"
+        if width is None: width = len(row)
+        elif len(row) != width: return None, "ragged"
+        cells = []
+        for cell in row:
+            if isinstance(cell, (list, tuple, np.ndarray)): return None, "not_2d"
+            if isinstance(cell, (bool, np.bool_)): return None, "bool"
+            if isinstance(cell, (float, np.floating)): return None, "float"
+            if not isinstance(cell, (int, np.integer)): return None, "not_int"
+            cell = int(cell)
+            if cell < 0 or cell > 9: return None, "out_of_range"
+            cells.append(cell)
+        rows.append(cells)
+    if len(rows) > 30 or width > 30: return None, "too_large"
+    return rows, None
+class Int(int): pass
+class Row(list): pass
+SPOILERS = [True, 10, -1, 2.0, "3", None, [1], (1,), np.int64(4), np.bool_(False), np.float64(1), Int(5), Int(12), 2**70]
+rng = random.Random(7)
+judged = {}
+for case in range(4000):
+    h, w = rng.randint(1, 31), rng.randint(1, 31)
+    grid = [[rng.randint(0, 9) for _ in range(w)] for _ in range(h)]
+    kind = rng.randrange(6)
+    if kind == 1: grid[rng.randrange(h)][rng.randrange(w)] = rng.choice(SPOILERS)
+    if kind == 2: grid[rng.randrange(h)] = Row(grid[rng.randrange(h)])
+    if kind == 3: grid[rng.randrange(h)] = grid[rng.randrange(h)][: rng.randrange(w + 1)]
+    if kind == 4: grid[rng.randrange(h)] = np.array(grid[rng.randrange(h)])
+    value = np.array(grid) if kind == 5 else grid
+    got, want = normalise(value), reference(value)
+    if got != want or (got[0] is not None and any(type(c) is not int for r in got[0] for c in r)):
+        print("DIFFERS", case, got[1], want[1]); sys.exit(1)
+    judged[str(want[1])] = judged.get(str(want[1]), 0) + 1
+print(sorted(judged.items(), key=str))
+`;
+    const out = execFileSync("python3", ["-c", script, join(import.meta.dirname, "../../docker/runner")]).toString();
+    for (const reason of ["None", "bool", "float", "not_int", "out_of_range", "ragged", "empty", "too_large", "not_2d"]) expect(out).toContain(`'${reason}'`);
+  });
 
   it("returns numpy results as plain ints equal to the list form", async () => {
     for await (const r of executor.run([
