@@ -55,6 +55,41 @@ def _import_off_the_clock(name, *args, **kwargs):
             signal.setitimer(signal.ITIMER_PROF, remaining, interval)
 
 
+class _SeededNumpy:
+    """On sys.meta_path of a child forked without numpy: if its program imports numpy after all
+    (it named neither numpy nor scipy, so under another name), numpy is seeded the moment it has
+    loaded, however it was imported, as the zygote with numpy has it. The program's draws then do
+    not depend on the zygote it ran in. It finds nothing itself: it wraps the loader found after it."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "numpy":
+            return None
+        for finder in sys.meta_path:
+            spec = None if finder is self else getattr(finder, "find_spec", lambda *_: None)(fullname, path, target)
+            if spec is not None:
+                spec.loader = _SeedingLoader(spec.loader, self.seed)
+                return spec
+        return None
+
+
+class _SeedingLoader:
+    def __init__(self, loader, seed):
+        self.loader, self.seed = loader, seed
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        module.random.seed(self.seed)
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
 def message(exc):
     text = "%s: %s" % (type(exc).__name__, exc)
     return text[:MESSAGE_CHARS]
@@ -142,6 +177,8 @@ def run_child(job_fd, out_fd, limits):
         signal.signal(signal.SIGPROF, _on_prof)
         builtins.__import__ = _import_off_the_clock
         random.seed(limits["seed"])  # random re-seeds itself after fork (os.register_at_fork); numpy does not
+        if "numpy" not in sys.modules:
+            sys.meta_path.insert(0, _SeededNumpy(limits["seed"]))
         if ruleset >= 0:
             # A Landlock layer of its own, without the /proc the fork server reads clocks from.
             limits["restrict"](ruleset)

@@ -3,9 +3,12 @@
 Valid: a non-empty list (or 2-D numpy array) of non-empty rows of equal length, at most 30x30,
 every cell an int 0-9. bool is not an int here; floats are rejected even when integral, because
 ARC grids hold colours, not numbers.
+
+numpy is looked up, not imported: a child forked without it holds no numpy value unless its
+program imported numpy itself, and then it is in sys.modules.
 """
 
-import numpy as np
+import sys
 
 MAX_SIDE = 30
 _INT_ONLY = {int}
@@ -13,7 +16,9 @@ _INT_ONLY = {int}
 
 def normalise(value):
     """Return (grid, None) for a valid grid or (None, reason)."""
-    if isinstance(value, np.ndarray):
+    np = sys.modules.get("numpy")
+    array = (np.ndarray,) if np is not None else ()
+    if array and isinstance(value, array):
         if value.ndim != 2:
             return None, "not_2d"
         if value.dtype == np.bool_:
@@ -27,10 +32,13 @@ def normalise(value):
         return None, "not_2d"
     if len(value) == 0:
         return None, "empty"
+    nested, bools, floats, ints = (list, tuple) + array, (bool,), (float,), (int,)
+    if np is not None:
+        bools, floats, ints = (bool, np.bool_), (float, np.floating), (int, np.integer)
     rows = []
     width = None
     for row in value:
-        if isinstance(row, np.ndarray):
+        if array and isinstance(row, array):
             if row.ndim != 1:
                 return None, "not_2d"
             row = row.tolist()
@@ -49,13 +57,13 @@ def normalise(value):
             continue
         cells = []
         for cell in row:
-            if isinstance(cell, (list, tuple, np.ndarray)):
+            if isinstance(cell, nested):
                 return None, "not_2d"
-            if isinstance(cell, (bool, np.bool_)):
+            if isinstance(cell, bools):
                 return None, "bool"
-            if isinstance(cell, (float, np.floating)):
+            if isinstance(cell, floats):
                 return None, "float"
-            if not isinstance(cell, (int, np.integer)):
+            if not isinstance(cell, ints):
                 return None, "not_int"
             cell = int(cell)
             if cell < 0 or cell > 9:

@@ -10,11 +10,11 @@ Protocol (newline-delimited JSON, never pickle):
 (with --results-stdout the results go to the process's original stdout instead of fd 3: Docker
 attaches only stdin, stdout and stderr; fd 1 itself is then pointed at /dev/null)
 
-A program runs in a child (child.py) forked by the zygote (zygote.py), which never sees job
-data; the child reads its job from its own pipe and reports on another to this server. The child
-shares its process with the program, so the server trusts nothing it says beyond its shape:
-exactly one answer per input, in order, each line under MAX_LINE bytes, every grid checked again
-with the server's own copy of the grid rule. Anything extra or malformed makes the program a crash.
+A program runs in a child (child.py) forked by one of two zygotes (zygote.py: one without numpy,
+one with it), which never see job data; the child reads its job from its own pipe and reports on
+another to this server. The child shares its process with the program, so the server trusts
+nothing it says beyond its shape: exactly one answer per input, in order, each line under
+MAX_LINE bytes, every grid checked again with the server's own copy of the grid rule. Anything extra or malformed makes the program a crash.
 
 Time: the child's CPU limit is its own (a CPU-time timer, RLIMIT_CPU). This server watches each
 child's clock in /proc/<pid>/schedstat: time on a CPU, time runnable but waiting for one, and the
@@ -59,6 +59,7 @@ _refuse_foreign_environment(sys.argv, os.environ)
 _fixed_import_path(sys.argv)
 
 import gc  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import select  # noqa: E402
@@ -68,8 +69,6 @@ import time  # noqa: E402
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"  # seccomp forbids threads; numpy must not try to start any
-
-import numpy as np  # noqa: E402  (imported once here, shared by every forked child)
 
 from child import message, write_all  # noqa: E402
 from grid_rule import normalise  # noqa: E402
@@ -148,8 +147,8 @@ def check_outcome(raw, index):
 class Zygote:
     """The fork server's side of the zygote: spawns children, hears how each one ended."""
 
-    def __init__(self, limits):
-        self.control, self.pid = start_zygote(limits)
+    def __init__(self, limits, others=()):
+        self.control, self.pid = start_zygote(limits, [other.control for other in others])
         self.exits = {}
         self.forgotten = set()
 
@@ -236,6 +235,12 @@ class ChildClock:
         if wall - on_cpu - waiting > self.hard:
             return "sleep"
         return None
+
+
+def needs_numpy(code):
+    """Whether a program runs in the zygote with numpy: it names numpy, or scipy, which imports it.
+    Either zygote gives the same outputs (zygote.py); this only spares the others numpy's pages."""
+    return "numpy" in code or "scipy" in code
 
 
 def _decides(outcome, stop):
@@ -391,9 +396,16 @@ def _describe_exit(status):
     return "process exited with code %d before returning" % os.WEXITSTATUS(status)
 
 
+def vm_size():
+    """This process's address space in bytes: a child's memory limit counts from its zygote's."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def runtime_paths():
     """Everything a program may read: the Python runtime, its packages and shared libraries."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(np.__file__))}
+    numpy = importlib.util.find_spec("numpy")
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(numpy.origin))}
     paths.update(p for p in sys.path if p)
     paths.update(("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache"))
     return sorted(p for p in paths if os.path.exists(p))
@@ -434,8 +446,6 @@ def main():
     limits["results_fd"] = out.fileno()
     limits["devnull"] = os.open(os.devnull, os.O_RDWR)  # opened before Landlock hides /dev
     os.dup2(limits["devnull"], 1)
-    with open("/proc/self/statm") as statm:
-        limits["base_vm"] = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     bpf, rules = compile_filter() if limits["seccomp"] else (None, 0)
     limits["load_filter"] = filter_loader(bpf) if bpf is not None else None
     abi = 0
@@ -449,17 +459,22 @@ def main():
             os.close(own)
     limits["own_rlimits"] = {r: resource.getrlimit(r) for r in RLIMITS}
     layers = {"landlock_abi": abi, "seccomp": rules > 0, "seccomp_rules": rules, "seccomp_mode": "allowlist", "uid": os.getuid(), "rlimits": True, "zygote": True}
+    # Both zygotes before the first request is read: their memory never holds a job. The first
+    # without numpy (zygote.py says why), the second with it.
+    gc.freeze()  # keep the forked children from copying pages just to update GC headers
+    lean = Zygote(dict(limits, base_vm=vm_size()))
+    import numpy as np
+
+    # numpy is seeded here, not in the child (its seeding costs ~18 ms a fork): every child
+    # starts from the same state, so the same program on the same inputs gives the same outputs.
+    np.random.seed(limits["seed"])
+    gc.freeze()
+    zygotes = {False: lean, True: Zygote(dict(limits, base_vm=vm_size()), [lean])}
     hello = {"hello": {"runner": RUNNER_VERSION, "python": sys.version.split()[0], "numpy": np.__version__, "layers": layers, "preloaded": PRELOADED, "seed": limits["seed"], "path": sys.path}}
 
     def emit(msg):
         write_all(out.fileno(), (json.dumps(msg) + "\n").encode())
 
-    # numpy is seeded here, not in the child (its seeding costs ~18 ms a fork): every child
-    # starts from the same state, so the same program on the same inputs gives the same outputs.
-    np.random.seed(limits["seed"])
-    gc.freeze()  # keep the forked children from copying pages just to update GC headers
-    # Before the first request is read: the zygote's memory never holds a job.
-    zygote = Zygote(limits)
     emit(hello)
     beats = {"last": time.monotonic(), "n": 0}
 
@@ -476,7 +491,7 @@ def main():
         request = json.loads(raw)
         beats["last"] = time.monotonic()
         try:
-            outcomes = run_program(request, limits, zygote, beat)
+            outcomes = run_program(request, limits, zygotes[needs_numpy(request["code"])], beat)
         except BaseException as exc:
             emit({"id": request.get("id"), "fatal": message(exc)})
             raise SystemExit(70)

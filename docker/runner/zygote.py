@@ -1,4 +1,12 @@
-"""The zygote: the process every program's child is forked from.
+"""The zygotes: the processes every program's child is forked from.
+
+There are two, alike but for numpy: one forked before the fork server imports numpy, for the
+programs that name neither numpy nor scipy (most of them), and one forked after, with numpy
+imported and seeded. A child of the first forks and exits with ~16 MiB fewer pages to copy, fault
+and unmap (~1 ms of CPU less per program here). A program of the first that imports numpy after
+all (under another name) gets it seeded as the second has it (child.py), so its outputs do not
+depend on the zygote it ran in; what it imports counts against its memory limit, as any module
+that was not preloaded for it does.
 
 Why no child can reach another program's data: the zygote is forked from the fork server before
 the server reads its first request, and it never receives job data afterwards, only a pair of
@@ -24,12 +32,15 @@ from child import run_child
 PR_SET_PDEATHSIG = 1
 
 
-def start_zygote(limits):
-    """Forks the zygote; returns (the server's end of the control socket, the zygote's pid)."""
+def start_zygote(limits, others=()):
+    """Forks a zygote; returns (the server's end of its control socket, its pid). `others`: the
+    control sockets of zygotes forked before it, which are not this one's to hold."""
     server_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
         server_end.close()
+        for other in others:
+            other.close()
         try:
             _serve(zygote_end, limits)
         finally:

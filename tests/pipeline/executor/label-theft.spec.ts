@@ -153,13 +153,19 @@ describe.each(BACKENDS.filter((b) => b.available))("programs cannot steal labels
     expect(options.tasks).toBe(join(dir, "tasks"));
   });
 
-  it("a copycat run right after an honest program on the same worker gets none of its outputs", async () => {
+  // A program naming numpy runs in the fork server's other zygote (docker/runner/zygote.py): each pairing of the two.
+  it.each([
+    ["", ""],
+    ["# numpy\n", ""],
+    ["", "# numpy\n"],
+    ["# numpy\n", "# numpy\n"],
+  ])("a copycat run right after an honest program on the same worker gets none of its outputs (%j, %j)", async (honestMark, copycatMark) => {
     const executor = create();
     try {
       const inputs = [...MIRROR.train.map((e) => e.input), MIRROR.test[0]!.input];
       const found = await collect(executor, [
-        { programId: "honest", code: MIRROR_CODE, inputs },
-        { programId: "copycat", code: COPYCAT, inputs },
+        { programId: "honest", code: honestMark + MIRROR_CODE, inputs },
+        { programId: "copycat", code: copycatMark + COPYCAT, inputs },
       ]);
       expect(found.get("honest")!.map((o) => (o.status === "ok" ? o.grid : o.status))).toEqual([
         [
