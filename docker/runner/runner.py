@@ -14,7 +14,8 @@ A program runs in a child (child.py) forked by one of two zygotes (zygote.py: on
 one with it), which never see job data; the child reads its job from its own pipe and reports on
 another to this server. The child shares its process with the program, so the server trusts
 nothing it says beyond its shape: exactly one answer per input, in order, each line under
-MAX_LINE bytes, every grid checked again with the server's own copy of the grid rule. Anything extra or malformed makes the program a crash.
+MAX_LINE bytes, every grid checked again with the server's own copy of the grid rule. Anything
+extra or malformed makes the program a crash.
 
 Time: the child's CPU limit is its own (a CPU-time timer, RLIMIT_CPU). This server watches each
 child's clock in /proc/<pid>/schedstat: time on a CPU, time runnable but waiting for one, and the

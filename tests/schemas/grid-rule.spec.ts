@@ -126,7 +126,7 @@ for case in range(4000):
     judged[str(want[1])] = judged.get(str(want[1]), 0) + 1
 print(sorted(judged.items(), key=str))
 `;
-    const out = execFileSync("python3", ["-c", script, join(import.meta.dirname, "../../docker/runner")]).toString();
+    const out = execFileSync("python3", ["-B", "-c", script, join(import.meta.dirname, "../../docker/runner")]).toString();
     for (const reason of ["None", "bool", "float", "not_int", "out_of_range", "ragged", "empty", "too_large", "not_2d"]) expect(out).toContain(`'${reason}'`);
   });
 
