@@ -11,6 +11,7 @@ import type { ArcTask } from "../schemas/task.js";
 import { transductionVerdict } from "../stages/filter-transductive.js";
 import { listLogFiles, parseLog } from "../stages/read-logs.js";
 import { SHARED } from "./real-programs.js";
+import { sandboxRunCost } from "./sandbox-run-cost.js";
 
 /**
  * `npm run bench:limit [-- --logs <dir> --tasks <dir>]`: the physical limit of a cold build, then
@@ -18,7 +19,8 @@ import { SHARED } from "./real-programs.js";
  * programs that pass the transduction filter in persistent unisolated Python workers
  * (bench/bare_limit.py: train inputs first, stop at the first failure, the same per-input CPU limit,
  * a second run of each passing program for the re-validation). The build is the CLI's, cold (an
- * empty cache), with default options. The ratio is the number to drive down.
+ * empty cache), with default options. The ratio is the number to drive down. Last, what the
+ * sandbox costs per program with a program that does nothing (bench/sandbox-run-cost.ts).
  */
 const arg = (name: string) => {
   const at = process.argv.indexOf(name);
@@ -87,6 +89,10 @@ try {
   );
   console.log(`cold build   ${build.seconds.toFixed(2)} s  (arcforge build, default options, empty cache)`);
   console.log(`build / bare = ${(build.seconds / limit.seconds).toFixed(2)}x  (goal: <= 2x)`);
+  const cost = await sandboxRunCost({ runs: 1500 });
+  console.log(
+    `sandbox cost per program (does nothing, 3 inputs, 1,500 runs, one worker): ${cost.withoutNumpy.toFixed(2)} ms of CPU in the zygote without numpy, ${cost.withNumpy.toFixed(2)} ms with numpy; the bare side spends ${(((limit.seconds * workers) / (limit.programs + limit.passed)) * 1000).toFixed(2)} ms per program run`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

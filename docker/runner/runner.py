@@ -58,6 +58,9 @@ def _fixed_import_path(argv):
 
 _refuse_foreign_environment(sys.argv, os.environ)
 _fixed_import_path(sys.argv)
+# Never bytecode beside the runner, whoever starts it: a zygote holding modules loaded from .pyc
+# files gave its children ~100 more pages to fault each (measured: 507 against 402).
+sys.dont_write_bytecode = True
 
 import gc  # noqa: E402
 import importlib.util  # noqa: E402

@@ -18,7 +18,7 @@ describe("the runner with seccomp and rlimits alone", () => {
       runner: {
         command: python.executable,
         args: ["-s", "-S", RUNNER_PATH, "--no-landlock", ...runnerArgs({ timeoutSeconds: 0.5, memoryBytes: 1 << 30 }, 0, python.sitePaths)],
-        env: { PYTHONHASHSEED: "0" },
+        env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1" },
       },
       label: "test runner",
     });
