@@ -58,3 +58,8 @@ elif command == "upload":
     api.create_repo(repo, repo_type="dataset", exist_ok=True)
     api.upload_folder(folder_path=folder, repo_id=repo, repo_type="dataset")
     print(json.dumps({"ok": True}))
+
+# The answer is printed: leave without the interpreter's teardown, where pyarrow's and datasets'
+# threads once aborted the process under load ("terminate called without an active exception").
+sys.stdout.flush()
+os._exit(0)
