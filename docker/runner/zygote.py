@@ -21,7 +21,6 @@ Messages on the control socket (SOCK_SEQPACKET, one message each):
   zygote -> server: {"pid": n}  after each spawn;  {"exit": pid, "status": s, "cpu": seconds}
 """
 
-import json
 import os
 import select
 import signal
@@ -86,10 +85,11 @@ def _serve(control, limits):
             os.close(wake_r)
             os.close(wake_w)
             run_child(fds[0], fds[1], limits)
-        for fd in fds:
-            os.close(fd)
-        control.send(json.dumps({"pid": pid}).encode())
-        _reap(control)
+        # Until the child exits, every page this process writes is copied: as little as can be
+        # between a fork and the next wait (a child that has exited already wakes the loop).
+        os.close(fds[0])
+        os.close(fds[1])
+        control.send(b'{"pid": %d}' % pid)
 
 
 def _reap(control):
@@ -100,4 +100,4 @@ def _reap(control):
             return
         if pid == 0:
             return
-        control.send(json.dumps({"exit": pid, "status": status, "cpu": usage.ru_utime + usage.ru_stime}).encode())
+        control.send(b'{"exit": %d, "status": %d, "cpu": %r}' % (pid, status, usage.ru_utime + usage.ru_stime))
