@@ -18,10 +18,16 @@ export interface Contamination {
   inputs?: number;
 }
 
+/** Found once per build's options: the stage's key asks for each task (a folder listing each time). */
+const splitsByOptions = new WeakMap<object, string[]>();
+
 /** The decontamination splits a build uses: none without task files, `--decontaminate none` or an empty list. */
 export function decontaminationSplits(options: Pick<BuildOptions, "tasks" | "decontaminate">): string[] {
   if (!options.tasks) return [];
-  return options.decontaminate ?? evaluationSplits(options.tasks);
+  if (options.decontaminate) return options.decontaminate;
+  let found = splitsByOptions.get(options);
+  if (!found) splitsByOptions.set(options, (found = evaluationSplits(options.tasks)));
+  return found;
 }
 
 const indexFor = async (options: BuildOptions, cacheDir: string): Promise<EvaluationIndex | null> => {

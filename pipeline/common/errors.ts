@@ -29,6 +29,9 @@ export class InputError extends ArcforgeError {}
 /** The stage cache directory. */
 export class CacheError extends ArcforgeError {}
 
+/** parquet-wasm, writing a dataset's Parquet files (in its own thread). */
+export class ParquetError extends ArcforgeError {}
+
 /** The Redis queue that spreads executions over machines (BullMQ). */
 export class QueueError extends ArcforgeError {}
 

@@ -1,6 +1,6 @@
 import type { StageMeta, StageStore } from "../store/stage-store.js";
 import type { AnyStage, Handle, StageContext, StageInputs, Upstream, UpstreamMeta } from "./stage.js";
-import { cacheKey } from "../common/canonical-json.js";
+import { cacheKey, canonicalJson } from "../common/canonical-json.js";
 import { CacheError, StageGraphError } from "../common/errors.js";
 import { StageRecords, type SourceOutput } from "./stage-records.js";
 import { inStage, keyInputs, keyParts, withData } from "./stage-keys.js";
@@ -197,7 +197,8 @@ function whyRun(params: { parts: Record<string, unknown>; last: Record<string, u
   const options = (parts.options ?? {}) as Record<string, unknown>;
   const lastOptions = (last.options ?? {}) as Record<string, unknown>;
   for (const name of new Set([...Object.keys(options), ...Object.keys(lastOptions)])) {
-    if (cacheKey(options[name] ?? null) !== cacheKey(lastOptions[name] ?? null)) changed.push(`option ${name}`);
+    // Equal canonical texts are equal keys: the hash would only cost time (this runs per task and stage).
+    if (canonicalJson(options[name] ?? null) !== canonicalJson(lastOptions[name] ?? null)) changed.push(`option ${name}`);
   }
   if (last.upstream) {
     const upstream = (parts.upstream ?? {}) as Record<string, string>;

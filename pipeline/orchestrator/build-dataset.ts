@@ -28,6 +28,7 @@ import { checkTasksRoot } from "../sources/load-task.js";
 import { closeKvStore } from "../store/kv-store.js";
 import { readJsonLinesSync, writeJsonLinesSync } from "../common/json-lines.js";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
+import { sharedEncoder } from "../parquet/parquet-encoder.js";
 import type { BuildRun } from "./build-run.js";
 import { runBuild, TASKS_IN_FLIGHT } from "./run-build.js";
 import type { Drop } from "../../schemas/drop.js";
@@ -74,6 +75,8 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
   );
   const cleaner = new CleanerPool();
   const normaliser = new NormaliserPool();
+  // Its thread starts now, if this process has none: parquet-wasm compiles while the stages run.
+  const encoder = sharedEncoder();
   let store: StageStore | undefined;
   try {
     store = new StageStore(params.cacheDir);
@@ -138,11 +141,14 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     outLock.clearPrevious();
     const tally = new ModelTally();
     const viewer = new ViewerSample({ refinement: options.format === "refinement" });
-    const written = await writeSplits({ out: options.out, splits, options, tally, viewer });
+    const writing = await writeSplits({ out: options.out, splits, options, encoder, tally, viewer });
+    // While the encoder compresses the last rows: the outputs that do not depend on the data files.
     const perTask = taskTable(run);
     writeJsonLinesSync(join(options.out, "tasks.jsonl"), perTask);
+    const attempts = writeFates({ path: join(options.out, "fates.jsonl"), run, store });
     const trusted = run.tasks.filter((t) => t.trusted).map((t) => t.taskKey);
     const decontamination = await decontaminationReport({ options, cacheDir: params.cacheDir, tasks: run.tasks });
+    const written = await writing.finished;
     const summary = [
       ...buildSummary({ reports, logs: run.logs, written, options }),
       ...decontamination.lines,
@@ -172,7 +178,7 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
       source: run.source,
       tasks_taken_on_trust: trusted,
       decontamination: decontamination.manifest,
-      attempts: writeFates({ path: join(options.out, "fates.jsonl"), run, store }),
+      attempts,
       outputs: written,
       summary,
     };
@@ -190,15 +196,17 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
 function sandboxesOf(run: BuildRun): BuildManifest["sandboxes"] {
   const byId = new Map<string, BuildManifest["sandboxes"][number]>();
   for (const task of run.tasks) {
-    for (const f of task.runtimes ?? [])
-      byId.set(fingerprintId(f), {
-        fingerprint: fingerprintId(f),
+    for (const f of task.runtimes ?? []) {
+      const fingerprint = fingerprintId(f);
+      byId.set(fingerprint, {
+        fingerprint,
         backend: f.backend,
         isolation: f.isolation,
         python: f.python,
         numpy: f.numpy,
         seed: f.seeds.random,
       });
+    }
   }
   return [...byId.values()].sort((a, b) => a.seed - b.seed || (a.fingerprint < b.fingerprint ? -1 : 1));
 }

@@ -85,8 +85,12 @@ export function taskSource(task: Pick<TaskRun, "taskKey" | "dataset" | "taskId" 
     ...(task.foreignParents ? { foreignParents: task.foreignParents } : {}),
     ...(task.against ? { against: againstOf(task.against) } : {}),
   };
+  let key: string | undefined;
   return {
-    key: cacheKey({ task: task.taskKey, shards: task.shards.map((s) => s.shard.sha256) }),
+    // Only a stage that runs reads it: the writer builds a task's source for each task it writes.
+    get key() {
+      return (key ??= cacheKey({ task: task.taskKey, shards: task.shards.map((s) => s.shard.sha256) }));
+    },
     meta: { drops: [], length: task.read, data },
     records: () => content().attempts,
   };

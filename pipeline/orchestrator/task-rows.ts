@@ -11,7 +11,7 @@ import { viewOf } from "../engine/stage-keys.js";
 import type { Handle } from "../engine/stage.js";
 import { StageRecords } from "../engine/stage-records.js";
 import { CacheError } from "../common/errors.js";
-import type { StageStore } from "../store/stage-store.js";
+import type { StageMeta, StageStore } from "../store/stage-store.js";
 import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
 import { type BuildRun, RECIPE_REPORT } from "./build-run.js";
 import { taskContent, taskSource, type TaskRun } from "./run-task-stages.js";
@@ -26,7 +26,12 @@ export function splitOf(run: BuildRun, task: TaskRun): SplitName | "dropped" {
 /** A task's stage outputs, read back from the stage store (this build wrote or found every one). */
 function reader(params: { store: StageStore; task: TaskRun }) {
   const { store, task } = params;
+  // A selection asks for its upstream's meta twice (its length, then its ids), fates for some
+  // stages' twice: each is decoded once per task (a task's metas are few and small).
+  const seen = new Map<string, StageMeta>();
   const meta = (stage: string) => {
+    const known = seen.get(stage);
+    if (known) return known;
     const key = task.keys[stage];
     const found = key ? store.readMeta(stage, key, true) : undefined;
     // Deleted or damaged under a running build: say which entry, not a TypeError.
@@ -34,6 +39,7 @@ function reader(params: { store: StageStore; task: TaskRun }) {
       throw new CacheError(
         `the ${stage} output of task ${task.taskKey} (key ${key}) was written or found by this build but is gone or unreadable; run the build again with --fresh`,
       );
+    seen.set(stage, found);
     return found;
   };
   return {

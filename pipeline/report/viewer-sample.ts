@@ -1,4 +1,5 @@
 import type { Grid } from "../../schemas/grid.js";
+import { jsonLength } from "../common/json-length.js";
 import type { ArcTask } from "../../schemas/task.js";
 
 /** Rows per task and bytes of row data embedded: a million-attempt build's report stays small. */
@@ -31,6 +32,8 @@ export class ViewerSample {
   private readonly viewer: Record<string, ViewerRow[]> = {};
   private bytes = 0;
   private skipped = 0;
+  /** Grids measured, by identity: a task's own grids are the same arrays in each of its rows. */
+  private readonly held = new WeakMap<object, number>();
 
   /** `refinement`: rows carry their parent program (the refinement format). */
   constructor(private readonly params: { refinement: boolean }) {}
@@ -83,7 +86,7 @@ export class ViewerSample {
               }
             : {}),
         };
-    const size = JSON.stringify(entry).length;
+    const size = jsonLength(entry, this.held);
     if (this.bytes + size > VIEWER_BUDGET_BYTES) {
       this.skipped++;
       return;

@@ -27,12 +27,26 @@ function kvStore(cacheDir: string): RootDatabase {
   return found;
 }
 
-/** A named part of the store (execution outcomes, cleaned code, ...); `compressed: false` for values compressed already. */
-export function kvTable<V>(cacheDir: string, name: string, options: { compressed?: boolean } = {}): Database<V, string> {
+/**
+ * A named part of the store (execution outcomes, cleaned code, ...); `compressed: false` for values
+ * compressed already; `plainObjects` for values of many shapes read back often (stage metas).
+ */
+export function kvTable<V>(cacheDir: string, name: string, options: { compressed?: boolean; plainObjects?: boolean } = {}): Database<V, string> {
   // Opening a table costs ~0.3 ms; a build asks for the same few tables once per task.
   const id = `${cacheDir}\0${name}`;
   let table = tables.get(id);
-  if (!table) tables.set(id, (table = kvStore(cacheDir).openDB<unknown, string>({ name, ...(options.compressed === false ? { compression: false } : {}) })));
+  if (!table)
+    tables.set(
+      id,
+      (table = kvStore(cacheDir).openDB<unknown, string>({
+        name,
+        ...(options.compressed === false ? { compression: false } : {}),
+        // msgpackr's records are not shared between values here: each value carried its shapes, and
+        // reading one built a reader per shape (~16 MB of a rebuild's garbage). Values written with
+        // records before are still read.
+        ...(options.plainObjects ? { useRecords: false } : {}),
+      })),
+    );
   return table as Database<V, string>;
 }
 

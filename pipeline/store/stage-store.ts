@@ -74,7 +74,7 @@ export class StageStore {
 
   constructor(private readonly dir: string) {
     // Records are gzipped already: LMDB's own compression would spend time for nothing.
-    this.table = kvTable<StoredMeta | Buffer>(dir, "stages", { compressed: false });
+    this.table = kvTable<StoredMeta | Buffer>(dir, "stages", { compressed: false, plainObjects: true });
     this.digests = kvTable<unknown>(dir, "digests");
   }
 

@@ -2,7 +2,8 @@ import { renameSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { isJsonl, type BuildOptions } from "../../schemas/build-options.js";
-import { writeParquet } from "../parquet/parquet-writer.js";
+import type { ParquetEncoder } from "../parquet/parquet-encoder.js";
+import { startParquet } from "../parquet/parquet-writer.js";
 import { rowBytes } from "../parquet/row-bytes.js";
 import { DatasetsByteCount } from "../parquet/datasets-bytes.js";
 import { JsonLinesWriter, writeJsonLinesSync } from "../common/json-lines.js";
@@ -106,20 +107,23 @@ export function formatSplits(params: {
  * ending before the task that would take it past `maxShardBytes` (a larger task is a shard alone).
  * Rows stream from the task stages' outputs a task at a time; the files are the same bytes for the
  * same rows. Shards are written under temporary names and named `-of-<count>` once all are known.
+ * Resolves once every row is read and handed to the `encoder` (the tally and viewer are complete);
+ * `finished` once every file is complete and named, so a caller can write other outputs meanwhile.
  */
 export async function writeSplits(params: {
   out: string;
   splits: (SplitSource & { rows: number })[];
   options: BuildOptions;
+  encoder: ParquetEncoder;
   tally?: ModelTally;
   /** The report's row viewer, sampled as the rows are written (the report need not read them back). */
   viewer?: ViewerSample;
-}): Promise<WrittenSplit[]> {
+}): Promise<{ finished: Promise<WrittenSplit[]> }> {
   const { out, options } = params;
   const maxBytes = options.maxShardBytes ?? DEFAULT_SHARD_BYTES;
   // The previous build's files were removed by the build (only those its manifest lists).
   await mkdir(join(out, "data"), { recursive: true });
-  const written: WrittenSplit[] = [];
+  const splits: { split: SplitName; shards: { temporary: string; rows: number; tasks: number; numBytes: number; finished: Promise<void> }[] }[] = [];
   for (const source of params.splits) {
     // An empty split is never written nor listed.
     if (source.rows === 0) continue;
@@ -128,9 +132,9 @@ export async function writeSplits(params: {
     const tasks = formattedTasks({ source, options, tally: params.tally, sidecar, viewer: params.viewer });
     let next = tasks.next();
     const byteCount = new DatasetsByteCount(columnsOf(options.format));
-    const shards: { temporary: string; rows: number; tasks: number; numBytes: number }[] = [];
+    const shards: (typeof splits)[number]["shards"] = [];
     while (!next.done) {
-      const shard = { temporary: join(out, "data", `.${source.split}-${shards.length}.partial`), rows: 0, tasks: 0, numBytes: 0 };
+      const shard = { temporary: join(out, "data", `.${source.split}-${shards.length}.partial`), rows: 0, tasks: 0, numBytes: 0, finished: Promise.resolve() };
       let bytes = 0;
       const rows = function* () {
         while (!next.done && (shard.tasks === 0 || bytes + next.value.bytes <= maxBytes)) {
@@ -150,23 +154,43 @@ export async function writeSplits(params: {
           }
         };
         writeJsonLinesSync(shard.temporary, counted());
-      } else
-        await writeParquet({
+      } else {
+        const { finished } = await startParquet({
           path: shard.temporary,
           schema: arrowSchema(options.format),
           kinds: COLUMNS[options.format].map(([, kind]) => kind),
           rows: rows(),
           byteCount,
+          encoder: params.encoder,
         });
+        shard.finished = finished;
+      }
       if (next.done) byteCount.flush();
       shard.numBytes = byteCount.take();
       shards.push(shard);
     }
+    sidecar?.close();
+    splits.push({ split: source.split, shards });
+  }
+  return { finished: nameShards({ out, format: options.format, splits }) };
+}
+
+/** Once its files are complete, each split's shards under their final names, with their digests. */
+async function nameShards(params: {
+  out: string;
+  format: BuildOptions["format"];
+  splits: { split: SplitName; shards: { temporary: string; rows: number; tasks: number; numBytes: number; finished: Promise<void> }[] }[];
+}): Promise<WrittenSplit[]> {
+  const { out, format } = params;
+  // Every file's outcome is awaited, so none fails unobserved; the first failure is raised.
+  await Promise.all(params.splits.flatMap((s) => s.shards.map((shard) => shard.finished)));
+  const written: WrittenSplit[] = [];
+  for (const { split, shards } of params.splits) {
     for (const [index, shard] of shards.entries()) {
-      const relative = shardFileName({ split: source.split, format: options.format, index, count: shards.length });
+      const relative = shardFileName({ split, format, index, count: shards.length });
       renameSync(shard.temporary, join(out, relative));
       written.push({
-        split: source.split,
+        split,
         path: relative,
         rows: shard.rows,
         tasks: shard.tasks,
@@ -174,7 +198,6 @@ export async function writeSplits(params: {
         sha256: await fileSha256(join(out, relative)),
       });
     }
-    sidecar?.close();
   }
   return written;
 }

@@ -13,7 +13,34 @@ function reversed(value: unknown): unknown {
   );
 }
 
+/** The rule as first written: keys by sort(), nested the same way. */
+function reference(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : reference(v))).join(",")}]`;
+  const record = value as Record<string, unknown>;
+  const members = Object.keys(record)
+    .sort()
+    .filter((k) => record[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${reference(record[k])}`);
+  return `{${members.join(",")}}`;
+}
+
 describe("canonical JSON", () => {
+  it("orders keys exactly as sort() does, for objects of few keys and of many, any characters", () => {
+    const key = fc.string({ unit: "binary", maxLength: 4 });
+    const nested = fc.letrec((tie) => ({
+      any: fc.oneof({ depthSize: "small" }, fc.jsonValue(), tie("object")),
+      object: fc.dictionary(key, tie("any"), { maxKeys: 6 }),
+    })).any;
+    const value = fc.oneof(nested, fc.dictionary(key, nested, { minKeys: 17, maxKeys: 40 }));
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(reference(v));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it("gives equal text for equal values whatever their key order, and parses back to the value", () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {

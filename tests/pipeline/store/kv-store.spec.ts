@@ -25,4 +25,26 @@ describe("the cache's LMDB store", () => {
     expect(statSync(path).size).toBeLessThan(200 * 2 ** 20);
     await closeKvStore(cacheDir);
   });
+
+  it("reads values a table wrote with msgpack records back the same once it writes plain objects", async () => {
+    const cacheDir = await tempDir();
+    const shapes = [
+      { meta: { drops: [{ id: "a#1", reason: "train_error" }], length: 2, selected: ["a#2", "a#3"] }, done: true },
+      { meta: { drops: [], counts: { rows: 1 }, data: { tasks: { "arc-agi-1/x": { train: [{ input: [[1]], output: [[2]] }] } } }, length: 1 }, done: false },
+    ];
+    const before = kvTable<unknown>(cacheDir, "stages", { compressed: false });
+    await before.transaction(() => shapes.forEach((v, i) => void before.put(`old/${i}`, v)));
+    await closeKvStore(cacheDir);
+    const after = kvTable<unknown>(cacheDir, "stages", { compressed: false, plainObjects: true });
+    await after.transaction(() => shapes.forEach((v, i) => void after.put(`new/${i}`, v)));
+    shapes.forEach((v, i) => {
+      expect(after.get(`old/${i}`)).toEqual(v);
+      expect(after.get(`new/${i}`)).toEqual(v);
+    });
+    // Plain objects: no record definition (msgpackr's 0xd4 0x72) in what the table writes now.
+    const definesRecords = (key: string) => after.getBinary(key)!.includes(Buffer.from([0xd4, 0x72]));
+    expect(definesRecords("old/0")).toBe(true);
+    expect(definesRecords("new/0")).toBe(false);
+    await closeKvStore(cacheDir);
+  });
 });
