@@ -9,7 +9,11 @@ export type EncoderRequest =
   | { type: "end" | "abort"; id: number };
 export type EncoderReply = { type: "taken" | "done"; id: number } | { type: "failed"; id: number; message: string };
 
-/** Groups handed over but not yet in the writer, per file: what memory holds beyond the group being read. */
+/**
+ * Groups handed over but not yet taken by the writer, per file: what memory holds beyond the group
+ * being read and the one being compressed. At 10^5 attempts a --no-dedup rebuild took 17.2 s with
+ * two, 21.2 s with one (peak RSS 920 and 870 MiB), 25.9 s before the thread (736 MiB).
+ */
 const GROUPS_AHEAD = 2;
 
 /** Compiled with the CLI; tests run `tsc` first (pretest), so sources find it too. */
