@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256 } from "./sha256.js";
 
 /** JSON with sorted keys and no undefined members: equal values give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -37,5 +37,5 @@ function sortedInPlace(keys: string[]): string[] {
 }
 
 export function cacheKey(parts: unknown): string {
-  return createHash("sha256").update(canonicalJson(parts)).digest("hex");
+  return sha256(canonicalJson(parts));
 }

@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 
-/** sha256 of text or bytes, as hex. */
+/** sha256 of text or bytes, as hex: one call, no Hash object (~2x faster for the small texts of cache keys). */
 export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash("sha256", data, "hex");
 }
 
 /** Files up to this size are read synchronously: a stream's per-file overhead was 4x the hashing on ~1,000 logs. */

@@ -95,9 +95,10 @@ export class StageStore {
     this.pending.set(id, entry);
     const landed = this.table.transaction(() => {
       if (entry) {
+        // No records key to remove for a selection: begin() removed any earlier entry whole, and
+        // an entry's two keys land or go in one transaction.
         void this.table.put(id + META, entry.meta);
         if (entry.records) void this.table.put(id + RECORDS, entry.records);
-        else void this.table.remove(id + RECORDS);
       } else {
         void this.table.remove(id + META);
         void this.table.remove(id + RECORDS);
@@ -128,7 +129,8 @@ export class StageStore {
   readRecords<T>(stage: string, key: string, wanted?: ReadonlySet<string>): T[] {
     const id = this.id(stage, key);
     try {
-      if (!this.storedMeta(id)) throw new Error("no such entry");
+      // Whether the entry is there, without decoding its meta (the caller has read it).
+      if (this.pending.has(id) ? this.pending.get(id) === null : !this.table.doesExist(id + META)) throw new Error("no such entry");
       const records = this.pending.has(id) ? this.pending.get(id)?.records : (this.table.get(id + RECORDS) as Buffer | undefined);
       return records ? sharedRecordsOf<T>(gunzipSync(records), wanted) : [];
     } catch (error) {
@@ -157,6 +159,7 @@ export class StageStore {
     return dir;
   }
 
+  /** Stores an entry begun with begin(). */
   commit(params: { stage: string; key: string; meta: StageMeta; records?: unknown[]; done: boolean }): void {
     this.write(this.id(params.stage, params.key), {
       meta: { meta: params.meta, done: params.done },
