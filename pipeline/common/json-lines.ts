@@ -83,8 +83,14 @@ export function eachJsonLineSync<T>(path: string, visit: (line: T) => void): voi
   const head = Buffer.alloc(2);
   const gzipped = readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
   if (gzipped) {
-    closeSync(fd);
-    eachLineOf<T>(gunzipSync(readFileSync(path)), visit);
+    let whole: Buffer;
+    try {
+      // Through the open descriptor: a build reads a task's shards for each task it writes.
+      whole = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    eachLineOf<T>(gunzipSync(whole), visit);
     return;
   }
   try {

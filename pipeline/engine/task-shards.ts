@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Drop } from "../../schemas/drop.js";
 import type { Attempt } from "../../schemas/run-log.js";
@@ -164,17 +164,22 @@ export class TaskShardWriter {
 export function readTaskShard(params: { dir: string; file: string }): ShardContent {
   const path = join(params.dir, "shards", params.file);
   const content: ShardContent = { attempts: [], drops: [], tasks: {} };
-  if (!existsSync(path)) return content;
   const twins = new Map<number, number[]>();
-  eachJsonLineSync<ShardLine>(path, (line) => {
-    if ("attempt" in line) content.attempts.push(line.attempt);
-    else if ("twin" in line) {
-      const numbers = twins.get(line.twin.of) ?? [];
-      numbers.push(line.twin.n);
-      twins.set(line.twin.of, numbers);
-    } else if ("drop" in line) content.drops.push(line.drop);
-    else content.tasks[line.digest] = line.task;
-  });
+  try {
+    eachJsonLineSync<ShardLine>(path, (line) => {
+      if ("attempt" in line) content.attempts.push(line.attempt);
+      else if ("twin" in line) {
+        const numbers = twins.get(line.twin.of) ?? [];
+        numbers.push(line.twin.n);
+        twins.set(line.twin.of, numbers);
+      } else if ("drop" in line) content.drops.push(line.drop);
+      else content.tasks[line.digest] = line.task;
+    });
+  } catch (error) {
+    // A shard never written holds nothing (asked for first, not checked for: most are there).
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return content;
+    throw error;
+  }
   for (const [of, numbers] of twins) {
     const first = content.attempts[of];
     // Only a damaged cache entry names an attempt line the shard does not hold.

@@ -88,4 +88,6 @@ export interface StageDigest extends StageSum {
 }
 
 /** Where a stage's digest is stored: its report key, and the extraction that made it. */
-export const digestOf = (keys: [string, string][]) => cacheKey({ extracts: EXTRACTS_VERSION, keys: reportKey(keys) });
+export const digestOf = (keys: [string, string][]) => digestOfReportKey(reportKey(keys));
+/** digestOf, for a caller that has the stage's report key (`reportKey` of the same keys) already. */
+export const digestOfReportKey = (summed: string) => cacheKey({ extracts: EXTRACTS_VERSION, keys: summed });
