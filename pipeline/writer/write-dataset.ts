@@ -123,7 +123,7 @@ export async function writeSplits(params: {
   const maxBytes = options.maxShardBytes ?? DEFAULT_SHARD_BYTES;
   // The previous build's files were removed by the build (only those its manifest lists).
   await mkdir(join(out, "data"), { recursive: true });
-  const splits: { split: SplitName; shards: { temporary: string; rows: number; tasks: number; numBytes: number; finished: Promise<void> }[] }[] = [];
+  const splits: HandedSplit[] = [];
   for (const source of params.splits) {
     // An empty split is never written nor listed.
     if (source.rows === 0) continue;
@@ -132,7 +132,7 @@ export async function writeSplits(params: {
     const tasks = formattedTasks({ source, options, tally: params.tally, sidecar, viewer: params.viewer });
     let next = tasks.next();
     const byteCount = new DatasetsByteCount(columnsOf(options.format));
-    const shards: (typeof splits)[number]["shards"] = [];
+    const shards: HandedSplit["shards"] = [];
     while (!next.done) {
       const shard = { temporary: join(out, "data", `.${source.split}-${shards.length}.partial`), rows: 0, tasks: 0, numBytes: 0, finished: Promise.resolve() };
       let bytes = 0;
@@ -172,15 +172,20 @@ export async function writeSplits(params: {
     sidecar?.close();
     splits.push({ split: source.split, shards });
   }
-  return { finished: nameShards({ out, format: options.format, splits }) };
+  const finished = nameShards({ out, format: options.format, splits });
+  // Raised where the caller awaits it; a failure of its own before then must not go unhandled.
+  finished.catch(() => undefined);
+  return { finished };
+}
+
+/** A split whose rows are all handed over: its shards, each complete once `finished` resolves. */
+interface HandedSplit {
+  split: SplitName;
+  shards: { temporary: string; rows: number; tasks: number; numBytes: number; finished: Promise<void> }[];
 }
 
 /** Once its files are complete, each split's shards under their final names, with their digests. */
-async function nameShards(params: {
-  out: string;
-  format: BuildOptions["format"];
-  splits: { split: SplitName; shards: { temporary: string; rows: number; tasks: number; numBytes: number; finished: Promise<void> }[] }[];
-}): Promise<WrittenSplit[]> {
+async function nameShards(params: { out: string; format: BuildOptions["format"]; splits: HandedSplit[] }): Promise<WrittenSplit[]> {
   const { out, format } = params;
   // Every file's outcome is awaited, so none fails unobserved; the first failure is raised.
   await Promise.all(params.splits.flatMap((s) => s.shards.map((shard) => shard.finished)));
