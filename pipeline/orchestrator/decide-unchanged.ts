@@ -6,7 +6,7 @@ import type { SourceOutput } from "../engine/stage-records.js";
 import { stageKey } from "../engine/stage-keys.js";
 import type { StageStore } from "../store/stage-store.js";
 import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
-import { digestOfReportKey, type StageDigest, type TaskExtract } from "./task-digests.js";
+import { digestOf, type StageDigest, type TaskExtract } from "./task-digests.js";
 
 /**
  * The first task stages whose output is unchanged for every task, decided stage by stage: each
@@ -49,7 +49,7 @@ export async function decideUnchanged<T extends { taskKey: string }>(params: {
     if (found.some((k) => k === undefined)) break;
     const pairs = tasks.map((t, i): [string, string] => [t.taskKey, found[i]!]);
     const summed = reportKey(pairs);
-    const digest = store.readDigest<StageDigest>(stage.name, digestOfReportKey(summed));
+    const digest = store.readDigest<StageDigest>(stage.name, digestOf(summed));
     if (!digest) break;
     found.forEach((k, i) => (keys[i]![stage.name] = k!));
     params.totals.decided({ stage: stage.name, key: summed, sum: digest, ms: Math.round(performance.now() - started) });

@@ -6,7 +6,7 @@ import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import { ATTEMPTS, type TaskSourceData } from "../../stages/load-tasks.js";
 import type { SelectSummary } from "../../stages/select.js";
 import { cacheKey } from "../common/canonical-json.js";
-import { StageTotals } from "../engine/sum-reports.js";
+import { reportKey, StageTotals } from "../engine/sum-reports.js";
 import type { StageContext } from "../engine/stage.js";
 import type { SourceOutput } from "../engine/stage-records.js";
 import { runBounded } from "../engine/run-bounded.js";
@@ -194,7 +194,7 @@ export async function runTaskStages(params: {
       const keys = runs.filter((r) => r.read > 0).map((r): [string, string] => [r.taskKey, r.keys[stage.name]!]);
       store.writeDigest({
         stage: stage.name,
-        digest: digestOf(keys),
+        digest: digestOf(reportKey(keys)),
         value: { ...totals.sumOf(stage.name), extracts: extracts.get(stage.name) ?? {} } satisfies StageDigest,
       });
     }

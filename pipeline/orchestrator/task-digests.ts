@@ -10,7 +10,7 @@ import { selectStage, type SelectSummary } from "../../stages/select.js";
 import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import { cacheKey } from "../common/canonical-json.js";
 import type { Handle, UpstreamMeta } from "../engine/stage.js";
-import { reportKey, type StageSum } from "../engine/sum-reports.js";
+import type { StageSum } from "../engine/sum-reports.js";
 
 /** What a task's run keeps of one stage's output: a few small fields, never records. */
 export interface TaskExtract {
@@ -87,7 +87,5 @@ export interface StageDigest extends StageSum {
   extracts: Record<string, TaskExtract>;
 }
 
-/** Where a stage's digest is stored: its report key, and the extraction that made it. */
-export const digestOf = (keys: [string, string][]) => digestOfReportKey(reportKey(keys));
-/** digestOf, for a caller that has the stage's report key (`reportKey` of the same keys) already. */
-export const digestOfReportKey = (summed: string) => cacheKey({ extracts: EXTRACTS_VERSION, keys: summed });
+/** Where a stage's digest is stored: of its report key (`reportKey` of its tasks' keys) and the extraction that made it. */
+export const digestOf = (summed: string) => cacheKey({ extracts: EXTRACTS_VERSION, keys: summed });

@@ -82,7 +82,7 @@ export class ParquetEncoder {
         pending.ahead++;
         // A group that owns its whole buffer is moved to the thread, not copied.
         const whole = ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength && ipc.buffer instanceof ArrayBuffer;
-        this.worker.postMessage({ type: "group", id, ipc } satisfies EncoderRequest, whole ? [ipc.buffer as ArrayBuffer] : []);
+        this.post({ type: "group", id, ipc }, whole ? [ipc.buffer as ArrayBuffer] : []);
         while (pending.ahead >= GROUPS_AHEAD && this.files.has(id)) await new Promise<void>((room) => (pending.room = room));
       },
       end: () => {
@@ -101,8 +101,8 @@ export class ParquetEncoder {
     await this.worker.terminate();
   }
 
-  private post(message: EncoderRequest): void {
-    this.worker.postMessage(message);
+  private post(message: EncoderRequest, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
   }
 
   private receive(message: EncoderReply): void {
@@ -118,7 +118,11 @@ export class ParquetEncoder {
     if (this.files.size === 0) this.worker.unref();
     pending.room?.();
     if (message.type === "failed")
-      pending.settle.reject(new ParquetError(`writing ${pending.path} failed in parquet-wasm: ${message.message}; the dataset was not written`));
+      pending.settle.reject(
+        new ParquetError(
+          `writing ${pending.path} failed in parquet-wasm: ${message.message}; the dataset was not written (check that its folder exists and its disk has room, then build again)`,
+        ),
+      );
     else pending.settle.resolve();
   }
 
