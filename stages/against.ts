@@ -85,8 +85,10 @@ export const againstStage = defineStage<BuildOptions, Row, Row, undefined>({
   async run({ options, upstream, context }): Promise<StageOutput<Row, undefined>> {
     const rows = upstream.input.records;
     const against = upstream.side(ATTEMPTS).data.against;
+    // Without --against the task's meta is not read: it is decoded from the cache for nothing (every rebuild).
+    if (!options.against?.length || !against || rows.length === 0) return { records: rows, drops: [] };
     const task = Object.values(upstream.side(loadTasksStage).data.tasks)[0];
-    if (!options.against?.length || !against || !task || rows.length === 0) return { records: rows, drops: [] };
+    if (!task) return { records: rows, drops: [] };
     const { theirs, transient } = await judgeTheirs({ attempts: against.attempts(), task, options, context });
     const byCode = new Map<string, string>();
     const byBehaviour = new Map<string, string>();

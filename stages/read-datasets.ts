@@ -6,7 +6,7 @@ import { datasetSchema, rowToAttempt } from "../schemas/program-dataset.js";
 import type { Attempt } from "../schemas/run-log.js";
 import { TaskShardWriter } from "../pipeline/engine/task-shards.js";
 import { InputError } from "../pipeline/common/errors.js";
-import { fileSha256 } from "../pipeline/common/sha256.js";
+import { FileDigests } from "../pipeline/store/file-digests.js";
 import { defineStage, type StageContext, type StageOutput } from "../pipeline/engine/stage.js";
 import type { TaskShard } from "../pipeline/engine/task-shards.js";
 import { ParquetRefusedError } from "../pipeline/parquet/check-parquet-bounds.js";
@@ -189,9 +189,10 @@ export async function readProgramSources(params: {
 /** Each source's digest: its shards' Hub identities, or their files' sha256. */
 export async function sourcesKey(targets: string[], context: StageContext) {
   const sources = [];
+  const known = new FileDigests({ cacheDir: context.cacheDir, fresh: context.fresh });
   for (const target of targets) {
     const found = await datasetShards({ target, ...context.hub });
-    const shards = await Promise.all(found.shards.map(async (s) => [s.path, found.revision ? s.identity : await fileSha256(s.path)]));
+    const shards = await Promise.all(found.shards.map(async (s) => [s.path, found.revision ? s.identity : await known.sha256(s.path)]));
     sources.push({ source: found.source, revision: found.revision ?? null, shards });
   }
   return sources;

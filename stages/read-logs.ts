@@ -6,7 +6,8 @@ import { MAX_CODE_BYTES, MAX_LOG_BYTES, pairMode, type BuildOptions } from "../s
 import { pairSources } from "./pair-programs.js";
 import { nameProblem } from "../schemas/names.js";
 import { InputError } from "../pipeline/common/errors.js";
-import { fileSha256, sha256 } from "../pipeline/common/sha256.js";
+import { sha256 } from "../pipeline/common/sha256.js";
+import { FileDigests } from "../pipeline/store/file-digests.js";
 import { defineStage, type StageOutput } from "../pipeline/engine/stage.js";
 import type { TaskShard } from "../pipeline/engine/task-shards.js";
 import type { Drop } from "../schemas/drop.js";
@@ -113,11 +114,12 @@ export const readLogsStage = defineStage<BuildOptions, never, Attempt, ReadLogsD
       `programs: ${report.kept} (attempts dropped: ${countList(attemptDrops)})`,
     ];
   },
-  async key(options) {
+  async key(options, _upstream, context) {
     const files = await listLogFiles(options.logs);
     // A few files at a time: reading them all at once would hold the whole corpus in memory.
     const limit = pLimit(8);
-    const digests = await Promise.all(files.map((f) => limit(async () => [f.id, await fileSha256(f.path)])));
+    const known = new FileDigests({ cacheDir: context.cacheDir, fresh: context.fresh });
+    const digests = await Promise.all(files.map((f) => limit(async () => [f.id, await known.sha256(f.path)])));
     const { models, dataset, subset, dateFrom, dateTo, pattern } = options;
     return {
       filters: {

@@ -19,7 +19,8 @@ import type { HubAccess, StageContext } from "../engine/stage.js";
 import { buildSummary } from "./build-summary.js";
 import { decontaminationReport } from "./decontamination-report.js";
 import { summariseTasks, taskTable } from "./task-table.js";
-import { writeReport } from "../report/render-report.js";
+import { reportPage } from "../report/render-report.js";
+import { pageDataOf } from "../report/report-data.js";
 import { ViewerSample } from "../report/viewer-sample.js";
 import { VERSION } from "../common/version.js";
 import { lockCache } from "../store/cache-lock.js";
@@ -34,7 +35,7 @@ import { runBuild, TASKS_IN_FLIGHT } from "./run-build.js";
 import type { Drop } from "../../schemas/drop.js";
 import { splitOf, taskFates, taskRows } from "./task-rows.js";
 import { mergeSorted } from "../common/merge-sorted.js";
-import type { BuildManifest, Fate, SplitName, StageReport } from "../../schemas/build-manifest.js";
+import { type BuildManifest, type Fate, type SplitName, splitTotals, type StageReport } from "../../schemas/build-manifest.js";
 
 export { BUILD_STAGES } from "./build-stages.js";
 
@@ -148,6 +149,22 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
     const attempts = writeFates({ path: join(options.out, "fates.jsonl"), run, store });
     const trusted = run.tasks.filter((t) => t.trusted).map((t) => t.taskKey);
     const decontamination = await decontaminationReport({ options, cacheDir: params.cacheDir, tasks: run.tasks });
+    const known = {
+      arcforge: VERSION,
+      created: new Date().toISOString(),
+      options,
+      sandbox,
+      sandboxes: sandboxesOf(run),
+      stages: reports,
+      logs: run.logs,
+      datasets: run.sources,
+      source: run.source,
+      tasks_taken_on_trust: trusted,
+      decontamination: decontamination.manifest,
+      attempts,
+    };
+    // The report too is rendered while the encoder compresses: only the splits' totals wait for the files.
+    const report = reportPage(pageDataOf({ manifest: known, tasks: perTask, dir: options.out, title: params.title, viewer: viewer.result() }));
     const written = await writing.finished;
     const summary = [
       ...buildSummary({ reports, logs: run.logs, written, options }),
@@ -166,24 +183,9 @@ export async function buildDataset(params: BuildParams): Promise<BuildManifest> 
         programs: programsByModel(reports),
       }),
     });
-    const manifest: BuildManifest = {
-      arcforge: VERSION,
-      created: new Date().toISOString(),
-      options,
-      sandbox,
-      sandboxes: sandboxesOf(run),
-      stages: reports,
-      logs: run.logs,
-      datasets: run.sources,
-      source: run.source,
-      tasks_taken_on_trust: trusted,
-      decontamination: decontamination.manifest,
-      attempts,
-      outputs: written,
-      summary,
-    };
+    const manifest: BuildManifest = { ...known, outputs: written, summary };
     writeFileAtomic(join(options.out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-    await writeReport({ dir: options.out, title: params.title, viewer: viewer.result() });
+    writeFileAtomic(join(options.out, "report.html"), report(splitTotals(written)));
     return manifest;
   } finally {
     await Promise.all([closeAll(), cleaner.close(), normaliser.close(), store?.close()]);

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../common/write-file-atomic.js";
 import { reportClient } from "./report-client.js";
-import { reportData, type ReportData } from "./report-data.js";
+import { type PageData, reportData, type ReportData } from "./report-data.js";
 
 const require = createRequire(import.meta.url);
 
@@ -41,15 +41,22 @@ pre { background: #f6f6f6; padding: 8px; overflow: auto; }
 #row-picker button { margin: 2px; }
 `;
 
-/** The page: styles, Observable Plot and d3 from npm, the data, and the client script, all inline. */
-export function reportHtml(data: ReportData): string {
+/** JSON a script element can hold: no `<` that could close it. */
+const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
+
+/**
+ * The page: styles, Observable Plot and d3 from npm, the data, and the client script, all inline.
+ * Rendered but for the splits' totals (the last field of the embedded data): a build renders it
+ * while its data files are compressed, and completes it once they are written.
+ */
+export function reportPage(data: PageData): (splits: ReportData["splits"]) => string {
   const d3 = readFileSync(packageFile("d3", "dist/d3.min.js"), "utf8");
   const plot = readFileSync(packageFile("@observablehq/plot", "dist/plot.umd.min.js"), "utf8");
   const prism = ["components/prism-core.min.js", "components/prism-python.min.js"].map((f) => readFileSync(packageFile("prismjs", f), "utf8")).join("\n");
   const prismStyle = readFileSync(packageFile("prismjs", "themes/prism.min.css"), "utf8");
-  const json = JSON.stringify(data).replace(/</g, "\\u003c");
+  const json = scriptJson(data);
   const title = data.title.replace(/[<&]/g, (c) => (c === "<" ? "&lt;" : "&amp;"));
-  return `<!doctype html>
+  const head = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title}</title>
 <link rel="icon" href="data:,"><meta name="viewport" content="width=device-width, initial-scale=1">
 <style>${STYLE}</style><style>${prismStyle}</style></head>
@@ -64,14 +71,16 @@ export function reportHtml(data: ReportData): string {
 <script>${inline(plot)}</script>
 <script>window.Prism = { manual: true };</script>
 <script>${inline(prism)}</script>
-<script>(${inline(reportClient.toString())})(${json}, Plot);</script>
+<script>(${inline(reportClient.toString())})(${json.slice(0, -1)},"splits":`;
+  return (splits) => `${head}${scriptJson(splits)}}, Plot);</script>
 </body></html>
 `;
 }
 
 /** Writes <dir>/report.html from what the build left in <dir>. Returns its path. */
-export async function writeReport(params: { dir: string; title?: string; viewer?: Pick<ReportData, "viewer" | "viewerNote"> }): Promise<string> {
+export async function writeReport(params: { dir: string; title?: string }): Promise<string> {
   const path = join(params.dir, "report.html");
-  writeFileAtomic(path, reportHtml(await reportData(params)));
+  const { page, splits } = await reportData(params);
+  writeFileAtomic(path, reportPage(page)(splits));
   return path;
 }

@@ -46,7 +46,7 @@ export interface ReportData {
   viewerNote: string;
 }
 
-function pairsNote(manifest: BuildManifest): { pairs?: string } {
+function pairsNote(manifest: Pick<BuildManifest, "stages">): { pairs?: string } {
   const counts = manifest.stages.find((s) => s.stage === "pair")?.counts;
   if (!counts || counts.pairs === undefined) return {};
   const by = (prefix: string, names: string[]) => names.map((n) => `${n} ${counts[`${prefix}${n}`] ?? 0}`).join(", ");
@@ -55,7 +55,7 @@ function pairsNote(manifest: BuildManifest): { pairs?: string } {
   };
 }
 
-function decontaminationNote(manifest: BuildManifest): string {
+function decontaminationNote(manifest: Pick<BuildManifest, "decontamination">): string {
   const d = manifest.decontamination;
   if (!d) return "decontamination: not recorded";
   if (d.against.length === 0) return `decontamination: off (${d.off ?? "none"})`;
@@ -64,18 +64,18 @@ function decontaminationNote(manifest: BuildManifest): string {
 
 const number = (value: unknown) => (typeof value === "number" ? value : 0);
 
-/** The report's data from a built dataset folder: manifest.json, tasks.jsonl and the split files. */
-export async function reportData(params: { dir: string; title?: string; viewer?: Pick<ReportData, "viewer" | "viewerNote"> }): Promise<ReportData> {
-  const manifestPath = join(params.dir, "manifest.json");
-  if (!existsSync(manifestPath)) throw new InputError(`${params.dir} is not an arcforge dataset folder: it has no manifest.json`);
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as BuildManifest;
-  const tasksPath = join(params.dir, "tasks.jsonl");
-  const tasks = existsSync(tasksPath)
-    ? (readFileSync(tasksPath, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)) as TaskLine[])
-    : [];
+/** What report.html shows but the splits' totals: all known before a build's data files are complete. */
+export type PageData = Omit<ReportData, "splits">;
+
+/** The page's data from a build's manifest (its outputs not needed), its task lines and the viewer's rows. */
+export function pageDataOf(params: {
+  manifest: Omit<BuildManifest, "outputs" | "summary">;
+  tasks: TaskLine[];
+  dir: string;
+  title?: string;
+  viewer: Pick<ReportData, "viewer" | "viewerNote">;
+}): PageData {
+  const { manifest } = params;
   const execute = manifest.stages.find((s) => s.stage === "execute");
   const outcomes = Object.fromEntries(
     Object.entries(execute?.counts ?? {})
@@ -83,8 +83,6 @@ export async function reportData(params: { dir: string; title?: string; viewer?:
       .map(([k, v]) => [k.slice("outcome_".length), v]),
   );
   const programs = execute ? execute.kept + Object.values(execute.dropped).reduce((a, b) => a + b, 0) : 0;
-  // A build hands over the rows it sampled as it wrote them; a folder's are read back.
-  const viewer = params.viewer ?? (await viewerRows({ dir: params.dir, manifest, tasks }));
   return {
     title: params.title ?? `arcforge build: ${params.dir.split("/").filter(Boolean).pop()}`,
     created: manifest.created,
@@ -103,16 +101,32 @@ export async function reportData(params: { dir: string; title?: string; viewer?:
           cacheHits: number(execute?.counts.cache_hits),
         }
       : null,
-    splits: splitTotals(manifest.outputs),
     decontamination: decontaminationNote(manifest),
     ...pairsNote(manifest),
-    tasks,
-    ...viewer,
+    tasks: params.tasks,
+    ...params.viewer,
   };
 }
 
+/** The report's data from a built dataset folder: manifest.json, tasks.jsonl and the split files. */
+export async function reportData(params: { dir: string; title?: string }): Promise<{ page: PageData; splits: ReportData["splits"] }> {
+  const manifestPath = join(params.dir, "manifest.json");
+  if (!existsSync(manifestPath)) throw new InputError(`${params.dir} is not an arcforge dataset folder: it has no manifest.json`);
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as BuildManifest;
+  const tasksPath = join(params.dir, "tasks.jsonl");
+  const tasks = existsSync(tasksPath)
+    ? (readFileSync(tasksPath, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)) as TaskLine[])
+    : [];
+  // A build samples its rows as it writes them (pageDataOf); a folder's are read back.
+  const viewer = await viewerRows({ dir: params.dir, manifest, tasks });
+  return { page: pageDataOf({ manifest, tasks, dir: params.dir, title: params.title, viewer }), splits: splitTotals(manifest.outputs) };
+}
+
 /** read-logs drops whole files as well as attempts: say which reasons count files. */
-function labelFileDrops(dropped: Record<string, number>, manifest: BuildManifest): Record<string, number> {
+function labelFileDrops(dropped: Record<string, number>, manifest: Pick<BuildManifest, "logs">): Record<string, number> {
   const fileReasons = new Set(manifest.logs.filter((l) => !l.kept).map((l) => l.reason));
   return Object.fromEntries(Object.entries(dropped).map(([reason, n]) => [fileReasons.has(reason) ? `${reason} (log files)` : reason, n]));
 }

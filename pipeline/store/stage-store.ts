@@ -116,7 +116,15 @@ export class StageStore {
 
   /** The folder a stage may write files of its own to (task shards). */
   entry(stage: string, key: string): string {
-    return join(this.dir, "stages", stage, `${key}.d`);
+    // Joined once per stage: begin() asks for every task's entry, and join normalises the whole path each time.
+    return `${this.folderOf(stage)}/${key}.d`;
+  }
+
+  private readonly folders = new Map<string, string>();
+  private folderOf(stage: string): string {
+    let folder = this.folders.get(stage);
+    if (!folder) this.folders.set(stage, (folder = join(this.dir, "stages", stage)));
+    return folder;
   }
 
   /** The meta of a finished entry; with `unfinished`, also of one this build stored as not done. */
@@ -159,11 +167,12 @@ export class StageStore {
     return dir;
   }
 
-  /** Stores an entry begun with begin(). */
+  /** Stores an entry begun with begin(); no records are read back as none (no key is written for them). */
   commit(params: { stage: string; key: string; meta: StageMeta; records?: unknown[]; done: boolean }): void {
     this.write(this.id(params.stage, params.key), {
       meta: { meta: params.meta, done: params.done },
-      ...(params.records ? { records: packRecords(params.records) } : {}),
+      // An empty output (every task's pair entry without --pairs) costs a gzip stream and a key otherwise.
+      ...(params.records?.length ? { records: packRecords(params.records) } : {}),
     });
   }
 
