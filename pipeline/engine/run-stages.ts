@@ -106,7 +106,7 @@ export async function runStages<O>(params: {
       };
       const output = await inStage(stage.name, params.scope, () => stage.run({ options: params.options, upstream, context: params.context, dir }));
       const m: StageMeta = {
-        drops: dropsWithTwins(output.drops, upstream.input.records),
+        drops: dropsWithTwins(output.drops, () => upstream.input.records),
         counts: output.counts,
         data: output.data,
         length: output.kept ?? totalWeight(output.records as { twins?: Twins }[]),
@@ -166,9 +166,11 @@ function storedMeta(params: { store: StageStore; stage: string; key: string; sco
 }
 
 /** A record's twins go with its drop (unless the stage said what became of them): each is an attempt with a fate. */
-function dropsWithTwins(drops: Drop[], inputs: unknown[]): Drop[] {
+function dropsWithTwins(drops: Drop[], read: () => unknown[]): Drop[] {
+  // Most outputs of a task drop nothing: their inputs are not looked through, nor read if the stage did not.
+  if (drops.length === 0) return drops;
   const twins = new Map<string, Twins>();
-  for (const r of inputs as { id?: string; twins?: Twins }[]) if (r.twins && typeof r.id === "string") twins.set(r.id, r.twins);
+  for (const r of read() as { id?: string; twins?: Twins }[]) if (r.twins && typeof r.id === "string") twins.set(r.id, r.twins);
   if (twins.size === 0) return drops;
   return drops.map((d) => (d.twins || !twins.has(d.id) ? d : { ...d, twins: twins.get(d.id)! }));
 }

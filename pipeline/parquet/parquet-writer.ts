@@ -16,6 +16,8 @@ export interface ParquetParams {
   rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>;
   rowGroupRows?: number;
   rowGroupBytes?: number;
+  /** A row's size as rowBytes gives it, when the caller measured it already. */
+  sizeOf?: (row: Record<string, unknown>) => number;
   byteCount?: DatasetsByteCount;
   encoder?: ParquetEncoder;
 }
@@ -62,7 +64,7 @@ export async function startParquet(params: ParquetParams): Promise<ParquetWrite>
       return group;
     };
     for await (const row of params.rows) {
-      const size = rowBytes(row);
+      const size = (params.sizeOf ?? rowBytes)(row);
       if (batch.length > 0 && bytes + size > groupBytes) await hand(cut());
       batch.push(row);
       bytes += size;

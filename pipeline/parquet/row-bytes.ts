@@ -9,7 +9,11 @@ export function rowBytes(value: unknown): number {
   if (typeof value === "string") return Buffer.byteLength(value) + 4;
   if (Array.isArray(value)) {
     let total = 4;
-    for (const item of value) total += rowBytes(item);
+    // A grid's cells are numbers: counted here, not by a call each (a build's rows hold millions).
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      total += typeof item === "number" ? 8 : rowBytes(item);
+    }
     return total;
   }
   if (value && typeof value === "object") {

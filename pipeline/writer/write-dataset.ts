@@ -68,9 +68,16 @@ function* formattedTasks(params: {
   /** Chat formats: line i says where row i of the split (across its shards, in order) came from. */
   sidecar?: JsonLinesWriter;
   viewer?: ViewerSample;
+  /** Each row's size, kept for the Parquet writer's row groups (measured once: a row's grids are most of a build's writing). */
+  sizes?: WeakMap<object, number>;
 }): Generator<{ rows: Record<string, unknown>[]; bytes: number }> {
-  const { options } = params;
-  const size = isJsonl(options.format) ? (row: unknown) => Buffer.byteLength(JSON.stringify(row)) + 1 : rowBytes;
+  const { options, sizes } = params;
+  const measure = isJsonl(options.format) ? (row: unknown) => Buffer.byteLength(JSON.stringify(row)) + 1 : rowBytes;
+  const size = (row: Record<string, unknown>) => {
+    const bytes = measure(row);
+    sizes?.set(row, bytes);
+    return bytes;
+  };
   for (const { task, rows } of params.source.tasks()) {
     if (rows.length === 0) continue;
     const formatted = rows.map((row) => {
@@ -129,7 +136,8 @@ export async function writeSplits(params: {
     if (source.rows === 0) continue;
     if (chatFormat(options.format)) await mkdir(join(out, "provenance"), { recursive: true });
     const sidecar = chatFormat(options.format) ? new JsonLinesWriter(join(out, provenanceFileName(source.split))) : undefined;
-    const tasks = formattedTasks({ source, options, tally: params.tally, sidecar, viewer: params.viewer });
+    const sizes = isJsonl(options.format) ? undefined : new WeakMap<object, number>();
+    const tasks = formattedTasks({ source, options, tally: params.tally, sidecar, viewer: params.viewer, sizes });
     let next = tasks.next();
     const byteCount = new DatasetsByteCount(columnsOf(options.format));
     const shards: HandedSplit["shards"] = [];
@@ -160,6 +168,7 @@ export async function writeSplits(params: {
           schema: arrowSchema(options.format),
           kinds: COLUMNS[options.format].map(([, kind]) => kind),
           rows: rows(),
+          sizeOf: (row) => sizes?.get(row) ?? rowBytes(row),
           byteCount,
           encoder: params.encoder,
         });
