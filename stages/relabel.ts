@@ -42,18 +42,23 @@ export function relabel(params: { program: ExecutedProgram; task: ArcTask; gener
 
 export const relabelStage = defineStage<BuildOptions, ExecutedProgram, Row, undefined>({
   name: "relabel",
-  version: 3,
+  version: 4,
   sides: [loadTasksStage],
   summary: ({ report: { counts } }) => [
     `relabelled rows: ${counts.rows ?? 0}; >=1 train correct ${counts.any_train_correct ?? 0}, all train correct ${counts.all_train_correct ?? 0}, ` +
       `test solved ${counts.test_solved ?? 0}, all train and test ${counts.all_train_and_test ?? 0}`,
     `logged vs re-executed test result: ${counts.logged_vs_executed_mismatch ?? 0} differ`,
   ],
-  key: (options) => ({ generation: options.generation ?? null }),
+  key: (options) => ({ generation: options.generation ?? null, reasoning: options.reasoning }),
   async run({ options, upstream }): Promise<StageOutput<Row, undefined>> {
     const programs = upstream.input.records;
     const { tasks } = upstream.side(loadTasksStage).data;
-    const records = programs.map((program) => relabel({ program, task: tasks[program.taskKey]!, generation: options.generation ?? program.generation ?? 0 }));
+    const records = programs.map((program) => {
+      const row = relabel({ program, task: tasks[program.taskKey]!, generation: options.generation ?? program.generation ?? 0 });
+      // Only --reasoning writes a model's reasoning, and only a test-solving row's: not carried
+      // otherwise. On real logs it was half of these rows' bytes, read back by every rebuild.
+      return row.reasoning === null || (options.reasoning && row.solvesTest) ? row : { ...row, reasoning: null };
+    });
     // Per attempt: a row standing for its twins counts once for each.
     const count = (test: (r: Row) => boolean) => totalWeight(records.filter(test));
     const counts = {

@@ -45,4 +45,28 @@ describe("hindsight relabelling", () => {
     ]);
     expect(out.counts).toMatchObject({ rows: 2, any_train_correct: 2, all_train_correct: 1, test_solved: 1, all_train_and_test: 1 });
   });
+
+  it("as a stage: keeps a program's reasoning only for a test-solving row with --reasoning, the only reasoning a dataset writes", async () => {
+    const thinking = (id: string, outcomes: Parameters<typeof program>[1]) => ({ ...program(id, outcomes), reasoning: `why ${id}` });
+    const programs = [thinking("f#1", [ok([[2]]), ok([[4]]), ok([[6]]), ok([[8]])]), thinking("f#2", [ok([[2]]), ok([[0]]), ok([[0]]), ok([[8]])])];
+    const reasoningOf = async (reasoning: boolean) => {
+      const options = { ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", reasoning };
+      const out = await relabelStage.run({
+        options,
+        upstream: stageInputs({
+          input: { records: programs, drops: [] },
+          sides: { "load-tasks": { records: [], drops: [], data: { tasks: { "arc-agi-1/aaaaaaaa": task } } } },
+        }),
+        context: context({ cacheDir: "/nonexistent" }),
+        dir: "/nonexistent",
+      });
+      return out.records.map((r) => r.reasoning);
+    };
+    expect(await reasoningOf(true)).toEqual(["why f#1", null]);
+    expect(await reasoningOf(false)).toEqual([null, null]);
+    // Which rows carry it depends on the option: the option is part of the stage's key.
+    const key = (reasoning: boolean) =>
+      relabelStage.key({ ...DEFAULT_BUILD_OPTIONS, logs: [], out: "", reasoning }, undefined as never, context({ cacheDir: "/nonexistent" }));
+    expect(key(true)).not.toEqual(key(false));
+  });
 });
