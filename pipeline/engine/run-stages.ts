@@ -65,7 +65,8 @@ export async function runStages<O>(params: {
     if (!found) throw new StageGraphError(`no output of ${name} is known to this phase`);
     return found;
   };
-  const records = new StageRecords({ store, keys, sources, after, meta: metaOf });
+  // What a stage that runs reads from the store, a later reader (the writer) reads again: it is kept for it.
+  const records = new StageRecords({ store, keys, sources, after, meta: metaOf, keep: true });
   const reports: StageReport[] = [];
   const allParts: Record<string, Record<string, unknown>> = {};
   const uncached = new Map<string, string>(Object.entries(sources).flatMap(([name, s]) => (s.uncacheable ? [[name, s.uncacheable]] : [])));

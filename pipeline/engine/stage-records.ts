@@ -25,6 +25,8 @@ export class StageRecords {
       keys: Record<string, string>;
       meta: (stage: string) => StageMeta;
       sources?: Record<string, SourceOutput>;
+      /** Records read from the store are kept there for the next reader (StageStore.readRecords). */
+      keep?: boolean;
     },
   ) {}
 
@@ -77,8 +79,8 @@ export class StageRecords {
     }
     if (m.patched) {
       const base = new Map(this.get<{ id: string }>(this.params.after(name)[0]!, wanted).map((r) => [r.id, r]));
-      return store.readRecords<{ id: string }>(name, keys[name]!, wanted).map((patch) => ({ ...base.get(patch.id), ...patch }));
+      return store.readRecords<{ id: string }>(name, keys[name]!, wanted, this.params.keep).map((patch) => ({ ...base.get(patch.id), ...patch }));
     }
-    return store.readRecords(name, keys[name]!, wanted);
+    return store.readRecords(name, keys[name]!, wanted, this.params.keep);
   }
 }

@@ -35,6 +35,13 @@ const RECORDS = "/r";
 /** Pieces of ~1 MiB of JSON lines: a stage's output may exceed what one string holds (~512 MiB). */
 const PIECE = 1 << 20;
 
+/**
+ * Records read while the task stages run that are kept for the writer, by their text's size: a
+ * rebuild's first changed stage reads the records the writer reads next (4 MB over the 457 tasks
+ * of ../shared/run-logs). A larger build keeps its first tasks', the ones the writer reads first.
+ */
+const KEPT_BYTES = 16 * 2 ** 20;
+
 function packRecords(records: unknown[]): Buffer {
   const pieces: Buffer[] = [];
   let text = "";
@@ -71,6 +78,9 @@ export class StageStore {
   private readonly digests;
   private readonly pendingDigests = new Map<string, unknown>();
   private digestsCleared = false;
+  /** Records read whole with `keep`, until a reader without it takes them (once). */
+  private readonly kept = new Map<string, { records: unknown[]; bytes: number }>();
+  private keptBytes = 0;
 
   constructor(private readonly dir: string) {
     // Records are gzipped already: LMDB's own compression would spend time for nothing.
@@ -133,14 +143,32 @@ export class StageStore {
     return found && (found.done || unfinished) ? found.meta : undefined;
   }
 
-  /** An entry's records; with `wanted`, only those with these ids (the others are not parsed). */
-  readRecords<T>(stage: string, key: string, wanted?: ReadonlySet<string>): T[] {
+  /**
+   * An entry's records; with `wanted`, only those with these ids (the others are not parsed). With
+   * `keep`, records read whole are also kept (within KEPT_BYTES) for the next reader without
+   * `keep`, which takes them instead of reading them again: the task stages keep, the writer takes.
+   */
+  readRecords<T>(stage: string, key: string, wanted?: ReadonlySet<string>, keep = false): T[] {
     const id = this.id(stage, key);
+    const found = keep ? undefined : this.kept.get(id);
+    if (found) {
+      this.kept.delete(id);
+      this.keptBytes -= found.bytes;
+      const records = found.records as T[];
+      return wanted ? records.filter((r) => wanted.has((r as { id: string }).id)) : records;
+    }
     try {
       // Whether the entry is there, without decoding its meta (the caller has read it).
       if (this.pending.has(id) ? this.pending.get(id) === null : !this.table.doesExist(id + META)) throw new Error("no such entry");
-      const records = this.pending.has(id) ? this.pending.get(id)?.records : (this.table.get(id + RECORDS) as Buffer | undefined);
-      return records ? sharedRecordsOf<T>(gunzipSync(records), wanted) : [];
+      const packed = this.pending.has(id) ? this.pending.get(id)?.records : (this.table.get(id + RECORDS) as Buffer | undefined);
+      if (!packed) return [];
+      const text = gunzipSync(packed);
+      const records = sharedRecordsOf<T>(text, wanted);
+      if (keep && !wanted && this.keptBytes + text.length <= KEPT_BYTES) {
+        this.kept.set(id, { records, bytes: text.length });
+        this.keptBytes += text.length;
+      }
+      return records;
     } catch (error) {
       throw new CacheError(
         `cache entry ${stage}/${key} in ${join(this.dir, "store.lmdb")} is marked done but its records cannot be read (${(error as Error).message}); run 'arcforge cache clear' or use --fresh`,
@@ -233,6 +261,7 @@ export class StageStore {
   /** Resolves when every entry written so far has landed; a refused write is raised here. */
   async close(): Promise<void> {
     this.closed = true;
+    this.kept.clear();
     await Promise.all([...this.writes]);
     if (this.failure) throw this.failure;
   }

@@ -46,4 +46,37 @@ describe("a stage's records read back", () => {
     expect(records.get("relabel")).toHaveLength(1000);
     await closeKvStore(cacheDir);
   });
+
+  it("are parsed once for the stages that run and the writer after them: the writer takes what they kept, once", async () => {
+    const { cacheDir, reading } = await chain();
+    const after = (name: string) => ({ relabel: ["execute"], select: ["relabel"] })[name] ?? [];
+    const keys = { execute: "k1", relabel: "k2", select: "k3" };
+    const meta = (name: string): StageMeta => ({ execute: { drops: [], length: 1000 }, relabel: { drops: [], length: 1000, patched: true } })[name]!;
+    const running = new StageRecords({ store: reading, keys, after, meta, keep: true }).get<{ id: string }>("execute");
+    const writing = (wanted?: ReadonlySet<string>) => new StageRecords({ store: reading, keys, after, meta }).get<{ id: string }>("execute", wanted);
+    // The same records, not a second parse; a later reader parses again (each is taken once).
+    expect(writing()).toBe(running);
+    const again = writing();
+    expect(again).not.toBe(running);
+    expect(again).toEqual(running);
+    // Taken by a reader of a few ids: those, in the entry's order.
+    new StageRecords({ store: reading, keys, after, meta, keep: true }).get("execute");
+    expect(writing(new Set(["p917", "p3"])).map((r) => r.id)).toEqual(["p3", "p917"]);
+    expect(writing()).not.toBe(running);
+    await closeKvStore(cacheDir);
+  });
+
+  it("are not kept past a budget: a build of large tasks holds no more than its first tasks' records", async () => {
+    const cacheDir = await tempDir();
+    const store = new StageStore(cacheDir);
+    const huge = [{ id: "p0", code: "x".repeat(17 * 2 ** 20) }];
+    store.commit({ stage: "execute", key: "k1", meta: { drops: [], length: 1 }, records: huge, done: true });
+    await store.close();
+    const reading = new StageStore(cacheDir);
+    const read = (keep: boolean) =>
+      new StageRecords({ store: reading, keys: { execute: "k1" }, after: () => [], meta: () => ({ drops: [], length: 1 }), keep }).get("execute");
+    const first = read(true);
+    expect(read(false)).not.toBe(first);
+    await closeKvStore(cacheDir);
+  });
 });
