@@ -81,6 +81,8 @@ export class StageStore {
   /** Records read whole with `keep`, until a reader without it takes them (once). */
   private readonly kept = new Map<string, { records: unknown[]; bytes: number }>();
   private keptBytes = 0;
+  /** Each stage's last.json as read or written by this store. */
+  private readonly lastTexts = new Map<string, string>();
 
   constructor(private readonly dir: string) {
     // Records are gzipped already: LMDB's own compression would spend time for nothing.
@@ -247,15 +249,21 @@ export class StageStore {
   /** The key parts of the last run of a stage, to say why it runs again. */
   lastParts(stage: string): Record<string, unknown> | undefined {
     try {
-      return JSON.parse(readFileSync(join(this.dir, "stages", stage, "last.json"), "utf8"));
+      const text = readFileSync(join(this.folderOf(stage), "last.json"), "utf8");
+      this.lastTexts.set(stage, text);
+      return JSON.parse(text);
     } catch {
       return undefined;
     }
   }
 
+  /** Written only when they differ from what lastParts read: a rebuild's readers find the same parts (read-logs': every log's digest). */
   rememberParts(stage: string, parts: Record<string, unknown>): void {
-    mkdirSync(join(this.dir, "stages", stage), { recursive: true });
-    writeFileAtomic(join(this.dir, "stages", stage, "last.json"), JSON.stringify(parts));
+    const text = JSON.stringify(parts);
+    if (this.lastTexts.get(stage) === text) return;
+    mkdirSync(this.folderOf(stage), { recursive: true });
+    writeFileAtomic(join(this.folderOf(stage), "last.json"), text);
+    this.lastTexts.set(stage, text);
   }
 
   /** Resolves when every entry written so far has landed; a refused write is raised here. */
