@@ -105,6 +105,8 @@ export class StageStore {
     // A build that failed closes the store while other tasks may still finish: their entries are not kept.
     if (this.closed) return;
     this.pending.set(id, entry);
+    // Records kept from the entry this replaces are not its records.
+    this.takeKept(id);
     const landed = this.table.transaction(() => {
       if (entry) {
         // No records key to remove for a selection: begin() removed any earlier entry whole, and
@@ -152,13 +154,8 @@ export class StageStore {
    */
   readRecords<T>(stage: string, key: string, wanted?: ReadonlySet<string>, keep = false): T[] {
     const id = this.id(stage, key);
-    const found = keep ? undefined : this.kept.get(id);
-    if (found) {
-      this.kept.delete(id);
-      this.keptBytes -= found.bytes;
-      const records = found.records as T[];
-      return wanted ? records.filter((r) => wanted.has((r as { id: string }).id)) : records;
-    }
+    const found = keep ? undefined : (this.takeKept(id) as T[] | undefined);
+    if (found) return wanted ? found.filter((r) => wanted.has((r as { id: string }).id)) : found;
     try {
       // Whether the entry is there, without decoding its meta (the caller has read it).
       if (this.pending.has(id) ? this.pending.get(id) === null : !this.table.doesExist(id + META)) throw new Error("no such entry");
@@ -195,6 +192,14 @@ export class StageStore {
     const dir = this.entry(stage, key);
     if (params.folder) rmSync(dir, { recursive: true, force: true });
     return dir;
+  }
+
+  private takeKept(id: string): unknown[] | undefined {
+    const kept = this.kept.get(id);
+    if (!kept) return undefined;
+    this.kept.delete(id);
+    this.keptBytes -= kept.bytes;
+    return kept.records;
   }
 
   /** Stores an entry begun with begin(); no records are read back as none (no key is written for them). */

@@ -66,6 +66,20 @@ describe("a stage's records read back", () => {
     await closeKvStore(cacheDir);
   });
 
+  it("kept, are not handed over once their entry is written again: the writer reads what the entry holds", async () => {
+    const { cacheDir, reading } = await chain();
+    const read = (keep: boolean) =>
+      new StageRecords({ store: reading, keys: { execute: "k1" }, after: () => [], meta: () => ({ drops: [], length: 1000 }), keep }).get<{ id: string }>(
+        "execute",
+      );
+    read(true);
+    reading.begin({ stage: "execute", key: "k1", folder: false });
+    reading.commit({ stage: "execute", key: "k1", meta: { drops: [], length: 1 }, records: [{ id: "new" }], done: true });
+    expect(read(false).map((r) => r.id)).toEqual(["new"]);
+    await reading.close();
+    await closeKvStore(cacheDir);
+  });
+
   it("are not kept past a budget: a build of large tasks holds no more than its first tasks' records", async () => {
     const cacheDir = await tempDir();
     const store = new StageStore(cacheDir);
