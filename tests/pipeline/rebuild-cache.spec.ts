@@ -104,6 +104,30 @@ describe("incremental rebuilds", () => {
     expect(manifest.stages.find((s) => s.stage === "clean-code")!.tasks!.total).toBeGreaterThan(5);
   });
 
+  it("counts a kept program's twins once when a stage after dedup runs on dedup's cached output", async () => {
+    const { options } = await demoWorld({ validation: true });
+    // Three attempts of one file the same but for their number: one record standing for two twins.
+    const attempt = { program_extracted: true, program: "def transform(grid):\n    return [list(reversed(r)) for r in grid]\n" };
+    const log = {
+      task_id: "a1b2c3d4",
+      model: "demo/coder-c",
+      api_type: "chat_completions_independent_attempts",
+      independent_attempts_data: { attempt_details: [1, 2, 3].map((n) => ({ attempt_number: n, ...attempt })) },
+    };
+    await writeFile(join(options.logs[0]!, "20250803_000000_000001_1_a1b2c3d4.json"), JSON.stringify(log));
+    const cacheDir = await tempDir();
+    await build(options, cacheDir);
+    const rebuilt = await build({ ...options, nearDedup: 0.9 }, cacheDir);
+    expect(ran(rebuilt)).toContain("near-dedup");
+    expect(rebuilt.stages.find((s) => s.stage === "dedup")!.ran).toBe(false);
+    const cold = await build({ ...options, nearDedup: 0.9, out: `${options.out}-cold` }, await tempDir());
+    const kept = (m: BuildManifest) => m.stages.map((s) => [s.stage, s.kept, s.dropped]);
+    expect(cold.stages.find((s) => s.stage === "dedup")!.dropped.duplicate_code).toBeGreaterThanOrEqual(2);
+    expect(kept(rebuilt)).toEqual(kept(cold));
+    expect(rebuilt.attempts).toEqual(cold.attempts);
+    expect(rebuilt.outputs.map((o) => o.sha256)).toEqual(cold.outputs.map((o) => o.sha256));
+  });
+
   it("refuses a second build on the same cache while one holds it", async () => {
     const cacheDir = await tempDir();
     const unlock = lockCache(cacheDir);

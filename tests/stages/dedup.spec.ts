@@ -41,6 +41,28 @@ describe("dedup", () => {
     expect(out.counts).toEqual({ dedup_disabled: 3 });
   });
 
+  it("as a stage, stores what it keeps as rows of its own when that is at most half of its rows or a kept row had twins", async () => {
+    // Read back as a selection, the upstream's row would bring its twins (dropped here) back with it.
+    const distinct = [row("a#1", { solves: true, code: "A" }), row("a#2", { solves: true, code: "B" }), row("a#3", { solves: true, code: "C" })];
+    expect((await runStage(distinct, {})).newRecords).toBeUndefined();
+    expect((await runStage([...distinct, row("a#4", { solves: true, code: "A" })], {})).newRecords).toBeUndefined();
+    const most = [
+      row("a#1", { solves: true, code: "A" }),
+      row("a#2", { solves: true, code: "A" }),
+      row("a#3", { solves: true, code: "A" }),
+      row("a#4", { solves: true, code: "B" }),
+    ];
+    expect((await runStage(most, {})).newRecords).toBe(true);
+    const twinned = [{ ...row("a#1", { solves: true, code: "A" }), twins: { prefix: "a#", numbers: [5] } }, ...distinct.slice(1)];
+    const out = await runStage(twinned, {});
+    expect(out.records.map((r) => [r.id, r.twins])).toEqual([
+      ["a#1", undefined],
+      ["a#2", undefined],
+      ["a#3", undefined],
+    ]);
+    expect(out.newRecords).toBe(true);
+  });
+
   it("as a stage, for the program table: one row per cleaned code, solving or not, the others dropped as copies of it", async () => {
     const out = await runStage(copies, { format: "programs" });
     expect(out.records.map((r) => r.id)).toEqual(["log1#1"]);
