@@ -29,17 +29,31 @@ export function gridsData(values: Grid[][]): Data {
   let c = 0;
   let r = 0;
   let g = 0;
+  // Where each grid's cells were first written: a grid met again (a task's own grids are the same
+  // arrays in each of its rows, copies of a program share their outputs) is copied from there.
+  const written = new Map<Grid, number>();
   values.forEach((list, l) => {
     for (const grid of list) {
-      for (const row of grid) {
-        for (const cell of row) {
-          if (halves && (cell | 0) === cell) {
-            halves[2 * c] = cell;
-            halves[2 * c + 1] = cell < 0 ? -1 : 0;
-          } else cellValues[c] = BigInt(cell);
-          c++;
+      const first = written.get(grid);
+      if (first === undefined) {
+        written.set(grid, c);
+        for (const row of grid) {
+          for (const cell of row) {
+            if (halves && (cell | 0) === cell) {
+              halves[2 * c] = cell;
+              halves[2 * c + 1] = cell < 0 ? -1 : 0;
+            } else cellValues[c] = BigInt(cell);
+            c++;
+          }
+          rowOffsets[++r] = c;
         }
-        rowOffsets[++r] = c;
+      } else {
+        const start = c;
+        for (const row of grid) {
+          c += row.length;
+          rowOffsets[++r] = c;
+        }
+        cellValues.copyWithin(start, first, first + (c - start));
       }
       gridOffsets[++g] = r;
     }

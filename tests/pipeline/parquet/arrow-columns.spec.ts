@@ -23,4 +23,21 @@ describe("grid columns", () => {
       { numRuns: 300 },
     );
   });
+
+  it("hold the same cells and offsets when one grid array stands in many rows as when each row has its own copy", () => {
+    const grid = fc.array(fc.array(fc.integer({ min: -3, max: 2 ** 40 }), { maxLength: 4 }), { maxLength: 3 });
+    fc.assert(
+      fc.property(fc.array(grid, { minLength: 1, maxLength: 4 }), fc.array(fc.array(fc.nat(), { maxLength: 4 }), { maxLength: 6 }), (pool, picks) => {
+        // Rows whose grids are the very same arrays (a task's own grids, a program's shared outputs), and their deep copies.
+        const shared = picks.map((list) => list.map((i) => pool[i % pool.length]!));
+        const copied = JSON.parse(JSON.stringify(shared)) as typeof shared;
+        const offsets = (data: ReturnType<typeof gridsData>) => [data, data.children[0]!, data.children[0]!.children[0]!].map((d) => [...d.valueOffsets]);
+        const a = gridsData(shared);
+        const b = gridsData(copied);
+        expect([...cellsOf(a)]).toEqual([...cellsOf(b)]);
+        expect(offsets(a)).toEqual(offsets(b));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -58,4 +58,19 @@ describe("the report's row viewer", () => {
     expect(viewer["a/2"]).toBeUndefined();
     expect(viewerNote).toBe(`up to ${VIEWER_ROWS_PER_TASK} rows per task; 1 more rows left out to keep the page small`);
   });
+
+  it("once the budget is nearly spent, still takes each row that fits and leaves out each that does not", () => {
+    const sample = new ViewerSample({ refinement: false });
+    sample.add({ split: "train", key: "a/1", row: row("x".repeat(VIEWER_BUDGET_BYTES - 2000)) });
+    const big = Array.from({ length: 30 }, () => Array.from({ length: 30 }, () => 7));
+    const task = (grid: number[][]) => ({ train: [{ input: grid, output: grid }], test: [{ input: grid, output: grid }] });
+    // Left out by its task's grids alone, by its own predicted grids, and by its code; then one that fits.
+    sample.add({ split: "train", key: "a/2", row: row("small"), task: task(big) });
+    sample.add({ split: "train", key: "a/3", row: { ...row("small"), predicted_train_output: [big, big] }, task: task([[1]]) });
+    sample.add({ split: "train", key: "a/4", row: row("y".repeat(1990)), task: task([[1]]) });
+    sample.add({ split: "train", key: "a/5", row: row("fits"), task: task([[1]]) });
+    const { viewer, viewerNote } = sample.result();
+    expect(Object.keys(viewer)).toEqual(["a/1", "a/5"]);
+    expect(viewerNote).toBe(`up to ${VIEWER_ROWS_PER_TASK} rows per task; 3 more rows left out to keep the page small`);
+  });
 });
