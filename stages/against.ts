@@ -72,8 +72,10 @@ export const againstStage = defineStage<BuildOptions, Row, Row, undefined>({
       : [];
   },
   async key(options, upstream, context) {
+    // Without --against the key reads nothing of the task: the same for every task (a digest chained from the stage's upstream).
+    if (!options.against?.length) return { against: null };
     const against = upstream.side(ATTEMPTS).data.against;
-    if (!options.against?.length || !against) return { against: null };
+    if (!against) return { against: null };
     return {
       against: against.shards,
       clean: options.cleanCode ? CLEANER_HASH : null,

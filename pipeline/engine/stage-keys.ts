@@ -42,13 +42,16 @@ export async function keyParts<O>(params: {
   scope?: string;
 }): Promise<Record<string, unknown>> {
   const { stage } = params;
-  return {
-    store: STORE_FORMAT,
-    stage: stage.name,
-    version: stage.version,
+  return partsOf({
+    stage,
     options: await inStage(stage.name, params.scope, () => stage.key(params.options, params.inputs, params.context)),
     upstream: params.upstream,
-  };
+  });
+}
+
+/** Key parts from what a stage's key returned and its upstreams' keys (or digests standing for them). */
+export function partsOf(params: { stage: AnyStage<never>; options: unknown; upstream: Record<string, string> }): Record<string, unknown> {
+  return { store: STORE_FORMAT, stage: params.stage.name, version: params.stage.version, options: params.options, upstream: params.upstream };
 }
 
 /** Runs a stage's code, turning a failure that is not a broken contract into a StageError naming where. */

@@ -6,12 +6,15 @@ import type { SourceOutput } from "../engine/stage-records.js";
 import { stageKey } from "../engine/stage-keys.js";
 import type { StageStore } from "../store/stage-store.js";
 import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
-import { digestOf, type StageDigest, type TaskExtract } from "./task-digests.js";
+import { optionParts, sourceDigestId, stageDigestId } from "./stage-digest-ids.js";
+import type { StageDigest, TaskExtract } from "./task-digests.js";
 
 /**
- * The first task stages whose output is unchanged for every task, decided stage by stage: each
- * task's key for the stage (running nothing), then one lookup of the digest over those keys. A
- * stage decided so is reported from its digest and its task entries are read only if needed.
+ * The first task stages whose output is unchanged for every task, decided stage by stage in one
+ * lookup each: of a digest over the tasks' keys for the stage (each task's key computed, running
+ * nothing), or, for a stage whose key reads only the options, of a digest chained from its
+ * upstreams' (its tasks' keys then come from the digest). A stage decided so is reported from its
+ * digest and its task entries are read only if needed. Returns each decided stage's digest id too.
  */
 export async function decideUnchanged<T extends { taskKey: string }>(params: {
   tasks: T[];
@@ -23,38 +26,54 @@ export async function decideUnchanged<T extends { taskKey: string }>(params: {
   concurrency: number;
   totals: StageTotals;
   extracts: Map<string, Record<string, TaskExtract>>;
-}): Promise<{ stages: number; keys: Record<string, string>[] }> {
+}): Promise<{ stages: number; keys: Record<string, string>[]; ids: Record<string, string> }> {
   const { tasks, store } = params;
   const sources = tasks.map(params.sourceOf);
   const keys: Record<string, string>[] = sources.map((source) => ({ [ATTEMPTS.name]: source.key }));
+  const pairsOf = (name: string) => tasks.map((t, i): [string, string] => [t.taskKey, keys[i]![name]!]);
+  const ids: Record<string, string> = { [ATTEMPTS.name]: sourceDigestId(pairsOf(ATTEMPTS.name)) };
   let stages = 0;
   for (const stage of TASK_STAGES) {
     if (tasks.length === 0) break;
     const started = performance.now();
-    const keyOf = (i: number) =>
-      stageKey({
-        stage,
-        upstream: TASK_WIRING.get(stage.name) ?? [],
-        keys: keys[i]!,
-        sources: { [ATTEMPTS.name]: sources[i]! },
-        options: params.options,
-        store,
-        context: params.context,
-        scope: `task ${tasks[i]!.taskKey}`,
-      });
-    // A few tasks at a time: most keys are computed at once, a task file's digest is read from disk.
-    const found: (string | undefined)[] = [];
-    for (let i = 0; i < tasks.length; i += params.concurrency)
-      found.push(...(await Promise.all(tasks.slice(i, i + params.concurrency).map((_, j) => keyOf(i + j)))));
-    if (found.some((k) => k === undefined)) break;
-    const pairs = tasks.map((t, i): [string, string] => [t.taskKey, found[i]!]);
-    const summed = reportKey(pairs);
-    const digest = store.readDigest<StageDigest>(stage.name, digestOf(summed));
+    const upstream = TASK_WIRING.get(stage.name) ?? [];
+    const options = await optionParts({ stage, options: params.options, context: params.context });
+    let found: (string | undefined)[] | undefined;
+    if (!options) {
+      const keyOf = (i: number) =>
+        stageKey({
+          stage,
+          upstream,
+          keys: keys[i]!,
+          sources: { [ATTEMPTS.name]: sources[i]! },
+          options: params.options,
+          store,
+          context: params.context,
+          scope: `task ${tasks[i]!.taskKey}`,
+        });
+      // A few tasks at a time: most keys are computed at once, a task file's digest is read from disk.
+      found = [];
+      for (let i = 0; i < tasks.length; i += params.concurrency)
+        found.push(...(await Promise.all(tasks.slice(i, i + params.concurrency).map((_, j) => keyOf(i + j)))));
+      if (found.some((k) => k === undefined)) break;
+    }
+    const computed = found;
+    const id = stageDigestId({
+      stage,
+      options,
+      upstream: Object.fromEntries(upstream.map((name) => [name, ids[name]!])),
+      keys: () => tasks.map((t, i) => [t.taskKey, computed![i]!]),
+    });
+    const digest = store.readDigest<StageDigest>(stage.name, id);
     if (!digest) break;
+    // A chained digest lists its tasks' keys: the tasks of its source, so every task is there.
+    found ??= tasks.map((t) => digest.keys?.[t.taskKey]);
+    if (found.some((k) => k === undefined)) break;
     found.forEach((k, i) => (keys[i]![stage.name] = k!));
-    params.totals.decided({ stage: stage.name, key: summed, sum: digest, ms: Math.round(performance.now() - started) });
+    params.totals.decided({ stage: stage.name, key: reportKey(pairsOf(stage.name)), sum: digest, ms: Math.round(performance.now() - started) });
     params.extracts.set(stage.name, digest.extracts);
+    ids[stage.name] = id;
     stages++;
   }
-  return { stages, keys };
+  return { stages, keys, ids };
 }

@@ -6,16 +6,17 @@ import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import { ATTEMPTS, type TaskSourceData } from "../../stages/load-tasks.js";
 import type { SelectSummary } from "../../stages/select.js";
 import { cacheKey } from "../common/canonical-json.js";
-import { reportKey, StageTotals } from "../engine/sum-reports.js";
+import { StageTotals } from "../engine/sum-reports.js";
 import type { StageContext } from "../engine/stage.js";
 import type { SourceOutput } from "../engine/stage-records.js";
 import { runBounded } from "../engine/run-bounded.js";
 import { runStages } from "../engine/run-stages.js";
 import { readTaskShard, type ShardContent, type TaskShard } from "../engine/task-shards.js";
 import type { StageStore } from "../store/stage-store.js";
-import { TASK_STAGES } from "./build-stages.js";
+import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
 import { decideUnchanged } from "./decide-unchanged.js";
-import { digestOf, extractOf, fromExtracts, type StageDigest, type TaskExtract } from "./task-digests.js";
+import { extractOf, fromExtracts, type StageDigest, type TaskExtract } from "./task-digests.js";
+import { optionParts, sourceDigestId, stageDigestId } from "./stage-digest-ids.js";
 import type { StageReport } from "../../schemas/build-manifest.js";
 
 /** One reader's shard of a task, and the folder it lives in. */
@@ -136,7 +137,7 @@ export async function runTaskStages(params: {
   const active = params.tasks.filter((t) => t.read > 0);
   const extracts = new Map<string, Record<string, TaskExtract>>();
   const decided = context.fresh
-    ? { stages: 0, keys: active.map(() => ({})) }
+    ? { stages: 0, keys: active.map(() => ({})), ids: { [ATTEMPTS.name]: sourceDigestId(active.map((t) => [t.taskKey, taskSource(t).key])) } }
     : await decideUnchanged({ ...params, tasks: active, sourceOf: taskSource, totals, extracts, context: quiet });
   const running = TASK_STAGES.slice(decided.stages);
   const keysOf = new Map(active.map((t, i) => [t.taskKey, decided.keys[i]!]));
@@ -189,15 +190,24 @@ export async function runTaskStages(params: {
   context.emit({ type: "stage-end", stage: "tasks", kept: runs.length, dropped: 0, ms: 0 });
   // The stages that ran (or were found task by task) are decided in one lookup next time, unless
   // an output must not be reused.
-  if (!runs.some((r) => r.uncacheable))
+  if (!runs.some((r) => r.uncacheable)) {
+    const ids = { ...decided.ids };
     for (const stage of running) {
       const keys = runs.filter((r) => r.read > 0).map((r): [string, string] => [r.taskKey, r.keys[stage.name]!]);
+      const id = stageDigestId({
+        stage,
+        options: await optionParts({ stage, options: params.options, context: quiet }),
+        upstream: Object.fromEntries((TASK_WIRING.get(stage.name) ?? []).map((name) => [name, ids[name]!])),
+        keys: () => keys,
+      });
+      ids[stage.name] = id;
       store.writeDigest({
         stage: stage.name,
-        digest: digestOf(reportKey(keys)),
-        value: { ...totals.sumOf(stage.name), extracts: extracts.get(stage.name) ?? {} } satisfies StageDigest,
+        digest: id,
+        value: { ...totals.sumOf(stage.name), extracts: extracts.get(stage.name) ?? {}, keys: Object.fromEntries(keys) } satisfies StageDigest,
       });
     }
+  }
   const { reports, parts } = totals.finish();
   // Remembered once per stage, without the upstream keys (they differ task by task).
   for (const [stage, p] of parts) store.rememberParts(stage, { ...p, upstream: undefined });

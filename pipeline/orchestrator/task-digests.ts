@@ -85,6 +85,8 @@ export function fromExtracts(params: { extracts: (stage: string) => TaskExtract 
  */
 export interface StageDigest extends StageSum {
   extracts: Record<string, TaskExtract>;
+  /** Each task's key for the stage: what a chained digest (`stageDigestId`) stands for. */
+  keys: Record<string, string>;
 }
 
 /** Where a stage's digest is stored: of its report key (`reportKey` of its tasks' keys) and the extraction that made it. */

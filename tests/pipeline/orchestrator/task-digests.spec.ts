@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildDataset } from "../../../pipeline/orchestrator/build-dataset.js";
 import { TASK_STAGES } from "../../../pipeline/orchestrator/build-stages.js";
+import { executeStage } from "../../../stages/execute.js";
+import { loadTasksStage } from "../../../stages/load-tasks.js";
 import { StageStore } from "../../../pipeline/store/stage-store.js";
 import { closeKvStore, kvTable } from "../../../pipeline/store/kv-store.js";
 import { CacheError } from "../../../pipeline/common/errors.js";
@@ -54,6 +56,33 @@ describe("stage digests", () => {
     vi.restoreAllMocks();
     expect(reports(warm.manifest)).toEqual(reports(entryByEntry));
     expect(warm.manifest.stages.filter((r) => TASK_STAGE_NAMES.has(r.stage)).every((r) => !r.ran && r.reason === "cached")).toBe(true);
+  });
+
+  it("decide a stage whose key reads only the options from its upstreams' digests, without a key per task", async () => {
+    const { options } = await demoWorld({ validation: true });
+    const cacheDir = await tempDir();
+    await build({ options, cacheDir });
+    const perTask = vi.spyOn(loadTasksStage, "key");
+    const optionsOnly = vi.spyOn(executeStage, "key");
+    const warm = await buildDataset({ options, cacheDir });
+    const tasks = warm.stages.find((r) => r.stage === "load-tasks")!.tasks!.total;
+    expect(tasks).toBeGreaterThan(3);
+    // load-tasks reads each task's attempts for its key (once more to find that it does); execute's is asked once for the build.
+    expect(perTask.mock.calls.length).toBe(tasks + 1);
+    expect(optionsOnly.mock.calls.length).toBe(1);
+    expect(warm.stages.filter((r) => TASK_STAGE_NAMES.has(r.stage)).every((r) => !r.ran)).toBe(true);
+    // A changed option of such a stage is a changed digest: it and the stages after it run.
+    const changed = await buildDataset({ options: { ...options, dropIdentity: !options.dropIdentity }, cacheDir });
+    expect(changed.stages.filter((r) => r.ran).map((r) => r.stage)).toEqual([
+      "filter-degenerate",
+      "dedup",
+      "near-dedup",
+      "against",
+      "select",
+      "pair",
+      "balance",
+      "split",
+    ]);
   });
 
   it("decide the stages before a changed rule in one lookup each and run the rest, to the bytes of a fresh build", async () => {
