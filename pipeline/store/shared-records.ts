@@ -45,28 +45,36 @@ function idOf(line: string, close: number): string {
 }
 
 /**
- * The fields after the id of the first line with a sketch: as a template whose clone is a record
- * (id first, so the clone spells the same JSON), and as that line's text after its id, which a
- * later line must equal. The text is held only while the entry is read, and the entry's whole
- * text is held then anyway; comparing it cost a fraction of stringifying the fields again for
- * every copy (most of reading a task of 10^5 copies back).
+ * The fields after the id of the first line with a sketch, as a template whose clone is a record
+ * (id first, so the clone spells the same JSON); and, once a later line has the same sketch, their
+ * text (`,"field":...}`, or `}` for none), which each such line must end with. A line written by
+ * JSON.stringify is what JSON.stringify gives for its parse, so a match is exact. The text is
+ * made once per shared group, not once per copy (that was most of reading a task of 10^5 copies
+ * back), and never for a line that shares with none: a task's distinct lines are not held.
  */
 interface Shared {
   template: Record<string, unknown>;
-  rest: string;
+  rest?: string;
 }
 
 function record(line: string, close: number, shared: Map<number, Shared>): unknown {
   if (close === -1) return JSON.parse(line);
   const key = sketch(line, close + 1);
   const found = shared.get(key);
-  // Equal text after the id parses to equal fields: the line shares the first one's.
-  if (found && line.length - close - 1 === found.rest.length && line.endsWith(found.rest)) {
+  if (found && sameRest(line, close, found)) {
     const copy = { ...found.template };
     copy.id = idOf(line, close);
     return copy;
   }
   const parsed = JSON.parse(line) as Record<string, unknown>;
-  if (!found) shared.set(key, { template: { ...parsed, id: undefined }, rest: line.slice(close + 1) });
+  if (!found) shared.set(key, { template: { ...parsed, id: undefined } });
   return parsed;
+}
+
+/** The line after its id spells exactly the group's fields. */
+function sameRest(line: string, close: number, group: Shared): boolean {
+  // The template's id is undefined, so JSON.stringify leaves it out: `{...}` is the fields after it.
+  group.rest ??= `,${JSON.stringify(group.template).slice(1)}`;
+  const rest = group.rest === ",}" ? "}" : group.rest;
+  return line.length - close - 1 === rest.length && line.endsWith(rest);
 }
