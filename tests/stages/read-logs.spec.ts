@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readLogsStage } from "../../stages/read-logs.js";
 import { stageInputs } from "../../pipeline/engine/stage.js";
-import { context, demoWorld, runStage, shardsOf } from "../support/stage-harness.js";
+import { context, demoWorld, runStage, shardsOf, tempDir } from "../support/stage-harness.js";
 
 async function read(overrides = {}) {
   const { dir, options } = await demoWorld(overrides);
@@ -92,8 +92,9 @@ describe("read-logs", () => {
 
   it("keys its cache on file contents, not modification times", async () => {
     const { options } = await demoWorld();
-    const a = await readLogsStage.key(options, stageInputs({}), context({ cacheDir: "unused" }));
+    // Each with a cache of its own: a digest remembered by one must not stand in for reading the other's files.
+    const a = await readLogsStage.key(options, stageInputs({}), context({ cacheDir: await tempDir() }));
     const { options: other } = await demoWorld();
-    expect(JSON.stringify(await readLogsStage.key(other, stageInputs({}), context({ cacheDir: "unused" })))).toBe(JSON.stringify(a));
+    expect(JSON.stringify(await readLogsStage.key(other, stageInputs({}), context({ cacheDir: await tempDir() })))).toBe(JSON.stringify(a));
   });
 });
