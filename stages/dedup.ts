@@ -37,7 +37,8 @@ function firstOfEach(params: { rows: Row[]; key: (row: Row) => string; reason: (
     const { twins, ...one } = row;
     if (first === undefined) {
       seen.set(key, row.id);
-      kept.push(one);
+      // The row itself when it has no twins: a selection of it reads back as it is.
+      kept.push(twins ? one : row);
     }
     if (first === undefined && !twins) continue;
     const drop: Drop = {
@@ -91,16 +92,12 @@ function everyCopy(rows: Row[]): { records: Row[]; newRecords?: true } {
 }
 
 /**
- * Whether dedup's kept rows are stored as records of their own rather than as a selection of its
- * input's. A kept row that had twins is not its input's row (its twins became drops of their own),
- * and read back through a selection it would carry them again: a later stage counted them among its rows.
  * A task that keeps at most half of its rows (most at scale: 1,260 of 69,986 rows at 10^5
- * attempts) is stored whole too: the writer then reads those rows, not every relabelled row of the
- * task, in every rebuild after dedup.
+ * attempts) is stored as records of its own, not as a selection of its input's: the writer then
+ * reads those rows, not every relabelled row of the task, in every rebuild after dedup. (A kept row
+ * that lost its twins is stored whole by the engine: it is not its input's row.)
  */
-function storedWhole(params: { kept: Row[]; drops: Drop[]; read: number }): boolean {
-  return params.kept.length * 2 <= params.read || params.drops.some((d) => d.twinsOnly);
-}
+const storedWhole = (params: { kept: Row[]; read: number }) => params.kept.length * 2 <= params.read;
 
 export const dedupStage = defineStage<BuildOptions, Row, Row, undefined>({
   name: "dedup",
@@ -126,6 +123,6 @@ export const dedupStage = defineStage<BuildOptions, Row, Row, undefined>({
       return { ...every, drops: [], counts: { dedup_disabled: every.records.length } };
     }
     const { kept, drops, counts } = tableMode(options) ? programTable(rows) : dedupRows(rows);
-    return { records: kept, drops, counts, ...(storedWhole({ kept, drops, read: rows.length }) ? { newRecords: true } : {}) };
+    return { records: kept, drops, counts, ...(storedWhole({ kept, read: rows.length }) ? { newRecords: true } : {}) };
   },
 });

@@ -113,7 +113,7 @@ export async function runStages<O>(params: {
         length: output.kept ?? totalWeight(output.records as { twins?: Twins }[]),
         ...(output.dropped ? { dropped: output.dropped } : {}),
       };
-      const selects = stage.selects && !output.newRecords;
+      const selects = stage.selects && !output.newRecords && allOf(output.records, () => upstream.input.records);
       if (selects) m.selected = output.records.map((r) => idOf(r, stage.name));
       if (stage.patches) m.patched = true;
       // An output that is not the programs' doing taints everything computed from it: it is
@@ -174,6 +174,17 @@ function dropsWithTwins(drops: Drop[], read: () => unknown[]): Drop[] {
   for (const r of read() as { id?: string; twins?: Twins }[]) if (r.twins && typeof r.id === "string") twins.set(r.id, r.twins);
   if (twins.size === 0) return drops;
   return drops.map((d) => (d.twins || !twins.has(d.id) ? d : { ...d, twins: twins.get(d.id)! }));
+}
+
+/**
+ * Whether a selecting stage's records are all its input's very records: only then do its ids read
+ * back as what it handed on. A record it changed (dedup strips a kept record's twins) would come
+ * back as its input had it, so such an output is stored whole.
+ */
+function allOf(records: unknown[], input: () => unknown[]): boolean {
+  if (records.length === 0) return true;
+  const inputs = new Set(input());
+  return records.every((r) => inputs.has(r));
 }
 
 /** A selecting stage stores its records' ids: each record must have one. */

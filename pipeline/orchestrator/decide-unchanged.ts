@@ -61,7 +61,7 @@ export async function decideUnchanged<T extends { taskKey: string }>(params: {
     const id = stageDigestId({
       stage,
       options,
-      upstream: Object.fromEntries(upstream.map((name) => [name, ids[name]!])),
+      ids,
       keys: () => tasks.map((t, i) => [t.taskKey, computed![i]!]),
     });
     const digest = store.readDigest<StageDigest>(stage.name, id);

@@ -13,7 +13,7 @@ import { runBounded } from "../engine/run-bounded.js";
 import { runStages } from "../engine/run-stages.js";
 import { readTaskShard, type ShardContent, type TaskShard } from "../engine/task-shards.js";
 import type { StageStore } from "../store/stage-store.js";
-import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
+import { TASK_STAGES } from "./build-stages.js";
 import { decideUnchanged } from "./decide-unchanged.js";
 import { extractOf, fromExtracts, type StageDigest, type TaskExtract } from "./task-digests.js";
 import { optionParts, sourceDigestId, stageDigestId } from "./stage-digest-ids.js";
@@ -197,7 +197,7 @@ export async function runTaskStages(params: {
       const id = stageDigestId({
         stage,
         options: await optionParts({ stage, options: params.options, context: quiet }),
-        upstream: Object.fromEntries((TASK_WIRING.get(stage.name) ?? []).map((name) => [name, ids[name]!])),
+        ids,
         keys: () => keys,
       });
       ids[stage.name] = id;

@@ -3,6 +3,7 @@ import { cacheKey } from "../common/canonical-json.js";
 import type { AnyStage, KeyInputs, StageContext } from "../engine/stage.js";
 import { partsOf } from "../engine/stage-keys.js";
 import { reportKey } from "../engine/sum-reports.js";
+import { TASK_WIRING } from "./build-stages.js";
 import { digestOf } from "./task-digests.js";
 
 /** Bumped when how a chained digest id is made changes: digests stored under older ids never match. */
@@ -49,15 +50,16 @@ export async function optionParts(params: {
 export function stageDigestId(params: {
   stage: AnyStage<BuildOptions>;
   options?: { parts: unknown };
-  /** Each upstream's digest id (the source's: `sourceDigestId`), by name. */
-  upstream: Record<string, string>;
+  /** The digest ids found so far, by stage (the source's: `sourceDigestId`): its upstreams' are read. */
+  ids: Record<string, string>;
   /** The stage's tasks' keys; read only for a stage whose key reads its inputs. */
   keys: () => [string, string][];
 }): string {
   const { stage } = params;
   if (!params.options) return digestOf(reportKey(params.keys()));
   // Made as each task's key is made (`partsOf`), with the upstreams' digests for their keys: a change to how keys are made changes these too.
-  return digestOf(cacheKey({ chain: CHAIN_VERSION, parts: partsOf({ stage, options: params.options.parts, upstream: params.upstream }) }));
+  const upstream = Object.fromEntries((TASK_WIRING.get(stage.name) ?? []).map((name) => [name, params.ids[name]!]));
+  return digestOf(cacheKey({ chain: CHAIN_VERSION, parts: partsOf({ stage, options: params.options.parts, upstream }) }));
 }
 
 /** The task stages' source stands for its tasks' keys: a chained digest of a stage reading it starts from them. */

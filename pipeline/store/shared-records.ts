@@ -73,8 +73,10 @@ function record(line: string, close: number, shared: Map<number, Shared>): unkno
 
 /** The line after its id spells exactly the group's fields. */
 function sameRest(line: string, close: number, group: Shared): boolean {
-  // The template's id is undefined, so JSON.stringify leaves it out: `{...}` is the fields after it.
-  group.rest ??= `,${JSON.stringify(group.template).slice(1)}`;
-  const rest = group.rest === ",}" ? "}" : group.rest;
-  return line.length - close - 1 === rest.length && line.endsWith(rest);
+  if (group.rest === undefined) {
+    // The template's id is undefined, so JSON.stringify leaves it out: `{...}` is the fields after it.
+    const fields = JSON.stringify(group.template);
+    group.rest = fields === "{}" ? "}" : `,${fields.slice(1)}`;
+  }
+  return line.length - close - 1 === group.rest.length && line.endsWith(group.rest);
 }

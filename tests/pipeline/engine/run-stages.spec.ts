@@ -110,6 +110,29 @@ describe("runStages on small in-memory stages", () => {
     expect(changed.results.data(sumStage).sum).toBe(4 + 5);
   });
 
+  it("stores a selecting stage's output whole when a record is not its input's, so it reads back as it was handed on", async () => {
+    // Keeps every record, but hands one on changed: read back through a selection it would come back as its input had it.
+    const relabelOne = defineStage<Options, Num, Num, undefined>({
+      name: "relabel-one",
+      version: 1,
+      selects: true,
+      key: () => ({}),
+      run: async ({ upstream }) => ({ records: upstream.input.records.map((r) => (r.id === "r0" ? { ...r, n: 100 } : r)), drops: [] }),
+    });
+    const stages = Chain.from<Options, Num>(NUMBERS).pipe(relabelOne).pipe(atLeastStage).stages;
+    const { store } = await run({ stages });
+    const again = await run({ stages, store });
+    expect(again.results.reports.map((r) => r.ran)).toEqual([false, false]);
+    expect(again.results.records(relabelOne).map((r) => [r.id, r.n])).toEqual([
+      ["r0", 100],
+      ["r1", 2],
+      ["r2", 3],
+      ["r3", 4],
+    ]);
+    // A stage that hands on its input's very records is still stored as their ids.
+    expect(store.readMeta("at-least", again.results.keys["at-least"]!)?.selected).toEqual(["r0", "r2", "r3"]);
+  });
+
   it("takes a stage inserted mid-chain with one line: the next stage reads its records", async () => {
     const double = defineStage<Options, Num, Num, undefined>({
       name: "double",
