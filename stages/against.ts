@@ -71,6 +71,7 @@ export const againstStage = defineStage<BuildOptions, Row, Row, undefined>({
         ]
       : [];
   },
+  idle: (options) => (options.against?.length ? undefined : "input"),
   async key(options, upstream, context) {
     // Without --against the key reads nothing of the task: the same for every task (a digest chained from the stage's upstream).
     if (!options.against?.length) return { against: null };

@@ -49,6 +49,7 @@ export const filterAugmentStage = defineStage<BuildOptions, ExecutedProgram, Exe
     report.counts.sandbox_failures !== undefined || report.dropped.transductive_augment
       ? [`augmentation transduction: ${report.dropped.transductive_augment ?? 0} programs invariant to no flip or colour rotation`]
       : [],
+  idle: (options) => (options.transductionAugment ? undefined : "input"),
   key: async (options, _upstream, context) =>
     options.transductionAugment ? { limits: options.limits, runtime: fingerprintId(await context.fingerprint()) } : { enabled: false },
   async run({ options, upstream, context }): Promise<StageOutput<ExecutedProgram, undefined>> {

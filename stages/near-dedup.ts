@@ -103,6 +103,7 @@ export const nearDedupStage = defineStage<BuildOptions, Row, Row, undefined>({
             `${report.counts.near_dedup_compared} test-solving programs dropped (${report.counts.near_dedup_unparsable ?? 0} not parsable, kept)`,
         ]
       : [],
+  idle: (options) => (nearDedupApplies(options) ? undefined : "input"),
   key: (options) => (nearDedupApplies(options) ? { threshold: options.nearDedup, normaliser: NORMALISER_HASH } : { threshold: null }),
   async run({ options, upstream, context }): Promise<StageOutput<Row, undefined>> {
     const rows = upstream.input.records;

@@ -38,6 +38,9 @@ export const PAIRS_PER_TASK = 50;
  * executed and verified here), hindsight (SOAR's bucketed draw). Pairs are deduplicated by the
  * parent's train outputs and the child's code.
  */
+/** A task's pair data when it has no pairs. */
+const noPairs = (): PairData => ({ summary: { rows: 0, solved: 0, group: null }, participants: [], sources: {}, buckets: {}, dropped: {} });
+
 export const pairProgramsStage = defineStage<BuildOptions, Row, Row, PairData>({
   name: "pair",
   version: 1,
@@ -57,6 +60,7 @@ export const pairProgramsStage = defineStage<BuildOptions, Row, Row, PairData>({
               ),
             )})`,
         ],
+  idle: (options) => (pairMode(options) ? undefined : { data: noPairs() }),
   async key(options, upstream, context) {
     if (!pairMode(options)) return { pairs: null };
     const sources = pairSources(options);
@@ -73,7 +77,7 @@ export const pairProgramsStage = defineStage<BuildOptions, Row, Row, PairData>({
   },
   async run({ options, upstream, context }): Promise<StageOutput<Row, PairData>> {
     const rows = upstream.input.records;
-    const empty: PairData = { summary: { rows: 0, solved: 0, group: null }, participants: [], sources: {}, buckets: {}, dropped: {} };
+    const empty = noPairs();
     if (!pairMode(options)) return { records: [], drops: [], data: empty };
     const loaded = upstream.side(loadTasksStage).data;
     const task = Object.values(loaded.tasks)[0];

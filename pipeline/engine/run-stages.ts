@@ -5,6 +5,7 @@ import { CacheError, StageGraphError } from "../common/errors.js";
 import { StageRecords, type SourceOutput } from "./stage-records.js";
 import { inStage, keyInputs, keyParts, withData } from "./stage-keys.js";
 import { wireStages } from "./wire-stages.js";
+import { chainInput, idleAware, idleStages } from "./idle-stages.js";
 import type { StageReport } from "../../schemas/build-manifest.js";
 import type { Drop } from "../../schemas/drop.js";
 import { dropWeight, totalWeight, type Twins } from "../../schemas/twins.js";
@@ -59,12 +60,17 @@ export async function runStages<O>(params: {
   const wiring = wireStages({ stages: params.stages, sources: Object.keys(sources), from: params.from?.name });
   const after = (name: string) => wiring.get(name) ?? [];
   const known = params.known ?? {};
-  const metaOf = (name: string): StageMeta => {
-    if (!meta[name] && known[name]) meta[name] = storedMeta({ store, stage: name, key: known[name], scope: params.scope });
-    const found = meta[name];
-    if (!found) throw new StageGraphError(`no output of ${name} is known to this phase`);
-    return found;
-  };
+  const idle = idleStages(params.stages, params.options);
+  const metaOf = idleAware({
+    idle,
+    after,
+    read: (name) => {
+      if (!meta[name] && known[name]) meta[name] = storedMeta({ store, stage: name, key: known[name], scope: params.scope });
+      const found = meta[name];
+      if (!found) throw new StageGraphError(`no output of ${name} is known to this phase`);
+      return found;
+    },
+  });
   // What a stage that runs reads from the store, a later reader (the writer) reads again: it is kept for it.
   const records = new StageRecords({ store, keys, sources, after, meta: metaOf, keep: true });
   const reports: StageReport[] = [];
@@ -74,6 +80,10 @@ export async function runStages<O>(params: {
     const names = after(stage.name);
     if (known[stage.name]) {
       keys[stage.name] = known[stage.name];
+      continue;
+    }
+    if (idle.has(stage.name)) {
+      reports.push(idleReport({ stage: stage.name, input: chainInput(after, stage.name), keys, reports, uncached, meta: metaOf }));
       continue;
     }
     const started = performance.now();
@@ -156,6 +166,37 @@ export async function runStages<O>(params: {
   };
 }
 
+/**
+ * An idle stage's report: its key is its chain input's, and it ran when its input did (its output
+ * is made anew then), so a stage after it says what changed as it would after a stage that ran.
+ */
+function idleReport(params: {
+  stage: string;
+  input: string;
+  keys: Record<string, string>;
+  reports: StageReport[];
+  uncached: Map<string, string>;
+  meta: (name: string) => StageMeta;
+}): StageReport {
+  const { stage, input, uncached } = params;
+  const key = params.keys[input]!;
+  params.keys[stage] = key;
+  const taint = uncached.get(input);
+  if (taint) uncached.set(stage, taint);
+  const from = params.reports.find((r) => r.stage === input && r.ran);
+  return {
+    stage,
+    key,
+    ran: Boolean(from),
+    reason: !from ? "cached" : WHOLE_RUN.has(from.reason) ? from.reason : `changed: input from ${input}`,
+    ms: 0,
+    kept: params.meta(stage).length,
+    dropped: {},
+    counts: {},
+    ...(taint ? { notCached: taint } : {}),
+  };
+}
+
 /** A stage output the caller decided unchanged: its entry must be there (a damaged cache says so, with the remedy). */
 function storedMeta(params: { store: StageStore; stage: string; key: string; scope?: string }): StageMeta {
   const found = params.store.readMeta(params.stage, params.key);
@@ -202,10 +243,15 @@ function patchesOf(outputs: unknown[], upstream: unknown[]): unknown[] {
   });
 }
 
+/** Reasons that a whole run gives every stage, not one stage's change. */
+const FRESH = "--fresh";
+const FIRST_RUN = "no finished earlier run in this cache";
+const WHOLE_RUN = new Set([FRESH, FIRST_RUN]);
+
 function whyRun(params: { parts: Record<string, unknown>; last: Record<string, unknown> | undefined; fresh: boolean; ranUpstream: string[] }): string {
   const { parts, last } = params;
-  if (params.fresh) return "--fresh";
-  if (!last) return "no finished earlier run in this cache";
+  if (params.fresh) return FRESH;
+  if (!last) return FIRST_RUN;
   if (last.version !== parts.version) return `stage version ${String(last.version)} -> ${String(parts.version)}`;
   const changed: string[] = [];
   const options = (parts.options ?? {}) as Record<string, unknown>;

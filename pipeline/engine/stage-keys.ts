@@ -1,5 +1,6 @@
 import type { StageMeta, StageStore } from "../store/stage-store.js";
-import type { AnyStage, Handle, KeyInputs, StageContext, UpstreamMeta } from "./stage.js";
+import type { AnyStage, Handle, Idle, KeyInputs, StageContext, UpstreamMeta } from "./stage.js";
+import { idleAware } from "./idle-stages.js";
 import { cacheKey } from "../common/canonical-json.js";
 import { ArcforgeError, StageError } from "../common/errors.js";
 import type { SourceOutput } from "./stage-records.js";
@@ -9,7 +10,7 @@ export const STORE_FORMAT = 5;
 
 /** Stored meta as a stage's typed view: the one place an output's data meets its handle's type. */
 export function withData<D>(m: StageMeta): UpstreamMeta<D> {
-  const { data, selected: _selected, patched: _patched, length, ...rest } = m;
+  const { data, selected: _selected, patched: _patched, idle: _idle, length, ...rest } = m;
   return { ...rest, kept: length, data: data as D };
 }
 
@@ -83,13 +84,21 @@ export async function stageKey<O>(params: {
   store: StageStore;
   context: StageContext;
   scope?: string;
+  /** The idle stages (`idleStages`): their outputs are made, not read. */
+  idle: ReadonlyMap<string, Idle>;
+  /** Each stage's upstream names, its chain input first: an idle upstream's input is read for it. */
+  wiring: ReadonlyMap<string, readonly string[]>;
 }): Promise<string | undefined> {
   const { store, sources, keys } = params;
-  const meta = (name: string): StageMeta => {
-    const found = sources[name]?.meta ?? store.readMeta(name, keys[name]!);
-    if (!found) throw new Undecided();
-    return found;
-  };
+  const meta = idleAware({
+    idle: params.idle,
+    after: (name) => params.wiring.get(name) ?? [],
+    read: (name) => {
+      const found = sources[name]?.meta ?? store.readMeta(name, keys[name]!);
+      if (!found) throw new Undecided();
+      return found;
+    },
+  });
   try {
     const parts = await keyParts({
       stage: params.stage,

@@ -63,6 +63,8 @@ export class StageRecords {
     if (source) return wanted ? source.records().filter((r) => wanted.has((r as { id: string }).id)) : source.records();
     const { store, keys } = this.params;
     const m = this.params.meta(name);
+    // An idle stage's output is made, not stored: its chain input's records (the same objects), or none.
+    if (m.idle) return m.idle === "input" ? this.get(this.params.after(name)[0]!, wanted) : [];
     if (m.selected) {
       const selected = wanted ? m.selected.filter((id) => wanted.has(id)) : m.selected;
       const ids = new Set(selected);

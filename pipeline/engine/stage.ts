@@ -29,6 +29,9 @@ export interface StageOutput<T = unknown, D = unknown> {
   newRecords?: true;
 }
 
+/** What an idle stage hands on (see `Stage.idle`). */
+export type Idle<D = unknown> = "input" | { data: D };
+
 /** What a stage's key may look at upstream: never the records, which may not be loaded. */
 export type UpstreamMeta<D = unknown> = Omit<StageOutput<never, D>, "records" | "uncacheable" | "data" | "newRecords"> & { data: D };
 
@@ -117,6 +120,13 @@ export interface Stage<O, In = unknown, Out = unknown, D = unknown> extends Hand
   patches?: boolean;
   /** Counts that describe the work of a run (cache hits), not its output: a cached entry's are not counted again. */
   runCounts?: string[];
+  /**
+   * Whether, under these options, the stage has nothing to do for any task: `"input"` hands on its
+   * chain input as it is, `{ data }` hands on no records and this data; neither drops or counts.
+   * An idle stage is never run, keyed or stored: its output is made wherever it is read
+   * (`idleStages`), and its key is its chain input's. A function of the options alone.
+   */
+  idle?(options: O): Idle<D> | undefined;
   /** Exactly the options (and input digests) that change this stage's output. */
   key(options: O, upstream: KeyInputs, context: StageContext): unknown | Promise<unknown>;
   /** Its lines in the end-of-run summary (and the card), from its report summed over tasks. */

@@ -303,7 +303,7 @@ function splitSources(params: { run: BuildRun; store: StageStore; options: Build
     const tasks = run.tasks.filter((t) => splitOf(run, t) === split);
     // A generator, not a map: one task's rows in memory at a time.
     function* rowsByTask() {
-      for (const task of tasks) yield taskRows({ store, task, table, pairs });
+      for (const task of tasks) yield taskRows({ store, task, idle: run.idle, table, pairs });
     }
     return { split, rows: tasks.reduce((n, t) => n + t.selected.rows, 0), tasks: rowsByTask };
   });
@@ -392,7 +392,7 @@ function writeFates(params: { path: string; run: BuildRun; store: StageStore }):
   };
   function* fates(): Generator<Fate> {
     for (const task of run.tasks) {
-      const { fates: list, twins, read, twinsRead, countsAgree } = taskFates({ store, run, task });
+      const { fates: list, twins, read, twinsRead, countsAgree } = taskFates({ store, run, task, idle: run.idle });
       const seen = new Set(read);
       tally.total += read.length + twinsRead;
       tally.addsUp &&= countsAgree && seen.size === read.length && list.length === read.length;

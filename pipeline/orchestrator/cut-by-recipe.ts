@@ -10,6 +10,8 @@ import { DUCKDB_VERSION, runRecipe, type RecipePick } from "../recipe/run-recipe
 import type { StageStore } from "../store/stage-store.js";
 import type { TaskRun } from "./run-task-stages.js";
 import { taskRows } from "./task-rows.js";
+import { TASK_STAGES } from "./build-stages.js";
+import { idleStages } from "../engine/idle-stages.js";
 
 /** Bumped when the table's columns or their meaning change: older table files stop matching. */
 const TABLE_FORMAT = 1;
@@ -80,8 +82,9 @@ export async function cutByRecipe(params: {
 
 /** Each task's program-table rows as the table writes them, a task at a time. */
 function* tableTasks(params: { tasks: TaskRun[]; store: StageStore; options: BuildOptions }): Generator<TableTask> {
+  const idle = idleStages(TASK_STAGES, params.options);
   for (const run of params.tasks) {
-    const { task, split, rows } = taskRows({ store: params.store, task: run, table: true });
+    const { task, split, rows } = taskRows({ store: params.store, task: run, idle, table: true });
     yield {
       dataset: run.dataset,
       taskId: run.taskId,

@@ -4,6 +4,7 @@ import { reportKey, type StageTotals } from "../engine/sum-reports.js";
 import type { StageContext } from "../engine/stage.js";
 import type { SourceOutput } from "../engine/stage-records.js";
 import { stageKey } from "../engine/stage-keys.js";
+import { idleStages } from "../engine/idle-stages.js";
 import type { StageStore } from "../store/stage-store.js";
 import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
 import { optionParts, sourceDigestId, stageDigestId } from "./stage-digest-ids.js";
@@ -33,10 +34,21 @@ export async function decideUnchanged<T extends { taskKey: string }>(params: {
   const pairsOf = (name: string) => tasks.map((t, i): [string, string] => [t.taskKey, keys[i]![name]!]);
   const ids: Record<string, string> = { [ATTEMPTS.name]: sourceDigestId(pairsOf(ATTEMPTS.name)) };
   let stages = 0;
+  const idle = idleStages(TASK_STAGES, params.options);
   for (const stage of TASK_STAGES) {
     if (tasks.length === 0) break;
     const started = performance.now();
     const upstream = TASK_WIRING.get(stage.name) ?? [];
+    // An idle stage is unchanged when its input is: its key and digest are its input's.
+    if (idle.has(stage.name)) {
+      const input = upstream[0]!;
+      for (const k of keys) k[stage.name] = k[input]!;
+      const kept = idle.get(stage.name) === "input" ? params.totals.sumOf(input).kept : 0;
+      params.totals.decided({ stage: stage.name, key: reportKey(pairsOf(stage.name)), sum: { kept, dropped: {}, counts: {}, tasks: tasks.length }, ms: 0 });
+      ids[stage.name] = ids[input]!;
+      stages++;
+      continue;
+    }
     const options = await optionParts({ stage, options: params.options, context: params.context });
     let found: (string | undefined)[] | undefined;
     if (!options) {
@@ -44,6 +56,8 @@ export async function decideUnchanged<T extends { taskKey: string }>(params: {
         stageKey({
           stage,
           upstream,
+          idle,
+          wiring: TASK_WIRING,
           keys: keys[i]!,
           sources: { [ATTEMPTS.name]: sources[i]! },
           options: params.options,

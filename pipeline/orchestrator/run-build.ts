@@ -8,7 +8,8 @@ import { cacheKey } from "../common/canonical-json.js";
 import { runStages } from "../engine/run-stages.js";
 import type { StageContext } from "../engine/stage.js";
 import type { StageStore } from "../store/stage-store.js";
-import { GLOBAL_CHAIN, INGEST_STAGES } from "./build-stages.js";
+import { GLOBAL_CHAIN, INGEST_STAGES, TASK_STAGES } from "./build-stages.js";
+import { idleStages } from "../engine/idle-stages.js";
 import { runTaskStages, type ShardRef, type TaskRun } from "./run-task-stages.js";
 import type { StageReport } from "../../schemas/build-manifest.js";
 import { type BuildRun, RECIPE_REPORT } from "./build-run.js";
@@ -106,6 +107,7 @@ export async function runBuild(params: {
     validationTasks: new Set(global.data(splitStage).validationTasks),
     ...(options.recipe ? { recipe: options.recipe.name } : {}),
     ...(pairMode(options) ? { pairs: true } : {}),
+    idle: idleStages(TASK_STAGES, options),
   };
 }
 

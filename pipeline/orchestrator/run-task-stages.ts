@@ -13,7 +13,8 @@ import { runBounded } from "../engine/run-bounded.js";
 import { runStages } from "../engine/run-stages.js";
 import { readTaskShard, type ShardContent, type TaskShard } from "../engine/task-shards.js";
 import type { StageStore } from "../store/stage-store.js";
-import { TASK_STAGES } from "./build-stages.js";
+import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
+import { idleStages } from "../engine/idle-stages.js";
 import { decideUnchanged } from "./decide-unchanged.js";
 import { extractOf, fromExtracts, type StageDigest, type TaskExtract } from "./task-digests.js";
 import { optionParts, sourceDigestId, stageDigestId } from "./stage-digest-ids.js";
@@ -140,6 +141,7 @@ export async function runTaskStages(params: {
     ? { stages: 0, keys: active.map(() => ({})), ids: { [ATTEMPTS.name]: sourceDigestId(active.map((t) => [t.taskKey, taskSource(t).key])) } }
     : await decideUnchanged({ ...params, tasks: active, sourceOf: taskSource, totals, extracts, context: quiet });
   const running = TASK_STAGES.slice(decided.stages);
+  const idle = idleStages(TASK_STAGES, params.options);
   const keysOf = new Map(active.map((t, i) => [t.taskKey, decided.keys[i]!]));
   const finish = (task: (typeof params.tasks)[number], keys: Record<string, string>, uncacheable?: string): TaskRun => ({
     ...task,
@@ -176,6 +178,7 @@ export async function runTaskStages(params: {
       });
       totals.add({ task: task.taskKey, reports: results.reports, parts: results.parts });
       for (const stage of running) {
+        if (idle.has(stage.name)) continue;
         const extract = extractOf(stage.name, results.output(stage));
         if (extract && Object.keys(extract).length > 0) {
           const byTask = extracts.get(stage.name) ?? {};
@@ -193,6 +196,11 @@ export async function runTaskStages(params: {
   if (!runs.some((r) => r.uncacheable)) {
     const ids = { ...decided.ids };
     for (const stage of running) {
+      // An idle stage's digest is its input's: nothing of its own is stored.
+      if (idle.has(stage.name)) {
+        ids[stage.name] = ids[TASK_WIRING.get(stage.name)![0]!]!;
+        continue;
+      }
       const keys = runs.filter((r) => r.read > 0).map((r): [string, string] => [r.taskKey, r.keys[stage.name]!]);
       const id = stageDigestId({
         stage,

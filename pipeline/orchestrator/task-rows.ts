@@ -8,7 +8,8 @@ import { twinIds, type Twins, weightOf } from "../../schemas/twins.js";
 import { pairProgramsStage } from "../../stages/pair-programs.js";
 import { selectStage } from "../../stages/select.js";
 import { viewOf } from "../engine/stage-keys.js";
-import type { Handle } from "../engine/stage.js";
+import type { Handle, Idle } from "../engine/stage.js";
+import { idleAware } from "../engine/idle-stages.js";
 import { StageRecords } from "../engine/stage-records.js";
 import { CacheError } from "../common/errors.js";
 import type { StageMeta, StageStore } from "../store/stage-store.js";
@@ -24,12 +25,13 @@ export function splitOf(run: BuildRun, task: TaskRun): SplitName | "dropped" {
 }
 
 /** A task's stage outputs, read back from the stage store (this build wrote or found every one). */
-function reader(params: { store: StageStore; task: TaskRun }) {
+function reader(params: { store: StageStore; task: TaskRun; idle: ReadonlyMap<string, Idle> }) {
   const { store, task } = params;
   // A selection asks for its upstream's meta twice (its length, then its ids), fates for some
   // stages' twice: each is decoded once per task (a task's metas are few and small).
   const seen = new Map<string, StageMeta>();
-  const meta = (stage: string) => {
+  const after = (name: string) => TASK_WIRING.get(name) ?? [];
+  const stored = (stage: string) => {
     const known = seen.get(stage);
     if (known) return known;
     const key = task.keys[stage];
@@ -42,10 +44,11 @@ function reader(params: { store: StageStore; task: TaskRun }) {
     seen.set(stage, found);
     return found;
   };
+  const meta = idleAware({ idle: params.idle, after, read: stored });
   return {
     output: <D>(handle: Handle<unknown, D>) => viewOf(handle, meta(handle.name)),
     meta,
-    records: new StageRecords({ store, keys: task.keys, after: (name) => TASK_WIRING.get(name) ?? [], meta, sources: { [ATTEMPTS.name]: taskSource(task) } }),
+    records: new StageRecords({ store, keys: task.keys, after, meta, sources: { [ATTEMPTS.name]: taskSource(task) } }),
   };
 }
 
@@ -54,7 +57,14 @@ function reader(params: { store: StageStore; task: TaskRun }) {
  * each row also carries its copies and their models (every row of its code before the table's
  * grouping, a row read back from a table counting its own copies).
  */
-export function taskRows(params: { store: StageStore; task: TaskRun; table?: boolean; pairs?: boolean }): { task: ArcTask; split: string | null; rows: Row[] } {
+export function taskRows(params: {
+  store: StageStore;
+  task: TaskRun;
+  /** The build's idle task stages (`idleStages`). */
+  idle: ReadonlyMap<string, Idle>;
+  table?: boolean;
+  pairs?: boolean;
+}): { task: ArcTask; split: string | null; rows: Row[] } {
   const { output, records } = reader(params);
   const loaded = output(loadTasksStage).data;
   const task = loaded.tasks[params.task.taskKey];
@@ -110,7 +120,7 @@ function* twinFates(params: { twins: Twins; dataset: string; drop: Drop; stage: 
  * load-tasks received (selected or dropped), whose count with `twinsRead` must be the readers'
  * count; a shard is read only when it holds drops.
  */
-export function taskFates(params: { store: StageStore; run: BuildRun; task: TaskRun }): {
+export function taskFates(params: { store: StageStore; run: BuildRun; task: TaskRun; idle: ReadonlyMap<string, Idle> }): {
   fates: Fate[];
   twins: Iterable<Fate>[];
   read: string[];

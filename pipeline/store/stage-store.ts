@@ -19,6 +19,8 @@ export interface StageMeta {
   selected?: string[];
   /** A patching stage stores, per record, only the fields that differ from its first upstream's record. */
   patched?: boolean;
+  /** Made where it is read, never stored: an idle stage's output (its chain input's records, or none). */
+  idle?: "input" | "empty";
   length: number;
 }
 

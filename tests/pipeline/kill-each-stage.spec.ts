@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BUILD_STAGES, buildDataset } from "../../pipeline/orchestrator/build-dataset.js";
 import { demoWorld, tempDir } from "../support/stage-harness.js";
+import { idleStages } from "../../pipeline/engine/idle-stages.js";
 import type { BuildManifest } from "../../schemas/build-manifest.js";
 
 const CLI = join(process.cwd(), "dist", "pipeline", "commands", "cli.js");
@@ -14,7 +15,9 @@ describe("a build killed with SIGKILL as each stage starts", () => {
   it("resumes with the same command and writes the bytes an uninterrupted build writes", async () => {
     const { options } = await demoWorld({ validation: true });
     const reference = await buildDataset({ options: { ...options, out: `${options.out}-reference` }, cacheDir: await tempDir() });
-    for (const stage of BUILD_STAGES) {
+    // An idle stage never begins: nothing of it is stored, so there is no moment to kill it in.
+    const idle = idleStages(BUILD_STAGES, options);
+    for (const stage of BUILD_STAGES.filter((s) => !idle.has(s.name))) {
       const cacheDir = await tempDir();
       const out = `${options.out}-${stage.name}`;
       const args = [
