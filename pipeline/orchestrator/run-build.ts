@@ -39,7 +39,7 @@ export async function runBuild(params: {
 }): Promise<BuildRun> {
   const { options, store, context } = params;
   const ingest = await runStages({ stages: INGEST_STAGES, options, store, context });
-  const byTask = new Map<string, Omit<TaskRun, "keys" | "executed" | "selected">>();
+  const byTask = new Map<string, Omit<TaskRun, "keys" | "executed" | "selected" | "dropsIn">>();
   const readers = [
     { stage: readLogsStage.name, shards: ingest.data(readLogsStage).shards },
     { stage: readDatasetsStage.name, shards: ingest.data(readDatasetsStage).shards },

@@ -42,6 +42,8 @@ export interface TaskRun {
   keys: Record<string, string>;
   /** Programs that reached the sandbox. */
   executed: number;
+  /** The task stages that dropped some of its records, in chain order: the fates read only their entries. */
+  dropsIn: string[];
   selected: SelectSummary;
   /** Its attempts' task_not_found drops: how many, and the first. */
   missing?: { count: number; first: Drop };
@@ -109,7 +111,7 @@ function againstOf(shards: ShardRef[]): NonNullable<TaskSourceData["against"]> {
  * small tasks while memory holds only those few), and sums each stage's per-task reports into one.
  */
 export async function runTaskStages(params: {
-  tasks: Omit<TaskRun, "keys" | "executed" | "selected">[];
+  tasks: Omit<TaskRun, "keys" | "executed" | "selected" | "dropsIn">[];
   options: BuildOptions;
   store: StageStore;
   context: StageContext;
@@ -159,7 +161,7 @@ export async function runTaskStages(params: {
     run: async (task): Promise<TaskRun> => {
       if (task.read === 0) {
         progress();
-        return { ...task, keys: {}, executed: 0, selected: { rows: 0, solved: 0, group: null } };
+        return { ...task, keys: {}, executed: 0, dropsIn: [], selected: { rows: 0, solved: 0, group: null } };
       }
       if (running.length === 0) {
         progress();

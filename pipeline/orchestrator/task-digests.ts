@@ -11,6 +11,7 @@ import type { RuntimeFingerprint } from "../executor/runtime-fingerprint.js";
 import { cacheKey } from "../common/canonical-json.js";
 import type { Handle, UpstreamMeta } from "../engine/stage.js";
 import type { StageSum } from "../engine/sum-reports.js";
+import { TASK_STAGES } from "./build-stages.js";
 
 /** What a task's run keeps of one stage's output: a few small fields, never records. */
 export interface TaskExtract {
@@ -21,10 +22,12 @@ export interface TaskExtract {
   /** Programs the stage received (kept or dropped). */
   received?: number;
   selected?: SelectSummary;
+  /** It dropped some of the task's records: only such entries are read for the fates (most stages drop nothing of most tasks). */
+  drops?: true;
 }
 
 /** Bumped when what is extracted changes: stored digests of an older extraction never match. */
-const EXTRACTS_VERSION = 1;
+const EXTRACTS_VERSION = 2;
 
 /** What every kept or dropped record of a stage adds up to (inserting a stage before it changes nothing here). */
 function received(view: UpstreamMeta<unknown>): number {
@@ -57,7 +60,8 @@ const EXTRACTS = new Map([
 
 /** What a task's run keeps of a stage's output (nothing for most stages). */
 export function extractOf(stage: string, view: UpstreamMeta<unknown>): TaskExtract | undefined {
-  return EXTRACTS.get(stage)?.(view);
+  const extract = EXTRACTS.get(stage)?.(view);
+  return view.drops.length > 0 ? { ...extract, drops: true } : extract;
 }
 
 /** A task's run fields from its stages' extracts: selected rows from pair in a refinement build, else from select. */
@@ -70,6 +74,7 @@ export function fromExtracts(params: { extracts: (stage: string) => TaskExtract 
   const loaded = extracts(loadTasksStage.name);
   const contamination = extracts(decontaminateStage.name)?.contamination;
   return {
+    dropsIn: TASK_STAGES.flatMap((stage) => (extracts(stage.name)?.drops ? [stage.name] : [])),
     executed: extracts(executeStage.name)?.received ?? 0,
     selected: extracts((pairMode(params.options) ? pairProgramsStage : selectStage).name)?.selected ?? { rows: 0, solved: 0, group: null },
     ...(loaded?.missing ? { missing: loaded.missing } : {}),

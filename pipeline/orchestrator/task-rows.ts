@@ -13,7 +13,7 @@ import { idleAware } from "../engine/idle-stages.js";
 import { StageRecords } from "../engine/stage-records.js";
 import { CacheError } from "../common/errors.js";
 import type { StageMeta, StageStore } from "../store/stage-store.js";
-import { TASK_STAGES, TASK_WIRING } from "./build-stages.js";
+import { TASK_WIRING } from "./build-stages.js";
 import { type BuildRun, RECIPE_REPORT } from "./build-run.js";
 import { taskContent, taskSource, type TaskRun } from "./run-task-stages.js";
 import type { Fate, SplitName } from "../../schemas/build-manifest.js";
@@ -153,10 +153,10 @@ export function taskFates(params: { store: StageStore; run: BuildRun; task: Task
       if (d.twins) twinsRead.set(d.id, d.twins);
     }
     // One push per drop: a task of a million attempts may have a million drops, too many for push(...drops).
-    for (const stage of TASK_STAGES)
-      for (const d of meta(stage.name).drops) {
+    for (const stage of task.dropsIn)
+      for (const d of meta(stage).drops) {
         drops.push(d);
-        stages.push(stage.name);
+        stages.push(stage);
       }
     const picked = task.recipe ? new Set(task.recipe.map((p) => p.id)) : undefined;
     const pairData = output(pairProgramsStage).data;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildDataset } from "../../../pipeline/orchestrator/build-dataset.js";
+import { buildDataset, readFates } from "../../../pipeline/orchestrator/build-dataset.js";
 import { TASK_STAGES } from "../../../pipeline/orchestrator/build-stages.js";
 import { idleStages } from "../../../pipeline/engine/idle-stages.js";
 import { executeStage } from "../../../stages/execute.js";
@@ -60,6 +60,25 @@ describe("stage digests", () => {
     vi.restoreAllMocks();
     expect(reports(warm.manifest)).toEqual(reports(entryByEntry));
     expect(warm.manifest.stages.filter((r) => TASK_STAGE_NAMES.has(r.stage)).every((r) => !r.ran && r.reason === "cached")).toBe(true);
+  });
+
+  it("tell the fates which stages dropped records of a task, so a build decided from them writes the fates of one that ran, reading fewer entries", async () => {
+    const { options } = await demoWorld({ validation: true });
+    const cacheDir = await tempDir();
+    await buildDataset({ options, cacheDir });
+    const cold = readFates(options.out);
+    expect(new Set(cold.map((f) => f.stage)).size).toBeGreaterThan(3);
+    const readMeta = vi.spyOn(StageStore.prototype, "readMeta");
+    const out = `${options.out}-warm`;
+    await buildDataset({ options: { ...options, out }, cacheDir });
+    expect(readFates(out)).toEqual(cold);
+    // The writer never reads these stages' entries (their records are rebuilt from later ones), so
+    // only the fates do: once per task that the stage dropped records of, not once per task.
+    const tasks = new Set(readMeta.mock.calls.filter(([stage]) => stage === "load-tasks").map(([, key]) => key)).size;
+    const early = new Set(["decontaminate", "clean-code", "filter-transductive", "execute"]);
+    const reads = readMeta.mock.calls.filter(([stage]) => early.has(stage)).length;
+    expect(reads).toBeGreaterThan(0);
+    expect(reads).toBeLessThan(tasks * early.size);
   });
 
   it("decide a stage whose key reads only the options from its upstreams' digests, without a key per task", async () => {
