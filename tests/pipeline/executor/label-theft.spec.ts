@@ -34,22 +34,28 @@ const MIRROR: ArcTask = {
 const MIRROR_CODE = "def transform(g):\n    return [row[::-1] for row in g]";
 
 /** Knows nothing of the task: looks for a JSON file holding its input, and returns the output stored beside it. */
-const THIEF = `import json, os, sys
+const THIEF = `import json, os, sys, time
 MARK = "THIEF"
 def transform(g):
-    budget = [3000]
+    # A quarter second of CPU, well inside the build's limit: how far a walk of /proc or /tmp gets
+    # depends on the machine, and a thief stopped by the limit would be dropped, proving nothing.
+    # The folders it starts from come first.
+    deadline = time.process_time() + 0.25
     for root in [os.getcwd(), "/proc/self/cwd", *sys.path]:
         for up in range(3):
             base = os.path.abspath(os.path.join(root, *[".."] * up))
             for folder, _, files in os.walk(base):
-                budget[0] -= 1
-                if budget[0] < 0:
+                if time.process_time() > deadline:
                     return g
                 for name in files:
                     if not name.endswith(".json"):
                         continue
+                    path = os.path.join(folder, name)
                     try:
-                        task = json.load(open(os.path.join(folder, name)))
+                        # A task file is small: a large one (another test's log) would only spend the CPU limit.
+                        if os.path.getsize(path) > 1_000_000:
+                            continue
+                        task = json.load(open(path))
                         for example in task["train"] + task["test"]:
                             if example["input"] == g and "output" in example:
                                 return example["output"]
@@ -125,8 +131,9 @@ describe.each(BACKENDS.filter((b) => b.available))("programs cannot steal labels
         "out",
         "--cache-dir",
         "cache",
+        // Room for a walk that waits on the disk under load (the backstop counts time off the CPU): the thief stops itself sooner.
         "--timeout",
-        "0.5",
+        "2",
         "--quiet",
         "--keep-test-failures",
         ...args,
@@ -144,7 +151,8 @@ describe.each(BACKENDS.filter((b) => b.available))("programs cannot steal labels
     const rows: Record<string, unknown>[] = [];
     for await (const row of readParquetRows({ path: join(out, "data", "train-00000-of-00001.parquet") })) rows.push(row);
     const thief = rows.filter((r) => String(r.code).includes("THIEF"));
-    expect(thief).toHaveLength(1);
+    // Kept, it shows its labels; dropped, its fate says why (a timeout proves nothing either way).
+    expect(thief, JSON.stringify(readFates(out).filter((f) => !f.fate.startsWith("kept")))).toHaveLength(1);
     for (const row of thief) {
       expect(row.correct_train_input).toEqual([false, false]);
       expect(row.correct_test_input).toEqual([false]);
